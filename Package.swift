@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Numeric targets: no exclusivity checks in the hot loops (bounds stay checked in debug).
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+// Layers, lowest first; arrows point down only (see README "Architecture").
+let package = Package(
+    name: "diffusiond",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "diffusiond", targets: ["diffusiond"]),
+        .executable(name: "diffusionctl", targets: ["diffusionctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries from Debian.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "pkg-config"])]),
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips",
+                       providers: [.apt(["libvips-dev", "pkg-config"])]),
+        // Fixed-signature C wrappers around libvips' variadic API (Swift cannot call C varargs).
+        .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
+
+        // Numerics.
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
+        .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Imaging", dependencies: ["VipsShim", "Tensor"]),
+        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Weights",
+                                               .product(name: "Logging", package: "swift-log")]),
+
+        // The wire format and the plugin contract.
+        .target(name: "DiffusionProtocol"),
+        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging", "Engine"]),
+
+        // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
+        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "Imaging"], path: "plugins/resize"),
+
+        // Server and executables.
+        .target(name: "Daemon", dependencies: [
+            "DiffusionProtocol", "PluginAPI", "Engine",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "diffusiond", dependencies: [
+            "Daemon", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "diffusionctl", dependencies: [
+            "DiffusionProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import CBLAS
+print(String(cString: openblas_get_corename()))

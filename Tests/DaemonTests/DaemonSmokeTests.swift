@@ -1,0 +1,2 @@
+import XCTest
+final class DaemonSmokeTests: XCTestCase { func testNothingYet() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class ModelsSmokeTests: XCTestCase { func testNothingYet() {} }

