@@ -41,10 +41,10 @@ public enum Imaging {
 /// libvips keeps one process-global error buffer; the shim copies and clears it under a lock right after
 /// the failing call so one request's message never leaks into another's.
 enum VipsErrorBuffer {
-    static func take() -> String {
-        guard let raw = vshim_error_take() else { return "unknown libvips error" }
+    static func take(orElse fallback: String = "unknown libvips error") -> String {
+        guard let raw = vshim_error_take() else { return fallback }
         defer { g_free(raw) }
         let text = String(cString: raw).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "unknown libvips error" : text.replacingOccurrences(of: "\n", with: "; ")
+        return text.isEmpty ? fallback : text.replacingOccurrences(of: "\n", with: "; ")
     }
 }

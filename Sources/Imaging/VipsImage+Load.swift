@@ -87,7 +87,7 @@ extension VipsImage {
         // truncated or corrupt data an error instead of a silently grey-filled image.
         let header: VipsImage
         do {
-            header = try VipsImage.make("load") {
+            header = try VipsImage.make("load", fallback: "the header is incomplete or invalid") {
                 vshim_new_from_source(source, Int32(VIPS_FAIL_ON_ERROR.rawValue), 1, $0)
             }
         } catch ImagingError.operationFailed(_, let detail) {

@@ -27,13 +27,13 @@ public final class VipsImage: @unchecked Sendable {
     public var interpretation: Interpretation { Interpretation(vips: vips_image_get_interpretation(pointer)) }
 
     /// Runs a libvips operation that produces one image and wraps its result, turning failure into a typed error.
-    static func make(_ operation: String,
+    static func make(_ operation: String, fallback: String = "unknown libvips error",
                      _ body: (UnsafeMutablePointer<UnsafeMutablePointer<_VipsImage>?>) -> Int32) throws -> VipsImage {
         var out: UnsafeMutablePointer<_VipsImage>?
         let status = body(&out)
         guard status == 0, let result = out else {
             if let partial = out { g_object_unref(partial) }
-            throw ImagingError.operationFailed(operation: operation, detail: VipsErrorBuffer.take())
+            throw ImagingError.operationFailed(operation: operation, detail: VipsErrorBuffer.take(orElse: fallback))
         }
         return VipsImage(taking: result)
     }
