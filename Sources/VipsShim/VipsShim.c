@@ -148,6 +148,28 @@ int vshim_gaussnoise(VipsImage **out, int width, int height, double mean, double
     return vips_gaussnoise(out, width, height, "mean", mean, "sigma", sigma, "seed", seed, NULL);
 }
 
+int vshim_rank(VipsImage *in, VipsImage **out, int width, int height, int index) {
+    return vips_rank(in, out, width, height, index, NULL);
+}
+
+int vshim_bandrank(VipsImage **in, int n, VipsImage **out, int index) {
+    return vips_bandrank(in, out, n, "index", index, NULL);
+}
+
+int vshim_recomb(VipsImage *in, VipsImage **out, VipsImage *matrix) { return vips_recomb(in, out, matrix, NULL); }
+
+int vshim_round(VipsImage *in, VipsImage **out, int mode) {
+    VipsOperationRound round = mode == 1 ? VIPS_OPERATION_ROUND_CEIL
+                             : mode == 2 ? VIPS_OPERATION_ROUND_FLOOR : VIPS_OPERATION_ROUND_RINT;
+    return vips_round(in, out, round, NULL);
+}
+
+int vshim_bandjoin(VipsImage **in, int n, VipsImage **out) { return vips_bandjoin(in, out, n, NULL); }
+
+int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied) {
+    return vips_composite2(base, overlay, out, VIPS_BLEND_MODE_OVER, "premultiplied", premultiplied, NULL);
+}
+
 int vshim_rename_noreplace(const char *from, const char *to) {
 #ifdef RENAME_NOREPLACE
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);

@@ -56,6 +56,15 @@ int vshim_conv_float(VipsImage *in, VipsImage **out, VipsImage *mask);
 int vshim_morph(VipsImage *in, VipsImage **out, VipsImage *mask, int dilate);
 int vshim_gaussnoise(VipsImage **out, int width, int height, double mean, double sigma, int seed);
 
+int vshim_rank(VipsImage *in, VipsImage **out, int width, int height, int index);
+/// Per-pixel rank across n images (index n-1: the maximum, 0: the minimum).
+int vshim_bandrank(VipsImage **in, int n, VipsImage **out, int index);
+int vshim_recomb(VipsImage *in, VipsImage **out, VipsImage *matrix);
+/// mode: 0 rint (half to even), 1 ceil, 2 floor.
+int vshim_round(VipsImage *in, VipsImage **out, int mode);
+int vshim_bandjoin(VipsImage **in, int n, VipsImage **out);
+int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied);
+
 // Renames without replacing an existing destination (renameat2 RENAME_NOREPLACE): -1 with errno.
 int vshim_rename_noreplace(const char *from, const char *to);
 
