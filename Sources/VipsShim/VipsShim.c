@@ -123,6 +123,7 @@ int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_
 int vshim_add(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_add(a, b, out, NULL); }
 int vshim_subtract(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_subtract(a, b, out, NULL); }
 int vshim_multiply(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_multiply(a, b, out, NULL); }
+int vshim_divide(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_divide(a, b, out, NULL); }
 int vshim_invert(VipsImage *in, VipsImage **out) { return vips_invert(in, out, NULL); }
 
 int vshim_relational_const1(VipsImage *in, VipsImage **out, int op, double c) {

@@ -45,6 +45,7 @@ int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_
 int vshim_add(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_subtract(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_multiply(VipsImage *a, VipsImage *b, VipsImage **out);
+int vshim_divide(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_invert(VipsImage *in, VipsImage **out);
 int vshim_relational_const1(VipsImage *in, VipsImage **out, int op, double c);
 int vshim_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, VipsImage **out);
