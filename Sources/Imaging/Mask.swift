@@ -1,4 +1,3 @@
-import Glibc
 import VipsShim
 
 /// A repaint mask: one float band in [0, 1], 1 (white / transparent) = repaint, 0 (black / opaque) = keep.
@@ -119,38 +118,11 @@ public struct Mask: @unchecked Sendable {
         guard sigmaX >= 0, sigmaY >= 0, sigmaX.isFinite, sigmaY.isFinite else {
             throw ImagingError.invalidArgument("feather must be finite and non-negative, got \(sigmaX), \(sigmaY)")
         }
-        var current = image
-        if sigmaX > 0 { current = try Mask.gaussian(current, sigma: sigmaX, horizontal: true) }
-        if sigmaY > 0 { current = try Mask.gaussian(current, sigma: sigmaY, horizontal: false) }
-        return Mask(unchecked: try current.clamped01())
+        return Mask(unchecked: try image.gaussianBlurred(sigmaX: sigmaX, sigmaY: sigmaY).clamped01())
     }
 
     /// The 1-D kernel A1111 builds through cv2.getGaussianKernel.
-    public static func gaussianKernel(sigma: Double) -> [Double] {
-        let radius = Int(2.5 * sigma + 0.5)
-        let n = 2 * radius + 1
-        let weights = (0 ..< n).map { i -> Double in
-            let x = Double(i) - Double(n - 1) * 0.5
-            return exp(-0.5 / (sigma * sigma) * x * x)
-        }
-        let sum = weights.reduce(0, +)
-        return weights.map { $0 / sum }
-    }
-
-    private static func gaussian(_ input: VipsImage, sigma: Double, horizontal: Bool) throws -> VipsImage {
-        let kernel = gaussianKernel(sigma: sigma)
-        let radius = kernel.count / 2
-        if radius == 0 { return input }
-        let matrix = try VipsImage.matrix(width: horizontal ? kernel.count : 1, height: horizontal ? 1 : kernel.count,
-                                          values: kernel)
-        let padded = try input.padded(left: horizontal ? radius : 0, top: horizontal ? 0 : radius,
-                                      right: horizontal ? radius : 0, bottom: horizontal ? 0 : radius, mode: .reflect101)
-        let blurred = try withExtendedLifetime(matrix) {
-            try padded.derive("conv") { vshim_conv_float($0, $1, matrix.pointer) }
-        }
-        return try blurred.cropped(to: PixelRect(x: horizontal ? radius : 0, y: horizontal ? 0 : radius,
-                                                 width: input.width, height: input.height))
-    }
+    public static func gaussianKernel(sigma: Double) -> [Double] { VipsImage.gaussianKernel(sigma: sigma) }
 
     /// This mask at `size`: unchanged when it already matches, resized (linear, values stay in [0, 1]) when
     /// `resize` is set, otherwise an error naming both sizes.
