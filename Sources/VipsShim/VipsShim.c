@@ -116,6 +116,11 @@ int vshim_copy_interpretation(VipsImage *in, VipsImage **out, int interpretation
     return vips_copy(in, out, "interpretation", (VipsInterpretation) interpretation, NULL);
 }
 
+int vshim_copy_format(int format, int bands, int interpretation, VipsImage *in, VipsImage **out) {
+    return vips_copy(in, out, "format", (VipsBandFormat) format, "bands", bands,
+                     "interpretation", (VipsInterpretation) interpretation, NULL);
+}
+
 int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_out) {
     return vips_linear1(in, out, a, b, "uchar", uchar_out, NULL);
 }

@@ -39,6 +39,8 @@ int vshim_bandjoin2(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_colourspace(VipsImage *in, VipsImage **out, int space);
 int vshim_copy(VipsImage *in, VipsImage **out);
 int vshim_copy_interpretation(VipsImage *in, VipsImage **out, int interpretation);
+/// Reinterprets the same bytes with another sample format and band count (e.g. raw uchar as ushort).
+int vshim_copy_format(int format, int bands, int interpretation, VipsImage *in, VipsImage **out);
 
 // Arithmetic.
 int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_out);

@@ -1,0 +1,169 @@
+import XCTest
+@testable import Imaging
+
+final class TileGridTests: XCTestCase {
+    func testTilesCoverTheImageWithAtLeastTheOverlap() throws {
+        for (w, h) in [(1, 1), (100, 100), (129, 77), (512, 512), (513, 1000), (1999, 31)] {
+            for (tile, overlap) in [(128, 16), (64, 32), (100, 0), (7, 3)] {
+                let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: tile, overlap: overlap)
+                XCTAssertEqual(grid.tiles.count, grid.columns * grid.rows)
+                var covered = [Bool](repeating: false, count: w * h)
+                for t in grid.tiles {
+                    XCTAssertEqual(t.input.size, grid.tileSize, "every tile is full size")
+                    XCTAssertTrue(PixelRect(x: 0, y: 0, width: w, height: h).contains(t.input))
+                    XCTAssertEqual(t.index, t.row * grid.columns + t.column)
+                    for y in t.input.y ..< t.input.maxY { for x in t.input.x ..< t.input.maxX { covered[y * w + x] = true } }
+                }
+                XCTAssertTrue(covered.allSatisfy { $0 }, "\(w)x\(h) tile \(tile) overlap \(overlap)")
+                for c in 1 ..< max(1, grid.columns) {
+                    let a = grid.tile(column: c - 1, row: 0).input, b = grid.tile(column: c, row: 0).input
+                    XCTAssertGreaterThanOrEqual(a.maxX - b.x, overlap)
+                }
+                for r in 1 ..< max(1, grid.rows) {
+                    let a = grid.tile(column: 0, row: r - 1).input, b = grid.tile(column: 0, row: r).input
+                    XCTAssertGreaterThanOrEqual(a.maxY - b.y, overlap)
+                }
+            }
+        }
+    }
+
+    func testGridIsDeterministicAndKnown() throws {
+        let grid = try TileGrid(imageSize: ImageSize(width: 300, height: 128), tileSize: 128, overlap: 16, scale: 4)
+        // (300 - 128) / 112 -> 2 more tiles: starts 0, 86, 172 (even spread).
+        XCTAssertEqual(grid.columns, 3)
+        XCTAssertEqual(grid.rows, 1)
+        XCTAssertEqual(grid.tiles.map(\.input.x), [0, 86, 172])
+        XCTAssertEqual(grid.tiles[1].output, PixelRect(x: 344, y: 0, width: 512, height: 512))
+        XCTAssertEqual(grid.outputSize, ImageSize(width: 1200, height: 512))
+        XCTAssertEqual(grid, try TileGrid(imageSize: ImageSize(width: 300, height: 128), tileSize: 128, overlap: 16, scale: 4))
+        XCTAssertThrowsError(try TileGrid(imageSize: ImageSize(width: 10, height: 10), tileSize: 8, overlap: 5))
+        XCTAssertThrowsError(try TileGrid(imageSize: ImageSize(width: 0, height: 10), tileSize: 8, overlap: 2))
+    }
+
+    func testWeightsArePartitionOfUnity() throws {
+        for (w, h, tile, overlap, scale) in [(300, 200, 128, 16, 1), (129, 77, 64, 32, 2), (40, 40, 16, 8, 1), (20, 20, 32, 8, 3)] {
+            let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: tile, overlap: overlap, scale: scale)
+            let out = grid.outputSize
+            var sum = [Double](repeating: 0, count: out.width * out.height)
+            for t in grid.tiles {
+                let weights = grid.weights(for: t)
+                for y in 0 ..< t.output.height {
+                    for x in 0 ..< t.output.width {
+                        let v = weights[y * t.output.width + x]
+                        XCTAssertGreaterThan(v, 0, "weights are positive wherever a tile covers")
+                        XCTAssertLessThanOrEqual(v, 1)
+                        sum[(t.output.y + y) * out.width + t.output.x + x] += Double(v)
+                    }
+                }
+            }
+            // Tolerance 1e-6: float32 weights (each correctly rounded from double) multiplied per axis.
+            for s in sum { XCTAssertEqual(s, 1, accuracy: 1e-6) }
+            // Away from any overlap a tile has weight exactly 1.
+            let first = grid.tiles[0]
+            if grid.columns > 1 && grid.rows > 1 {
+                XCTAssertEqual(grid.weights(for: first)[0], 1)
+            }
+        }
+        // The ramp is a raised cosine, symmetric across a two-tile overlap.
+        let grid = try TileGrid(imageSize: ImageSize(width: 24, height: 16), tileSize: 16, overlap: 8)
+        let left = grid.horizontalWeights(column: 0), right = grid.horizontalWeights(column: 1)
+        XCTAssertEqual(grid.tiles.map(\.input.x), [0, 8])
+        for k in 0 ..< 8 {
+            XCTAssertEqual(right[k], Float(0.5 - 0.5 * cos(Double.pi * (Double(k) + 0.5) / 8)), accuracy: 1e-7)
+            XCTAssertEqual(left[8 + k] + right[k], 1, accuracy: 1e-7)
+            XCTAssertEqual(right[k], left[15 - k], accuracy: 1e-7)
+        }
+    }
+
+    /// An "identity model" (each tile returns exactly its input crop, scaled by nearest for scale > 1): the blended
+    /// output must equal the whole image processed at once — no seams anywhere.
+    func testIdentityTilesReassembleWithoutSeams() throws {
+        let w = 157, h = 93, bands = 3, scale = 2
+        let image = (0 ..< w * h * bands).map { Float(($0 * 7919) % 251) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 48, overlap: 12, scale: scale)
+        var assembler = try TileAssembler(grid: grid, bands: bands)
+        var strips: [OutputStrip] = []
+        for t in grid.tiles { strips += try assembler.add(t, pixels: crop(image, w, bands, t, scale: scale)) }
+        XCTAssertTrue(assembler.isComplete)
+        let out = strips.flatMap(\.values)
+        XCTAssertEqual(out.count, w * scale * h * scale * bands)
+        var worst: Float = 0
+        for y in 0 ..< h * scale {
+            for x in 0 ..< w * scale {
+                for b in 0 ..< bands {
+                    let want = image[((y / scale) * w + x / scale) * bands + b]
+                    worst = max(worst, abs(out[(y * w * scale + x) * bands + b] - want))
+                }
+            }
+        }
+        // Tolerance 1e-4 on values up to 250: weights sum to 1 within ~1e-7 relative.
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
+    func testSubmissionOrderDoesNotChangeABit() throws {
+        let w = 90, h = 70, bands = 2
+        let image = (0 ..< w * h * bands).map { Float(($0 * 104_729) % 1000) / 7 }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 32, overlap: 10)
+        func run(_ order: [Tile]) throws -> [Float] {
+            var a = try TileAssembler(grid: grid, bands: bands)
+            var out: [Float] = []
+            for t in order { out += try a.add(t, pixels: crop(image, w, bands, t, scale: 1)).flatMap(\.values) }
+            return out
+        }
+        let inOrder = try run(grid.tiles)
+        var generator = SplitMix64(seed: 3)
+        for _ in 0 ..< 5 {
+            XCTAssertEqual(try run(grid.tiles.shuffled(using: &generator)), inOrder)
+        }
+        XCTAssertEqual(try run(grid.tiles.reversed()), inOrder)
+    }
+
+    func testStripsStreamTopToBottomWithBoundedBuffer() throws {
+        let grid = try TileGrid(imageSize: ImageSize(width: 200, height: 300), tileSize: 64, overlap: 16, scale: 4)
+        var assembler = try TileAssembler(grid: grid, bands: 1)
+        var nextY = 0
+        for t in grid.tiles {
+            for strip in try assembler.add(t, pixels: [Float](repeating: 1, count: t.output.width * t.output.height)) {
+                XCTAssertEqual(strip.y, nextY)
+                nextY += strip.height
+                XCTAssertEqual(strip.values.count, strip.height * 800)
+            }
+            // Never more than one tile-row band of output rows is buffered.
+            XCTAssertLessThanOrEqual(assembler.bufferedRows, grid.tileSize.height * 4)
+        }
+        XCTAssertEqual(nextY, 1200)
+        var fresh = try TileAssembler(grid: grid, bands: 1)
+        XCTAssertThrowsError(try fresh.add(grid.tiles[0], pixels: [1]))
+    }
+
+    func testStripFileSinkBuildsTheImage() throws {
+        let dir = try TempDir()
+        let w = 37, h = 23, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 31) % 256) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 16, overlap: 4)
+        var assembler = try TileAssembler(grid: grid, bands: bands)
+        let sink = try StripFileSink(directory: dir.path, width: w, height: h, bands: bands, format: .uchar)
+        for t in grid.tiles {
+            for strip in try assembler.add(t, pixels: crop(image, w, bands, t, scale: 1)) { try sink.append(strip) }
+        }
+        let out = dir.file("out.png")
+        try sink.image().write(to: out, overwrite: false)
+        XCTAssertEqual(try VipsImage.load(path: out).bytes(), image.map { UInt8($0) })
+        let sixteen = try StripFileSink(directory: dir.path, width: 2, height: 1, bands: 1, format: .ushort)
+        try sixteen.append(OutputStrip(y: 0, height: 1, width: 2, bands: 1, values: [70000, 1234.5]))
+        XCTAssertEqual(try sixteen.image().shorts(), [65535, 1234])  // clamped; half to even
+        XCTAssertEqual(try sixteen.image().interpretation, .grey16)
+    }
+
+    func crop(_ image: [Float], _ w: Int, _ bands: Int, _ t: Tile, scale: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(t.output.width * t.output.height * bands)
+        for y in 0 ..< t.output.height {
+            for x in 0 ..< t.output.width {
+                let sx = t.input.x + x / scale, sy = t.input.y + y / scale
+                out += image[(sy * w + sx) * bands ..< (sy * w + sx + 1) * bands]
+            }
+        }
+        return out
+    }
+}
