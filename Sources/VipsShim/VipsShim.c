@@ -82,6 +82,8 @@ int vshim_flip(VipsImage *in, VipsImage **out, int horizontal) {
     return vips_flip(in, out, horizontal ? VIPS_DIRECTION_HORIZONTAL : VIPS_DIRECTION_VERTICAL, NULL);
 }
 
+int vshim_autorot(VipsImage *in, VipsImage **out) { return vips_autorot(in, out, NULL); }
+
 int vshim_cast(VipsImage *in, VipsImage **out, int format) {
     return vips_cast(in, out, (VipsBandFormat) format, NULL);
 }

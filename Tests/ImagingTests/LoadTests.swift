@@ -150,3 +150,21 @@ final class LoadTests: XCTestCase {
         XCTAssertTrue(ImagingError.outputExists(path: "/o.png").description.contains("overwrite"))
     }
 }
+
+final class OrientationTests: XCTestCase {
+    func testExifOrientationIsAppliedOnDecodedLoads() throws {
+        // 4x2 grey ramp; orientation 6 means "rotate 90° clockwise to view".
+        let image = try VipsImage(bytes: [0, 60, 120, 180, 10, 70, 130, 190], width: 4, height: 2, bands: 1)
+        let tagged = try image.settingOrientation(6)
+        let tiff = try tagged.encoded(format: .tiff)
+        let upright = try VipsImage.load(data: tiff)
+        XCTAssertEqual(upright.size, ImageSize(width: 2, height: 4))
+        XCTAssertEqual(upright.orientation, 1)
+        // Rotated clockwise: the left column of the original becomes the top row, bottom row first.
+        XCTAssertEqual(try upright.bytes(), [10, 0, 70, 60, 130, 120, 190, 180])
+        let lazy = try VipsImage.load(data: tiff, mode: .sequential)
+        XCTAssertEqual(lazy.size, ImageSize(width: 4, height: 2))
+        XCTAssertEqual(lazy.orientation, 6)
+        XCTAssertThrowsError(try image.settingOrientation(9))
+    }
+}

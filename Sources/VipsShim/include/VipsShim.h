@@ -28,6 +28,8 @@ int vshim_embed_background(VipsImage *in, VipsImage **out, int x, int y, int wid
 int vshim_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
 int vshim_insert(VipsImage *main, VipsImage *sub, VipsImage **out, int x, int y);
 int vshim_flip(VipsImage *in, VipsImage **out, int horizontal);
+/// Rotates upright by the EXIF orientation tag and removes the tag.
+int vshim_autorot(VipsImage *in, VipsImage **out);
 
 // Pixel format and bands.
 int vshim_cast(VipsImage *in, VipsImage **out, int format);
