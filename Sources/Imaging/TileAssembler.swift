@@ -58,6 +58,21 @@ public struct TileAssembler: Sendable {
         return strips
     }
 
+    /// Same as `add(_:pixels:)` for a planar (CHW, e.g. a [1, C, h, w] tensor's values) tile result, each value
+    /// multiplied by `multiplier` (e.g. 255 for a network that outputs [0, 1]).
+    public mutating func add(_ tile: Tile, planes: [Float], multiplier: Float = 1) throws -> [OutputStrip] {
+        let plane = tile.output.width * tile.output.height
+        guard planes.count == plane * bands else {
+            throw ImagingError.invalidArgument("tile \(tile.index) has \(planes.count) values, expected \(plane * bands) "
+                + "(\(bands) planes of \(tile.output.width)x\(tile.output.height))")
+        }
+        var interleaved = [Float](repeating: 0, count: planes.count)
+        for b in 0 ..< bands {
+            for i in 0 ..< plane { interleaved[i * bands + b] = planes[b * plane + i] * multiplier }
+        }
+        return try add(tile, pixels: interleaved)
+    }
+
     private mutating func blendRow(_ row: Int) -> OutputStrip {
         let rowTiles = grid.tiles(inRow: row)
         let top = rowTiles.first!.output.y  // a grid row always has at least one tile

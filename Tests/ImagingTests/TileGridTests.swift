@@ -155,6 +155,23 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(try sixteen.image().interpretation, .grey16)
     }
 
+    func testPlanarTilesEqualInterleaved() throws {
+        let w = 30, h = 20, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 13) % 97) / 96 }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 16, overlap: 4)
+        var interleaved = try TileAssembler(grid: grid, bands: bands)
+        var planar = try TileAssembler(grid: grid, bands: bands)
+        var a: [Float] = [], b: [Float] = []
+        for t in grid.tiles {
+            let px = crop(image, w, bands, t, scale: 1)
+            let n = px.count / bands
+            let planes = (0 ..< bands).flatMap { c in (0 ..< n).map { px[$0 * bands + c] } }
+            a += try interleaved.add(t, pixels: px.map { $0 * 255 }).flatMap(\.values)
+            b += try planar.add(t, planes: planes, multiplier: 255).flatMap(\.values)
+        }
+        XCTAssertEqual(a, b)
+    }
+
     func crop(_ image: [Float], _ w: Int, _ bands: Int, _ t: Tile, scale: Int) -> [Float] {
         var out: [Float] = []
         out.reserveCapacity(t.output.width * t.output.height * bands)
