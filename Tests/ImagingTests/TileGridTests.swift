@@ -172,6 +172,31 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    func testTiledOutputWriterWritesAtomicallyAndCleansUpOnCancel() throws {
+        let dir = try TempDir()
+        let w = 50, h = 30, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 17) % 256) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 24, overlap: 6, scale: 2)
+        let out = dir.file("big.png")
+        do {
+            let writer = try TiledOutputWriter(grid: grid, bands: bands, format: .uchar, directory: dir.path)
+            for t in grid.tiles { try writer.add(t, pixels: crop(image, w, bands, t, scale: 2)) }
+            XCTAssertTrue(writer.isComplete)
+            try writer.finish(to: out, overwrite: false) { try $0.resized(width: 99, height: 61, kernel: .lanczos3) }
+        }
+        XCTAssertEqual(dir.entries, ["big.png"], "the temporary strips went with the writer")
+        let back = try VipsImage.load(path: out)
+        XCTAssertEqual(back.size, ImageSize(width: 99, height: 61))
+        // Cancelled half-way: the writer goes away, the temporary strips with it, nothing at the destination.
+        do {
+            let partial = try TiledOutputWriter(grid: grid, bands: bands, format: .uchar, directory: dir.path)
+            for t in grid.tiles.prefix(3) { try partial.add(t, pixels: crop(image, w, bands, t, scale: 2)) }
+            XCTAssertEqual(dir.entries.count, 2, "the output and one temporary strip file")
+            XCTAssertThrowsError(try partial.finish(to: dir.file("never.png"), overwrite: false))
+        }
+        XCTAssertEqual(dir.entries, ["big.png"])
+    }
+
     func crop(_ image: [Float], _ w: Int, _ bands: Int, _ t: Tile, scale: Int) -> [Float] {
         var out: [Float] = []
         out.reserveCapacity(t.output.width * t.output.height * bands)
