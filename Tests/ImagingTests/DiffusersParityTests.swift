@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Imaging
 
@@ -31,5 +32,33 @@ final class DiffusersParityTests: XCTestCase {
         // PIL's convert("L"), exactly, as 8-bit levels.
         XCTAssertEqual(try mask.picture().bytes(), try luminance.bytes())
         XCTAssertEqual(try mask.thresholded(at: 0.5).values(), try floats("mask_binarized.f32"))
+    }
+}
+
+final class CropRegionTests: XCTestCase {
+    struct Case: Decodable {
+        let mask: [Int]
+        let block: [Int]
+        let processing: [Int]
+        let pad: Int
+        let region: [Int]
+    }
+
+    func testMatchesDiffusersGetCropRegion() throws {
+        let cases = try JSONDecoder().decode([Case].self, from: Data(try Fixtures.bytes("crop_regions.json")))
+        XCTAssertEqual(cases.count, 8)
+        for c in cases {
+            let (mw, mh) = (c.mask[0], c.mask[1])
+            var v = [Float](repeating: 0, count: mw * mh)
+            for y in c.block[1] ..< c.block[1] + c.block[3] { for x in c.block[0] ..< c.block[0] + c.block[2] { v[y * mw + x] = 1 } }
+            let mask = try Mask(values: v, width: mw, height: mh)
+            let region = try mask.cropRegion(processingWidth: c.processing[0], processingHeight: c.processing[1], padding: c.pad)
+            let want = PixelRect(x: c.region[0], y: c.region[1], width: c.region[2] - c.region[0], height: c.region[3] - c.region[1])
+            XCTAssertEqual(region, want, "\(c)")
+        }
+        XCTAssertNil(try Mask.filled(0, size: ImageSize(width: 4, height: 4)).cropRegion(processingWidth: 8, processingHeight: 8, padding: 2))
+        // Values that round to 0 at 8 bits do not count (PIL's "L" sees 0 there).
+        let faint = try Mask(values: [0.001, 0, 0, 1], width: 2, height: 2)
+        XCTAssertEqual(try faint.cropRegion(processingWidth: 1, processingHeight: 1, padding: 0), PixelRect(x: 1, y: 1, width: 1, height: 1))
     }
 }
