@@ -125,7 +125,7 @@ final class LoadTests: XCTestCase {
             return false
         }
         let empty = dir.file("empty.png")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
         assertImagingError(try VipsImage.load(path: empty)) {
             if case .unsupportedFormat(empty, _) = $0 { return true }
             return false
