@@ -31,6 +31,11 @@ public enum Imaging {
         return initializedThreads
     }
 
+    /// Bytes libvips currently holds for pixel buffers, and the most it has held (for `status` reports).
+    public static var trackedMemory: (current: Int, peak: Int) {
+        (Int(vips_tracked_get_mem()), Int(vips_tracked_get_mem_highwater()))
+    }
+
     static func ensureInitialized() throws {
         if threads == nil {
             try initialize(threads: ProcessInfo.processInfo.activeProcessorCount)

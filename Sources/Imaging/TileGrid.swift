@@ -12,6 +12,19 @@ public struct Tile: Equatable, Hashable, Sendable {
     public let output: PixelRect
 }
 
+extension Tile {
+    /// A per-tile seed derived only from the base seed and the tile's input position (not its index or the
+    /// processing order), so a tile can be redone alone with the same noise:
+    /// SplitMix64(seed: base ^ SplitMix64(seed: x << 32 | y).next()).next(). This formula is part of the
+    /// reproducibility contract: do not change it.
+    public func seed(base: UInt64) -> UInt64 {
+        var position = SplitMix64(seed: UInt64(UInt32(truncatingIfNeeded: input.x)) << 32
+            | UInt64(UInt32(truncatingIfNeeded: input.y)))
+        var mixed = SplitMix64(seed: base ^ position.next())
+        return mixed.next()
+    }
+}
+
 /// Overlapping tiles covering an image, shared by tiled upscaling and border-window outpainting.
 ///
 /// Tiles along an axis have the full tile size and are spread evenly from edge to edge (the first starts at 0,
