@@ -87,27 +87,37 @@ public struct Mask: @unchecked Sendable {
     /// Dilates by `pixels` (grey-level maximum), or erodes for negative values. The structuring element is an
     /// octagon of radius |pixels|: steps alternate a 3-pixel cross (odd steps) and a 3×3 square (even steps),
     /// the usual discrete approximation of a disc (ComfyUI's GrowMask uses the cross alone). Works on soft masks.
+    /// Computed as the equivalent Minkowski sum: ⌈r/2⌉ crosses, then one (2⌊r/2⌋+1)-square done separably.
     public func grown(by pixels: Int) throws -> Mask {
         guard pixels != 0 else { return self }
         let maximum = pixels > 0
+        let r = abs(pixels)
         var current = image
-        for step in 1 ... abs(pixels) {
-            // Rank windows may not exceed the image, and a copied border is neutral for max/min, so each
-            // step works on a 1-px copy-padded image and crops back.
-            let padded = try current.padded(left: 1, top: 1, right: 1, bottom: 1, mode: .copy)
-            let stepped: VipsImage
-            if step % 2 == 1 {
-                let index: Int32 = maximum ? 2 : 0
-                let across = try padded.derive("rank") { vshim_rank($0, $1, 3, 1, index) }
-                let down = try padded.derive("rank") { vshim_rank($0, $1, 1, 3, index) }
-                stepped = try VipsImage.rank([across, down], maximum: maximum)
-            } else {
-                let index: Int32 = maximum ? 8 : 0
-                stepped = try padded.derive("rank") { vshim_rank($0, $1, 3, 3, index) }
+        for _ in 0 ..< (r + 1) / 2 {
+            current = try Mask.rankStep(current, radius: 1, maximum: maximum) { padded, index in
+                let across = try padded.derive("rank") { vshim_rank($0, $1, 3, 1, index(3)) }
+                let down = try padded.derive("rank") { vshim_rank($0, $1, 1, 3, index(3)) }
+                return try VipsImage.rank([across, down], maximum: maximum)
             }
-            current = try stepped.cropped(to: PixelRect(x: 1, y: 1, width: width, height: height))
         }
-        return Mask(unchecked: current)
+        let half = r / 2
+        if half > 0 {
+            let side = Int32(2 * half + 1)
+            current = try Mask.rankStep(current, radius: half, maximum: maximum) { padded, index in
+                let across = try padded.derive("rank") { vshim_rank($0, $1, side, 1, index(Int(side))) }
+                return try across.derive("rank") { vshim_rank($0, $1, 1, side, index(Int(side))) }
+            }
+        }
+        return Mask(unchecked: try current.materialized())
+    }
+
+    /// Rank windows may not exceed the image, and a copied border is neutral for max/min, so each step works on a
+    /// copy-padded image and crops back. `index(n)` gives the rank index of the max/min in an n-pixel window.
+    private static func rankStep(_ image: VipsImage, radius: Int, maximum: Bool,
+                                 _ body: (VipsImage, (Int) -> Int32) throws -> VipsImage) throws -> VipsImage {
+        let padded = try image.padded(left: radius, top: radius, right: radius, bottom: radius, mode: .copy)
+        let stepped = try body(padded) { n in maximum ? Int32(n - 1) : 0 }
+        return try stepped.cropped(to: PixelRect(x: radius, y: radius, width: image.width, height: image.height))
     }
 
     /// Gaussian feather with separate horizontal and vertical sigmas in pixels, as A1111's mask blur:

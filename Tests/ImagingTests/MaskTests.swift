@@ -91,6 +91,38 @@ final class MaskTests: XCTestCase {
         XCTAssertEqual(Set(try block.grown(by: -2).values()), [1])
     }
 
+    /// The definition, step by step on arrays: odd steps a cross, even steps a 3x3 square, borders clamped.
+    func referenceGrow(_ v: [Float], _ w: Int, _ h: Int, _ r: Int) -> [Float] {
+        var cur = v
+        for step in 1 ... abs(r) {
+            var next = cur
+            for y in 0 ..< h {
+                for x in 0 ..< w {
+                    var best = cur[y * w + x]
+                    for dy in -1 ... 1 {
+                        for dx in -1 ... 1 where step % 2 == 0 || dx == 0 || dy == 0 {
+                            let sx = min(max(x + dx, 0), w - 1), sy = min(max(y + dy, 0), h - 1)
+                            best = r > 0 ? max(best, cur[sy * w + sx]) : min(best, cur[sy * w + sx])
+                        }
+                    }
+                    next[y * w + x] = best
+                }
+            }
+            cur = next
+        }
+        return cur
+    }
+
+    func testGrowEqualsStepwiseDefinition() throws {
+        let w = 23, h = 17
+        var g = SplitMix64(seed: 11)
+        let soft = (0 ..< w * h).map { _ in g.next() % 5 == 0 ? Float(g.next() % 256) / 255 : 0 }
+        let mask = try Mask(values: soft, width: w, height: h)
+        for r in [1, 2, 3, 4, 5, 7, 12, -1, -2, -3, -6] {
+            XCTAssertEqual(try mask.grown(by: r).values(), referenceGrow(soft, w, h, r), "grow \(r)")
+        }
+    }
+
     func testGaussianKernelMatchesA1111Formula() {
         // sigma 1: size 2 * int(3.0) + 1 = 7; weights exp(-x^2 / 2).
         let k = Mask.gaussianKernel(sigma: 1)
