@@ -71,6 +71,27 @@ extension VipsImage {
         return try chosen.withInterpretation(interpretation).withMetadata(from: self)
     }
 
+    /// Pastes a repainted crop back ("only masked" inpainting): `region` covers `rect` of this image and is blended
+    /// through `mask` (full image size) inside `rect`; everything outside `rect`, and wherever the mask is 0, is
+    /// this image bit for bit.
+    public func pasting(_ region: VipsImage, at rect: PixelRect, through mask: Mask,
+                        alpha: PasteAlpha = .blend) throws -> VipsImage {
+        guard region.size == rect.size else {
+            throw ImagingError.sizeMismatch(what: "the repainted region", expected: rect.size, actual: region.size)
+        }
+        guard PixelRect(x: 0, y: 0, width: width, height: height).contains(rect), !rect.isEmpty else {
+            throw ImagingError.invalidArgument("region \(rect) is outside the \(size) image")
+        }
+        guard mask.size == size else {
+            throw ImagingError.sizeMismatch(what: "the mask", expected: size, actual: mask.size)
+        }
+        let right = width - rect.maxX, bottom = height - rect.maxY
+        let full = try region.padded(left: rect.x, top: rect.y, right: right, bottom: bottom, mode: .constant([0]))
+        let inside = try mask.image.cropped(to: rect)
+            .padded(left: rect.x, top: rect.y, right: right, bottom: bottom, mode: .constant([0]))
+        return try pasting(full, through: Mask(unchecked: inside), alpha: alpha)
+    }
+
     /// a·(1−m) + b·m, computed as a + (b − a)·m.
     static func mix(_ a: VipsImage, _ b: VipsImage, _ m: VipsImage) throws -> VipsImage {
         try a.adding(try b.subtracting(a).multiplying(m))

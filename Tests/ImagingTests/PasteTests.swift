@@ -86,6 +86,30 @@ final class PasteTests: XCTestCase {
         XCTAssertEqual(out[3], 128)  // 255 * 0.5 = 127.5, rounded half to even
     }
 
+    func testRegionPasteTouchesOnlyTheRegion() throws {
+        let original = try Pictures.rgb16(width: 20, height: 12)
+        let region = try VipsImage(bytes: [UInt8](repeating: 255, count: 6 * 4 * 3), width: 6, height: 4, bands: 3)
+        let rect = PixelRect(x: 9, y: 5, width: 6, height: 4)
+        let everywhere = try Mask.filled(1, size: original.size)  // even a full mask only acts inside rect
+        let out = try original.pasting(region, at: rect, through: everywhere)
+        XCTAssertEqual(out.format, .ushort)
+        let a = try original.shorts(), b = try out.shorts()
+        for y in 0 ..< 12 {
+            for x in 0 ..< 20 {
+                let p = (y * 20 + x) * 3
+                if rect.contains(PixelRect(x: x, y: y, width: 1, height: 1)) {
+                    XCTAssertEqual(Array(b[p ..< p + 3]), [65535, 65535, 65535])
+                } else {
+                    XCTAssertEqual(Array(b[p ..< p + 3]), Array(a[p ..< p + 3]), "(\(x), \(y))")
+                }
+            }
+        }
+        assertImagingError(try original.pasting(region, at: PixelRect(x: 16, y: 0, width: 6, height: 4), through: everywhere)) {
+            if case .invalidArgument = $0 { return true }
+            return false
+        }
+    }
+
     func testSizeMismatches() throws {
         let original = try Pictures.rgb8(width: 4, height: 4)
         assertImagingError(try original.pasting(try Pictures.rgb8(width: 5, height: 4),
