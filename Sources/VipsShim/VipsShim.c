@@ -143,6 +143,7 @@ int vshim_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, VipsImage 
 
 int vshim_max_value(VipsImage *in, double *out) { return vips_max(in, out, NULL); }
 int vshim_min_value(VipsImage *in, double *out) { return vips_min(in, out, NULL); }
+int vshim_avg(VipsImage *in, double *out) { return vips_avg(in, out, NULL); }
 
 int vshim_conv_float(VipsImage *in, VipsImage **out, VipsImage *mask) {
     return vips_conv(in, out, mask, "precision", VIPS_PRECISION_FLOAT, NULL);

@@ -54,6 +54,8 @@ int vshim_invert(VipsImage *in, VipsImage **out);
 int vshim_relational_const1(VipsImage *in, VipsImage **out, int op, double c);
 int vshim_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, VipsImage **out);
 int vshim_max_value(VipsImage *in, double *out);
+/// Mean of every sample over all bands.
+int vshim_avg(VipsImage *in, double *out);
 int vshim_min_value(VipsImage *in, double *out);
 
 // Neighbourhood operations.
