@@ -211,6 +211,26 @@ final class TileGridTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Imaging.trackedMemory.peak, Imaging.trackedMemory.current)
     }
 
+    func testRowBandReaderStreamsASequentialLoad() throws {
+        let dir = try TempDir()
+        for (source, ext) in [(try Pictures.rgb16(width: 70, height: 700), "png"), (try Pictures.rgb8(width: 70, height: 700), "tif"),
+                              (try Pictures.rgb8(width: 70, height: 700), "jpg"), (try Pictures.rgb8(width: 70, height: 700), "webp")] {
+            let path = dir.file("in.\(ext)")
+            try source.write(to: path, overwrite: false)
+            let decoded = try VipsImage.load(path: path)
+            let all: [Float] = decoded.format == .ushort ? try decoded.shorts().map { Float($0) } : try decoded.bytes().map { Float($0) }
+            let lazy = try VipsImage.load(path: path, mode: .sequential)
+            let grid = try TileGrid(imageSize: source.size, tileSize: 48, overlap: 8)
+            let reader = try RowBandReader(image: lazy, grid: grid)
+            for row in 0 ..< grid.rows {
+                for t in grid.tiles(inRow: row).reversed() {  // any order within a row
+                    XCTAssertEqual(try reader.pixels(of: t), crop(all, 70, 3, t, scale: 1), "\(ext) tile \(t.index)")
+                }
+            }
+            XCTAssertThrowsError(try reader.pixels(of: grid.tiles[0]), "rows go forward only")
+        }
+    }
+
     func crop(_ image: [Float], _ w: Int, _ bands: Int, _ t: Tile, scale: Int) -> [Float] {
         var out: [Float] = []
         out.reserveCapacity(t.output.width * t.output.height * bands)
