@@ -59,9 +59,10 @@ public final class StripFileSink {
 
     private func writeAll<T>(_ samples: [T]) throws {
         try samples.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let n = write(fd, base + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ImagingError.writeFailed(path: path, detail: String(cString: strerror(errno)))

@@ -59,7 +59,7 @@ extension VipsImage {
         guard let copy = g_malloc(gsize(data.count)) else {
             throw ImagingError.operationFailed(operation: "g_malloc", detail: "out of memory for \(data.count) bytes")
         }
-        data.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+        data.withUnsafeBytes { if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: data.count) } }
         let freeBlob: VipsCallbackFn = { data, _ in g_free(data); return 0 }  // called as (data, area)
         guard let blob = vips_blob_new(freeBlob, copy, data.count) else {
             g_free(copy)
