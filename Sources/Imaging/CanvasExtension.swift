@@ -58,6 +58,8 @@ public enum CanvasFill: Equatable, Sendable {
     /// Uniform random samples from a seeded generator (SplitMix64): the same seed gives the same canvas on any
     /// machine and libvips version. Alpha, if any, is opaque.
     case noise(seed: UInt64)
+    /// Content-aware: the new area rebuilt from patches of the image (multi-scale PatchMatch), seeded.
+    case patchMatch(PatchMatchOptions)
 }
 
 /// An outpainting canvas: the filled image, the repaint mask (1 on the new area, 0 on the original except a

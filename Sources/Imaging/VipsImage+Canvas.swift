@@ -25,6 +25,10 @@ extension VipsImage {
             filled = try edge.softened(sigma: sigma).withInterpretation(interpretation)
         case .noise(let seed):
             filled = try VipsImage.noise(size: canvasSize, like: self, seed: seed)
+        case .patchMatch(let options):
+            let edge = try padded(left: ext.left, top: ext.top, right: ext.right, bottom: ext.bottom, mode: .copy)
+            let newArea = try VipsImage.seamMask(canvas: canvasSize, original: rect, extension: ext, feather: 0)
+            filled = try edge.filled(through: newArea, method: .patchMatch(options))
         }
         // Put the original back exactly: fills that blur or replace pixels must not touch it.
         let image = try filled.inserting(self, x: rect.x, y: rect.y).withMetadata(from: self)

@@ -8,6 +8,8 @@ public enum MaskedFill: Sendable {
     /// A1111's "fill": the kept area blurred at radii 256, 64, 16, 4, 2 px and alpha-composited (premultiplied)
     /// coarse to fine, 1/1/2/4/2 times, then the sharp kept area on top.
     case blur
+    /// Content-aware: holes rebuilt from patches of the rest of the image (multi-scale PatchMatch).
+    case patchMatch(PatchMatchOptions)
 }
 
 extension VipsImage {
@@ -21,6 +23,7 @@ extension VipsImage {
         switch method {
         case .edge: fill = try VipsImage.pushPull(color: color, weight: keep, grey: format.maxValue / 2)
         case .blur: fill = try VipsImage.blurComposite(color: color, weight: keep, grey: format.maxValue / 2)
+        case .patchMatch(let options): fill = try VipsImage.patchMatch(color: color, mask: mask, options: options)
         }
         // Soft masks mix: known·keep + fill·(1 − keep) — then the exact original wherever the mask is 0.
         var out = try VipsImage.mix(fill, color, keep).converted(to: format)
@@ -32,6 +35,16 @@ extension VipsImage {
             try VipsImage.make("ifthenelse") { vshim_ifthenelse(zero.pointer, self.pointer, out.pointer, $0) }
         }
         return try result.withInterpretation(interpretation).withMetadata(from: self).materialized()
+    }
+
+    /// PatchMatch completion of every pixel with a mask value above 0 (float colour in, float colour out).
+    static func patchMatch(color: VipsImage, mask: Mask, options: PatchMatchOptions) throws -> VipsImage {
+        let values = try color.floats()
+        let hole = try mask.values().map { $0 > 0 }
+        let level = PatchLevel(width: color.width, height: color.height, channels: color.bands, values: values, hole: hole)
+        let filled = PatchMatchFill.fill(level, options: options)
+        return try VipsImage(floats: filled.values, width: color.width, height: color.height, bands: color.bands,
+                             interpretation: .multiband)
     }
 
     /// c / w where w > 0, `fallback` where w == 0 (float).
