@@ -48,8 +48,8 @@ public enum ImageFormat: String, CaseIterable, Sendable {
         case .webp:
             return options.lossless ? ".webp[lossless=true]" : ".webp[Q=\(options.quality)]"
         case .tiff:
-            return options.tiled ? ".tif[compression=deflate,tile=true,pyramid=false,bigtiff=true]"
-                                 : ".tif[compression=deflate]"
+            if options.pyramid { return ".tif[compression=deflate,tile=true,pyramid=true,bigtiff=true]" }
+            return options.tiled ? ".tif[compression=deflate,tile=true,bigtiff=true]" : ".tif[compression=deflate]"
         }
     }
 }
@@ -63,11 +63,15 @@ public struct EncodeOptions: Equatable, Sendable {
     public var pngCompression: Int
     /// Tiled BigTIFF, for very large outputs.
     public var tiled: Bool
+    /// Tiled pyramidal BigTIFF (each level half the previous), for viewers of gigapixel outputs.
+    public var pyramid: Bool
 
-    public init(quality: Int = 95, lossless: Bool = false, pngCompression: Int = 6, tiled: Bool = false) {
+    public init(quality: Int = 95, lossless: Bool = false, pngCompression: Int = 6, tiled: Bool = false,
+                pyramid: Bool = false) {
         self.quality = min(100, max(1, quality))
         self.lossless = lossless
         self.pngCompression = min(9, max(0, pngCompression))
-        self.tiled = tiled
+        self.tiled = tiled || pyramid
+        self.pyramid = pyramid
     }
 }

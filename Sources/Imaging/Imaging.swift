@@ -1,6 +1,23 @@
 import Foundation
 import VipsShim
 
+// The Imaging module: libvips behind safe, owning Swift types. Conventions every caller can rely on:
+//
+// - Input: `VipsImage.load(path:|data:)` reads regular files only, checks the header against `ImageLimits` before
+//   decoding, accepts PNG/JPEG/WebP/TIFF/GIF only, and fails on truncated data (never a grey-filled image).
+//   Decoded loads are turned upright by their EXIF orientation.
+// - Output: `write(to:overwrite:)` is atomic (temp file in the folder, fsync, rename, folder fsync) and keeps the
+//   ICC profile and PNG text (`parameters`); `encoded(format:)` gives bytes.
+// - Tensors: `toTensor()` / `VipsImage(tensor:)` are [1,3,H,W] in [-1, 1], bit-identical to diffusers'
+//   VaeImageProcessor pre/postprocess for 8-bit images (fixtures in Tests/Fixtures/imaging).
+// - Masks: one float band in [0, 1]; 1 (white / transparent with `Mask(alphaOf:)`) = repaint, 0 = keep.
+//   `MaskOptions` applies resize-to-image, invert, threshold, grow, feather in that order.
+// - Pixels outside a mask stay bit-identical: `pasting(_:through:)`, `filled(through:method:)` and
+//   `extended(by:fill:)` select those pixels from the input rather than recomputing them.
+// - Tiling: `TileGrid` (geometry + partition-of-unity weights), `TileAssembler` (order-independent blending into
+//   finished row bands), `RowBandReader` (tile inputs from a sequential load), `TiledOutputWriter` (rows to a
+//   temporary raw file, then an atomic encode): memory is one tile row, not the image.
+
 /// Process-wide libvips set-up. Call `initialize(threads:)` once at start-up with the compute pool's thread
 /// count; any image function called earlier initialises with the number of cores.
 public enum Imaging {

@@ -32,6 +32,21 @@ final class WriteTests: XCTestCase {
         XCTAssertEqual(Set(dir.entries), ["out.png", "out.jpg", "out.jpeg", "out.webp", "out.tif", "out.tiff"])
     }
 
+    func testTiledAndPyramidalTIFF() throws {
+        let dir = try TempDir()
+        let image = try Pictures.rgb16(width: 300, height: 260)
+        for (name, options) in [("tiled.tif", EncodeOptions(tiled: true)), ("pyramid.tif", EncodeOptions(pyramid: true))] {
+            let path = dir.file(name)
+            try image.write(to: path, overwrite: false, options: options)
+            let back = try VipsImage.load(path: path)
+            XCTAssertEqual(try back.shorts(), try image.shorts(), name)  // deflate is lossless
+        }
+        // The pyramid holds the full image plus its halvings: larger than the single-level file.
+        let single = try FileManager.default.attributesOfItem(atPath: dir.file("tiled.tif"))[.size] as? Int ?? 0
+        let pyramid = try FileManager.default.attributesOfItem(atPath: dir.file("pyramid.tif"))[.size] as? Int ?? 0
+        XCTAssertGreaterThan(pyramid, single)
+    }
+
     func testSixteenBitToJPEGIsScaledNotClipped() throws {
         let flat = try VipsImage(shorts: [UInt16](repeating: 32896, count: 8 * 8 * 3), width: 8, height: 8, bands: 3)
         let back = try VipsImage.load(data: try flat.encoded(format: .jpeg))
