@@ -26,6 +26,8 @@ let package = Package(
                        providers: [.apt(["libvips-dev", "pkg-config"])]),
         // Fixed-signature C wrappers around libvips' variadic API (Swift cannot call C varargs).
         .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
+        // The C ABI of external operation plugins (header-only; the header is part of the protocol docs).
+        .systemLibrary(name: "CDiffusiondPlugin", path: "protocol/c"),
 
         // Numerics.
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
@@ -45,14 +47,14 @@ let package = Package(
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "DiffusionProtocol", "PluginAPI", "Engine",
+            "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,0 +1,9 @@
+import PluginAPI
+
+/// The one place built-in operations are registered. Adding an operation = a target under plugins/ plus
+/// one line here; no server code changes.
+enum BuiltinPlugins {
+    static func all() -> [any OperationPlugin] {
+        []
+    }
+}
