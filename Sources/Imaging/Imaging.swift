@@ -1,1 +1,50 @@
-// Imaging
+import Foundation
+import VipsShim
+
+/// Process-wide libvips set-up. Call `initialize(threads:)` once at start-up with the compute pool's thread
+/// count; any image function called earlier initialises with the number of cores.
+public enum Imaging {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var initializedThreads: Int?
+
+    /// Starts libvips once. `threads` sizes vips' worker pool: the same count as the tensor pool so the two
+    /// don't oversubscribe the cores. The operation cache is kept small because a daemon sees each image once
+    /// and cached operations would pin decoded images; no files are kept open by the cache.
+    /// Later calls only change the concurrency.
+    public static func initialize(threads: Int) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let count = max(1, threads)
+        if initializedThreads == nil {
+            if vshim_init("diffusiond") != 0 {
+                throw ImagingError.operationFailed(operation: "vips_init", detail: VipsErrorBuffer.take())
+            }
+        }
+        vshim_configure(Int32(count), 32, 64 << 20, 0)
+        initializedThreads = count
+    }
+
+    /// The thread count vips was configured with, nil before initialisation.
+    public static var threads: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return initializedThreads
+    }
+
+    static func ensureInitialized() throws {
+        if threads == nil {
+            try initialize(threads: ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+}
+
+/// libvips keeps one process-global error buffer; the shim copies and clears it under a lock right after
+/// the failing call so one request's message never leaks into another's.
+enum VipsErrorBuffer {
+    static func take(orElse fallback: String = "unknown libvips error") -> String {
+        guard let raw = vshim_error_take() else { return fallback }
+        defer { g_free(raw) }
+        let text = String(cString: raw).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? fallback : text.replacingOccurrences(of: "\n", with: "; ")
+    }
+}
