@@ -18,7 +18,7 @@ struct DiffusionCtl: ParsableCommand {
 }
 
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Daemon socket (default: $XDG_RUNTIME_DIR/diffusiond/diffusiond.sock, else /tmp/diffusiond-$UID/diffusiond.sock).")
+    @Option(help: "Daemon socket (default: $DIFFUSIOND_SOCKET, else $XDG_RUNTIME_DIR/diffusiond/diffusiond.sock, else /tmp/diffusiond-$UID/diffusiond.sock).")
     var socket: String?
     @Option(help: "Seconds to wait for the final response.")
     var timeout: Double = 3600
@@ -27,6 +27,7 @@ struct ConnectionOptions: ParsableArguments {
 
     var socketPath: String {
         if let socket { return socket }
+        if let env = ProcessInfo.processInfo.environment["DIFFUSIOND_SOCKET"], !env.isEmpty { return env }
         if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") {
             return runtime + "/diffusiond/diffusiond.sock"
         }

@@ -3,6 +3,7 @@ import CBLAS
 import Daemon
 import DiffusionProtocol
 import Foundation
+import Imaging
 import Logging
 import PluginAPI
 import ServiceLifecycle
@@ -58,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
 
         openblas_set_num_threads(Int32(threads))
+        try Imaging.initialize(threads: threads)
         let core = String(cString: openblas_get_corename())
         logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)"])
 
