@@ -87,20 +87,33 @@ public enum SchemaValidator {
     }
 
     static func checkOneOf(_ value: JSONValue, _ options: [JSONValue], _ path: String) throws {
-        var failures: [SchemaViolation] = []
+        var failures: [(option: JSONValue, violation: SchemaViolation)] = []
         var matches = 0
         for option in options {
-            do { try validate(value, against: option, at: path); matches += 1 } catch let v as SchemaViolation { failures.append(v) }
+            do { try validate(value, against: option, at: path); matches += 1 } catch let v as SchemaViolation {
+                failures.append((option, v))
+            }
         }
         if matches == 1 { return }
         if matches > 1 { throw SchemaViolation(field: path, reason: "matches more than one allowed form; give exactly one") }
-        // Report the failure of the alternative that got furthest (the one whose error is deepest),
-        // which is usually the form the client meant.
-        let best = failures.max { $0.field.count < $1.field.count }
-        if let best, best.field != path { throw best }
+        // The form the client meant is the one whose required members are all present: report its failure.
+        // None or several such forms means the members themselves are the problem: say which forms exist.
         let forms = options.compactMap { $0["description"]?.stringValue }
-        let hint = forms.isEmpty ? "" : " (\(forms.joined(separator: " or ")))"
-        throw SchemaViolation(field: path, reason: "does not match any allowed form\(hint)" + (best.map { ": \($0.reason)" } ?? ""))
+        let formList = forms.isEmpty ? "one of the allowed forms" : forms.joined(separator: " or ")
+        if case .object(let members) = value {
+            let meant = failures.filter { failure in
+                let required = failure.option["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                return !required.isEmpty && required.allSatisfy { members[$0] != nil }
+            }
+            if meant.count == 1 { throw meant[0].violation }
+            if meant.count > 1 {
+                let keys = meant.compactMap { $0.option["required"]?.arrayValue?.first?.stringValue }
+                throw SchemaViolation(field: path, reason: "must have only one of \(keys.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
+            throw SchemaViolation(field: path, reason: "must be \(formList)")
+        }
+        if failures.count == 1 { throw failures[0].violation }
+        throw SchemaViolation(field: path, reason: "must be \(formList)")
     }
 
     static func checkType(_ value: JSONValue, _ type: JSONValue, _ path: String) throws {
