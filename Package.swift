@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging", "Engine"]),
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
-        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "Imaging"], path: "plugins/resize"),
+        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )
