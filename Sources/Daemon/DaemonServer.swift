@@ -70,9 +70,11 @@ public final class DaemonServer: Sendable {
         logger.notice("listening", metadata: ["socket": "\(configuration.socketPath)", "operations": "\(registry.entries.keys.sorted().joined(separator: ","))",
                                               "max_queue": "\(configuration.maxQueue)", "max_line_bytes": "\(maxLine)"])
 
+        // The worker is not a child of the group below: shutdown must be able to finish even if a plugin
+        // never returns (drain answers for it after a bounded wait; exiting ends the worker thread).
+        let queue = self.queue
+        Task { await queue.runWorker() }
         try await withThrowingDiscardingTaskGroup { group in
-            let queue = self.queue
-            group.addTask { await queue.runWorker() }
             do {
                 try await listener.executeThenClose { inbound in
                     for try await connection in inbound {
@@ -128,17 +130,21 @@ public final class DaemonServer: Sendable {
                                 var buffer = ByteBuffer(bytes: JSONWriter.serializeBytes(message))
                                 buffer.writeInteger(UInt8(ascii: "\n"))
                                 try await outbound.write(buffer)
+                                outbox.didWrite()
                             }
                             outbound.finish()
                         } catch {
                             // The client is gone: keep consuming so producers never block on a dead connection.
-                            for await _ in stream {}
+                            outbox.didWrite()
+                            for await _ in stream { outbox.didWrite() }
                         }
                     }
                     do {
                         for try await frame in inbound {
                             switch frame {
                             case .line(let buffer):
+                                // Backpressure: stop reading while this client leaves its answers unread.
+                                while outbox.backlog > Outbox.maxBacklog { try await Task.sleep(nanoseconds: 5_000_000) }
                                 await self.handleLine(Array(buffer.readableBytesView), outbox: outbox)
                                 continue
                             case .tooLong(let limit):

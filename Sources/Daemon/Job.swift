@@ -19,6 +19,8 @@ final class Job: Sendable {
     let context: JobContext
     let enqueuedAt = Date()
     let latestProgress = Locked<ProgressUpdate?>(nil)
+    /// Set when shutdown gave up waiting for a plugin that ignores cancellation and answered for it.
+    let abandoned = Locked(false)
 
     init(key: JobKey, method: String, params: [String: JSONValue], plugin: any OperationPlugin, outbox: Outbox,
          pathPolicy: PathPolicy, modelsDirectory: String?) {
@@ -30,7 +32,6 @@ final class Job: Sendable {
         let token = self.token
         let box = latestProgress
         let id = key.id
-        _ = token
         self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, modelsDirectory: modelsDirectory,
                                   cancellation: token, progressSink: { update in
                                       box.withLock { $0 = update }

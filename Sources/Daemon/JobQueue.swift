@@ -66,6 +66,7 @@ actor JobQueue {
         job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
         let outcome: Result<JSONValue, RPCError> = await worker.run { Self.invoke(job) }
         let finished = Date()
+        if job.abandoned.withLock({ $0 }) { return }  // shutdown already answered it
         let queueMs = Int(started.timeIntervalSince(job.enqueuedAt) * 1000)
         let runMs = Int(finished.timeIntervalSince(started) * 1000)
         switch outcome {
@@ -157,7 +158,15 @@ actor JobQueue {
         let deadline = Date().addingTimeInterval(grace)
         while running != nil, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         running?.token.cancel(reason: "the daemon is shutting down; the request was stopped, resend it after restart")
-        while running != nil { try? await Task.sleep(nanoseconds: 20_000_000) }
+        // A plugin that never checks cancellation must not keep the daemon from exiting: after a second
+        // bounded wait, answer for it and let the process exit (which ends the worker thread).
+        let hardDeadline = Date().addingTimeInterval(max(5, grace))
+        while running != nil, Date() < hardDeadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        if let stuck = running {
+            stuck.abandoned.withLock { $0 = true }
+            stuck.outbox.send(RPCMessage.error(id: stuck.key.id, .cancelled("the daemon is shutting down and the operation did not stop in time; resend it after restart")))
+            logger.warning("abandoning a job that ignored cancellation", metadata: ["id": "\(stuck.key.id)", "method": "\(stuck.method)"])
+        }
     }
 
     func statusJSON() -> JSONValue {

@@ -113,3 +113,42 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "keep me")
     }
 }
+
+/// A client that floods requests and never reads: the daemon stops reading it instead of buffering answers
+/// without bound, keeps serving others, and catches up once the client reads.
+final class BackpressureTests: XCTestCase {
+    func testUnreadAnswersDoNotPileUp() throws {
+        let daemon = try DaemonProcess(withChecksumPlugin: false)
+        defer { daemon.stop() }
+        let flooder = try daemon.connect()
+        // Make the socket's send buffer fill quickly; sending ends when the daemon stops reading (bounded).
+        var nonblocking = fcntl(flooder.fd, F_GETFL)
+        nonblocking |= O_NONBLOCK
+        _ = fcntl(flooder.fd, F_SETFL, nonblocking)
+        let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"status"}"#.utf8) + [0x0A]
+        var sent = 0
+        var stalledWrites = 0  // consecutive EAGAINs, 20 ms apart: 25 = the daemon stopped reading for 0.5 s
+        let deadline = Date().addingTimeInterval(20)
+        while sent < 200_000, stalledWrites < 25, Date() < deadline {
+            let n = line.withUnsafeBytes { write(flooder.fd, $0.baseAddress, line.count) }
+            if n < 0 {
+                guard errno == EAGAIN else { break }
+                stalledWrites += 1
+                usleep(20_000)
+                continue
+            }
+            stalledWrites = 0
+            sent += 1  // a partial write only happens at the buffer edge; the next status line still parses after it
+        }
+        XCTAssertEqual(stalledWrites, 25, "writes should stall")
+        XCTAssertLessThan(sent, 200_000, "the daemon should stop reading a client that does not read")
+        let other = try daemon.connect()
+        let status = try other.call(id: .integer(9), method: "status", timeout: 10)
+        let rss = try XCTUnwrap(status["result"]?["memory"]?["rss_bytes"]?.intValue)
+        XCTAssertLessThan(rss, 300 << 20, "answers must not be buffered without bound")
+        _ = fcntl(flooder.fd, F_SETFL, nonblocking & ~O_NONBLOCK)
+        // Every request read so far is answered once the client reads.
+        XCTAssertNotNil(try flooder.readMessage(timeout: 10))
+    }
+
+}

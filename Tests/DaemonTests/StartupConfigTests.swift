@@ -61,3 +61,40 @@ final class StartupConfigTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("d.sock")))
     }
 }
+
+/// A plugin that ignores cancellation cannot keep the daemon from shutting down.
+final class StuckPluginTests: XCTestCase {
+    func testShutdownAnswersForAPluginThatNeverStops() throws {
+        let dir = try TempDir()
+        let source = dir.file("stuck.c")
+        try """
+        #include "diffusiond_plugin.h"
+        #include <unistd.h>
+        static int run(const char *p, const diffusiond_host_v1 *h, char **r, char **e) { for (;;) sleep(1); return 0; }
+        static void release(char *s) {}
+        static const diffusiond_plugin_v1 d = { DIFFUSIOND_PLUGIN_ABI_VERSION, "stuck", "never returns",
+            "{\\"type\\":\\"object\\",\\"additionalProperties\\":false}", run, release };
+        const diffusiond_plugin_v1 *diffusiond_plugin_entry(void) { return &d; }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir.file("plugins"), withIntermediateDirectories: true)
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-shared", "-fPIC", "-I", TestPaths.pluginHeaderDir, "-o", dir.file("plugins/stuck.so"), source]
+        try cc.run()
+        cc.waitUntilExit()
+        XCTAssertEqual(cc.terminationStatus, 0)
+
+        let daemon = try DaemonProcess(arguments: ["--plugins", dir.file("plugins"), "--shutdown-grace", "0.2"],
+                                       withChecksumPlugin: false, dir: dir)
+        let client = try daemon.connect()
+        try client.request(1, "stuck")
+        _ = try client.waitFor(notification: "started", id: .integer(1), timeout: 20)
+        let start = Date()
+        daemon.signal(SIGTERM)
+        let reply = try client.collect(id: .integer(1), timeout: 30).response
+        XCTAssertEqual(reply.errorCode, RPCErrorCode.cancelled)
+        XCTAssertEqual(daemon.waitForExit(timeout: 30), 0, daemon.log)
+        // grace 0.2 s + the 5 s hard wait, with slack for a loaded machine.
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+    }
+}
