@@ -8,8 +8,8 @@ public enum Imaging {
     nonisolated(unsafe) private static var initializedThreads: Int?
 
     /// Starts libvips once. `threads` sizes vips' worker pool: the same count as the tensor pool so the two
-    /// don't oversubscribe the cores. The operation cache is kept small because a daemon sees each image once
-    /// and cached operations would pin decoded images; no files are kept open by the cache.
+    /// don't oversubscribe the cores. libvips' operation cache is switched off: a daemon sees each image once, and
+    /// cached operations would pin their input images (and memory) between requests.
     /// Later calls only change the concurrency.
     public static func initialize(threads: Int) throws {
         lock.lock()
@@ -20,7 +20,7 @@ public enum Imaging {
                 throw ImagingError.operationFailed(operation: "vips_init", detail: VipsErrorBuffer.take())
             }
         }
-        vshim_configure(Int32(count), 32, 64 << 20, 0)
+        vshim_configure(Int32(count), 0, 0, 0)
         initializedThreads = count
     }
 
@@ -29,6 +29,11 @@ public enum Imaging {
         lock.lock()
         defer { lock.unlock() }
         return initializedThreads
+    }
+
+    /// Bytes libvips currently holds for pixel buffers, and the most it has held (for `status` reports).
+    public static var trackedMemory: (current: Int, peak: Int) {
+        (Int(vips_tracked_get_mem()), Int(vips_tracked_get_mem_highwater()))
     }
 
     static func ensureInitialized() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that can go wrong while reading, transforming or writing an image.
 /// Each case carries the path or size involved so the message tells a person what to fix.
 public enum ImagingError: Error, Equatable, Sendable {
@@ -48,6 +50,10 @@ extension ImagingError: CustomStringConvertible {
             return "image operation \(operation) failed: \(detail)"
         }
     }
+}
+
+extension ImagingError: LocalizedError {
+    public var errorDescription: String? { description }
 }
 
 /// A width and a height, in pixels.

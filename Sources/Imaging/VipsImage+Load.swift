@@ -4,8 +4,10 @@ import VipsShim
 /// Whether `load` decodes every pixel up front or leaves a lazy, sequential pipeline.
 public enum LoadMode: Sendable {
     /// Decode now into memory: a truncated or damaged file fails here, and the result is random-access.
+    /// Photos carrying an EXIF orientation are turned upright (as viewers show them) and the tag is removed.
     case decoded
     /// Read pixels top to bottom on demand (streaming upscales); decode errors surface when pixels are computed.
+    /// No EXIF rotation (it needs random access): check `orientation`.
     case sequential
 }
 
@@ -57,7 +59,7 @@ extension VipsImage {
         guard let copy = g_malloc(gsize(data.count)) else {
             throw ImagingError.operationFailed(operation: "g_malloc", detail: "out of memory for \(data.count) bytes")
         }
-        data.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+        data.withUnsafeBytes { if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: data.count) } }
         let freeBlob: VipsCallbackFn = { data, _ in g_free(data); return 0 }  // called as (data, area)
         guard let blob = vips_blob_new(freeBlob, copy, data.count) else {
             g_free(copy)
@@ -96,11 +98,35 @@ extension VipsImage {
         try limits.check(width: header.width, height: header.height, bands: header.bands,
                          bytesPerSample: max(1, header.bitDepth / 8))
         guard mode == .decoded else { return header }
+        let decoded: VipsImage
         do {
-            return try header.materialized()
+            decoded = try header.materialized()
         } catch ImagingError.operationFailed(_, let detail) {
             throw ImagingError.decodeFailed(source: name, detail: detail)
         }
+        guard (2 ... 8).contains(decoded.orientation) else { return decoded }
+        return try decoded.derive("autorot") { vshim_autorot($0, $1) }.materialized()
+    }
+
+    /// The EXIF orientation (1 = upright, 2…8 = flipped/rotated), 1 when absent.
+    public var orientation: Int {
+        guard vips_image_get_typeof(pointer, "orientation") != 0 else { return 1 }
+        var value: Int32 = 1
+        guard vips_image_get_int(pointer, "orientation", &value) == 0 else {
+            _ = VipsErrorBuffer.take()
+            return 1
+        }
+        return Int(value)
+    }
+
+    /// A copy tagged with an EXIF orientation (written by JPEG, WebP and TIFF savers).
+    public func settingOrientation(_ orientation: Int) throws -> VipsImage {
+        guard (1 ... 8).contains(orientation) else {
+            throw ImagingError.invalidArgument("EXIF orientation must be 1...8, got \(orientation)")
+        }
+        let copy = try derive("copy") { vshim_copy($0, $1) }
+        vips_image_set_int(copy.pointer, "orientation", Int32(orientation))
+        return copy
     }
 
     private static func nonRegularKind(_ mode: mode_t) -> String? {

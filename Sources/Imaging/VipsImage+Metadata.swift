@@ -60,7 +60,7 @@ extension VipsImage {
         guard let buffer = g_malloc(gsize(profile.count)) else {
             throw ImagingError.operationFailed(operation: "g_malloc", detail: "out of memory")
         }
-        profile.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: profile.count) }
+        profile.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: profile.count) } }
         let freeBlob: VipsCallbackFn = { data, _ in g_free(data); return 0 }  // called as (data, area)
         vips_image_set_blob(copy.pointer, "icc-profile-data", freeBlob, buffer, profile.count)
         return copy

@@ -57,7 +57,7 @@ extension VipsImage {
     func converted(to format: PixelFormat) throws -> VipsImage {
         if self.format == format { return self }
         var image = self
-        if format != .float, self.format == .float || self.format == .other(Int(VIPS_FORMAT_DOUBLE.rawValue)) {
+        if format != .float && format != .double, self.format == .float || self.format == .double {
             image = try image.derive("round") { vshim_round_rint($0, $1) }
         }
         return try image.derive("cast") { vshim_cast($0, $1, Int32(format.vips.rawValue)) }

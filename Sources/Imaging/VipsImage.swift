@@ -58,13 +58,14 @@ public final class VipsImage: @unchecked Sendable {
 
 /// Sample formats the daemon works with; others are reported but not produced.
 public enum PixelFormat: Equatable, Sendable {
-    case uchar, ushort, float, other(Int)
+    case uchar, ushort, float, double, other(Int)
 
     init(vips: VipsBandFormat) {
         switch vips {
         case VIPS_FORMAT_UCHAR: self = .uchar
         case VIPS_FORMAT_USHORT: self = .ushort
         case VIPS_FORMAT_FLOAT: self = .float
+        case VIPS_FORMAT_DOUBLE: self = .double
         default: self = .other(Int(vips.rawValue))
         }
     }
@@ -74,6 +75,7 @@ public enum PixelFormat: Equatable, Sendable {
         case .uchar: return VIPS_FORMAT_UCHAR
         case .ushort: return VIPS_FORMAT_USHORT
         case .float: return VIPS_FORMAT_FLOAT
+        case .double: return VIPS_FORMAT_DOUBLE
         case .other(let raw): return VipsBandFormat(rawValue: Int32(raw))
         }
     }
@@ -83,6 +85,7 @@ public enum PixelFormat: Equatable, Sendable {
         case .uchar: return 8
         case .ushort: return 16
         case .float: return 32
+        case .double: return 64
         case .other(let raw): return Int(vips_format_sizeof(VipsBandFormat(rawValue: Int32(raw)))) * 8
         }
     }

@@ -82,6 +82,8 @@ int vshim_flip(VipsImage *in, VipsImage **out, int horizontal) {
     return vips_flip(in, out, horizontal ? VIPS_DIRECTION_HORIZONTAL : VIPS_DIRECTION_VERTICAL, NULL);
 }
 
+int vshim_autorot(VipsImage *in, VipsImage **out) { return vips_autorot(in, out, NULL); }
+
 int vshim_cast(VipsImage *in, VipsImage **out, int format) {
     return vips_cast(in, out, (VipsBandFormat) format, NULL);
 }
@@ -116,6 +118,11 @@ int vshim_copy_interpretation(VipsImage *in, VipsImage **out, int interpretation
     return vips_copy(in, out, "interpretation", (VipsInterpretation) interpretation, NULL);
 }
 
+int vshim_copy_format(int format, int bands, int interpretation, VipsImage *in, VipsImage **out) {
+    return vips_copy(in, out, "format", (VipsBandFormat) format, "bands", bands,
+                     "interpretation", (VipsInterpretation) interpretation, NULL);
+}
+
 int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_out) {
     return vips_linear1(in, out, a, b, "uchar", uchar_out, NULL);
 }
@@ -123,6 +130,7 @@ int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_
 int vshim_add(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_add(a, b, out, NULL); }
 int vshim_subtract(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_subtract(a, b, out, NULL); }
 int vshim_multiply(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_multiply(a, b, out, NULL); }
+int vshim_divide(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_divide(a, b, out, NULL); }
 int vshim_invert(VipsImage *in, VipsImage **out) { return vips_invert(in, out, NULL); }
 
 int vshim_relational_const1(VipsImage *in, VipsImage **out, int op, double c) {
@@ -135,6 +143,7 @@ int vshim_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, VipsImage 
 
 int vshim_max_value(VipsImage *in, double *out) { return vips_max(in, out, NULL); }
 int vshim_min_value(VipsImage *in, double *out) { return vips_min(in, out, NULL); }
+int vshim_avg(VipsImage *in, double *out) { return vips_avg(in, out, NULL); }
 
 int vshim_conv_float(VipsImage *in, VipsImage **out, VipsImage *mask) {
     return vips_conv(in, out, mask, "precision", VIPS_PRECISION_FLOAT, NULL);
@@ -146,6 +155,28 @@ int vshim_morph(VipsImage *in, VipsImage **out, VipsImage *mask, int dilate) {
 
 int vshim_gaussnoise(VipsImage **out, int width, int height, double mean, double sigma, int seed) {
     return vips_gaussnoise(out, width, height, "mean", mean, "sigma", sigma, "seed", seed, NULL);
+}
+
+int vshim_rank(VipsImage *in, VipsImage **out, int width, int height, int index) {
+    return vips_rank(in, out, width, height, index, NULL);
+}
+
+int vshim_bandrank(VipsImage **in, int n, VipsImage **out, int index) {
+    return vips_bandrank(in, out, n, "index", index, NULL);
+}
+
+int vshim_recomb(VipsImage *in, VipsImage **out, VipsImage *matrix) { return vips_recomb(in, out, matrix, NULL); }
+
+int vshim_round(VipsImage *in, VipsImage **out, int mode) {
+    VipsOperationRound round = mode == 1 ? VIPS_OPERATION_ROUND_CEIL
+                             : mode == 2 ? VIPS_OPERATION_ROUND_FLOOR : VIPS_OPERATION_ROUND_RINT;
+    return vips_round(in, out, round, NULL);
+}
+
+int vshim_bandjoin(VipsImage **in, int n, VipsImage **out) { return vips_bandjoin(in, out, n, NULL); }
+
+int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied) {
+    return vips_composite2(base, overlay, out, VIPS_BLEND_MODE_OVER, "premultiplied", premultiplied, NULL);
 }
 
 int vshim_rename_noreplace(const char *from, const char *to) {

@@ -125,7 +125,7 @@ final class LoadTests: XCTestCase {
             return false
         }
         let empty = dir.file("empty.png")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
         assertImagingError(try VipsImage.load(path: empty)) {
             if case .unsupportedFormat(empty, _) = $0 { return true }
             return false
@@ -148,5 +148,23 @@ final class LoadTests: XCTestCase {
         XCTAssertTrue(ImagingError.notARegularFile(path: "/tmp/x", kind: "FIFO (named pipe)").description
             .contains("not a regular file"))
         XCTAssertTrue(ImagingError.outputExists(path: "/o.png").description.contains("overwrite"))
+    }
+}
+
+final class OrientationTests: XCTestCase {
+    func testExifOrientationIsAppliedOnDecodedLoads() throws {
+        // 4x2 grey ramp; orientation 6 means "rotate 90° clockwise to view".
+        let image = try VipsImage(bytes: [0, 60, 120, 180, 10, 70, 130, 190], width: 4, height: 2, bands: 1)
+        let tagged = try image.settingOrientation(6)
+        let tiff = try tagged.encoded(format: .tiff)
+        let upright = try VipsImage.load(data: tiff)
+        XCTAssertEqual(upright.size, ImageSize(width: 2, height: 4))
+        XCTAssertEqual(upright.orientation, 1)
+        // Rotated clockwise: the left column of the original becomes the top row, bottom row first.
+        XCTAssertEqual(try upright.bytes(), [10, 0, 70, 60, 130, 120, 190, 180])
+        let lazy = try VipsImage.load(data: tiff, mode: .sequential)
+        XCTAssertEqual(lazy.size, ImageSize(width: 4, height: 2))
+        XCTAssertEqual(lazy.orientation, 6)
+        XCTAssertThrowsError(try image.settingOrientation(9))
     }
 }

@@ -45,3 +45,31 @@ final class PlanarRGBTests: XCTestCase {
         XCTAssertEqual(try rgba.planarRGB().values, [1, -1, -1, -1, -1, 1])
     }
 }
+
+import Tensor
+
+final class TensorConversionTests: XCTestCase {
+    func testImageTensorRoundTrip() throws {
+        let image = try Pictures.rgb8(width: 5, height: 3)
+        let t = try image.toTensor()
+        XCTAssertEqual(t.shape, [1, 3, 3, 5])
+        XCTAssertEqual(t.scalars, try image.planarRGB().values)
+        // Planar: element [0, c, y, x] = 2 * v / 255 - 1 of band c at (x, y).
+        let bytes = try image.bytes()
+        let green: Float = Float(bytes[(2 * 5 + 4) * 3 + 1]) / 255
+        let element: Float = t.scalars[1 * 15 + 2 * 5 + 4]
+        XCTAssertEqual(element, 2 * green - 1)
+        XCTAssertEqual(try VipsImage(tensor: t).bytes(), bytes)
+        XCTAssertEqual(try VipsImage(tensor: t.reshaped([3, 3, 5])).bytes(), bytes)
+        XCTAssertThrowsError(try VipsImage(tensor: Tensor(shape: [1, 4, 3, 5])))
+        XCTAssertThrowsError(try VipsImage(tensor: Tensor(shape: [2, 3, 3, 5])))
+    }
+
+    func testMaskTensorRoundTrip() throws {
+        let mask = try Mask(values: [0, 0.25, 1, 0.5, 0, 1], width: 3, height: 2)
+        let t = try mask.toTensor()
+        XCTAssertEqual(t.shape, [1, 1, 2, 3])
+        XCTAssertEqual(try Mask(tensor: t).values(), [0, 0.25, 1, 0.5, 0, 1])
+        XCTAssertThrowsError(try Mask(tensor: Tensor(shape: [1, 3, 2, 2])))
+    }
+}

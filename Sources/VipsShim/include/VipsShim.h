@@ -28,6 +28,8 @@ int vshim_embed_background(VipsImage *in, VipsImage **out, int x, int y, int wid
 int vshim_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
 int vshim_insert(VipsImage *main, VipsImage *sub, VipsImage **out, int x, int y);
 int vshim_flip(VipsImage *in, VipsImage **out, int horizontal);
+/// Rotates upright by the EXIF orientation tag and removes the tag.
+int vshim_autorot(VipsImage *in, VipsImage **out);
 
 // Pixel format and bands.
 int vshim_cast(VipsImage *in, VipsImage **out, int format);
@@ -39,22 +41,36 @@ int vshim_bandjoin2(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_colourspace(VipsImage *in, VipsImage **out, int space);
 int vshim_copy(VipsImage *in, VipsImage **out);
 int vshim_copy_interpretation(VipsImage *in, VipsImage **out, int interpretation);
+/// Reinterprets the same bytes with another sample format and band count (e.g. raw uchar as ushort).
+int vshim_copy_format(int format, int bands, int interpretation, VipsImage *in, VipsImage **out);
 
 // Arithmetic.
 int vshim_linear1(VipsImage *in, VipsImage **out, double a, double b, int uchar_out);
 int vshim_add(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_subtract(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_multiply(VipsImage *a, VipsImage *b, VipsImage **out);
+int vshim_divide(VipsImage *a, VipsImage *b, VipsImage **out);
 int vshim_invert(VipsImage *in, VipsImage **out);
 int vshim_relational_const1(VipsImage *in, VipsImage **out, int op, double c);
 int vshim_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, VipsImage **out);
 int vshim_max_value(VipsImage *in, double *out);
+/// Mean of every sample over all bands.
+int vshim_avg(VipsImage *in, double *out);
 int vshim_min_value(VipsImage *in, double *out);
 
 // Neighbourhood operations.
 int vshim_conv_float(VipsImage *in, VipsImage **out, VipsImage *mask);
 int vshim_morph(VipsImage *in, VipsImage **out, VipsImage *mask, int dilate);
 int vshim_gaussnoise(VipsImage **out, int width, int height, double mean, double sigma, int seed);
+
+int vshim_rank(VipsImage *in, VipsImage **out, int width, int height, int index);
+/// Per-pixel rank across n images (index n-1: the maximum, 0: the minimum).
+int vshim_bandrank(VipsImage **in, int n, VipsImage **out, int index);
+int vshim_recomb(VipsImage *in, VipsImage **out, VipsImage *matrix);
+/// mode: 0 rint (half to even), 1 ceil, 2 floor.
+int vshim_round(VipsImage *in, VipsImage **out, int mode);
+int vshim_bandjoin(VipsImage **in, int n, VipsImage **out);
+int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied);
 
 // Renames without replacing an existing destination (renameat2 RENAME_NOREPLACE): -1 with errno.
 int vshim_rename_noreplace(const char *from, const char *to);
