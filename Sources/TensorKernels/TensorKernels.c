@@ -93,25 +93,58 @@ MULTIVERSION void tk_gelu_gate(const float *a, const float *b, float *out, long 
     for (long i = 0; i < n; i++) out[i] = a[i] * tk_gelu_one(b[i]);
 }
 
+/* Reductions in explicit 16-lane vectors (clang vector extensions): the loop vectoriser will
+ * not reorder float reductions without fast-math, and this fixes the summation order for
+ * every instruction set. */
+typedef float tk_v16 __attribute__((vector_size(64), aligned(4)));
+
+static inline float tk_max(const float *p, long n) {
+    long blocked = n - n % 16;
+    float maximum = p[0];
+    if (blocked > 0) {
+        tk_v16 m, v;
+        memcpy(&m, p, sizeof m);
+        for (long i = 16; i < blocked; i += 16) {
+            memcpy(&v, p + i, sizeof v);
+            m = __builtin_elementwise_max(m, v);
+        }
+        maximum = __builtin_reduce_max(m);
+    }
+    for (long i = blocked; i < n; i++) maximum = p[i] > maximum ? p[i] : maximum;
+    return maximum;
+}
+
+static inline float tk_sum(const float *p, long n) {
+    long blocked = n - n % 16;
+    tk_v16 s = {0}, v;
+    for (long i = 0; i < blocked; i += 16) {
+        memcpy(&v, p + i, sizeof v);
+        s += v;
+    }
+    float lanes[16];
+    memcpy(lanes, &s, sizeof lanes);
+    for (int width = 8; width > 0; width /= 2)
+        for (int j = 0; j < width; j++) lanes[j] += lanes[j + width];
+    float total = lanes[0];
+    for (long i = blocked; i < n; i++) total += p[i];
+    return total;
+}
+
 MULTIVERSION void tk_softmax_row(const float *in, const float *mask, float *out, long n) {
     if (n <= 0) return;
+    /* Everything after this first pass works on `out` alone: with two pointers that may alias,
+     * the vectoriser's overlap check would send in-place calls (attention) to scalar code. */
     if (mask) {
-        for (long i = 0; i < n; i++) out[i] = in[i] + mask[i];
-        in = out;
-    }
-    float maximum = in[0];
-    float total = 0.0f;
-    {
-        /* Reassociation only changes the rounding order of the sum (the maximum is exact either
-         * way); it lets both reductions use vector lanes. */
-#pragma clang fp reassociate(on)
-        for (long i = 1; i < n; i++) maximum = in[i] > maximum ? in[i] : maximum;
-        for (long i = 0; i < n; i++) {
-            float e = tk_exp(in[i] - maximum);
-            out[i] = e;
-            total += e;
+        if (in == out) {
+            for (long i = 0; i < n; i++) out[i] += mask[i];
+        } else {
+            for (long i = 0; i < n; i++) out[i] = in[i] + mask[i];
         }
+    } else if (in != out) {
+        memcpy(out, in, (size_t)n * sizeof(float));
     }
-    float inverse = 1.0f / total;
+    float maximum = tk_max(out, n);
+    for (long i = 0; i < n; i++) out[i] = tk_exp(out[i] - maximum);
+    float inverse = 1.0f / tk_sum(out, n);
     for (long i = 0; i < n; i++) out[i] *= inverse;
 }
