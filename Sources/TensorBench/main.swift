@@ -92,6 +92,12 @@ if wants("conv") {
     let xs = random([2, 1280, 8, 8]), ws = random([1280, 1280, 3, 3], scale: 0.01), bs = random([1280])
     report("conv2d 3x3 [2,1280,8,8] -> 1280", best { _ = conv2d(xs, weight: ws, bias: bs, padding: 1) },
            flops: 2.0 * 2 * 1280 * 64 * 1280 * 9)
+    let xt = random([2, 1280, 4, 4])
+    report("conv2d 3x3 [2,1280,4,4] -> 1280", best { _ = conv2d(xt, weight: ws, bias: bs, padding: 1) },
+           flops: 2.0 * 2 * 1280 * 16 * 1280 * 9)
+    let w1s = random([1280, 2560, 1, 1], scale: 0.02), xp = random([2, 2560, 8, 8])
+    report("conv2d 1x1 [2,2560,8,8] -> 1280", best { _ = conv2d(xp, weight: w1s, bias: bs) },
+           flops: 2.0 * 2 * 1280 * 64 * 2560)
 }
 
 if wants("attention") {
