@@ -137,6 +137,17 @@ if wants("layout") {
     report("concat axis 1 2x[2,320,64,64]", best { _ = concat([a, b], axis: 1) })
 }
 
+if wants("alloc", byDefault: false) {
+    for shape in [[2, 320, 64, 64], [2, 4096, 1280], [2, 640, 64, 64], [2, 4096, 2560]] {
+        let mb = Double(shape.reduce(1, *) * 4) / 1e6
+        report("fill new tensor \(shape) (\(Int(mb)) MB)", best { _ = Tensor(shape: shape, repeating: 1) })
+    }
+    var existing = Tensor(shape: [2, 4096, 2560])
+    report("fill existing [2,4096,2560]", best {
+        existing.withUnsafeMutableBufferPointer { $0.update(repeating: 2) }
+    })
+}
+
 if wants("vae", byDefault: false) {
     let x = random([1, 128, 512, 512]), w = random([128, 128, 3, 3], scale: 0.02), b = random([128])
     report("conv2d 3x3 [1,128,512,512] -> 128", best(2) { _ = conv2d(x, weight: w, bias: b, padding: 1) },
