@@ -1,0 +1,80 @@
+import Tensor
+import Weights
+
+/// Errors of VAE encode/decode: inputs whose shapes do not fit the loaded network.
+public enum VAEError: Error, Equatable, CustomStringConvertible {
+    case imageShape(found: [Int], expectedChannels: Int)
+    case latentShape(found: [Int], expectedChannels: Int)
+
+    public var description: String {
+        switch self {
+        case let .imageShape(found, c): return "image tensor has shape \(found), expected [N, \(c), H, W]"
+        case let .latentShape(found, c): return "latent tensor has shape \(found), expected [N, \(c), h, w]"
+        }
+    }
+}
+
+/// diffusers' `AutoencoderKL` (no tiling). The scaling factor in `config.scalingFactor` is the pipeline's
+/// business: `encode` returns raw moments and `decode` takes unscaled latents.
+public struct VAE {
+    public let config: VAEConfig
+    let encoder: VAEEncoder
+    let decoder: VAEDecoder
+    let quantConv: Conv2D?
+    let postQuantConv: Conv2D?
+
+    public init(config: VAEConfig, weights: TensorSource) throws {
+        try Self.checkSupported(config)
+        let reader = WeightReader(weights)
+        let root = WeightScope(reader)
+        let latent = config.latentChannels
+        encoder = try VAEEncoder(root["encoder"], config: config)
+        decoder = try VAEDecoder(root["decoder"], config: config)
+        quantConv = config.useQuantConv
+            ? try Conv2D(root["quant_conv"], input: 2 * latent, output: 2 * latent, kernel: 1) : nil
+        postQuantConv = config.usePostQuantConv
+            ? try Conv2D(root["post_quant_conv"], input: latent, output: latent, kernel: 1) : nil
+        try reader.finish()
+        self.config = config
+    }
+
+    /// The posterior `DiagonalGaussianDistribution` of an image [N, 3, H, W] in [-1, 1]:
+    /// mean and log-variance [N, latent, H/8, W/8], the log-variance clamped to [-30, 20] as diffusers does.
+    public func encode(_ image: Tensor) throws -> (mean: Tensor, logvar: Tensor) {
+        let s = image.shape
+        guard s.count == 4, s[1] == config.inChannels, s[0] > 0, s[2] > 0, s[3] > 0 else {
+            throw VAEError.imageShape(found: s, expectedChannels: config.inChannels)
+        }
+        var moments = encoder(image)
+        if let quantConv { moments = quantConv(moments) }
+        let parts = split(moments, axis: 1, sizes: [config.latentChannels, config.latentChannels])
+        var logvar = parts[1]
+        logvar.withUnsafeMutableBufferPointer { values in
+            for i in values.indices { values[i] = min(max(values[i], -30), 20) }
+        }
+        return (parts[0], logvar)
+    }
+
+    /// Image [N, 3, 8h, 8w] (nominally in [-1, 1], not clamped) from unscaled latents [N, latent, h, w].
+    public func decode(_ latents: Tensor) throws -> Tensor {
+        let s = latents.shape
+        guard s.count == 4, s[1] == config.latentChannels, s[0] > 0, s[2] > 0, s[3] > 0 else {
+            throw VAEError.latentShape(found: s, expectedChannels: config.latentChannels)
+        }
+        return decoder(postQuantConv.map { $0(latents) } ?? latents)
+    }
+
+    static func checkSupported(_ c: VAEConfig) throws {
+        for type in c.downBlockTypes where type != "DownEncoderBlock2D" {
+            throw ModelLoadError.unsupportedConfig(field: "down_block_types", value: type)
+        }
+        for type in c.upBlockTypes where type != "UpDecoderBlock2D" {
+            throw ModelLoadError.unsupportedConfig(field: "up_block_types", value: type)
+        }
+        guard c.downBlockTypes.count == c.blockOutChannels.count, c.upBlockTypes.count == c.blockOutChannels.count,
+              !c.blockOutChannels.isEmpty else {
+            throw ModelLoadError.invalidConfig("VAE block type lists and block_out_channels differ in length")
+        }
+        if c.actFn != "silu" { throw ModelLoadError.unsupportedConfig(field: "act_fn", value: c.actFn) }
+    }
+}
