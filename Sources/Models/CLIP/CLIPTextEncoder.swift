@@ -22,7 +22,8 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
 
 /// transformers' `CLIPTextModel` text tower (SD1: OpenAI CLIP ViT-L/14; SD2: OpenCLIP ViT-H/14).
 ///
-/// Expects diffusers/transformers names (`text_model.embeddings.token_embedding.weight`, …).
+/// Expects transformers names (`text_model.embeddings.token_embedding.weight`, …, with or without the
+/// `text_model.` prefix).
 /// `layersToRun` lets a checkpoint that carries more layers than the pipeline uses be loaded strictly:
 /// SD2 single-file checkpoints hold all 24 OpenCLIP layers while SD2 uses the 23rd layer's output, which
 /// diffusers folders express by shipping only 23 layers. Layers past `layersToRun` are shape-checked and
@@ -47,7 +48,10 @@ public struct CLIPTextEncoder {
                 "hidden_size \(config.hiddenSize) not divisible by num_attention_heads \(config.numAttentionHeads)")
         }
         let activation = try Activation(configName: config.hiddenAct, field: "hidden_act")
-        let root = WeightScope(reader, path: "text_model")
+        // Hub folders and single-file mappings prefix the tower with "text_model."; transformers >= 5.6
+        // saves it without. Both name the same tensors, so accept either (never a mix: strictness catches that).
+        let prefixed = reader.contains("text_model.embeddings.token_embedding.weight")
+        let root = WeightScope(reader, path: prefixed ? "text_model" : "")
         let embeddings = root["embeddings"]
         tokenEmbedding = try embeddings["token_embedding"].tensor(
             "weight", shape: [config.vocabSize, config.hiddenSize])

@@ -8,7 +8,7 @@ enum Activation {
         switch name {
         case "silu", "swish": self = .sigmoidLinear
         case "gelu": self = .erfGelu
-        case "gelu_pytorch_tanh", "gelu_new", "gelu_fast": self = .erfGeluTanh
+        case "gelu_pytorch_tanh", "gelu_new", "gelu_fast": self = .tanhGelu
         case "quick_gelu": self = .quick
         default: throw ModelLoadError.unsupportedConfig(field: field, value: name)
         }
