@@ -1,0 +1,42 @@
+/// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
+/// plus what the pipeline needs to drive them.
+public struct StableDiffusionModels {
+    public let textEncoder: CLIPTextEncoder
+    public let unet: UNet
+    public let vae: VAE
+    /// The training noise schedule and parameterisation (epsilon or v).
+    public let scheduler: SchedulerConfig
+    public let tokenizer: TokenizerFiles
+    public let layout: CheckpointLayout
+
+    public var predictionType: PredictionType { scheduler.predictionType }
+    /// VAE latent scale (latents = scalingFactor × posterior sample).
+    public var latentScale: Float { vae.config.scalingFactor }
+}
+
+/// Where the CLIP tokenizer's vocabulary comes from.
+public enum TokenizerFiles: Equatable, Sendable {
+    /// A diffusers folder's `tokenizer/vocab.json` and `tokenizer/merges.txt`.
+    case folder(vocab: String, merges: String)
+    /// Single-file checkpoints carry no vocabulary: use CLIP's standard one shipped with the project.
+    case standard
+}
+
+/// How a model is stored on disk.
+public enum CheckpointLayout: Equatable, Sendable {
+    case diffusersFolder(path: String)
+    case singleFile(path: String, family: String)
+}
+
+/// Choices a user can make when loading that the files do not (reliably) say.
+public struct CheckpointOptions: Equatable, Sendable {
+    /// Overrides the prediction type (SD2 single files cannot tell 512-base epsilon from 768-v).
+    public var predictionType: PredictionType?
+    /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
+    public var variant: String?
+
+    public init(predictionType: PredictionType? = nil, variant: String? = nil) {
+        self.predictionType = predictionType
+        self.variant = variant
+    }
+}
