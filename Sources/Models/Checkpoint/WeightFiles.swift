@@ -12,7 +12,7 @@ enum WeightFiles {
         do {
             switch (path as NSString).pathExtension.lowercased() {
             case "safetensors": return try SafeTensorsFile(path: path)
-            case "ckpt", "pt", "pth", "bin": throw CheckpointError.unsupportedFile(path: path)  // PENDING TorchCheckpoint from weights
+            case "ckpt", "pt", "pth", "bin": return try TorchCheckpoint(path: path)
             default: throw CheckpointError.unsupportedFile(path: path)
             }
         } catch let error as CheckpointError {
