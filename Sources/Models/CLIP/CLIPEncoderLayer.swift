@@ -47,14 +47,11 @@ struct CLIPEncoderLayer {
 
     /// x [B, L, D] -> [B, L, D]; `mask` is the additive causal mask [L, L].
     func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
-        var hidden = x
-        do {
-            let normed = layerNorm1(hidden)
-            let attended = attention(query: query(normed), key: key(normed), value: value(normed),
-                                     heads: heads, mask: mask)
-            hidden = hidden + out(attended)
-        }
-        let mlp = fc2(activation(fc1(layerNorm2(hidden))))
-        return hidden + mlp
+        let normed = layerNorm1(x)
+        var hidden = out(attention(query: query(normed), key: key(normed), value: value(normed),
+                                   heads: heads, mask: mask))
+        hidden += x
+        hidden += fc2(activation(fc1(layerNorm2(hidden))))
+        return hidden
     }
 }

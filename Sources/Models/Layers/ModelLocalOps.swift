@@ -3,13 +3,13 @@ import Tensor
 // Small ops the networks need that the Tensor contract does not list. They are data movement or one
 // add per element, far off the hot path (GEMMs dominate), so plain loops are enough.
 
-/// x [N, C, H, W] + bias [N, C] broadcast over H×W (a ResNet block's per-sample time embedding).
-func addingPerSampleChannelBias(_ x: Tensor, _ bias: Tensor) -> Tensor {
+/// x [N, C, H, W] += bias [N, C] broadcast over H×W (a ResNet block's per-sample time embedding),
+/// in place: x is normally the conv output nobody else holds, so no copy is made.
+func addPerSampleChannelBias(_ x: inout Tensor, _ bias: Tensor) {
     precondition(x.shape.count == 4 && bias.shape == [x.shape[0], x.shape[1]], "bias must be [N, C] of x")
-    var out = x
     let plane = x.shape[2] * x.shape[3]
     bias.withUnsafeBufferPointer { b in
-        out.withUnsafeMutableBufferPointer { o in
+        x.withUnsafeMutableBufferPointer { o in
             for nc in 0..<b.count {
                 let v = b[nc]
                 let base = nc * plane
@@ -17,7 +17,6 @@ func addingPerSampleChannelBias(_ x: Tensor, _ bias: Tensor) -> Tensor {
             }
         }
     }
-    return out
 }
 
 /// Zero-pads one column on the right and one row at the bottom of [N, C, H, W]: diffusers' VAE

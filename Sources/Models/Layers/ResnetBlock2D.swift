@@ -30,12 +30,12 @@ struct ResnetBlock2D {
     func callAsFunction(_ x: Tensor, activatedTimeEmbedding: Tensor?) -> Tensor {
         var h = conv1(silu(norm1(x)))
         if let timeProjection, let temb = activatedTimeEmbedding {
-            h = addingPerSampleChannelBias(h, timeProjection(temb))
+            addPerSampleChannelBias(&h, timeProjection(temb))
         }
         h = conv2(silu(norm2(h)))
-        let residual = shortcut.map { $0(x) } ?? x
-        var sum = residual + h
-        if outputScale != 1 { sum = sum * (1 / outputScale) }
-        return sum
+        // h is ours alone, so the residual add reuses its buffer.
+        h += shortcut.map { $0(x) } ?? x
+        if outputScale != 1 { h.scaleInPlace(1 / outputScale) }
+        return h
     }
 }

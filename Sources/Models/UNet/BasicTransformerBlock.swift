@@ -26,10 +26,10 @@ struct BasicTransformerBlock {
 
     /// x [B, HW, dim], context [B, Lc, contextDim].
     func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
-        var h = x
-        h = h + selfAttention(norm1(h))
-        h = h + crossAttention(norm2(h), context: context)
-        h = h + feedForwardOut(geglu(feedForwardIn(norm3(h))))
+        var h = selfAttention(norm1(x))
+        h += x
+        h += crossAttention(norm2(h), context: context)
+        h += feedForwardOut(geglu(feedForwardIn(norm3(h))))
         return h
     }
 }

@@ -39,7 +39,8 @@ struct Transformer2D {
         for block in blocks {
             tokens = block(tokens, context: context)
         }
-        let spatial = projectOut(tokens).permuted([0, 2, 1]).reshaped([b, c, h, w])
-        return spatial + x
+        var spatial = projectOut(tokens).permuted([0, 2, 1]).reshaped([b, c, h, w])
+        spatial += x
+        return spatial
     }
 }
