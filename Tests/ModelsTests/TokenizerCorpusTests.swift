@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+@testable import Models
+
+/// Token ids from transformers' CLIPTokenizer (recorded by scripts/fixtures/make_sd_fixtures.py) must be
+/// reproduced exactly: there is no tolerance on ids.
+final class TokenizerCorpusTests: XCTestCase {
+    struct Record: Decodable {
+        let prompt: String
+        let ids: [Int32]
+        let untruncated: [Int32]
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    func load(_ name: String) throws -> Data {
+        try Data(contentsOf: Self.fixtures.appendingPathComponent("tokenizer").appendingPathComponent(name))
+    }
+
+    func check(_ tokenizer: CLIPTokenizer, _ records: [Record], label: String,
+               file: StaticString = #filePath, line: UInt = #line) {
+        var failures = 0
+        for record in records {
+            let untruncated = tokenizer.encodeUntruncated(record.prompt)
+            let ids = tokenizer.encode(record.prompt)
+            if untruncated != record.untruncated || ids != record.ids {
+                failures += 1
+                if failures <= 10 {
+                    XCTFail("\(label): \(record.prompt.debugDescription)\n  expected \(record.untruncated)\n  got      \(untruncated)",
+                            file: file, line: line)
+                }
+            }
+        }
+        XCTAssertEqual(failures, 0, "\(label): \(failures) of \(records.count) prompts differ", file: file, line: line)
+    }
+
+    func testStandardVocabularyMatchesTransformersOnCorpus() throws {
+        let records = try JSONDecoder().decode([Record].self, from: load("clip_corpus.json"))
+        XCTAssertGreaterThanOrEqual(records.count, 200)
+        let tokenizer = try CLIPTokenizer.standard()
+        XCTAssertEqual(tokenizer.vocabularySize, 49408)
+        check(tokenizer, records, label: "standard")
+    }
+
+    func testWellKnownIDs() throws {
+        let tokenizer = try CLIPTokenizer.standard()
+        XCTAssertEqual(tokenizer.encodeUntruncated("a photo of a cat"), [49406, 320, 1125, 539, 320, 2368, 49407])
+        XCTAssertEqual(tokenizer.bosID, 49406)
+        XCTAssertEqual(tokenizer.eosID, 49407)
+        XCTAssertEqual(tokenizer.padID, 49407)
+        let padded = tokenizer.encode("a photo of a cat")
+        XCTAssertEqual(padded.count, 77)
+        XCTAssertEqual(Array(padded[7...]), [Int32](repeating: 49407, count: 70))
+    }
+
+    func testFamilyTokenizerFoldersMatchTransformers() throws {
+        let corpus = try JSONDecoder().decode([String: [Record]].self, from: load("tiny_corpus.json"))
+        for family in ["sd1", "sd2v"] {
+            let folder = Self.fixtures.appendingPathComponent("sd").appendingPathComponent(family)
+                .appendingPathComponent("diffusers").appendingPathComponent("tokenizer")
+            let tokenizer = try CLIPTokenizer(folder: folder)
+            let records = try XCTUnwrap(corpus[family])
+            XCTAssertGreaterThanOrEqual(records.count, 200)
+            check(tokenizer, records, label: family)
+        }
+    }
+
+    func testSD2FolderPadsWithExclamationMark() throws {
+        let folder = Self.fixtures.appendingPathComponent("sd/sd2v/diffusers/tokenizer")
+        let tokenizer = try CLIPTokenizer(folder: folder)
+        XCTAssertEqual(tokenizer.specialTokens.pad, SpecialToken("!", normalized: false))
+        XCTAssertEqual(tokenizer.padID, 0)
+        XCTAssertEqual(tokenizer.encode("a").last, 0)
+    }
+
+    func testLongPromptTruncatesTo75TokensPlusBOSAndEOS() throws {
+        let tokenizer = try CLIPTokenizer.standard()
+        let prompt = Array(repeating: "cat", count: 100).joined(separator: " ")
+        XCTAssertEqual(tokenizer.tokenize(prompt), [Int32](repeating: 2368, count: 100))
+        let ids = tokenizer.encode(prompt)
+        XCTAssertEqual(ids.count, 77)
+        XCTAssertEqual(ids.first, 49406)
+        XCTAssertEqual(ids.last, 49407)
+        XCTAssertEqual(Array(ids[1..<76]), [Int32](repeating: 2368, count: 75))
+    }
+}
