@@ -1,3 +1,5 @@
+import Weights
+
 /// Why a model on disk could not be opened. Each case carries the path and, for network failures,
 /// the component and the strict loader's reason (which names the tensor).
 public enum CheckpointError: Error, CustomStringConvertible {
@@ -13,6 +15,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
     case unrecognised(path: String, reason: String)
     /// A network refused its weights or configuration.
     case component(name: String, path: String, error: ModelLoadError)
+    /// A single file's component could not be presented with diffusers names (missing/unexpected LDM tensors).
+    case mapping(path: String, error: NameMappingError)
 
     public var description: String {
         switch self {
@@ -24,6 +28,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
         case let .unreadable(path, reason): return "\(path): \(reason)"
         case let .unrecognised(path, reason): return "\(path): not a recognised Stable Diffusion 1.x/2.x checkpoint (\(reason))"
         case let .component(name, path, error): return "\(path): \(name): \(error)"
+        case let .mapping(path, error): return "\(path): \(error)"
         }
     }
 }

@@ -1,3 +1,5 @@
+import Weights
+
 /// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
 /// plus what the pipeline needs to drive them.
 public struct StableDiffusionModels {
@@ -30,13 +32,19 @@ public enum CheckpointLayout: Equatable, Sendable {
 
 /// Choices a user can make when loading that the files do not (reliably) say.
 public struct CheckpointOptions: Equatable, Sendable {
-    /// Overrides the prediction type (SD2 single files cannot tell 512-base epsilon from 768-v).
+    /// Overrides the prediction type. Without it, diffusers folders use their scheduler config, SD1 single
+    /// files epsilon, and SD2 single files v-prediction unless the .ckpt's `global_step` is 875000
+    /// (SD2 512-base) — the same brittle rule as diffusers' single-file loader.
     public var predictionType: PredictionType?
     /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
     public var variant: String?
+    /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale).
+    public var conventions: SingleFileConventions
 
-    public init(predictionType: PredictionType? = nil, variant: String? = nil) {
+    public init(predictionType: PredictionType? = nil, variant: String? = nil,
+                conventions: SingleFileConventions = .stableDiffusion) {
         self.predictionType = predictionType
         self.variant = variant
+        self.conventions = conventions
     }
 }

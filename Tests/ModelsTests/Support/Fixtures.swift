@@ -66,3 +66,20 @@ func assertMatches(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ wha
     let error = relativeError(actual, expected)
     XCTAssertLessThanOrEqual(error, tolerance, "\(what): relative error \(error)", file: file, line: line)
 }
+
+extension SDFixtures {
+    /// The hyper-parameters the tiny single files follow (declared in family.json; see make_sd_fixtures.py):
+    /// they cannot use SD's 64-channel heads or 32 norm groups with 16–32 channels.
+    static func conventions(_ family: String) throws -> SingleFileConventions {
+        var conventions = SingleFileConventions.stableDiffusion
+        let data = try Data(contentsOf: URL(fileURLWithPath: path(family, "family.json")))
+        let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let declared = try XCTUnwrap(info["conventions"] as? [String: Int])
+        if let heads = declared["sd1_heads"] { conventions.sd1AttentionHeads = heads }
+        if let dim = declared["sd2_head_dim"] { conventions.sd2AttentionHeadDim = dim }
+        conventions.textAttentionHeadDim = 8  // text encoder: hidden 32, 4 heads
+        conventions.unetNormGroups = 8
+        conventions.vaeNormGroups = 4
+        return conventions
+    }
+}

@@ -9,10 +9,10 @@ struct InMemorySource: TensorSource {
 
     init(_ tensors: [String: Tensor]) { self.tensors = tensors }
 
-    /// Copies every tensor of `source` into memory.
-    init(copying source: TensorSource) throws {
+    /// Copies the tensors of `source` into memory (all, or those `including` accepts).
+    init(copying source: TensorSource, including: (String) -> Bool = { _ in true }) throws {
         var all: [String: Tensor] = [:]
-        for name in source.names { all[name] = try source.tensor(name) }
+        for name in source.names where including(name) { all[name] = try source.tensor(name) }
         tensors = all
     }
 
