@@ -15,7 +15,10 @@ public struct NCNNParamDict: Equatable, Sendable {
     public func int(_ id: Int, default d: Int) -> Int {
         switch values[id] {
         case let .int(v)?: return v
-        case let .float(f)?: return Int(f)
+        case let .float(f)?:
+            // Float ids where ints are expected: truncate like ncnn, but never trap on inf/NaN/huge.
+            guard f.isFinite, abs(f) < 2_147_483_648 else { return d }
+            return Int(f)
         default: return d
         }
     }

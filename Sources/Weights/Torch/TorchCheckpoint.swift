@@ -111,7 +111,7 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
 
     // MARK: decoding the pickle
 
-    private static func extract(_ root: PickleValue, path: String) throws -> (String?, [String: TensorRecord], [String: Double]) {
+    static func extract(_ root: PickleValue, path: String) throws -> (String?, [String: TensorRecord], [String: Double]) {
         guard case let .dict(top) = root else {
             throw WeightsError.invalidCheckpoint(path: path, detail: "top level of the pickle is a \(root.typeName), not a dict")
         }
