@@ -94,6 +94,17 @@ final class NCNNModelTests: XCTestCase {
         XCTAssertEqual(Array(bits(try v3.tensor("body.34.bias")).prefix(3)), [0x3C84_EE19, 0x3C84_D590, 0x3C8A_5948])
     }
 
+    /// ncnn -> safetensors (F32) with PyTorch names, as a conversion command would do: bit for bit.
+    func testConvertToSafetensors() throws {
+        let s = try Self.load("realesr-animevideov3-x4").pytorchNamed()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v3-\(getpid()).safetensors").path
+        defer { unlink(path) }
+        try SafeTensorsWriter.convert(s, to: path)
+        let back = try SafeTensorsFile(path: path)
+        XCTAssertEqual(back.names, s.names)
+        for n in s.names { assertBitIdentical(try back.tensor(n), try s.tensor(n), n) }
+    }
+
     func testParamDetails() throws {
         let m = try Self.load("realesrgan-x4plus")
         let conv1 = try XCTUnwrap(m.layers.first { $0.name == "Conv_1" })
