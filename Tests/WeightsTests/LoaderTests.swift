@@ -65,6 +65,17 @@ final class LoaderTests: XCTestCase {
         assertWeightsError("duplicateTensor", path: "label") { _ = try CombinedSource([f, f], label: "label") }
     }
 
+    func testStrictShapeLoading() throws {
+        let f = try SafeTensorsFile(path: Fixtures.path("basic.safetensors"))
+        XCTAssertEqual(try f.tensor("conv.bias", shape: [4]).shape, [4])
+        XCTAssertThrowsError(try f.tensor("conv.bias", shape: [5])) {
+            XCTAssertEqual($0 as? WeightsError, .shapeMismatch(tensor: "conv.bias", expected: [5], actual: [4]))
+        }
+        XCTAssertThrowsError(try f.tensor("nope", shape: [1])) {
+            XCTAssertEqual($0 as? WeightsError, .missingTensor(tensor: "nope"))
+        }
+    }
+
     func testRenamedSource() throws {
         let f = try SafeTensorsFile(path: Fixtures.path("basic.safetensors"))
         let r = RenamedSource(f, mapping: ["w": "conv.weight"])
