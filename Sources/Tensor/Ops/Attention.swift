@@ -1,3 +1,5 @@
+import TensorKernels
+
 /// Scaled dot-product attention, softmax(Q K^T / sqrt(D) + mask) V, per head.
 ///
 /// query [B, Lq, heads*D], key/value [B, Lk, heads*D] -> [B, Lq, heads*D]; `mask` is an additive
@@ -51,11 +53,7 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
                     a: qBase, lda: width, b: kBase, ldb: width, c: scores, ldc: keyLength)
         for r in 0..<rows {
             let line = scores + r * keyLength
-            if let maskPointer {
-                let maskLine = maskPointer + (first + r) * keyLength
-                for j in 0..<keyLength { line[j] += maskLine[j] }
-            }
-            Softmax.row(UnsafePointer(line), line, keyLength)
+            tk_softmax_row(line, maskPointer.map { $0 + (first + r) * keyLength }, line, keyLength)
         }
         // out_chunk = P V
         Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength,
@@ -68,5 +66,6 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
 
 enum AttentionKernel {
     /// Floats of scores per task (4 MB): 256 query rows against 4096 keys.
-    static let scoreBudget = 1 << 20
+    /// A var only so tests can force many small chunks.
+    nonisolated(unsafe) static var scoreBudget = 1 << 20
 }

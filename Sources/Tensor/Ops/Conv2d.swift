@@ -60,7 +60,8 @@ struct ConvGeometry {
 enum Conv2dKernels {
     /// Column-buffer budget per chunk, in floats (8 MB): big enough that each GEMM has several
     /// hundred columns (near peak), small enough to stay out of the way of the weights.
-    static let columnBudget = 2 << 20
+    /// (A var only so tests can force many small chunks.)
+    nonisolated(unsafe) static var columnBudget = 2 << 20
 
     static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
