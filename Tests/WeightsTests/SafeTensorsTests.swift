@@ -132,3 +132,42 @@ final class SafeTensorsWriterTests: XCTestCase {
         XCTAssertThrowsError(try w.add("b", dtype: .f32, shape: [3], bytes: [0, 0, 0, 0]))
     }
 }
+
+final class HalfConversionTests: XCTestCase {
+    /// All 65536 binary16 patterns (three times, so the parallel sliced path runs), read through a
+    /// safetensors file, against Swift's own Float16 widening; NaNs must keep their payload, quieted.
+    func testExhaustiveF16ThroughTheParallelPath() throws {
+        var raw: [UInt8] = []
+        for _ in 0..<3 { for h in 0...0xFFFF { raw.append(UInt8(h & 0xFF)); raw.append(UInt8(h >> 8)) } }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("f16-\(getpid()).safetensors").path
+        defer { unlink(path) }
+        var w = SafeTensorsWriter()
+        try w.add("all", dtype: .f16, shape: [3, 65536], bytes: raw)
+        try w.write(to: path)
+        let t = try SafeTensorsFile(path: path).tensor("all")
+        let got = bits(t)
+        for i in 0..<got.count {
+            let h = UInt16(i & 0xFFFF)
+            let expected: UInt32
+            if h & 0x7C00 == 0x7C00, h & 0x03FF != 0 {
+                expected = UInt32(h & 0x8000) << 16 | 0x7FC0_0000 | UInt32(h & 0x03FF) << 13
+            } else {
+                #if arch(x86_64) || arch(arm64)
+                expected = Float(Float16(bitPattern: h)).bitPattern
+                #else
+                expected = HalfConversion.float(fromHalfBits: h).bitPattern
+                #endif
+            }
+            if got[i] != expected {
+                XCTFail("half 0x\(String(h, radix: 16)) -> 0x\(String(got[i], radix: 16)), expected 0x\(String(expected, radix: 16))")
+                return
+            }
+        }
+    }
+
+    func testBFloat16IsTheTopHalf() throws {
+        for b: UInt16 in [0, 0x8000, 0x0001, 0x3F80, 0x7F80, 0xFF80, 0x7FC1] {
+            XCTAssertEqual(HalfConversion.float(fromBFloat16Bits: b).bitPattern, UInt32(b) << 16)
+        }
+    }
+}

@@ -28,6 +28,7 @@ final class TorchCheckpointTests: XCTestCase {
 
     func testZip64ArchiveReadsTheSame() throws {
         try assertSame("state_zip64.ckpt", "state.safetensors")
+        try assertSame("state_zip64_offsets.ckpt", "state.safetensors")
     }
 
     func testRealESRGANStylePrefersParamsEma() throws {

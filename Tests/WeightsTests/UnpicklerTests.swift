@@ -42,6 +42,13 @@ final class UnpicklerTests: XCTestCase {
         }
     }
 
+    /// Lightning keys `callbacks` by the ModelCheckpoint class: allowed as a value, never callable.
+    func testLightningCallbackClassIsInert() throws {
+        let global = [0x63] + Array("pytorch_lightning.callbacks.model_checkpoint\nModelCheckpoint\n".utf8)
+        XCTAssertEqual(try run(proto + [0x7D] + global + [0x7D, 0x73, 0x2E]), "dict")
+        expect(proto + global + [0x29, 0x52, 0x2E], "invalidPickle")
+    }
+
     func testReduceOnNonGlobalIsRefused() {
         // A dict "called" with a tuple.
         expect(proto + [0x7D, 0x29, 0x52, 0x2E], "invalidPickle")

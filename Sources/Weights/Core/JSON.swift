@@ -37,6 +37,15 @@ enum JSONValue: Equatable {
         return result
     }
 
+    /// Short human form for error messages: a number's literal, a quoted string, else the type.
+    var brief: String {
+        switch self {
+        case let .number(t): return t
+        case let .string(s): return "\"\(s.prefix(40))\""
+        default: return typeName
+        }
+    }
+
     var typeName: String {
         switch self {
         case .object: return "object"

@@ -15,20 +15,27 @@ enum TensorMaterialisation {
             #if _endian(big)
             for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: out[i].bitPattern)) }
             #endif
+        // Conversions of large tensors are spread over the shared compute pool (disjoint slices).
         case .f16:
-            for i in 0..<count {
-                let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                out[i] = HalfConversion.float(fromHalfBits: bits)
+            Parallel.forEachSlice(count: count, grain: 1 << 16) { r in
+                for i in r {
+                    let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    out[i] = HalfConversion.float(fromHalfBits: bits)
+                }
             }
         case .bf16:
-            for i in 0..<count {
-                let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                out[i] = HalfConversion.float(fromBFloat16Bits: bits)
+            Parallel.forEachSlice(count: count, grain: 1 << 16) { r in
+                for i in r {
+                    let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    out[i] = HalfConversion.float(fromBFloat16Bits: bits)
+                }
             }
         case .f64:
-            for i in 0..<count {
-                let bits = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
-                out[i] = Float(Double(bitPattern: bits))
+            Parallel.forEachSlice(count: count, grain: 1 << 16) { r in
+                for i in r {
+                    let bits = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+                    out[i] = Float(Double(bitPattern: bits))
+                }
             }
         default:
             return nil

@@ -12,6 +12,14 @@ public protocol TensorSource {
 
 extension TensorSource {
     public func contains(_ name: String) -> Bool { shape(of: name) != nil }
+
+    /// Strict loading for models: the tensor must exist with exactly this shape (checked before any
+    /// data is read or converted).
+    public func tensor(_ name: String, shape expected: [Int]) throws -> Tensor {
+        guard let actual = shape(of: name) else { throw WeightsError.missingTensor(tensor: name) }
+        guard actual == expected else { throw WeightsError.shapeMismatch(tensor: name, expected: expected, actual: actual) }
+        return try tensor(name)
+    }
 }
 
 /// The tensors of `base` whose names start with `prefix`, presented with the prefix removed

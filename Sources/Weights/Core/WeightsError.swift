@@ -43,6 +43,14 @@ public enum WeightsError: Error, Equatable, Sendable {
     case unsupportedNCNNLayer(path: String, layer: String, type: String)
     case unsupportedNCNNStorage(path: String, layer: String, offset: Int, tag: UInt32)
 
+    // Strict loading by models.
+    case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
+    case missingTensor(tensor: String)
+
+    // Combining sources.
+    case duplicateTensor(path: String, tensor: String)
+    case invalidShardIndex(path: String, detail: String)
+
     // Writing.
     case writeFailed(path: String, detail: String)
     case invalidTensorName(name: String, detail: String)
@@ -79,6 +87,10 @@ extension WeightsError: CustomStringConvertible {
         case let .invalidNCNNBin(p, l, o, d): return "\(p): layer '\(l)' at byte \(o): \(d)"
         case let .unsupportedNCNNLayer(p, l, t): return "\(p): layer '\(l)' of type \(t) has weights this loader does not know"
         case let .unsupportedNCNNStorage(p, l, o, t): return "\(p): layer '\(l)' at byte \(o): weight storage tag 0x\(String(t, radix: 16)) is not supported (only float32 and float16)"
+        case let .shapeMismatch(t, e, a): return "tensor '\(t)' has shape \(a), the model expects \(e)"
+        case let .missingTensor(t): return "the model needs tensor '\(t)', which the checkpoint does not have"
+        case let .duplicateTensor(p, t): return "\(p): tensor '\(t)' is provided by more than one file"
+        case let .invalidShardIndex(p, d): return "\(p): invalid shard index: \(d)"
         case let .writeFailed(p, d): return "\(p): cannot write: \(d)"
         case let .invalidTensorName(n, d): return "tensor name '\(n)': \(d)"
         }

@@ -116,7 +116,7 @@ public struct SafeTensorsHeader: Sendable {
         var shape: [Int] = []
         shape.reserveCapacity(dims.count)
         for d in dims {
-            guard let v = d.nonNegativeInt else { throw bad("shape element \(d) is not a non-negative integer") }
+            guard let v = d.nonNegativeInt else { throw bad("shape element \(d.brief) is not a non-negative integer") }
             shape.append(v)
         }
         guard case let .array(offsets)? = offsetsValue, offsets.count == 2,

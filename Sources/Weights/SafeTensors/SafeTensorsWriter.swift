@@ -152,3 +152,19 @@ public struct SafeTensorsWriter {
 private func sysWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     write(fd, buffer, count)
 }
+
+extension SafeTensorsWriter {
+    /// Writes every tensor of `source` (e.g. an ncnn model under PyTorch names, or a .ckpt) to a
+    /// safetensors file. Tensors are read one at a time while writing, so memory stays bounded by the
+    /// largest tensor.
+    public static func convert(_ source: any TensorSource, to path: String, as dtype: DType = .f32,
+                               metadata: [String: String] = ["format": "pt"]) throws {
+        var w = SafeTensorsWriter()
+        w.metadata = metadata
+        for name in source.names {
+            guard let shape = source.shape(of: name) else { continue }
+            try w.add(name, shape: shape, as: dtype) { try source.tensor(name) }
+        }
+        try w.write(to: path)
+    }
+}

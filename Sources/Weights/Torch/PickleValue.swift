@@ -75,6 +75,9 @@ enum PickleGlobal: Equatable {
     case numpyScalar(module: String)
     case numpyDType
     case codecsEncode
+    /// Classes that full training checkpoints mention as plain markers (PyTorch Lightning keys its
+    /// `callbacks` dict by the callback class). Usable only as inert values: never called.
+    case inertClass(String)
 
     init?(module: String, name: String) {
         switch (module, name) {
@@ -87,6 +90,9 @@ enum PickleGlobal: Equatable {
         case ("numpy", "dtype"): self = .numpyDType
         // Protocol-2 pickles encode `bytes` as _codecs.encode(str, "latin1"): pure data conversion.
         case ("_codecs", "encode"): self = .codecsEncode
+        case ("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint"),
+             ("pytorch_lightning.callbacks", "ModelCheckpoint"):
+            self = .inertClass("\(module).\(name)")
         case ("torch", _):
             let types: [String: DType] = [
                 "FloatStorage": .f32, "HalfStorage": .f16, "BFloat16Storage": .bf16, "DoubleStorage": .f64,
@@ -110,6 +116,7 @@ enum PickleGlobal: Equatable {
         case let .numpyScalar(module): return "\(module).scalar"
         case .numpyDType: return "numpy.dtype"
         case .codecsEncode: return "_codecs.encode"
+        case let .inertClass(name): return name
         }
     }
 }

@@ -372,6 +372,8 @@ struct RestrictedUnpickler {
             return .bytes(out)
         case .storageType:
             throw fail("\(g.qualifiedName) may only appear in a persistent id")
+        case .inertClass:
+            throw fail("\(g.qualifiedName) may appear as a value but is never called")
         }
     }
 

@@ -16,6 +16,8 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
     public static let stateDictKeys = ["state_dict", "params_ema", "params"]
     /// data.pkl of a real SD checkpoint is ~100 KB; anything far larger is not a state dict.
     public static let maxPickleSize = 256 << 20
+    /// Largest tensor allowed to have more elements than its storage (an expanded view).
+    public static let maxBroadcastElements = 1 << 24
 
     public let path: String
     public let names: [String]
@@ -111,7 +113,7 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
 
     // MARK: decoding the pickle
 
-    private static func extract(_ root: PickleValue, path: String) throws -> (String?, [String: TensorRecord], [String: Double]) {
+    static func extract(_ root: PickleValue, path: String) throws -> (String?, [String: TensorRecord], [String: Double]) {
         guard case let .dict(top) = root else {
             throw WeightsError.invalidCheckpoint(path: path, detail: "top level of the pickle is a \(root.typeName), not a dict")
         }
@@ -177,8 +179,13 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
         guard r.offset >= 0, r.shape.allSatisfy({ $0 >= 0 }), r.stride.allSatisfy({ $0 >= 0 }) else {
             throw bad("negative offset, size or stride (offset \(r.offset), size \(r.shape), stride \(r.stride))")
         }
-        guard TensorMaterialisation.elementCount(r.shape) != nil else { throw bad("size \(r.shape) overflows") }
-        if r.shape.contains(0) { return }
+        guard let count = TensorMaterialisation.elementCount(r.shape) else { throw bad("size \(r.shape) overflows") }
+        // Views larger than their storage (stride-0 broadcasts) would let a tiny file demand any
+        // amount of memory; allow them only up to a modest size.
+        guard count <= max(r.storage.count, Self.maxBroadcastElements) else {
+            throw bad("view of \(count) elements over a \(r.storage.count)-element storage exceeds the \(Self.maxBroadcastElements)-element limit for broadcast views")
+        }
+        if count == 0 { return }
         var last = r.offset
         for (n, s) in zip(r.shape, r.stride) {
             let (span, o2) = (n - 1).multipliedReportingOverflow(by: s)
