@@ -66,6 +66,22 @@ final class TokenizerCorpusTests: XCTestCase {
         }
     }
 
+    func testFolderSpecialTokensEqualThePresets() throws {
+        // The presets single-file checkpoints use must behave like the families' tokenizer folders.
+        let sd = Self.fixtures.appendingPathComponent("sd")
+        XCTAssertEqual(try CLIPSpecialTokens(folder: sd.appendingPathComponent("sd1/diffusers/tokenizer")), .clip)
+        XCTAssertEqual(try CLIPSpecialTokens(folder: sd.appendingPathComponent("sd2v/diffusers/tokenizer")), .sd2)
+    }
+
+    func testSD2StandardTokenizerSplitsExclamationMarks() throws {
+        let sd2 = try CLIPTokenizer.standard(specialTokens: .sd2)
+        let sd1 = try CLIPTokenizer.standard()
+        XCTAssertEqual(sd2.padID, 0)
+        // "!" is a special token for SD2: each one is id 0; SD1 BPE-encodes the run ("!!!" is 995 there).
+        XCTAssertEqual(sd2.tokenize("wow!!!"), [sd1.tokenize("wow")[0], 0, 0, 0])
+        XCTAssertEqual(sd1.tokenize("!!!"), [995])
+    }
+
     func testSD2FolderPadsWithExclamationMark() throws {
         let folder = Self.fixtures.appendingPathComponent("sd/sd2v/diffusers/tokenizer")
         let tokenizer = try CLIPTokenizer(folder: folder)

@@ -175,6 +175,14 @@ final class NameMappingTests: XCTestCase {
         XCTAssertNoThrow(try LDMToDiffusers.unet(edited))
     }
 
+    func testVAETrainingLossModuleIsDropped() throws {
+        let single = try SafeTensorsFile(path: Self.familyFolder("sd1").appendingPathComponent("single.safetensors").path)
+        let edited = EditedSource(single, adding: ["first_stage_model.loss.logvar": [],
+                                                   "first_stage_model.loss.discriminator.main.0.weight": [8, 3, 4, 4]])
+        let mapped = try LDMToDiffusers.vae(edited)
+        XCTAssertEqual(mapped.names, try LDMToDiffusers.vae(single).names)
+    }
+
     func testMissingSkippedOpenCLIPLayerIsNamed() throws {
         let single = try SafeTensorsFile(path: Self.familyFolder("sd2v").appendingPathComponent("single.safetensors").path)
         let name = "cond_stage_model.model.transformer.resblocks.3.mlp.c_fc.bias"
