@@ -43,6 +43,23 @@ final class TokenizerCorpusTests: XCTestCase {
         check(tokenizer, records, label: "standard")
     }
 
+    struct FuzzRecord: Decodable {
+        let prompt: String
+        let untruncated: [Int32]
+    }
+
+    func testStandardVocabularyMatchesTransformersOnRandomUnicode() throws {
+        let records = try JSONDecoder().decode([FuzzRecord].self, from: load("clip_fuzz.json"))
+        XCTAssertEqual(records.count, 400)
+        let tokenizer = try CLIPTokenizer.standard()
+        let differing = records.filter { tokenizer.encodeUntruncated($0.prompt) != $0.untruncated }
+        for record in differing.prefix(5) {
+            XCTFail("\(record.prompt.unicodeScalars.map { String($0.value, radix: 16) })\n  expected \(record.untruncated)"
+                    + "\n  got      \(tokenizer.encodeUntruncated(record.prompt))")
+        }
+        XCTAssertEqual(differing.count, 0, "\(differing.count) of \(records.count) random prompts differ")
+    }
+
     func testWellKnownIDs() throws {
         let tokenizer = try CLIPTokenizer.standard()
         XCTAssertEqual(tokenizer.encodeUntruncated("a photo of a cat"), [49406, 320, 1125, 539, 320, 2368, 49407])
