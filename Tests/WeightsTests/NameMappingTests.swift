@@ -85,6 +85,23 @@ final class NameMappingTests: XCTestCase {
         XCTAssertTrue(extra.allSatisfy { $0.hasPrefix("text_model.encoder.layers.3.") }, "\(extra.sorted())")
     }
 
+    func testUnprefixedTextEncoderFolderGetsTextModelNames() throws {
+        let reference = try Self.diffusersFile("sd1", "text_encoder")
+        // PrefixedSource strips "text_model.", giving the flattened names transformers >= 5.6 writes.
+        let flattened = PrefixedSource(reference, prefix: "text_model.")
+        XCTAssertEqual(flattened.names.count, reference.names.count)
+        let view = try DiffusersFolderNames.textEncoder(flattened)
+        XCTAssertEqual(view.names, reference.names.sorted())
+        for name in reference.names { assertBitIdentical(try view.tensor(name), try reference.tensor(name), name) }
+        // Already prefixed: passed through untouched.
+        XCTAssertEqual(try DiffusersFolderNames.textEncoder(reference).names, reference.names)
+        let mixed = EditedSource(reference, adding: ["embeddings.token_embedding.weight": [1000, 32]])
+        XCTAssertThrowsError(try DiffusersFolderNames.textEncoder(mixed)) { error in
+            XCTAssertEqual(error as? NameMappingError,
+                           .unexpectedTensors(component: "text_encoder", names: ["embeddings.token_embedding.weight"]))
+        }
+    }
+
     // MARK: - Detection
 
     func readJSON(_ url: URL) throws -> [String: Any] {
