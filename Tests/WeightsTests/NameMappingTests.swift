@@ -225,6 +225,13 @@ final class NameMappingTests: XCTestCase {
             XCTAssertEqual(error as? NameMappingError, .componentNotFound(component: "vae", prefix: "first_stage_model."))
         }
         XCTAssertNil(try SingleFileArchitecture.detect(withoutVAE).vae)
+        // Present but broken is an error, not "no VAE".
+        let broken = EditedSource(single, removing: ["first_stage_model.quant_conv.weight"])
+        XCTAssertThrowsError(try SingleFileArchitecture.detect(broken)) { error in
+            guard case NameMappingError.unrecognisedStructure(component: "vae", _)? = error as? NameMappingError else {
+                return XCTFail("\(error)")
+            }
+        }
     }
 }
 
