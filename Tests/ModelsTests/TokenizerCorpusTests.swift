@@ -43,6 +43,23 @@ final class TokenizerCorpusTests: XCTestCase {
         check(tokenizer, records, label: "standard")
     }
 
+    struct FuzzRecord: Decodable {
+        let prompt: String
+        let untruncated: [Int32]
+    }
+
+    func testStandardVocabularyMatchesTransformersOnRandomUnicode() throws {
+        let records = try JSONDecoder().decode([FuzzRecord].self, from: load("clip_fuzz.json"))
+        XCTAssertEqual(records.count, 400)
+        let tokenizer = try CLIPTokenizer.standard()
+        let differing = records.filter { tokenizer.encodeUntruncated($0.prompt) != $0.untruncated }
+        for record in differing.prefix(5) {
+            XCTFail("\(record.prompt.unicodeScalars.map { String($0.value, radix: 16) })\n  expected \(record.untruncated)"
+                    + "\n  got      \(tokenizer.encodeUntruncated(record.prompt))")
+        }
+        XCTAssertEqual(differing.count, 0, "\(differing.count) of \(records.count) random prompts differ")
+    }
+
     func testWellKnownIDs() throws {
         let tokenizer = try CLIPTokenizer.standard()
         XCTAssertEqual(tokenizer.encodeUntruncated("a photo of a cat"), [49406, 320, 1125, 539, 320, 2368, 49407])
@@ -64,6 +81,22 @@ final class TokenizerCorpusTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(records.count, 200)
             check(tokenizer, records, label: family)
         }
+    }
+
+    func testFolderSpecialTokensEqualThePresets() throws {
+        // The presets single-file checkpoints use must behave like the families' tokenizer folders.
+        let sd = Self.fixtures.appendingPathComponent("sd")
+        XCTAssertEqual(try CLIPSpecialTokens(folder: sd.appendingPathComponent("sd1/diffusers/tokenizer")), .clip)
+        XCTAssertEqual(try CLIPSpecialTokens(folder: sd.appendingPathComponent("sd2v/diffusers/tokenizer")), .sd2)
+    }
+
+    func testSD2StandardTokenizerSplitsExclamationMarks() throws {
+        let sd2 = try CLIPTokenizer.standard(specialTokens: .sd2)
+        let sd1 = try CLIPTokenizer.standard()
+        XCTAssertEqual(sd2.padID, 0)
+        // "!" is a special token for SD2: each one is id 0; SD1 BPE-encodes the run ("!!!" is 995 there).
+        XCTAssertEqual(sd2.tokenize("wow!!!"), [sd1.tokenize("wow")[0], 0, 0, 0])
+        XCTAssertEqual(sd1.tokenize("!!!"), [995])
     }
 
     func testSD2FolderPadsWithExclamationMark() throws {

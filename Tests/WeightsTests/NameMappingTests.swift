@@ -85,6 +85,23 @@ final class NameMappingTests: XCTestCase {
         XCTAssertTrue(extra.allSatisfy { $0.hasPrefix("text_model.encoder.layers.3.") }, "\(extra.sorted())")
     }
 
+    func testUnprefixedTextEncoderFolderGetsTextModelNames() throws {
+        let reference = try Self.diffusersFile("sd1", "text_encoder")
+        // PrefixedSource strips "text_model.", giving the flattened names transformers >= 5.6 writes.
+        let flattened = PrefixedSource(reference, prefix: "text_model.")
+        XCTAssertEqual(flattened.names.count, reference.names.count)
+        let view = try DiffusersFolderNames.textEncoder(flattened)
+        XCTAssertEqual(view.names, reference.names.sorted())
+        for name in reference.names { assertBitIdentical(try view.tensor(name), try reference.tensor(name), name) }
+        // Already prefixed: passed through untouched.
+        XCTAssertEqual(try DiffusersFolderNames.textEncoder(reference).names, reference.names)
+        let mixed = EditedSource(reference, adding: ["embeddings.token_embedding.weight": [1000, 32]])
+        XCTAssertThrowsError(try DiffusersFolderNames.textEncoder(mixed)) { error in
+            XCTAssertEqual(error as? NameMappingError,
+                           .unexpectedTensors(component: "text_encoder", names: ["embeddings.token_embedding.weight"]))
+        }
+    }
+
     // MARK: - Detection
 
     func readJSON(_ url: URL) throws -> [String: Any] {
@@ -175,6 +192,14 @@ final class NameMappingTests: XCTestCase {
         XCTAssertNoThrow(try LDMToDiffusers.unet(edited))
     }
 
+    func testVAETrainingLossModuleIsDropped() throws {
+        let single = try SafeTensorsFile(path: Self.familyFolder("sd1").appendingPathComponent("single.safetensors").path)
+        let edited = EditedSource(single, adding: ["first_stage_model.loss.logvar": [],
+                                                   "first_stage_model.loss.discriminator.main.0.weight": [8, 3, 4, 4]])
+        let mapped = try LDMToDiffusers.vae(edited)
+        XCTAssertEqual(mapped.names, try LDMToDiffusers.vae(single).names)
+    }
+
     func testMissingSkippedOpenCLIPLayerIsNamed() throws {
         let single = try SafeTensorsFile(path: Self.familyFolder("sd2v").appendingPathComponent("single.safetensors").path)
         let name = "cond_stage_model.model.transformer.resblocks.3.mlp.c_fc.bias"
@@ -200,6 +225,13 @@ final class NameMappingTests: XCTestCase {
             XCTAssertEqual(error as? NameMappingError, .componentNotFound(component: "vae", prefix: "first_stage_model."))
         }
         XCTAssertNil(try SingleFileArchitecture.detect(withoutVAE).vae)
+        // Present but broken is an error, not "no VAE".
+        let broken = EditedSource(single, removing: ["first_stage_model.quant_conv.weight"])
+        XCTAssertThrowsError(try SingleFileArchitecture.detect(broken)) { error in
+            guard case NameMappingError.unrecognisedStructure(component: "vae", _)? = error as? NameMappingError else {
+                return XCTFail("\(error)")
+            }
+        }
     }
 }
 

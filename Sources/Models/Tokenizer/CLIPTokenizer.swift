@@ -23,6 +23,13 @@ public struct CLIPTokenizer: Sendable {
     /// CLIP and openai/clip-vit-large-patch14's vocab.json do. SD1 special tokens (pads with EOS); pass
     /// other `specialTokens` for SD2 behaviour (`padding: "!"`).
     public static func standard(specialTokens: CLIPSpecialTokens = .clip) throws -> CLIPTokenizer {
+        let (vocabulary, merges) = try standardTables.get()
+        return try CLIPTokenizer(vocabulary: vocabulary, merges: merges, specialTokens: specialTokens,
+                                 source: "CLIPStandardMerges")
+    }
+
+    /// Parsed once per process: 49k merges take a moment to split and hash.
+    private static let standardTables = Result<([[UInt8]: Int32], [(String, String)]), Error> {
         let merges = try parseMerges(CLIPStandardMerges.text, source: "CLIPStandardMerges")
         var vocabulary: [[UInt8]: Int32] = [:]
         vocabulary.reserveCapacity(49408)
@@ -38,8 +45,7 @@ public struct CLIPTokenizer: Sendable {
         merges.forEach { add($0.0 + $0.1) }
         add("<|startoftext|>")
         add("<|endoftext|>")
-        return try CLIPTokenizer(vocabulary: vocabulary, merges: merges, specialTokens: specialTokens,
-                                 source: "CLIPStandardMerges")
+        return (vocabulary, merges)
     }
 
     /// A model's tokenizer/ folder: vocab.json, merges.txt and (optional) tokenizer_config.json /

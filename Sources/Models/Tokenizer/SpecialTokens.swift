@@ -34,6 +34,13 @@ public struct CLIPSpecialTokens: Equatable, Sendable {
         unknown: SpecialToken("<|endoftext|>", normalized: false), pad: SpecialToken("<|endoftext|>", normalized: false),
         modelMaxLength: 77)
 
+    /// Stable Diffusion 2.x (stabilityai's tokenizer/ folders): pads with "!" (id 0), which, being a
+    /// special token, is also split off wherever it appears in a prompt.
+    public static let sd2 = CLIPSpecialTokens(
+        bos: SpecialToken("<|startoftext|>", normalized: true), eos: SpecialToken("<|endoftext|>", normalized: true),
+        unknown: SpecialToken("<|endoftext|>", normalized: true), pad: SpecialToken("!", normalized: false),
+        modelMaxLength: 77)
+
     public init(bos: SpecialToken, eos: SpecialToken, unknown: SpecialToken, pad: SpecialToken, modelMaxLength: Int) {
         self.bos = bos
         self.eos = eos

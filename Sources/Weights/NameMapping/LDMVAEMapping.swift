@@ -70,6 +70,9 @@ struct LDMVAELayout: Equatable {
         }
         b.mapLayer("quant_conv", "quant_conv")
         b.mapLayer("post_quant_conv", "post_quant_conv")
+        // Some checkpoints saved from training keep the autoencoder's training loss (LPIPS network,
+        // discriminator, logvar) under first_stage_model.loss: not part of the model, dropped.
+        b.ignoreSubtree("loss.")
         return try b.finish()
     }
 

@@ -73,6 +73,11 @@ struct MappingBuilder {
         if has(ldm) { consumed.insert(prefix + ldm) }
     }
 
+    /// Every tensor under `prefix + stem` (a training-only module stored alongside the model).
+    mutating func ignoreSubtree(_ stem: String) {
+        for name in source.names where name.hasPrefix(prefix + stem) { consumed.insert(name) }
+    }
+
     /// Distinct integers `k` of names `prefix + stem + "k."...` (e.g. the resblock numbers).
     func indices(under stem: String) -> [Int] {
         let head = prefix + stem

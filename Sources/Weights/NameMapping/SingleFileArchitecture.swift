@@ -51,12 +51,13 @@ public struct SingleFileArchitecture: Equatable, Sendable {
     public var vae: VAE?
     public var textEncoder: TextEncoder?
 
-    /// Detects the architecture. The UNet is required; the VAE and text encoder are reported when present.
+    /// Detects the architecture. The UNet is required; the VAE and text encoder are reported when present
+    /// (nil when absent; a present but unrecognisable one fails).
     public static func detect(_ checkpoint: any TensorSource,
                               conventions: SingleFileConventions = .stableDiffusion) throws -> SingleFileArchitecture {
         let unet = try LDMUNetLayout.detect(checkpoint)
-        let text = try? LDMTextEncoderLayout.detect(checkpoint)
-        let vae = try? LDMVAELayout.detect(checkpoint)
+        let text = try ifPresent { try LDMTextEncoderLayout.detect(checkpoint) }
+        let vae = try ifPresent { try LDMVAELayout.detect(checkpoint) }
         // The text encoder is the reliable witness (CLIP vs OpenCLIP); without one, SD2's 1024-wide context.
         let family: Family
         if let text { family = text.kind == .openCLIP ? .sd2 : .sd1 } else { family = unet.contextDim == 1024 ? .sd2 : .sd1 }
@@ -86,6 +87,17 @@ public struct SingleFileArchitecture: Equatable, Sendable {
                         hiddenAct: $0.kind == .openCLIP ? "gelu" : "quick_gelu")
         }
         return SingleFileArchitecture(family: family, unet: detectedUNet, vae: detectedVAE, textEncoder: detectedText)
+    }
+}
+
+/// nil when the checkpoint has no tensors for the component (UNet-only files exist); a component that is
+/// present but malformed still fails detection with its error.
+private func ifPresent<T>(_ detect: () throws -> T) throws -> T? {
+    do {
+        return try detect()
+    } catch let error as NameMappingError {
+        if case .componentNotFound = error { return nil }
+        throw error
     }
 }
 
