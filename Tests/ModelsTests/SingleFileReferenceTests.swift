@@ -121,3 +121,29 @@ final class SingleFileReferenceTests: XCTestCase {
         }
     }
 }
+
+/// A sidecar LDM config next to a single file decides epsilon vs v (A1111's convention).
+final class SingleFileSidecarTests: XCTestCase {
+    func testSidecarParameterization() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("models-sidecar-\(getpid())")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("model.safetensors").path
+        try FileManager.default.copyItem(atPath: SDFixtures.path("sd2v", "single.safetensors"), toPath: checkpoint)
+        let options = CheckpointOptions(conventions: try SDFixtures.conventions("sd2v"))
+        let sidecar = folder.appendingPathComponent("model.yaml")
+
+        try "model:\n  params:\n    parameterization: \"v\"  # 768-v\n".write(to: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ModelFiles.load(path: checkpoint, options: options).predictionType, .vPrediction)
+
+        try "model:\n  params:\n    linear_start: 0.00085\n".write(to: sidecar, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ModelFiles.load(path: checkpoint, options: options).predictionType, .epsilon,
+                       "an LDM config without parameterization is epsilon")
+
+        var explicit = options
+        explicit.predictionType = .vPrediction
+        XCTAssertEqual(try ModelFiles.load(path: checkpoint, options: explicit).predictionType, .vPrediction,
+                       "the explicit option wins over the sidecar")
+    }
+}

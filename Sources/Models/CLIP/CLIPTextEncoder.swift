@@ -28,7 +28,7 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
 /// SD2 single-file checkpoints hold all 24 OpenCLIP layers while SD2 uses the 23rd layer's output, which
 /// diffusers folders express by shipping only 23 layers. Layers past `layersToRun` are shape-checked and
 /// consumed but not kept in memory.
-public struct CLIPTextEncoder {
+public struct CLIPTextEncoder: Sendable {
     public let config: CLIPTextConfig
     /// How many transformer layers a forward pass runs (≤ `config.numHiddenLayers`).
     public let layersToRun: Int

@@ -36,11 +36,31 @@ enum SingleFileCheckpoint {
         let vae = try component("vae", path) { try VAE(config: vaeConfig, weights: vaeSource) }
 
         var scheduler = SchedulerConfig()
-        scheduler.predictionType = options.predictionType ?? defaultPrediction(architecture.family, file)
+        scheduler.predictionType = options.predictionType
+            ?? sidecarPrediction(path)
+            ?? defaultPrediction(architecture.family, file)
 
         let family = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
         return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
                                      tokenizer: .standard, layout: .singleFile(path: path, family: family))
+    }
+
+    /// The original LDM config users keep next to a checkpoint (`model.yaml` beside `model.safetensors`,
+    /// as A1111 reads it): `parameterization: "v"` means v-prediction; a sidecar without the key means
+    /// epsilon (LDM's default). Only that one key is read, by a line scan; nil when there is no sidecar.
+    static func sidecarPrediction(_ path: String) -> PredictionType? {
+        let sidecar = (path as NSString).deletingPathExtension + ".yaml"
+        guard let data = FileManager.default.contents(atPath: sidecar),
+              let text = String(data: data, encoding: .utf8) else { return nil }
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("parameterization:") else { continue }
+            let value = trimmed.dropFirst("parameterization:".count)
+                .split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
+            let cleaned = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+            return cleaned == "v" ? .vPrediction : .epsilon
+        }
+        return .epsilon
     }
 
     /// SD1: epsilon. SD2: v-prediction (768-v), except a .ckpt saved at SD2-base's final step 875000.

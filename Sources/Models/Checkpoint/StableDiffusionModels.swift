@@ -2,7 +2,7 @@ import Weights
 
 /// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
 /// plus what the pipeline needs to drive them.
-public struct StableDiffusionModels {
+public struct StableDiffusionModels: Sendable {
     public let textEncoder: CLIPTextEncoder
     public let unet: UNet
     public let vae: VAE
@@ -32,9 +32,10 @@ public enum CheckpointLayout: Equatable, Sendable {
 
 /// Choices a user can make when loading that the files do not (reliably) say.
 public struct CheckpointOptions: Equatable, Sendable {
-    /// Overrides the prediction type. Without it, diffusers folders use their scheduler config, SD1 single
-    /// files epsilon, and SD2 single files v-prediction unless the .ckpt's `global_step` is 875000
-    /// (SD2 512-base) — the same brittle rule as diffusers' single-file loader.
+    /// Overrides the prediction type. Without it, diffusers folders use their scheduler config; single files
+    /// use a sidecar LDM config (`<name>.yaml`, its `parameterization`) when present, else SD1 epsilon and
+    /// SD2 v-prediction unless the .ckpt's `global_step` is 875000 (SD2 512-base) — the same brittle rule
+    /// as diffusers' single-file loader.
     public var predictionType: PredictionType?
     /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
     public var variant: String?

@@ -5,7 +5,7 @@ import Weights
 /// 1×1-conv or linear transformer projections, any per-block head counts).
 ///
 /// All weights are resolved into stored tensors at init; `forward` never looks a name up.
-public struct UNet {
+public struct UNet: Sendable {
     public let config: UNetConfig
     let convIn: Conv2D
     let timeLinear1: Linear

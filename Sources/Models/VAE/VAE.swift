@@ -16,7 +16,7 @@ public enum VAEError: Error, Equatable, CustomStringConvertible {
 
 /// diffusers' `AutoencoderKL` (no tiling). The scaling factor in `config.scalingFactor` is the pipeline's
 /// business: `encode` returns raw moments and `decode` takes unscaled latents.
-public struct VAE {
+public struct VAE: Sendable {
     public let config: VAEConfig
     let encoder: VAEEncoder
     let decoder: VAEDecoder
