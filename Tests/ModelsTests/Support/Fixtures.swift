@@ -64,6 +64,8 @@ func assertMatches(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ wha
         return
     }
     let error = relativeError(actual, expected)
+    // MODELS_PRINT_ERRORS=1 swift test --filter ModelsTests shows the measured margins.
+    if ProcessInfo.processInfo.environment["MODELS_PRINT_ERRORS"] != nil { print("relative error \(error): \(what)") }
     XCTAssertLessThanOrEqual(error, tolerance, "\(what): relative error \(error)", file: file, line: line)
 }
 
