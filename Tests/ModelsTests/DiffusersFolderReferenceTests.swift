@@ -38,6 +38,11 @@ final class DiffusersFolderReferenceTests: XCTestCase {
         XCTAssertEqual(sd1.predictionType, .epsilon)
         XCTAssertEqual(sd1.unet.config.inChannels, 4)
         XCTAssertEqual(sd1.latentScale, 0.18215)
+        // Every stored element is held once (counts from the fixture files' headers).
+        XCTAssertEqual(sd1.unet.parameterCount, 141_140)
+        XCTAssertEqual(sd1.vae.parameterCount, 43_711)
+        XCTAssertEqual(sd1.textEncoder.parameterCount, 60_160)
+        XCTAssertEqual(sd1.parameterBytes, (141_140 + 43_711 + 60_160) * 4)
         XCTAssertEqual(sd1.tokenizer, .folder(vocab: SDFixtures.path("sd1", "diffusers/tokenizer/vocab.json"),
                                               merges: SDFixtures.path("sd1", "diffusers/tokenizer/merges.txt")))
         let sd2 = try ModelFiles.load(path: SDFixtures.path("sd2v", "diffusers"))

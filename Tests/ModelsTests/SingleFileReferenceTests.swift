@@ -77,6 +77,9 @@ final class SingleFileReferenceTests: XCTestCase {
         let encoder = try CLIPTextEncoder(config: config, weights: try LDMToDiffusers.textEncoder(file, openCLIPDepth: .all),
                                           layersToRun: detected.storedLayers - 1)
         XCTAssertEqual(encoder.layersToRun, 3)
+        let penultimate = try CLIPTextEncoder(config: CLIPTextConfig(detected),
+                                              weights: try LDMToDiffusers.textEncoder(file, openCLIPDepth: .penultimate))
+        XCTAssertEqual(encoder.parameterCount, penultimate.parameterCount, "the unused last layer is not held")
         try ReferenceChecks.textEncoder(encoder, try SDFixtures.reference("sd2v"), family: "sd2v all layers, run 3",
                                         tolerance: tolerance)
         // Running every stored layer is a different (wrong for SD2) conditioning: it must not match.

@@ -32,6 +32,8 @@ public struct CLIPTextEncoder: Sendable {
     public let config: CLIPTextConfig
     /// How many transformer layers a forward pass runs (≤ `config.numHiddenLayers`).
     public let layersToRun: Int
+    /// Float32 parameters the network holds (layers past `layersToRun` are not held).
+    public let parameterCount: Int
     let tokenEmbedding: Tensor
     let positionEmbedding: Tensor
     let layers: [CLIPEncoderLayer]
@@ -73,6 +75,7 @@ public struct CLIPTextEncoder: Sendable {
         try reader.finish()
         self.config = config
         self.layersToRun = run
+        parameterCount = reader.loadedElements
     }
 
     /// Hidden states [B, L, D] for token ids [B][L].

@@ -12,6 +12,10 @@ public struct StableDiffusionModels: Sendable {
     public let layout: CheckpointLayout
 
     public var predictionType: PredictionType { scheduler.predictionType }
+    /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
+    public var parameterBytes: Int {
+        (textEncoder.parameterCount + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
+    }
     /// VAE latent scale (latents = scalingFactor × posterior sample).
     public var latentScale: Float { vae.config.scalingFactor }
 }

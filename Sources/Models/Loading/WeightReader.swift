@@ -11,6 +11,8 @@ public final class WeightReader {
     private let source: TensorSource
     private let available: Set<String>
     private var consumed: Set<String> = []
+    /// Elements of all tensors handed out so far (the network's resident float32 parameters).
+    public private(set) var loadedElements = 0
 
     public init(_ source: TensorSource) {
         self.source = source
@@ -29,6 +31,7 @@ public final class WeightReader {
         guard value.shape == shape else {
             throw ModelLoadError.shapeMismatch(name: name, expected: shape, found: value.shape)
         }
+        loadedElements += value.count
         return value
     }
 

@@ -7,6 +7,8 @@ import Weights
 /// All weights are resolved into stored tensors at init; `forward` never looks a name up.
 public struct UNet: Sendable {
     public let config: UNetConfig
+    /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
+    public let parameterCount: Int
     let convIn: Conv2D
     let timeLinear1: Linear
     let timeLinear2: Linear
@@ -127,6 +129,7 @@ public struct UNet: Sendable {
         try reader.finish()
         self.config = config
         self.contextDim = contextDim
+        parameterCount = reader.loadedElements
     }
 
     /// Noise (or v) prediction [N, out, H, W] for latents [N, in, H, W] at one timestep for the whole batch.

@@ -18,6 +18,8 @@ public enum VAEError: Error, Equatable, CustomStringConvertible {
 /// business: `encode` returns raw moments and `decode` takes unscaled latents.
 public struct VAE: Sendable {
     public let config: VAEConfig
+    /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
+    public let parameterCount: Int
     let encoder: VAEEncoder
     let decoder: VAEDecoder
     let quantConv: Conv2D?
@@ -36,6 +38,7 @@ public struct VAE: Sendable {
             ? try Conv2D(root["post_quant_conv"], input: latent, output: latent, kernel: 1) : nil
         try reader.finish()
         self.config = config
+        parameterCount = reader.loadedElements
     }
 
     /// The posterior `DiagonalGaussianDistribution` of an image [N, 3, H, W] in [-1, 1]:
