@@ -66,6 +66,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "tensor-bench", dependencies: ["Tensor"], path: "Sources/TensorBench"),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),

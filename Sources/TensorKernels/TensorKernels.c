@@ -1,5 +1,6 @@
 #include "TensorKernels.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -147,4 +148,63 @@ MULTIVERSION void tk_softmax_row(const float *in, const float *mask, float *out,
     for (long i = 0; i < n; i++) out[i] = tk_exp(out[i] - maximum);
     float inverse = 1.0f / tk_sum(out, n);
     for (long i = 0; i < n; i++) out[i] *= inverse;
+}
+
+enum { MOMENT_BLOCK = 4096 };
+
+MULTIVERSION void tk_moments(const float *p, long n, double *mean, double *variance) {
+    if (n <= 0) {
+        *mean = 0;
+        *variance = 0;
+        return;
+    }
+    double total = 0;
+    for (long start = 0; start < n; start += MOMENT_BLOCK) {
+        long count = n - start < MOMENT_BLOCK ? n - start : MOMENT_BLOCK;
+        total += tk_sum(p + start, count);
+    }
+    double m = total / (double)n;
+    float mf = (float)m;
+    double squares = 0;
+    for (long start = 0; start < n; start += MOMENT_BLOCK) {
+        long count = n - start < MOMENT_BLOCK ? n - start : MOMENT_BLOCK;
+        const float *q = p + start;
+        long blocked = count - count % 16;
+        tk_v16 s = {0}, v;
+        for (long i = 0; i < blocked; i += 16) {
+            memcpy(&v, q + i, sizeof v);
+            v -= mf;
+            s += v * v;
+        }
+        float lanes[16];
+        memcpy(lanes, &s, sizeof lanes);
+        for (int width = 8; width > 0; width /= 2)
+            for (int j = 0; j < width; j++) lanes[j] += lanes[j + width];
+        float block = lanes[0];
+        for (long i = blocked; i < count; i++) block += (q[i] - mf) * (q[i] - mf);
+        squares += block;
+    }
+    *mean = m;
+    *variance = squares / (double)n;
+}
+
+MULTIVERSION void tk_scale_shift(const float *in, float *out, long n, float scale, float shift) {
+    for (long i = 0; i < n; i++) out[i] = in[i] * scale + shift;
+}
+
+MULTIVERSION void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta,
+                                    float eps) {
+    double mean, variance;
+    tk_moments(in, n, &mean, &variance);
+    float m = (float)mean;
+    float rstd = (float)(1.0 / sqrt(variance + (double)eps));
+    if (gamma && beta) {
+        for (long i = 0; i < n; i++) out[i] = (in[i] - m) * rstd * gamma[i] + beta[i];
+    } else if (gamma) {
+        for (long i = 0; i < n; i++) out[i] = (in[i] - m) * rstd * gamma[i];
+    } else if (beta) {
+        for (long i = 0; i < n; i++) out[i] = (in[i] - m) * rstd + beta[i];
+    } else {
+        for (long i = 0; i < n; i++) out[i] = (in[i] - m) * rstd;
+    }
 }
