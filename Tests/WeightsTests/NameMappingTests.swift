@@ -115,9 +115,9 @@ final class NameMappingTests: XCTestCase {
         let declared = try XCTUnwrap(info["conventions"] as? [String: Int])
         if let heads = declared["sd1_heads"] { c.sd1AttentionHeads = heads }
         if let dim = declared["sd2_head_dim"] { c.sd2AttentionHeadDim = dim }
-        c.textAttentionHeadDim = 8
-        c.unetNormGroups = 8
-        c.vaeNormGroups = 4
+        c.textAttentionHeadDim = try XCTUnwrap(declared["text_head_dim"])
+        c.unetNormGroups = try XCTUnwrap(declared["unet_norm_groups"])
+        c.vaeNormGroups = try XCTUnwrap(declared["vae_norm_groups"])
         return c
     }
 
