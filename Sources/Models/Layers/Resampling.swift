@@ -17,17 +17,38 @@ struct Downsample2D {
 }
 
 /// diffusers' `Upsample2D` with a convolution: nearest-neighbour 2× (or to an explicit size) then 3×3 conv.
+///
+/// With `subpixel`, the 2× case runs as `SubpixelUpsampleConv` (2.25× fewer FLOPs, no upsampled
+/// intermediate) and only the phase-combined kernel is kept; explicit sizes then are not supported, which
+/// suits the VAE decoder (always exactly 2×). The UNet keeps the plain path: its upsample convs are a small
+/// share of a step, and the combined kernels would add 16/9 of their weights to resident memory.
 struct Upsample2D {
-    let conv: Conv2D
+    private enum Kernel {
+        case plain(Conv2D)
+        case subpixel(SubpixelUpsampleConv)
+    }
+    private let kernel: Kernel
 
-    init(_ scope: WeightScope, channels: Int) throws {
-        conv = try Conv2D(scope["conv"], input: channels, output: channels, kernel: 3)
+    init(_ scope: WeightScope, channels: Int, subpixel: Bool = false) throws {
+        let conv = try Conv2D(scope["conv"], input: channels, output: channels, kernel: 3)
+        if subpixel, let bias = conv.bias {
+            kernel = .subpixel(SubpixelUpsampleConv(weight: conv.weight, bias: bias))
+        } else {
+            kernel = .plain(conv)
+        }
     }
 
     func callAsFunction(_ x: Tensor, size: (height: Int, width: Int)? = nil) -> Tensor {
-        if let size {
-            return conv(upsampleNearest(x, height: size.height, width: size.width))
+        switch kernel {
+        case let .subpixel(fused):
+            precondition(size == nil || (size!.height == 2 * x.shape[2] && size!.width == 2 * x.shape[3]),
+                         "subpixel Upsample2D only upsamples exactly 2×")
+            return fused(x)
+        case let .plain(conv):
+            if let size {
+                return conv(upsampleNearest(x, height: size.height, width: size.width))
+            }
+            return conv(upsampleNearest2x(x))
         }
-        return conv(upsampleNearest2x(x))
     }
 }

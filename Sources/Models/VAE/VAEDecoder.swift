@@ -24,7 +24,7 @@ struct VAEDecoder {
                 try ResnetBlock2D(block["resnets"][$0], input: $0 == 0 ? previous : output, output: output,
                                   timeEmbeddingChannels: nil, groups: groups, eps: 1e-6)
             }
-            let upsampler = i == reversed.count - 1 ? nil : try Upsample2D(block["upsamplers"][0], channels: output)
+            let upsampler = i == reversed.count - 1 ? nil : try Upsample2D(block["upsamplers"][0], channels: output, subpixel: true)
             built.append((resnets, upsampler))
         }
         blocks = built
