@@ -31,7 +31,7 @@ let package = Package(
         // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // Activation/softmax loops compiled per ISA (AVX-512/AVX2/baseline) and picked at load time.
-        .target(name: "TensorKernels", path: "Sources/TensorKernels"),
+        .target(name: "TensorKernels", path: "Sources/TensorKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures", "TensorKernels"], swiftSettings: fast),
         .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),

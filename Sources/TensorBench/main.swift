@@ -92,6 +92,12 @@ if wants("conv") {
     let xs = random([2, 1280, 8, 8]), ws = random([1280, 1280, 3, 3], scale: 0.01), bs = random([1280])
     report("conv2d 3x3 [2,1280,8,8] -> 1280", best { _ = conv2d(xs, weight: ws, bias: bs, padding: 1) },
            flops: 2.0 * 2 * 1280 * 64 * 1280 * 9)
+    let xt = random([2, 1280, 4, 4])
+    report("conv2d 3x3 [2,1280,4,4] -> 1280", best { _ = conv2d(xt, weight: ws, bias: bs, padding: 1) },
+           flops: 2.0 * 2 * 1280 * 16 * 1280 * 9)
+    let w1s = random([1280, 2560, 1, 1], scale: 0.02), xp = random([2, 2560, 8, 8])
+    report("conv2d 1x1 [2,2560,8,8] -> 1280", best { _ = conv2d(xp, weight: w1s, bias: bs) },
+           flops: 2.0 * 2 * 1280 * 64 * 2560)
 }
 
 if wants("attention") {
@@ -129,6 +135,17 @@ if wants("layout") {
     report("permuted [2,4096,8,40] -> [0,2,1,3]", best { _ = z.permuted([0, 2, 1, 3]) })
     let a = random([2, 320, 64, 64]), b = random([2, 320, 64, 64])
     report("concat axis 1 2x[2,320,64,64]", best { _ = concat([a, b], axis: 1) })
+}
+
+if wants("alloc", byDefault: false) {
+    for shape in [[2, 320, 64, 64], [2, 4096, 1280], [2, 640, 64, 64], [2, 4096, 2560]] {
+        let mb = Double(shape.reduce(1, *) * 4) / 1e6
+        report("fill new tensor \(shape) (\(Int(mb)) MB)", best { _ = Tensor(shape: shape, repeating: 1) })
+    }
+    var existing = Tensor(shape: [2, 4096, 2560])
+    report("fill existing [2,4096,2560]", best {
+        existing.withUnsafeMutableBufferPointer { $0.update(repeating: 2) }
+    })
 }
 
 if wants("vae", byDefault: false) {

@@ -16,6 +16,9 @@ void tk_gelu(const float *in, float *out, long n);
 void tk_gelu_tanh(const float *in, float *out, long n);
 /// out[i] = a[i] * gelu(b[i]) for i < n.
 void tk_gelu_gate(const float *a, const float *b, float *out, long n);
+/// In place: p = exp(p + mask - max(p + mask)), returning the sum (softmax without the final
+/// division, which attention applies to its much shorter output rows instead). mask may be NULL.
+float tk_softmax_exp_row(float *p, const float *mask, long n);
 /// out = softmax(in + mask) over n values; mask may be NULL.
 void tk_softmax_row(const float *in, const float *mask, float *out, long n);
 
