@@ -36,6 +36,18 @@ final class FullStructureTests: XCTestCase {
         }
     }
 
+    /// Latents far smaller than 2^3 still run (diffusers accepts them too): no precondition may trip.
+    func testTinyLatentsRun() throws {
+        let (configData, weights) = try component("unet_sd1")
+        let unet = try UNet(config: try JSONDecoder().decode(UNetConfig.self, from: configData), weights: weights)
+        for (h, w) in [(1, 1), (3, 2), (2, 5)] {
+            let output = try unet.forward(latents: Tensor(shape: [1, 4, h, w], repeating: 0.5), timestep: 10,
+                                          context: Tensor(shape: [1, 1, 16], repeating: 0.1))
+            XCTAssertEqual(output.shape, [1, 4, h, w])
+            XCTAssertTrue(output.scalars.allSatisfy(\.isFinite))
+        }
+    }
+
     func testFourLevelVAEMatchesReference() throws {
         let reference = try SafeTensorsFile(path: "\(root)/reference.safetensors")
         let (configData, weights) = try component("vae")

@@ -67,6 +67,9 @@ final class UNetShapeTests: XCTestCase {
         XCTAssertThrowsError(try encoder.encode(ids: [])) {
             XCTAssertEqual($0 as? CLIPTextEncoderError, .emptyBatch)
         }
+        XCTAssertThrowsError(try encoder.encode(ids: [[], []])) {
+            XCTAssertEqual($0 as? CLIPTextEncoderError, .emptySequence)
+        }
     }
 
     func testVAERejectsWrongChannels() throws {
@@ -74,6 +77,11 @@ final class UNetShapeTests: XCTestCase {
         XCTAssertThrowsError(try vae.encode(Tensor(shape: [1, 4, 8, 8]))) {
             XCTAssertEqual($0 as? VAEError, .imageShape(found: [1, 4, 8, 8], expectedChannels: 3))
         }
+        // Two levels, one downsample: sides of 1 pixel cannot be encoded (2 can).
+        XCTAssertThrowsError(try vae.encode(Tensor(shape: [1, 3, 1, 5]))) {
+            XCTAssertEqual($0 as? VAEError, .imageTooSmall(height: 1, width: 5, minimum: 2))
+        }
+        XCTAssertEqual(try vae.encode(Tensor(shape: [1, 3, 2, 3])).mean.shape, [1, 4, 1, 1])
         XCTAssertThrowsError(try vae.decode(Tensor(shape: [1, 3, 8, 8]))) {
             XCTAssertEqual($0 as? VAEError, .latentShape(found: [1, 3, 8, 8], expectedChannels: 4))
         }

@@ -4,6 +4,7 @@ import Weights
 /// Errors of a text-encoder forward pass (bad token ids are input data, never a crash).
 public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
     case emptyBatch
+    case emptySequence
     case raggedBatch(lengths: [Int])
     case sequenceTooLong(length: Int, maximum: Int)
     case tokenOutOfRange(id: Int32, vocabularySize: Int)
@@ -12,6 +13,7 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .emptyBatch: return "no token sequences to encode"
+        case .emptySequence: return "a token sequence is empty"
         case let .raggedBatch(lengths): return "token sequences have different lengths \(lengths)"
         case let .sequenceTooLong(length, maximum): return "\(length) tokens exceed the \(maximum) positions"
         case let .tokenOutOfRange(id, size): return "token id \(id) outside the vocabulary of \(size)"
@@ -89,6 +91,7 @@ public struct CLIPTextEncoder: Sendable {
         guard ids.allSatisfy({ $0.count == length }) else {
             throw CLIPTextEncoderError.raggedBatch(lengths: ids.map(\.count))
         }
+        guard length > 0 else { throw CLIPTextEncoderError.emptySequence }
         guard length <= config.maxPositionEmbeddings else {
             throw CLIPTextEncoderError.sequenceTooLong(length: length, maximum: config.maxPositionEmbeddings)
         }

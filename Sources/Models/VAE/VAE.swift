@@ -5,11 +5,15 @@ import Weights
 public enum VAEError: Error, Equatable, CustomStringConvertible {
     case imageShape(found: [Int], expectedChannels: Int)
     case latentShape(found: [Int], expectedChannels: Int)
+    /// The encoder's stride-2 convolutions need at least 2 pixels at every level.
+    case imageTooSmall(height: Int, width: Int, minimum: Int)
 
     public var description: String {
         switch self {
         case let .imageShape(found, c): return "image tensor has shape \(found), expected [N, \(c), H, W]"
         case let .latentShape(found, c): return "latent tensor has shape \(found), expected [N, \(c), h, w]"
+        case let .imageTooSmall(h, w, minimum):
+            return "image of \(w)×\(h) is too small to encode (each side must be at least \(minimum))"
         }
     }
 }
@@ -47,6 +51,11 @@ public struct VAE: Sendable {
         let s = image.shape
         guard s.count == 4, s[1] == config.inChannels, s[0] > 0, s[2] > 0, s[3] > 0 else {
             throw VAEError.imageShape(found: s, expectedChannels: config.inChannels)
+        }
+        // Each encoder downsample pads (0, 1, 0, 1) and takes a stride-2 3×3 conv: floor(n / 2), defined for n ≥ 2.
+        let minimum = 1 << (config.blockOutChannels.count - 1)
+        guard s[2] >= minimum, s[3] >= minimum else {
+            throw VAEError.imageTooSmall(height: s[2], width: s[3], minimum: minimum)
         }
         var moments = encoder(image)
         if let quantConv { moments = quantConv(moments) }
