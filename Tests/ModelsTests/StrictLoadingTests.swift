@@ -115,6 +115,29 @@ final class StrictLoadingTests: XCTestCase {
         }
     }
 
+    func testNonsensicalConfigValuesAreErrorsNotTraps() throws {
+        var unet = UNetConfig()
+        unet.layersPerBlock = .single(-1)
+        XCTAssertThrowsError(try UNet(config: unet, weights: InMemorySource([:]))) {
+            XCTAssertEqual($0 as? ModelLoadError, .invalidConfig("layers_per_block must be ≥ 1, found -1"))
+        }
+        unet = UNetConfig()
+        unet.attentionHeadDim = .perBlock([8, 8, 0, 8])
+        XCTAssertThrowsError(try UNet(config: unet, weights: InMemorySource([:]))) {
+            XCTAssertEqual($0 as? ModelLoadError, .invalidConfig("attention_head_dim must be ≥ 1, found 0"))
+        }
+        var vae = VAEConfig()
+        vae.layersPerBlock = 0
+        XCTAssertThrowsError(try VAE(config: vae, weights: InMemorySource([:]))) {
+            XCTAssertEqual($0 as? ModelLoadError, .invalidConfig("layers_per_block must be ≥ 1, found 0"))
+        }
+        var text = CLIPTextConfig()
+        text.numHiddenLayers = -3
+        XCTAssertThrowsError(try CLIPTextEncoder(config: text, weights: InMemorySource([:]))) {
+            XCTAssertEqual($0 as? ModelLoadError, .invalidConfig("num_hidden_layers must be ≥ 1, found -3"))
+        }
+    }
+
     func testFolderErrorsNameComponentAndFile() throws {
         // Copy the sd1 folder, drop one UNet tensor by rewriting its weights, and check the error chain.
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("models-strict-\(getpid())")

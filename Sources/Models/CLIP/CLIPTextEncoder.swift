@@ -42,6 +42,12 @@ public struct CLIPTextEncoder: Sendable {
     let finalLayerNorm: LayerNorm
 
     public init(config: CLIPTextConfig, weights: TensorSource, layersToRun: Int? = nil) throws {
+        try requirePositive([config.hiddenSize], "hidden_size")
+        try requirePositive([config.intermediateSize], "intermediate_size")
+        try requirePositive([config.numHiddenLayers], "num_hidden_layers")
+        try requirePositive([config.numAttentionHeads], "num_attention_heads")
+        try requirePositive([config.vocabSize], "vocab_size")
+        try requirePositive([config.maxPositionEmbeddings], "max_position_embeddings")
         let reader = WeightReader(weights)
         let run = layersToRun ?? config.numHiddenLayers
         guard run >= 1, run <= config.numHiddenLayers else {

@@ -35,3 +35,11 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Config files come from disk (possibly hostile): sizes and counts must be positive before any range or
+/// shape is built from them.
+func requirePositive(_ values: [Int], _ field: String, allowZero: Bool = false) throws {
+    for value in values where value < (allowZero ? 0 : 1) {
+        throw ModelLoadError.invalidConfig("\(field) must be \(allowZero ? "≥ 0" : "≥ 1"), found \(value)")
+    }
+}

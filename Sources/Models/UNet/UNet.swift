@@ -25,10 +25,11 @@ public struct UNet: Sendable {
         let root = WeightScope(reader)
         let blockCount = config.downBlockTypes.count
         let channels = config.blockOutChannels
-        guard channels.count == blockCount, config.upBlockTypes.count == blockCount, blockCount > 0 else {
+        guard channels.count == blockCount, config.upBlockTypes.count == blockCount, blockCount > 0,
+              blockCount <= 16 else {
             throw ModelLoadError.invalidConfig(
                 "down_block_types (\(blockCount)), up_block_types (\(config.upBlockTypes.count)) and "
-                + "block_out_channels (\(channels.count)) must have the same length")
+                + "block_out_channels (\(channels.count)) must have the same length, 1 to 16")
         }
         // diffusers' naming quirk: without num_attention_heads, attention_head_dim is the number of heads.
         let heads = try config.attentionHeadDim.expanded(to: blockCount, field: "attention_head_dim")
@@ -42,6 +43,17 @@ public struct UNet: Sendable {
         guard let groups = config.normNumGroups else {
             throw ModelLoadError.unsupportedConfig(field: "norm_num_groups", value: "null")
         }
+        try requirePositive(channels, "block_out_channels")
+        try requirePositive(heads, "attention_head_dim")
+        try requirePositive(layers, "layers_per_block")
+        try requirePositive(transformerDepth, "transformer_layers_per_block", allowZero: true)
+        try requirePositive([contextDim], "cross_attention_dim")
+        try requirePositive([groups], "norm_num_groups")
+        try requirePositive([config.inChannels], "in_channels")
+        try requirePositive([config.outChannels], "out_channels")
+        try requirePositive([config.convInKernel], "conv_in_kernel")
+        try requirePositive([config.convOutKernel], "conv_out_kernel")
+        try requirePositive([config.timeEmbeddingDim ?? 1], "time_embedding_dim")
         let eps = config.normEps
         let timeInput = channels[0]
         let timeDim = config.timeEmbeddingDim ?? channels[0] * 4

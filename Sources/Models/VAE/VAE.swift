@@ -88,5 +88,14 @@ public struct VAE: Sendable {
             throw ModelLoadError.invalidConfig("VAE block type lists and block_out_channels differ in length")
         }
         if c.actFn != "silu" { throw ModelLoadError.unsupportedConfig(field: "act_fn", value: c.actFn) }
+        try requirePositive(c.blockOutChannels, "block_out_channels")
+        try requirePositive([c.layersPerBlock], "layers_per_block")
+        try requirePositive([c.latentChannels], "latent_channels")
+        try requirePositive([c.normNumGroups], "norm_num_groups")
+        try requirePositive([c.inChannels], "in_channels")
+        try requirePositive([c.outChannels], "out_channels")
+        guard c.blockOutChannels.count <= 16 else {
+            throw ModelLoadError.invalidConfig("\(c.blockOutChannels.count) VAE levels")
+        }
     }
 }
