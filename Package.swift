@@ -28,7 +28,9 @@ let package = Package(
         .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
 
         // Numerics.
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
+        .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures"], swiftSettings: fast),
         .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with weight [O, C, kh, kw],
+/// the same stride and zero padding on both axes.
+///
+/// 1x1 stride-1 convolutions are a GEMM on the input as it lies in memory. Everything else goes
+/// through im2col in bounded chunks of output rows, so the column buffer never exceeds a few MB
+/// (a full im2col of the VAE's 512x512x128 3x3 conv would be 1.2 GB).
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+    precondition(x.rank == 4, "conv2d: input \(x.shape) must be [N, C, H, W]")
+    precondition(weight.rank == 4 && weight.shape[1] == x.shape[1],
+                 "conv2d: weight \(weight.shape) does not match input \(x.shape) (needs [O, \(x.shape[1]), kh, kw])")
+    precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) / padding \(padding) invalid")
+    let geometry = ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
+    if let bias {
+        precondition(bias.shape == [geometry.outChannels],
+                     "conv2d: bias \(bias.shape) vs weight \(weight.shape)")
+    }
+    let result = Tensor(uninitializedShape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth])
+    let output = result.storage.pointer
+    let input = UnsafePointer(x.storage.pointer)
+    let filters = UnsafePointer(weight.storage.pointer)
+    let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
+    if geometry.isPointwise {
+        Conv2dKernels.pointwise(geometry, input, filters, biasPointer, output)
+    } else {
+        Conv2dKernels.im2colChunked(geometry, input, filters, biasPointer, output)
+    }
+    withExtendedLifetime((x, weight, bias)) {}
+    return result
+}
+
+struct ConvGeometry {
+    let batch: Int, channels: Int, height: Int, width: Int
+    let outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    let stride: Int, padding: Int
+    let outHeight: Int, outWidth: Int
+
+    init(input: [Int], weight: [Int], stride: Int, padding: Int) {
+        batch = input[0]; channels = input[1]; height = input[2]; width = input[3]
+        outChannels = weight[0]; kernelHeight = weight[2]; kernelWidth = weight[3]
+        self.stride = stride; self.padding = padding
+        let paddedHeight = height + 2 * padding - kernelHeight
+        let paddedWidth = width + 2 * padding - kernelWidth
+        precondition(paddedHeight >= 0 && paddedWidth >= 0,
+                     "conv2d: kernel \(weight) larger than padded input \(input) (padding \(padding))")
+        outHeight = paddedHeight / stride + 1
+        outWidth = paddedWidth / stride + 1
+    }
+
+    var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
+    var patchSize: Int { channels * kernelHeight * kernelWidth }
+    var outPlane: Int { outHeight * outWidth }
+}
+
+enum Conv2dKernels {
+    /// Column-buffer budget per chunk, in floats (8 MB): big enough that each GEMM has several
+    /// hundred columns (near peak), small enough to stay out of the way of the weights.
+    static let columnBudget = 2 << 20
+
+    static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+                          _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+        let plane = g.height * g.width
+        for n in 0..<g.batch {
+            let out = output + n * g.outChannels * plane
+            if let bias { Bias.fillPlanes(out, channels: g.outChannels, planeSize: plane, bias: bias) }
+            Gemm.multiply(transposeA: false, transposeB: false, m: g.outChannels, n: plane, k: g.channels,
+                          a: filters, lda: max(1, g.channels),
+                          b: input + n * g.channels * plane, ldb: max(1, plane),
+                          beta: bias == nil ? 0 : 1, c: out, ldc: max(1, plane))
+        }
+    }
+
+    static func im2colChunked(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+                              _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+        if g.outPlane == 0 || g.batch == 0 || g.outChannels == 0 { return }
+        let k = g.patchSize
+        let rowsPerChunk = max(1, min(g.outHeight, columnBudget / max(1, k * g.outWidth)))
+        let chunksPerImage = (g.outHeight + rowsPerChunk - 1) / rowsPerChunk
+        let tasks = g.batch * chunksPerImage
+        let threads = ComputeConfig.threads
+        let runChunk = { (task: Int, parallelGemm: Bool) in
+            let n = task / chunksPerImage
+            let firstRow = (task % chunksPerImage) * rowsPerChunk
+            let rows = min(rowsPerChunk, g.outHeight - firstRow)
+            let columns = rows * g.outWidth
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * columns))
+            defer { buffer.deallocate() }
+            im2col(g, input + n * g.channels * g.height * g.width, firstRow: firstRow, rows: rows, into: buffer)
+            let out = output + n * g.outChannels * g.outPlane + firstRow * g.outWidth
+            if let bias {
+                for o in 0..<g.outChannels {
+                    (out + o * g.outPlane).update(repeating: bias[o], count: columns)
+                }
+            }
+            let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
+            multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
+                     UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
+        }
+        if threads > 1 && tasks >= 2 * threads {
+            // Enough chunks: each thread builds its own columns and runs its own GEMM.
+            Parallel.forEach(0..<tasks) { runChunk($0, false) }
+        } else {
+            // Few chunks (small images, huge channel counts): split each GEMM across threads instead.
+            for task in 0..<tasks { runChunk(task, true) }
+        }
+    }
+
+    /// Writes the [C*kh*kw, rows*Wo] patch matrix for output rows firstRow..<firstRow+rows of one image.
+    static func im2col(_ g: ConvGeometry, _ image: UnsafePointer<Float>, firstRow: Int, rows: Int,
+                       into columns: UnsafeMutablePointer<Float>) {
+        let width = rows * g.outWidth
+        var patchRow = 0
+        for c in 0..<g.channels {
+            let plane = image + c * g.height * g.width
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let target = columns + patchRow * width
+                    for r in 0..<rows {
+                        let line = target + r * g.outWidth
+                        let y = (firstRow + r) * g.stride - g.padding + ky
+                        if y < 0 || y >= g.height {
+                            line.update(repeating: 0, count: g.outWidth)
+                            continue
+                        }
+                        let source = plane + y * g.width
+                        if g.stride == 1 {
+                            // x = ox - padding + kx: one contiguous run with zero edges.
+                            let shift = kx - g.padding
+                            let firstValid = max(0, -shift)
+                            let lastValid = min(g.outWidth, g.width - shift)
+                            if firstValid > 0 { line.update(repeating: 0, count: min(firstValid, g.outWidth)) }
+                            if lastValid > firstValid {
+                                (line + firstValid).update(from: source + firstValid + shift, count: lastValid - firstValid)
+                            }
+                            if lastValid < g.outWidth {
+                                let start = max(lastValid, firstValid)
+                                (line + start).update(repeating: 0, count: g.outWidth - start)
+                            }
+                        } else {
+                            for ox in 0..<g.outWidth {
+                                let x = ox * g.stride - g.padding + kx
+                                line[ox] = (x >= 0 && x < g.width) ? source[x] : 0
+                            }
+                        }
+                    }
+                    patchRow += 1
+                }
+            }
+        }
+    }
+}
