@@ -22,6 +22,7 @@ final class SamplerParityTests: XCTestCase {
         let seed: UInt64
         let strength: Double?
         let eta: Double?
+        let batch_seeds: [UInt64]?
         let config_overrides: [String: AnyCodableValue]?
     }
 
@@ -52,7 +53,7 @@ final class SamplerParityTests: XCTestCase {
         let cases = try JSONDecoder().decode([Case].self, from: Data(try XCTUnwrap(file.metadata["cases"]).utf8))
         let configs = try JSONDecoder().decode([String: [String: AnyCodableValue]].self,
                                                from: Data(try XCTUnwrap(file.metadata["configs"]).utf8))
-        XCTAssertGreaterThanOrEqual(cases.count, 29)
+        XCTAssertGreaterThanOrEqual(cases.count, 32)
         for c in cases {
             var dict = try XCTUnwrap(configs[c.config])
             for (k, v) in c.config_overrides ?? [:] { dict[k] = v }
@@ -67,7 +68,9 @@ final class SamplerParityTests: XCTestCase {
         let plan = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: kind,
                                     schedule: schedule, steps: c.steps, strength: c.strength)
         let shape = try file.shape("\(c.name)/initial")
-        let generator = TorchCPUGenerator(seed: c.seed)
+        let generator: NoiseSource = c.batch_seeds.map { seeds in
+            PerSampleNoise(generators: seeds.map { TorchCPUGenerator(seed: $0) })
+        } ?? TorchCPUGenerator(seed: c.seed)
         let x: Tensor
         if c.strength != nil {
             let x0 = Tensor(shape: shape, values: try file.floats("\(c.name)/x0"))
