@@ -6,7 +6,7 @@ import XCTest
 final class SamplingLoopTests: XCTestCase {
     private func fakeDenoiser() -> ModelDenoiser {
         ModelDenoiser(parameterization: .epsilon) { input, t in
-            input * Float(0.1) + Float(0.05 * sin(Double(Float(t))))
+            input * Float(0.1) + Float(0.05) * Foundation.sinf(Float(t))
         }
     }
 

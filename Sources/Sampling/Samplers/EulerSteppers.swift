@@ -6,7 +6,7 @@ struct EulerStepper: Stepper {
     mutating func step(_ x: Tensor, index i: Int, _ ctx: StepContext) throws -> (x: Tensor, denoised: Tensor) {
         let sigma = ctx.sigma(i), next = ctx.sigma(i + 1)
         let d = try ctx.denoise(x, at: i)
-        let derivative = (x - d) * Float(1 / sigma)
+        let derivative = (x - d).divided(by: Float(sigma))
         return (x + derivative * Float(next - sigma), d)
     }
 }
@@ -19,7 +19,7 @@ struct EulerAncestralStepper: Stepper {
         let sigma = ctx.sigma(i), next = ctx.sigma(i + 1)
         let d = try ctx.denoise(x, at: i)
         let (down, up) = ancestralStep(from: sigma, to: next)
-        let derivative = (x - d) * Float(1 / sigma)
+        let derivative = (x - d).divided(by: Float(sigma))
         let moved = x + derivative * Float(down - sigma)
         let noise = ctx.noise.randn(x.shape)
         return (moved + noise * Float(up), d)
@@ -41,12 +41,12 @@ struct HeunStepper: Stepper {
     mutating func step(_ x: Tensor, index i: Int, _ ctx: StepContext) throws -> (x: Tensor, denoised: Tensor) {
         let sigma = ctx.sigma(i), next = ctx.sigma(i + 1)
         let d = try ctx.denoise(x, at: i)
-        let derivative = (x - d) * Float(1 / sigma)
+        let derivative = (x - d).divided(by: Float(sigma))
         let dt = Float(next - sigma)
         let predicted = x + derivative * dt
         if next == 0 || i + 1 >= ctx.plan.timesteps.count { return (predicted, d) }
         let d2 = try ctx.denoise(predicted, at: i + 1)
-        let derivative2 = (predicted - d2) * Float(1 / next)
+        let derivative2 = (predicted - d2).divided(by: Float(next))
         let mean = (derivative + derivative2) * Float(0.5)
         return (x + mean * dt, d)
     }

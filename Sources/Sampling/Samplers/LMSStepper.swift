@@ -14,7 +14,7 @@ struct LMSStepper: Stepper {
     mutating func step(_ x: Tensor, index i: Int, _ ctx: StepContext) throws -> (x: Tensor, denoised: Tensor) {
         let sigma = ctx.sigma(i)
         let d = try ctx.denoise(x, at: i)
-        derivatives.append((x - d) * Float(1 / sigma))
+        derivatives.append((x - d).divided(by: Float(sigma)))
         if derivatives.count > Self.maxOrder { derivatives.removeFirst() }
         let absolute = ctx.plan.startIndex + i
         let order = min(absolute + 1, Self.maxOrder)

@@ -37,7 +37,10 @@ public enum Parameterization: Sendable {
         case .epsilon:
             return x - modelOutput * Float(sigma)
         case .vPrediction:
-            return modelOutput * Float(cOut(sigma: sigma)) + x * Float(cSkip(sigma: sigma))
+            // float32 scalars as diffusers' 0-dim sigma tensor produces them.
+            let s = Float(sigma)
+            let s2p1 = s * s + 1
+            return modelOutput * (-s / s2p1.squareRoot()) + x.divided(by: s2p1)
         }
     }
 }

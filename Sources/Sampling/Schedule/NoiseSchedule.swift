@@ -21,7 +21,7 @@ public struct NoiseSchedule: Sendable {
         }
         self.config = config
         let n = config.numTrainTimesteps
-        let betas: [Float]
+        var betas: [Float]
         switch config.betaSchedule {
         case .linear:
             betas = Self.torchLinspace(Float(config.betaStart), Float(config.betaEnd), n)
@@ -29,11 +29,13 @@ public struct NoiseSchedule: Sendable {
             betas = Self.torchLinspace(Float(config.betaStart.squareRoot()), Float(config.betaEnd.squareRoot()), n)
                 .map { $0 * $0 }
         }
-        var product = 1.0
-        var cumprod = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            product *= Double(1 - betas[i])
-            cumprod[i] = Float(product)
+        if config.rescaleBetasZeroSNR { betas = Self.rescaledToZeroTerminalSNR(betas) }
+        var cumprod = Self.cumprod(betas.map { 1 - $0 })
+        if config.rescaleBetasZeroSNR {
+            // diffusers' Euler/DPM schedulers replace the exact 0 by 2^-24 so sigma_max stays
+            // finite (4096); the VE samplers here need that for every family (DDIM included,
+            // where diffusers keeps the 0, so DDIM's first step differs slightly there).
+            cumprod[n - 1] = 0x1p-24
         }
         alphasCumprod = cumprod
         sigmas = cumprod.map { ((1 - $0) / $0).squareRoot() }
@@ -73,6 +75,28 @@ public struct NoiseSchedule: Sendable {
         let low = Int(tc.rounded(.down)), high = Int(tc.rounded(.up))
         let w = tc - Double(low)
         return Foundation.exp((1 - w) * Double(logSigmas[low]) + w * Double(logSigmas[high]))
+    }
+
+    /// torch.cumprod of a float32 tensor on CPU: accumulated in double, stored as float32.
+    static func cumprod(_ values: [Float]) -> [Float] {
+        var product = 1.0
+        return values.map { v in
+            product *= Double(v)
+            return Float(product)
+        }
+    }
+
+    /// diffusers' rescale_zero_terminal_snr, in its float32 operation order: shift and scale
+    /// sqrt(alphas_cumprod) so the last is 0 and the first unchanged, then back to betas.
+    static func rescaledToZeroTerminalSNR(_ betas: [Float]) -> [Float] {
+        var sqrtBar = cumprod(betas.map { 1 - $0 }).map { $0.squareRoot() }
+        let first = sqrtBar[0], last = sqrtBar[sqrtBar.count - 1]
+        let scale = first / (first - last)
+        sqrtBar = sqrtBar.map { ($0 - last) * scale }
+        let bar = sqrtBar.map { $0 * $0 }
+        var alphas = [bar[0]]
+        for i in 1..<bar.count { alphas.append(bar[i] / bar[i - 1]) }
+        return alphas.map { 1 - $0 }
     }
 
     /// torch.linspace(start, end, steps, dtype=float32) on CPU: float step, the first half

@@ -13,13 +13,13 @@ public struct SamplingPlan: Sendable {
     public let noiseSchedule: NoiseSchedule
     /// VE sigmas, `steps + 1` values; the last one is where the run ends (0 unless the
     /// scheduler ends on alphas_cumprod[0]).
-    public let sigmas: [Double]
+    public internal(set) var sigmas: [Double]
     /// The model's timestep at `sigmas[i]`, `steps` values.
     public let timesteps: [Double]
     /// The sigma each step actually lands on. Equal to `sigmas[i + 1]` except for diffusers'
     /// DDIM, which steps to alphas_cumprod[t - n_train / steps] and then reads the result as
     /// if it were at the next timestep.
-    public let targetSigmas: [Double]
+    public internal(set) var targetSigmas: [Double]
     /// txt2img: the initial latent is `noise * initialNoiseScale` (VE). diffusers' Euler-type
     /// schedulers use sqrt(sigma_max^2 + 1) for "leading" spacing and sigma_max otherwise;
     /// VP schedulers start from plain noise, i.e. sqrt(sigma_0^2 + 1) in VE terms.
@@ -31,7 +31,7 @@ public struct SamplingPlan: Sendable {
     public let fullSteps: Int
     /// Sigmas of the full schedule and where this run starts in it (img2img's t_start);
     /// LMS needs them because diffusers picks its order and coefficients by absolute index.
-    public let fullSigmas: [Double]
+    public internal(set) var fullSigmas: [Double]
     public let startIndex: Int
 
     public var steps: Int { timesteps.count }
@@ -92,6 +92,17 @@ public struct SamplingPlan: Sendable {
                 ? (maxSigma * maxSigma + 1).squareRoot() : maxSigma
             outputScale = 1
         }
+    }
+
+    /// The same plan walking through other sigmas (same count), e.g. a schedule computed
+    /// elsewhere; timesteps, targets and scales are kept.
+    func replacingSigmas(_ newSigmas: [Double]) -> SamplingPlan {
+        precondition(newSigmas.count == sigmas.count, "sigma count must not change")
+        var copy = self
+        copy.sigmas = newSigmas
+        copy.targetSigmas = Array(newSigmas.dropFirst())
+        copy.fullSigmas = Array(fullSigmas.prefix(startIndex)) + newSigmas
+        return copy
     }
 
     /// img2img: the latent the run starts from, `x0 + sigma_0 * noise` (diffusers'

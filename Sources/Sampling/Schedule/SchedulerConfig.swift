@@ -29,12 +29,14 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     /// LCM: the distillation schedule length and boundary-condition timestep scale.
     public var originalInferenceSteps: Int
     public var timestepScaling: Double
+    /// Lin et al. 2023 zero terminal SNR (v-prediction models trained with it).
+    public var rescaleBetasZeroSNR: Bool
 
     /// Stable Diffusion 1.x/2.x values (scaled_linear 0.00085...0.012, 1000 steps, leading + offset 1).
     public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.00085, betaEnd: Double = 0.012,
                 betaSchedule: BetaSchedule = .scaledLinear, predictionType: PredictionType = .epsilon,
                 timestepSpacing: TimestepSpacing = .leading, stepsOffset: Int = 1, setAlphaToOne: Bool = false,
-                originalInferenceSteps: Int = 50, timestepScaling: Double = 10) {
+                originalInferenceSteps: Int = 50, timestepScaling: Double = 10, rescaleBetasZeroSNR: Bool = false) {
         self.numTrainTimesteps = numTrainTimesteps
         self.betaStart = betaStart
         self.betaEnd = betaEnd
@@ -45,6 +47,7 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         self.setAlphaToOne = setAlphaToOne
         self.originalInferenceSteps = originalInferenceSteps
         self.timestepScaling = timestepScaling
+        self.rescaleBetasZeroSNR = rescaleBetasZeroSNR
     }
 
     enum CodingKeys: String, CodingKey {
@@ -52,7 +55,7 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         case betaSchedule = "beta_schedule", predictionType = "prediction_type"
         case timestepSpacing = "timestep_spacing", stepsOffset = "steps_offset"
         case setAlphaToOne = "set_alpha_to_one", originalInferenceSteps = "original_inference_steps"
-        case timestepScaling = "timestep_scaling"
+        case timestepScaling = "timestep_scaling", rescaleBetasZeroSNR = "rescale_betas_zero_snr"
     }
 
     public init(from decoder: Decoder) throws {
@@ -68,5 +71,6 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         setAlphaToOne = try c.decodeIfPresent(Bool.self, forKey: .setAlphaToOne) ?? d.setAlphaToOne
         originalInferenceSteps = try c.decodeIfPresent(Int.self, forKey: .originalInferenceSteps) ?? d.originalInferenceSteps
         timestepScaling = try c.decodeIfPresent(Double.self, forKey: .timestepScaling) ?? d.timestepScaling
+        rescaleBetasZeroSNR = try c.decodeIfPresent(Bool.self, forKey: .rescaleBetasZeroSNR) ?? d.rescaleBetasZeroSNR
     }
 }
