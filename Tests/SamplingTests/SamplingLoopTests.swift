@@ -95,3 +95,49 @@ final class SamplingLoopTests: XCTestCase {
         XCTAssertEqual(d[1], Float(-0.6 - 4 / 5.0.squareRoot()), accuracy: 1e-6)
     }
 }
+
+final class GuidanceTests: XCTestCase {
+    /// diffusers' CFG and rescale_noise_cfg (fixture). Tolerance 1e-6 relative to the output
+    /// scale (the std is accumulated in double here, in float32 by torch).
+    func testGuidanceAndRescaleMatchDiffusers() throws {
+        let f = try FixtureFile("sampling_extras.safetensors")
+        let shape = try f.shape("cfg/uncond")
+        let uncond = Tensor(shape: shape, values: try f.floats("cfg/uncond"))
+        let cond = Tensor(shape: shape, values: try f.floats("cfg/cond"))
+        for (rescale, key) in [(0.0, "cfg/guided"), (0.7, "cfg/rescaled")] {
+            let got = try ClassifierFreeGuidance(scale: 7.5, rescale: rescale)
+                .combine(unconditional: uncond, conditional: cond).scalars
+            let want = try f.floats(key)
+            let scale = want.map { abs($0) }.max() ?? 1
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(worst, 1e-6 * scale, key)
+        }
+        XCTAssertFalse(ClassifierFreeGuidance(scale: 1).needsUnconditional)
+        XCTAssertThrowsError(try ClassifierFreeGuidance(scale: 2).combine(unconditional: Tensor.zeros([1, 2]),
+                                                                          conditional: Tensor.zeros([2, 2])))
+    }
+}
+
+final class SeedTests: XCTestCase {
+    func testSeedResolution() {
+        struct Fixed: RandomNumberGenerator { mutating func next() -> UInt64 { 0xDEAD_BEEF_1234_5678 } }
+        var rng = Fixed()
+        XCTAssertEqual(Seeds.resolve(42, using: &rng), 42)
+        XCTAssertEqual(Seeds.resolve(0, using: &rng), 0)
+        let random = Seeds.resolve(-1, using: &rng)
+        XCTAssertLessThanOrEqual(random, UInt64(UInt32.max), "random seeds are 32-bit")
+        XCTAssertEqual(Seeds.resolve(nil, using: &rng), random, "nil behaves like -1")
+        XCTAssertEqual(Seeds.batch(from: 10, count: 3), [10, 11, 12])
+        XCTAssertEqual(Seeds.batch(from: UInt64.max, count: 2), [UInt64.max, 0])
+    }
+
+    func testBatchNoiseIsPerImage() {
+        // Image k of a batch gets exactly the noise a single run with seed + k would get.
+        let batch = RNGKind.cpu.makeNoise(seeds: Seeds.batch(from: 5, count: 2)).randn([2, 4, 3, 3]).scalars
+        let single0 = TorchCPUGenerator(seed: 5).randn([1, 4, 3, 3]).scalars
+        let single1 = TorchCPUGenerator(seed: 6).randn([1, 4, 3, 3]).scalars
+        XCTAssertEqual(batch, single0 + single1)
+        let cuda = RNGKind.cuda.makeNoise(seeds: [9]).randn([1, 4, 2, 2]).scalars
+        XCTAssertEqual(cuda, PhiloxGenerator(seed: 9).randn([1, 4, 2, 2]).scalars)
+    }
+}
