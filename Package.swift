@@ -30,7 +30,9 @@ let package = Package(
         // Numerics.
         // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures"], swiftSettings: fast),
+        // Activation/softmax loops compiled per ISA (AVX-512/AVX2/baseline) and picked at load time.
+        .target(name: "TensorKernels", path: "Sources/TensorKernels"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures", "TensorKernels"], swiftSettings: fast),
         .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),

@@ -4,7 +4,8 @@ import CBLAS
 /// threads as independent single-threaded `cblas_sgemm` calls (see `ComputeConfig` for why).
 public enum Gemm {
     /// Products smaller than this many multiply-adds are not worth waking the pool for.
-    static let parallelThreshold = 1 << 21
+    /// A var only so tests can force the split path on small products.
+    nonisolated(unsafe) static var parallelThreshold = 1 << 21
 
     public static func multiply(
         transposeA: Bool, transposeB: Bool,

@@ -1,47 +1,31 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TensorKernels
 
-// Activations, each computed as PyTorch does (same formula, float32).
+// Activations, each computed with PyTorch's formula in float32. The loops live in the C target
+// TensorKernels, compiled per instruction set (see its header for why).
 
 /// 1 / (1 + exp(-x))
 public func sigmoid(_ x: Tensor) -> Tensor {
-    Elementwise.map(x) { input, output, n in
-        VectorMath.apply(input, output, n) { v in 1 / (1 + VectorMath.exp(-v)) }
-    }
+    Elementwise.map(x) { input, output, n in tk_sigmoid(input, output, n) }
 }
 
 /// x * sigmoid(x)
 public func silu(_ x: Tensor) -> Tensor {
-    Elementwise.map(x) { input, output, n in
-        VectorMath.apply(input, output, n) { v in v / (1 + VectorMath.exp(-v)) }
-    }
+    Elementwise.map(x) { input, output, n in tk_silu(input, output, n) }
 }
 
 /// x * sigmoid(1.702 x), CLIP's activation.
 public func quickGelu(_ x: Tensor) -> Tensor {
-    Elementwise.map(x) { input, output, n in
-        VectorMath.apply(input, output, n) { v in v / (1 + VectorMath.exp(-1.702 * v)) }
-    }
+    Elementwise.map(x) { input, output, n in tk_quick_gelu(input, output, n) }
 }
 
 /// Exact GELU: 0.5 x (1 + erf(x / sqrt 2)).
 public func gelu(_ x: Tensor) -> Tensor {
-    Elementwise.map(x) { input, output, n in
-        for i in 0..<n { output[i] = Activation.gelu(input[i]) }
-    }
+    Elementwise.map(x) { input, output, n in tk_gelu(input, output, n) }
 }
 
 /// GELU with the tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 public func geluTanh(_ x: Tensor) -> Tensor {
-    Elementwise.map(x) { input, output, n in
-        for i in 0..<n {
-            let v = input[i]
-            output[i] = 0.5 * v * (1 + tanhf(0.797_884_560_802_865_4 * (v + 0.044_715 * v * v * v)))
-        }
-    }
+    Elementwise.map(x) { input, output, n in tk_gelu_tanh(input, output, n) }
 }
 
 /// GEGLU as diffusers: the last dimension 2n splits into (a, b) and the result is a * gelu(b).
@@ -50,7 +34,7 @@ public func geglu(_ x: Tensor) -> Tensor {
                  "geglu: last dimension of \(x.shape) must be even")
     let width = x.shape[x.rank - 1]
     let half = width / 2
-    let rows = width == 0 ? 0 : x.count / width
+    let rows = x.shape.dropLast().reduce(1, *)
     var outShape = x.shape
     outShape[outShape.count - 1] = half
     let result = Tensor(uninitializedShape: outShape)
@@ -59,18 +43,9 @@ public func geglu(_ x: Tensor) -> Tensor {
     Parallel.forEachSlice(count: rows, grain: max(1, Elementwise.grain / max(1, half))) { range in
         for row in range {
             let a = input + row * width
-            let b = a + half
-            let out = output + row * half
-            for i in 0..<half { out[i] = a[i] * Activation.gelu(b[i]) }
+            tk_gelu_gate(a, a + half, output + row * half, half)
         }
     }
     withExtendedLifetime(x) {}
     return result
-}
-
-enum Activation {
-    @inline(__always)
-    static func gelu(_ v: Float) -> Float {
-        0.5 * v * (1 + erff(v * 0.707_106_781_186_547_5))
-    }
 }

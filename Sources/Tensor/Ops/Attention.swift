@@ -1,3 +1,5 @@
+import TensorKernels
+
 /// Scaled dot-product attention, softmax(Q K^T / sqrt(D) + mask) V, per head.
 ///
 /// query [B, Lq, heads*D], key/value [B, Lk, heads*D] -> [B, Lq, heads*D]; `mask` is an additive
@@ -41,26 +43,22 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
         let h = (task / chunks) % heads
         let first = (task % chunks) * chunk
         let rows = min(chunk, queryLength - first)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * keyLength)
-        defer { scores.deallocate() }
-        let qBase = q + (b * queryLength + first) * width + h * headDim
-        let kBase = k + b * keyLength * width + h * headDim
-        let vBase = v + b * keyLength * width + h * headDim
-        // scores = scale * Q_chunk K^T
-        Gemm.serial(transposeA: false, transposeB: true, m: rows, n: keyLength, k: headDim, alpha: scale,
-                    a: qBase, lda: width, b: kBase, ldb: width, c: scores, ldc: keyLength)
-        for r in 0..<rows {
-            let line = scores + r * keyLength
-            if let maskPointer {
-                let maskLine = maskPointer + (first + r) * keyLength
-                for j in 0..<keyLength { line[j] += maskLine[j] }
+        Scratch.withBuffer(count: rows * keyLength) { scores in
+            let qBase = q + (b * queryLength + first) * width + h * headDim
+            let kBase = k + b * keyLength * width + h * headDim
+            let vBase = v + b * keyLength * width + h * headDim
+            // scores = scale * Q_chunk K^T
+            Gemm.serial(transposeA: false, transposeB: true, m: rows, n: keyLength, k: headDim, alpha: scale,
+                        a: qBase, lda: width, b: kBase, ldb: width, c: scores, ldc: keyLength)
+            for r in 0..<rows {
+                let line = scores + r * keyLength
+                tk_softmax_row(line, maskPointer.map { $0 + (first + r) * keyLength }, line, keyLength)
             }
-            Softmax.row(UnsafePointer(line), line, keyLength)
+            // out_chunk = P V
+            Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength,
+                        a: UnsafePointer(scores), lda: keyLength, b: vBase, ldb: width,
+                        c: out + (b * queryLength + first) * width + h * headDim, ldc: width)
         }
-        // out_chunk = P V
-        Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength,
-                    a: UnsafePointer(scores), lda: keyLength, b: vBase, ldb: width,
-                    c: out + (b * queryLength + first) * width + h * headDim, ldc: width)
     }
     withExtendedLifetime((query, key, value, mask)) {}
     return result
@@ -68,5 +66,6 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
 
 enum AttentionKernel {
     /// Floats of scores per task (4 MB): 256 query rows against 4096 keys.
-    static let scoreBudget = 1 << 20
+    /// A var only so tests can force many small chunks.
+    nonisolated(unsafe) static var scoreBudget = 1 << 20
 }

@@ -60,7 +60,8 @@ struct ConvGeometry {
 enum Conv2dKernels {
     /// Column-buffer budget per chunk, in floats (8 MB): big enough that each GEMM has several
     /// hundred columns (near peak), small enough to stay out of the way of the weights.
-    static let columnBudget = 2 << 20
+    /// (A var only so tests can force many small chunks.)
+    nonisolated(unsafe) static var columnBudget = 2 << 20
 
     static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
@@ -88,18 +89,18 @@ enum Conv2dKernels {
             let firstRow = (task % chunksPerImage) * rowsPerChunk
             let rows = min(rowsPerChunk, g.outHeight - firstRow)
             let columns = rows * g.outWidth
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * columns))
-            defer { buffer.deallocate() }
-            im2col(g, input + n * g.channels * g.height * g.width, firstRow: firstRow, rows: rows, into: buffer)
-            let out = output + n * g.outChannels * g.outPlane + firstRow * g.outWidth
-            if let bias {
-                for o in 0..<g.outChannels {
-                    (out + o * g.outPlane).update(repeating: bias[o], count: columns)
+            Scratch.withBuffer(count: k * columns) { buffer in
+                im2col(g, input + n * g.channels * g.height * g.width, firstRow: firstRow, rows: rows, into: buffer)
+                let out = output + n * g.outChannels * g.outPlane + firstRow * g.outWidth
+                if let bias {
+                    for o in 0..<g.outChannels {
+                        (out + o * g.outPlane).update(repeating: bias[o], count: columns)
+                    }
                 }
+                let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
+                multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
+                         UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
             }
-            let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
-            multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
-                     UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
         }
         if threads > 1 && tasks >= 2 * threads {
             // Enough chunks: each thread builds its own columns and runs its own GEMM.
