@@ -12,7 +12,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidSchedulerConfig(let why): return "invalid scheduler config: \(why)"
-        case .invalidSteps(let n): return "steps must be >= 1 (got \(n))"
+        case .invalidSteps(let n): return "steps must be between 1 and the model's training steps (got \(n))"
         case .invalidStrength(let s): return "strength must be in (0, 1] (got \(s))"
         case .unknownSampler(let name): return "unknown sampler '\(name)'"
         case .unknownSchedule(let name): return "unknown schedule '\(name)'"

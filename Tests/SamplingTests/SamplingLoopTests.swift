@@ -141,3 +141,45 @@ final class SeedTests: XCTestCase {
         XCTAssertEqual(cuda, PhiloxGenerator(seed: 9).randn([1, 4, 2, 2]).scalars)
     }
 }
+
+/// Every sampler x schedule x spacing at edge step counts either runs to a finite latent or
+/// throws a SamplingError; none may trap (a request must never crash the daemon).
+final class SamplingRobustnessTests: XCTestCase {
+    func testAllCombinationsAreFiniteOrRefused() throws {
+        let model = ModelDenoiser(parameterization: .vPrediction) { input, t in
+            input * Float(0.1) + Float(0.05) * Foundation.sinf(Float(t))
+        }
+        for spacing in [SchedulerConfig.TimestepSpacing.leading, .trailing, .linspace] {
+            for zeroSNR in [false, true] {
+                let config = SchedulerConfig(predictionType: .vPrediction, timestepSpacing: spacing,
+                                             setAlphaToOne: zeroSNR, rescaleBetasZeroSNR: zeroSNR)
+                let schedule = try NoiseSchedule(config: config)
+                for sampler in SamplerKind.allCases {
+                    for kind in SigmaScheduleKind.allCases {
+                        // 1000 steps (repeated sigmas with leading/linspace spacing) once per
+                        // combination; the short runs with every strength.
+                        for steps in [1, 2, 7, 1000] {
+                            for strength in steps == 1000 ? [nil] : [nil, 0.5, 1.0] {
+                                if steps == 1000 && (kind != .normal || zeroSNR) { continue }
+                                let label = "\(sampler) \(kind) \(spacing) zsnr=\(zeroSNR) \(steps) \(strength ?? -1)"
+                                let plan: SamplingPlan
+                                do {
+                                    plan = try SamplingPlan(noiseSchedule: schedule, sampler: sampler, schedule: kind,
+                                                            steps: steps, strength: strength)
+                                } catch is SamplingError { continue }
+                                XCTAssertTrue(plan.sigmas.allSatisfy { $0.isFinite && $0 >= 0 }, label)
+                                let g = TorchCPUGenerator(seed: 3)
+                                let x0 = Tensor(shape: [1, 1, 2, 2], values: [0.5, -0.25, 1, 0])
+                                let x = strength == nil
+                                    ? Sampler.initialLatent(plan: plan, shape: [1, 1, 2, 2], noise: g)
+                                    : Sampler.noisedLatent(plan: plan, x0: x0, noise: g)
+                                let out = try Sampler.sample(plan: plan, x: x, noise: g, eta: 1, denoise: model.function)
+                                XCTAssertTrue(out.scalars.allSatisfy(\.isFinite), label)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -50,6 +50,8 @@ final class ScheduleTests: XCTestCase {
         XCTAssertThrowsError(try SamplingPlan(noiseSchedule: schedule, sampler: .euler, steps: 0)) {
             XCTAssertEqual($0 as? SamplingError, .invalidSteps(0))
         }
+        XCTAssertThrowsError(try SamplingPlan(noiseSchedule: schedule, sampler: .ddim, steps: 1001))
+        XCTAssertNoThrow(try SamplingPlan(noiseSchedule: schedule, sampler: .ddim, steps: 1000))
         XCTAssertThrowsError(try SamplingPlan(noiseSchedule: schedule, sampler: .euler, steps: 10, strength: 0))
         XCTAssertThrowsError(try SamplingPlan(noiseSchedule: schedule, sampler: .euler, steps: 10, strength: 1.5))
         // Strength too small to leave any step (int(10 * 0.05) = 0).

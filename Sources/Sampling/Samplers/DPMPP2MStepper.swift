@@ -25,9 +25,13 @@ struct DPMPP2MStepper: Stepper {
         }
         let lambdaNext = -Foundation.log(next)
         let h = lambdaNext - lambda
-        // D0 + 0.5 * D1 with D1 = (m0 - m1) / r0 (first order: just D0).
+        // A repeated sigma (possible with more steps than distinct training timesteps) is
+        // a zero-length step: diffusers would divide by h = 0 and produce NaN.
+        if h == 0 { return (x, d) }
+        // D0 + 0.5 * D1 with D1 = (m0 - m1) / r0 (first order: just D0, also when the
+        // previous sigma equals this one, where r0 would be 0).
         var target = d
-        if let old = previousDenoised {
+        if let old = previousDenoised, lambda != previousLambda {
             let r0 = (lambda - previousLambda) / h
             target = d + (d - old) * Float(0.5 / r0)
         }

@@ -17,8 +17,11 @@ struct LMSStepper: Stepper {
         derivatives.append((x - d).divided(by: Float(sigma)))
         if derivatives.count > Self.maxOrder { derivatives.removeFirst() }
         let absolute = ctx.plan.startIndex + i
-        let order = min(absolute + 1, Self.maxOrder)
         let sigmas = ctx.plan.fullSigmas
+        var order = min(absolute + 1, Self.maxOrder)
+        // Lagrange nodes must be distinct; repeated sigmas (more steps than distinct
+        // training timesteps) would divide by zero, so drop to the largest usable order.
+        while order > 1, Set(sigmas[(absolute - order + 1)...absolute]).count < order { order -= 1 }
         var out = x
         // zip(coeffs, reversed(derivatives)): coefficient j pairs with the j-th newest derivative.
         for j in 0..<min(order, derivatives.count) {

@@ -44,7 +44,9 @@ public struct SamplingPlan: Sendable {
     ///     distillation schedule instead, as LCMScheduler.set_timesteps does).
     public init(noiseSchedule: NoiseSchedule, sampler: SamplerKind, schedule: SigmaScheduleKind = .normal,
                 steps: Int, strength: Double? = nil) throws {
-        guard steps >= 1 else { throw SamplingError.invalidSteps(steps) }
+        // diffusers refuses more inference steps than training steps; beyond that timesteps
+        // repeat or go negative.
+        guard steps >= 1, steps <= noiseSchedule.config.numTrainTimesteps else { throw SamplingError.invalidSteps(steps) }
         if let s = strength, !(s > 0 && s <= 1) { throw SamplingError.invalidStrength(s) }
         let builder = ScheduleBuilder(schedule: noiseSchedule, steps: steps)
         var raw: ScheduleBuilder.Raw
