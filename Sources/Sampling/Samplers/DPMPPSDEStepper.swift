@@ -3,10 +3,10 @@ import Tensor
 
 /// DPM-Solver++ (stochastic, second order, r = 1/2, eta = 1): k-diffusion's sample_dpmpp_sde.
 ///
-/// Noise: k-diffusion and diffusers' DPMSolverSDEScheduler draw it from a torchsde Brownian
-/// tree; that tree's internal sampling is not reproduced here. This sampler instead draws
-/// plain Gaussian noise from the run's generator (two draws per step, midpoint then end),
-/// so results are reproducible per seed but not identical to diffusers' for this sampler.
+/// Noise: with a `BrownianTreeNoise` (what k-diffusion, A1111 and diffusers'
+/// DPMSolverSDEScheduler use) the two noises of a step are the tree's increments over
+/// [sigma, sigma_mid] and [sigma, sigma_next], queried at the float32 points diffusers
+/// computes; without one, plain draws from the run's generator (midpoint, then end).
 struct DPMPPSDEStepper: Stepper {
     let r = 0.5
 
@@ -19,6 +19,15 @@ struct DPMPPSDEStepper: Stepper {
         }
         func sigmaOf(_ t: Double) -> Double { Foundation.exp(-t) }
         func tOf(_ s: Double) -> Double { -Foundation.log(s) }
+        // diffusers' float32 query points for the Brownian tree: sigma_fn(t_fn(sigma)) etc.
+        let tF = -Foundation.logf(Float(sigma)), tNextF = -Foundation.logf(Float(next))
+        let tMidF = tF + (tNextF - tF) * 0.5
+        func stepNoise(to target: Float) -> Tensor {
+            if let tree = ctx.brownian {
+                return tree.noise(from: Foundation.expf(-tF), to: Foundation.expf(-target))
+            }
+            return ctx.noise.randn(x.shape)
+        }
         let t = tOf(sigma), tNext = tOf(next)
         let h = tNext - t
         let s = t + h * r
@@ -27,14 +36,14 @@ struct DPMPPSDEStepper: Stepper {
         let (down1, up1) = ancestralStep(from: sigmaOf(t), to: sigmaOf(s))
         let s1 = tOf(down1)
         var x2 = x * Float(sigmaOf(s1) / sigmaOf(t)) - d * Float(Foundation.expm1(t - s1))
-        x2 = x2 + ctx.noise.randn(x.shape) * Float(up1)
+        x2 = x2 + stepNoise(to: tMidF) * Float(up1)
         let d2 = try ctx.denoise(x2, sigma: sigmaOf(s))
 
         let (down2, up2) = ancestralStep(from: sigmaOf(t), to: sigmaOf(tNext))
         let t2 = tOf(down2)
         let mixed = d * Float(1 - fac) + d2 * Float(fac)
         var out = x * Float(sigmaOf(t2) / sigmaOf(t)) - mixed * Float(Foundation.expm1(t - t2))
-        out = out + ctx.noise.randn(x.shape) * Float(up2)
+        out = out + stepNoise(to: tNextF) * Float(up2)
         return (out, d)
     }
 }

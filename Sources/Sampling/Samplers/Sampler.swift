@@ -21,17 +21,20 @@ public enum Sampler {
     ///   - noise: the generator ancestral/SDE samplers draw their step noise from (the same
     ///     one that made the initial noise, continuing its state, as diffusers does).
     ///   - eta: DDIM's eta (0 = deterministic DDIM); ignored by the others.
+    ///   - brownian: DPM++ SDE only: draw its noise from this Brownian tree (diffusers'
+    ///     DPMSolverSDEScheduler, A1111) instead of plain draws from `noise`.
     public static func sample(plan: SamplingPlan, x: Tensor, noise: NoiseSource, eta: Double = 0,
+                              brownian: IntervalNoise? = nil,
                               denoise: DenoiseFunction, hooks: SamplingHooks = SamplingHooks()) throws -> Tensor {
         try withoutActuallyEscaping(denoise) { denoise in
-            try run(plan: plan, x: x, noise: noise, eta: eta, denoise: denoise, hooks: hooks)
+            try run(plan: plan, x: x, noise: noise, eta: eta, brownian: brownian, denoise: denoise, hooks: hooks)
         }
     }
 
-    private static func run(plan: SamplingPlan, x: Tensor, noise: NoiseSource, eta: Double,
+    private static func run(plan: SamplingPlan, x: Tensor, noise: NoiseSource, eta: Double, brownian: IntervalNoise?,
                             denoise: @escaping DenoiseFunction, hooks: SamplingHooks) throws -> Tensor {
         var stepper = makeStepper(plan.sampler, eta: eta)
-        let context = StepContext(plan: plan, denoise: denoise, noise: noise)
+        let context = StepContext(plan: plan, denoise: denoise, noise: noise, brownian: brownian)
         var x = x
         for i in 0..<plan.steps {
             if hooks.isCancelled() { throw SamplingError.cancelled(step: i) }
@@ -66,6 +69,7 @@ struct StepContext {
     let plan: SamplingPlan
     let denoise: DenoiseFunction
     let noise: NoiseSource
+    let brownian: IntervalNoise?
 
     func sigma(_ i: Int) -> Double { plan.sigmas[i] }
 
