@@ -17,7 +17,10 @@
 //         let out = unet(concat([xIn, xIn], axis: 0), t, context: [uncond; cond])   // split, then:
 //         return try cfg.combine(unconditional: outUncond, conditional: outCond)
 //     }
-//     let latents = try Sampler.sample(plan: plan, x: x, noise: noise, eta: 0, denoise: denoiser.function,
+//     // DPM++ SDE: Brownian-tree noise as diffusers/A1111 (per-image seeds, or one seed for the batch):
+//     let tree = choice.sampler == .dpmppSDE ? BrownianTreeNoise(plan: plan, shape: x.shape, seeds: seeds) : nil
+//     let latents = try Sampler.sample(plan: plan, x: x, noise: noise, eta: 0, brownian: tree,
+//         denoise: denoiser.function,
 //         hooks: SamplingHooks(isCancelled: { job.cancelled },
 //                              onStep: { progress in notify(progress.step, progress.steps, progress.denoised) },
 //                              blend: nil /* inpaint: { x, i in mask * x + (1 - mask) * (x0 + noise_i * plan.sigmas[i + 1]) } */))
@@ -32,5 +35,6 @@
 // - Where diffusers and k-diffusion differ, diffusers wins: Euler-type schedulers start from
 //   sqrt(sigma_max^2 + 1) with "leading" spacing, DDIM steps to alphas_cumprod[t - 1000/steps],
 //   LMS picks its order by absolute step index in img2img, DPM++ timesteps are rounded for
-//   Karras, LCM uses its own boundary condition. DPM++ SDE uses generator noise, not a Brownian
-//   tree (see DPMPPSDEStepper).
+//   Karras, LCM uses its own boundary condition. DPM++ SDE takes its noise from a
+//   BrownianTreeNoise when given one (diffusers' DPMSolverSDEScheduler, A1111), else from the
+//   generator.

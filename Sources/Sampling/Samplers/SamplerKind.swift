@@ -1,12 +1,12 @@
 /// The sampling algorithms. Each is checked against the diffusers scheduler named in its
-/// comment (see SamplerParityTests), except DPM++ SDE (see DPMPPSDEStepper).
+/// comment (SamplerParityTests; DPM++ SDE with Brownian-tree noise in BrownianTreeTests).
 public enum SamplerKind: String, CaseIterable, Sendable {
     case euler                          // EulerDiscreteScheduler
     case eulerAncestral = "euler_a"     // EulerAncestralDiscreteScheduler
     case heun                           // HeunDiscreteScheduler
     case dpmpp2m = "dpmpp_2m"           // DPMSolverMultistepScheduler(dpmsolver++, midpoint)
     case dpmpp2mSDE = "dpmpp_2m_sde"    // DPMSolverMultistepScheduler(sde-dpmsolver++, midpoint)
-    case dpmppSDE = "dpmpp_sde"         // k-diffusion sample_dpmpp_sde (r = 1/2, eta = 1)
+    case dpmppSDE = "dpmpp_sde"         // DPMSolverSDEScheduler / k-diffusion sample_dpmpp_sde
     case ddim                           // DDIMScheduler
     case lms                            // LMSDiscreteScheduler (order 4)
     case lcm                            // LCMScheduler
