@@ -5,7 +5,9 @@ import Tensor
 /// algorithm_type "dpmsolver++" / "sde-dpmsolver++", solver_type "midpoint", order 2,
 /// final_sigmas_type "zero" (so the last step is first order and lands on the denoised
 /// estimate). Written in VE form; diffusers' VP update divided by alpha_t is the same formula.
-/// The SDE variant draws one noise tensor at every step, before the update, as diffusers does.
+/// The SDE variant draws one noise tensor at every step, before the update, as diffusers does;
+/// given a Brownian tree (A1111 / k-diffusion's sample_dpmpp_2m_sde) it instead queries the
+/// tree over [sigma, sigma_next] on every step that does not end at sigma 0.
 struct DPMPP2MStepper: Stepper {
     let sde: Bool
     private var previousDenoised: Tensor?
@@ -16,7 +18,14 @@ struct DPMPP2MStepper: Stepper {
     mutating func step(_ x: Tensor, index i: Int, _ ctx: StepContext) throws -> (x: Tensor, denoised: Tensor) {
         let sigma = ctx.sigma(i), next = ctx.sigma(i + 1)
         let d = try ctx.denoise(x, at: i)
-        let noise: Tensor? = sde ? ctx.noise.randn(x.shape) : nil
+        var noise: Tensor?
+        if sde {
+            if let tree = ctx.brownian {
+                noise = next > 0 ? tree.noise(from: Float(sigma), to: Float(next)) : nil
+            } else {
+                noise = ctx.noise.randn(x.shape)
+            }
+        }
         let lambda = -Foundation.log(sigma)
         defer { previousDenoised = d; previousLambda = lambda }
         if next == 0 {

@@ -21,8 +21,9 @@ public enum Sampler {
     ///   - noise: the generator ancestral/SDE samplers draw their step noise from (the same
     ///     one that made the initial noise, continuing its state, as diffusers does).
     ///   - eta: DDIM's eta (0 = deterministic DDIM); ignored by the others.
-    ///   - brownian: DPM++ SDE only: draw its noise from this Brownian tree (diffusers'
-    ///     DPMSolverSDEScheduler, A1111) instead of plain draws from `noise`.
+    ///   - brownian: DPM++ SDE and DPM++ 2M SDE: draw their noise from this Brownian tree
+    ///     (diffusers' DPMSolverSDEScheduler; A1111 for both) instead of plain draws from `noise`
+    ///     (diffusers' DPM++ 2M SDE uses plain draws).
     public static func sample(plan: SamplingPlan, x: Tensor, noise: NoiseSource, eta: Double = 0,
                               brownian: IntervalNoise? = nil,
                               denoise: DenoiseFunction, hooks: SamplingHooks = SamplingHooks()) throws -> Tensor {
