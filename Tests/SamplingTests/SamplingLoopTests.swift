@@ -131,6 +131,14 @@ final class SeedTests: XCTestCase {
         XCTAssertEqual(Seeds.batch(from: UInt64.max, count: 2), [UInt64.max, 0])
     }
 
+    func testRNGNames() {
+        XCTAssertEqual(RNGKind(name: "cpu"), .cpu)
+        XCTAssertEqual(RNGKind(name: "CUDA"), .cuda)
+        XCTAssertEqual(RNGKind(name: "NV"), .cuda)
+        XCTAssertEqual(RNGKind(name: "gpu"), .cuda)
+        XCTAssertNil(RNGKind(name: "mps"))
+    }
+
     func testBatchNoiseIsPerImage() {
         // Image k of a batch gets exactly the noise a single run with seed + k would get.
         let batch = RNGKind.cpu.makeNoise(seeds: Seeds.batch(from: 5, count: 2)).randn([2, 4, 3, 3]).scalars

@@ -11,7 +11,14 @@ public enum Sampler {
     /// img2img starting latent: one draw of noise, then `x0 + sigma_0 * noise` (diffusers'
     /// `scheduler.add_noise` at the first timestep of the cut schedule, in VE terms).
     public static func noisedLatent(plan: SamplingPlan, x0: Tensor, noise: NoiseSource) -> Tensor {
-        x0 + noise.randn(x0.shape) * Float(plan.startSigma)
+        addNoise(x0, noise: noise.randn(x0.shape), sigma: plan.startSigma)
+    }
+
+    /// `x0 + sigma * noise`: diffusers' `scheduler.add_noise` in VE terms. Inpainting re-noises
+    /// the known region with the run's initial noise tensor at `plan.sigmas[i + 1]` in the
+    /// blend hook (as StableDiffusionInpaintPipeline does with `timesteps[i + 1]`).
+    public static func addNoise(_ x0: Tensor, noise: Tensor, sigma: Double) -> Tensor {
+        x0 + noise * Float(sigma)
     }
 
     /// Runs `plan` from the VE latent `x` and returns the final latent in the space the
