@@ -1,0 +1,145 @@
+import DiffusionProtocol
+import Models
+import Tensor
+
+/// Deterministic inputs of a given shape. Values do not change the compute; they only need to be ordinary
+/// finite numbers of unit scale (no denormals, no NaN), like real latents and embeddings.
+enum BenchInputs {
+    static func tensor(_ shape: [Int], seed: UInt64) -> Tensor {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            // xorshift64*, then a sum of two uniforms in [-1, 1) (a triangular, roughly unit-scale value).
+            var sum: Float = 0
+            for _ in 0..<2 {
+                state ^= state >> 12
+                state ^= state << 25
+                state ^= state >> 27
+                sum += Float((state &* 0x2545_F491_4F6C_DD1D) >> 40) / Float(1 << 24) * 2 - 1
+            }
+            values[i] = sum
+        }
+        return Tensor(shape: shape, values: values)
+    }
+
+    static func tokenIDs(batch: Int, length: Int, vocabulary: Int, seed: UInt64) -> [[Int32]] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<batch).map { _ in
+            (0..<length).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int32(truncatingIfNeeded: (state >> 33) % UInt64(max(vocabulary - 2, 1)))
+            }
+        }
+    }
+}
+
+/// One UNet call on a batch of 2 (classifier-free guidance: conditional + unconditional) at one image size.
+final class UNetStepWorkload: BenchWorkload {
+    let imageSize: Int
+    let batch: Int
+    /// The bench records the peak resident memory of this workload's first timed call.
+    let measuresPeakMemory: Bool
+    private var inputs: (latents: Tensor, context: Tensor)?
+
+    init(imageSize: Int, batch: Int, measuresPeakMemory: Bool = false) {
+        self.imageSize = imageSize
+        self.batch = batch
+        self.measuresPeakMemory = measuresPeakMemory
+    }
+
+    var name: String { "unet-\(imageSize)" }
+    var title: String { "UNet step, batch \(batch) (CFG), \(imageSize)×\(imageSize) (latent \(imageSize / 8)²)" }
+    var defaultRepeats: Int { imageSize >= 512 ? 3 : 5 }
+    var targetRatio: Double? { 0.75 }
+    var torchRequest: [String: JSONValue]? {
+        ["kind": "unet", "batch": JSONValue(batch), "height": JSONValue(imageSize), "width": JSONValue(imageSize)]
+    }
+
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? {
+        try BenchFLOPs.unet(try context.models().unet.config, batch: batch, height: imageSize / 8, width: imageSize / 8)
+    }
+
+    func prepare(_ context: BenchContext) throws {
+        let models = try context.models()
+        let latent = imageSize / 8
+        let crossDim = try models.unet.config.crossAttentionDim.expanded(to: models.unet.config.blockOutChannels.count,
+                                                                         field: "cross_attention_dim")[0]
+        inputs = (BenchInputs.tensor([batch, models.unet.config.inChannels, latent, latent], seed: 1),
+                  BenchInputs.tensor([batch, 77, crossDim], seed: 2))
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let inputs else { throw BenchError.notPrepared(name) }
+        _ = try context.models().unet.forward(latents: inputs.latents, timestep: 500, context: inputs.context)
+    }
+}
+
+/// AutoencoderKL.decode of one latent to an image of `imageSize`².
+final class VAEDecodeWorkload: BenchWorkload {
+    let imageSize: Int
+    private var latents: Tensor?
+
+    init(imageSize: Int) { self.imageSize = imageSize }
+
+    var name: String { "vae-decode-\(imageSize)" }
+    var title: String { "VAE decode, batch 1, \(imageSize)×\(imageSize)" }
+    var targetRatio: Double? { 1.2 }
+    var torchRequest: [String: JSONValue]? {
+        ["kind": "vae_decode", "batch": 1, "height": JSONValue(imageSize), "width": JSONValue(imageSize)]
+    }
+
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? {
+        BenchFLOPs.vaeDecode(try context.models().vae.config, batch: 1, height: imageSize / 8, width: imageSize / 8)
+    }
+
+    func prepare(_ context: BenchContext) throws {
+        let config = try context.models().vae.config
+        latents = BenchInputs.tensor([1, config.latentChannels, imageSize / 8, imageSize / 8], seed: 3)
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let latents else { throw BenchError.notPrepared(name) }
+        _ = try context.models().vae.decode(latents)
+    }
+}
+
+/// The CLIP text encoder on `batch` × 77 token ids (prompt + negative prompt for CFG).
+final class TextEncoderWorkload: BenchWorkload {
+    let batch: Int
+    private var ids: [[Int32]]?
+
+    init(batch: Int) { self.batch = batch }
+
+    var name: String { "text-encoder" }
+    var title: String { "CLIP text encoder, batch \(batch) × 77 tokens" }
+    var defaultRepeats: Int { 10 }
+    var targetRatio: Double? { 1.0 }
+    var torchRequest: [String: JSONValue]? { ["kind": "text", "batch": JSONValue(batch)] }
+
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? {
+        BenchFLOPs.textEncoder(try context.models().textEncoder.config, batch: batch)
+    }
+
+    func prepare(_ context: BenchContext) throws {
+        let config = try context.models().textEncoder.config
+        ids = BenchInputs.tokenIDs(batch: batch, length: 77, vocabulary: config.vocabSize, seed: 4)
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let ids else { throw BenchError.notPrepared(name) }
+        _ = try context.models().textEncoder.encode(ids: ids)
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case notPrepared(String)
+    case unknownWorkload(String, known: [String])
+
+    var description: String {
+        switch self {
+        case let .notPrepared(name): return "workload \(name) ran before prepare()"
+        case let .unknownWorkload(name, known): return "unknown workload \(name); known: \(known.joined(separator: ", "))"
+        }
+    }
+}

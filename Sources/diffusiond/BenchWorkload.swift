@@ -1,0 +1,79 @@
+import DiffusionProtocol
+import Foundation
+import Models
+
+/// One named thing `diffusiond bench` times: ours against PyTorch's equivalent, alternating.
+///
+/// To add a workload: a type conforming to this protocol (in its own file) plus one line in
+/// `BenchWorkloads.all`. `prepare` builds inputs once (untimed); `run` is one timed call.
+protocol BenchWorkload: AnyObject {
+    /// Short name for `--workloads` and the table, e.g. "unet-512".
+    var name: String { get }
+    /// What is timed, for the table's legend.
+    var title: String { get }
+    /// Timed repetitions when `--repeats` is not given (expensive workloads use fewer).
+    var defaultRepeats: Int { get }
+    /// Whether an untimed call of each side runs first (caches, lazily touched weights, thread start-up).
+    var warmsUp: Bool { get }
+    /// The target for ours/PyTorch (nil: none stated).
+    var targetRatio: Double? { get }
+    /// The request for scripts/bench/torch_worker.py (its "kind" and parameters), nil when PyTorch has no
+    /// counterpart. The bench adds "op".
+    var torchRequest: [String: JSONValue]? { get }
+    /// Nominal FLOPs of one call (see `BenchFLOPs`), nil when not meaningful.
+    func nominalFLOPs(_ context: BenchContext) throws -> Double?
+    func prepare(_ context: BenchContext) throws
+    func run(_ context: BenchContext) throws
+}
+
+extension BenchWorkload {
+    var defaultRepeats: Int { 3 }
+    var warmsUp: Bool { true }
+    var targetRatio: Double? { nil }
+}
+
+/// What workloads share: the model under test, loaded once on first use, and its memory readings.
+final class BenchContext {
+    let modelPath: String
+    private(set) var loadSeconds: Double?
+    /// Our memory just before and just after the model load.
+    private(set) var memoryBeforeLoad: BenchMemory?
+    private(set) var memoryAfterLoad: BenchMemory?
+    private var loaded: StableDiffusionModels?
+
+    init(modelPath: String) {
+        self.modelPath = modelPath
+    }
+
+    var isLoaded: Bool { loaded != nil }
+
+    /// The Stable Diffusion model at `modelPath` (a diffusers folder or a single file).
+    func models() throws -> StableDiffusionModels {
+        if let loaded { return loaded }
+        memoryBeforeLoad = BenchMemory.current()
+        let start = BenchClock.now()
+        let models = try ModelFiles.load(path: modelPath)
+        loadSeconds = BenchClock.seconds(since: start)
+        memoryAfterLoad = BenchMemory.current()
+        loaded = models
+        return models
+    }
+}
+
+/// Monotonic wall-clock time (what a user waits for).
+enum BenchClock {
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}
+
+/// Every workload the bench knows, in the order they run.
+enum BenchWorkloads {
+    static func all() -> [any BenchWorkload] {
+        [
+            TextEncoderWorkload(batch: 2),
+            UNetStepWorkload(imageSize: 256, batch: 2),
+            UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
+            VAEDecodeWorkload(imageSize: 512),
+        ]
+    }
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""PyTorch side of `diffusiond bench`: a long-lived worker driven over stdin/stdout, one JSON object per line.
+
+`diffusiond bench` starts this script next to itself and alternates its own runs with the worker's, so both sides see
+the same machine state (this 2-core machine drifts 20-40% over minutes; only ratios from one run mean anything).
+Everything is float32 on the CPU with torch.set_num_threads(threads) and torch.inference_mode().
+
+Requests (stdin) and answers (stdout; logs and warnings go to stderr):
+  {"op": "load", "model": DIR, "threads": N}        -> {"ok": true, "seconds": s, "rss": bytes, "param_bytes": b}
+  {"op": "run", "kind": K, ...params}                -> {"ok": true, "seconds": s}      one timed call
+  {"op": "peak", "kind": K, ...params}               -> {"ok": true, "seconds": s, "rss_before": b, "hwm": b}
+  {"op": "flops", "kind": K, ...params}              -> {"ok": true, "flops": f}  torch's FlopCounterMode, meta device
+  {"op": "memory"}                                   -> {"ok": true, "rss": b, "hwm": b}
+  {"op": "sgemm", "n": 2048, "repeats": 5}           -> {"ok": true, "seconds": median s}
+  {"op": "quit"}
+Kinds: "unet" (batch, height, width: image pixels), "vae_decode" (batch, height, width), "text" (batch),
+"txt2img" (height, width, steps, cfg, sampler "euler"). A failure answers {"ok": false, "error": "..."}.
+Inputs are seeded random tensors of the right shapes: compute does not depend on values.
+"""
+import json
+import os
+import statistics
+import sys
+import time
+import traceback
+
+import torch
+
+
+def proc_status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return -1
+
+
+def reset_peak() -> bool:
+    """Resets VmHWM to the current RSS (Linux clear_refs value 5), so the next peak is one call's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Worker:
+    def __init__(self):
+        self.folder = None
+        self.unet = self.vae = self.text = self.tokenizer = None
+        self.inputs = {}
+        self.pipe = None
+
+    def load(self, model: str, threads: int):
+        from diffusers import AutoencoderKL, UNet2DConditionModel
+        from transformers import CLIPTextModel
+        torch.set_num_threads(threads)
+        start = time.perf_counter()
+        self.folder = model
+        self.unet = UNet2DConditionModel.from_pretrained(model, subfolder="unet", torch_dtype=torch.float32).eval()
+        self.vae = AutoencoderKL.from_pretrained(model, subfolder="vae", torch_dtype=torch.float32).eval()
+        self.text = CLIPTextModel.from_pretrained(model, subfolder="text_encoder", torch_dtype=torch.float32).eval()
+        seconds = time.perf_counter() - start
+        params = sum(p.numel() for m in (self.unet, self.vae, self.text) for p in m.parameters()) * 4
+        return {"seconds": seconds, "rss": proc_status("VmRSS"), "param_bytes": params,
+                "threads": torch.get_num_threads(), "torch": torch.__version__}
+
+    def call(self, req):
+        """A zero-argument closure running one call of the requested workload (inputs made once and cached)."""
+        kind = req["kind"]
+        key = json.dumps(req, sort_keys=True)
+        if kind == "unet":
+            if key not in self.inputs:
+                g = torch.Generator().manual_seed(1)
+                b, h, w = req["batch"], req["height"] // 8, req["width"] // 8
+                cfg = self.unet.config
+                self.inputs[key] = (torch.randn(b, cfg.in_channels, h, w, generator=g),
+                                    torch.full((b,), 500.0),
+                                    torch.randn(b, 77, cfg.cross_attention_dim, generator=g))
+            x, t, c = self.inputs[key]
+            return lambda: self.unet(x, t, encoder_hidden_states=c).sample
+        if kind == "vae_decode":
+            if key not in self.inputs:
+                g = torch.Generator().manual_seed(2)
+                self.inputs[key] = torch.randn(req["batch"], self.vae.config.latent_channels,
+                                               req["height"] // 8, req["width"] // 8, generator=g)
+            z = self.inputs[key]
+            return lambda: self.vae.decode(z).sample
+        if kind == "text":
+            if key not in self.inputs:
+                g = torch.Generator().manual_seed(3)
+                self.inputs[key] = torch.randint(0, self.text.config.vocab_size - 2, (req["batch"], 77), generator=g)
+            ids = self.inputs[key]
+            return lambda: self.text(ids).last_hidden_state
+        if kind == "txt2img":
+            pipe = self.pipeline(req.get("sampler", "euler"))
+            def run():
+                g = torch.Generator().manual_seed(req.get("seed", 0))
+                return pipe(req.get("prompt", "a photograph of an astronaut riding a horse"),
+                            negative_prompt=req.get("negative_prompt", ""),
+                            height=req["height"], width=req["width"], num_inference_steps=req["steps"],
+                            guidance_scale=req.get("cfg", 7.5), generator=g, output_type="np").images
+            return run
+        raise ValueError(f"unknown kind {kind!r}")
+
+    def pipeline(self, sampler: str):
+        from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+        from transformers import CLIPTokenizer
+        if sampler != "euler":
+            raise ValueError(f"sampler {sampler!r} not wired in the worker (euler only)")
+        if self.pipe is None:
+            tokenizer = CLIPTokenizer.from_pretrained(self.folder, subfolder="tokenizer")
+            scheduler = EulerDiscreteScheduler.from_pretrained(self.folder, subfolder="scheduler")
+            self.pipe = StableDiffusionPipeline(vae=self.vae, text_encoder=self.text, tokenizer=tokenizer,
+                                                unet=self.unet, scheduler=scheduler, safety_checker=None,
+                                                feature_extractor=None, requires_safety_checker=False)
+            self.pipe.set_progress_bar_config(disable=True)
+        return self.pipe
+
+    def flops(self, req) -> int:
+        """FLOPs torch itself counts (convs, matmuls, attention) for one call, on meta tensors (no compute)."""
+        from diffusers import AutoencoderKL, UNet2DConditionModel
+        from torch.utils.flop_counter import FlopCounterMode
+        from transformers import CLIPTextModel
+        kind = req["kind"]
+        with torch.device("meta"):
+            if kind == "unet":
+                m = UNet2DConditionModel.from_config(self.unet.config)
+                cfg = m.config
+                args = (torch.empty(req["batch"], cfg.in_channels, req["height"] // 8, req["width"] // 8),
+                        torch.empty(req["batch"]), torch.empty(req["batch"], 77, cfg.cross_attention_dim))
+                fn = lambda: m(args[0], args[1], encoder_hidden_states=args[2])
+            elif kind == "vae_decode":
+                m = AutoencoderKL.from_config(self.vae.config)
+                z = torch.empty(req["batch"], m.config.latent_channels, req["height"] // 8, req["width"] // 8)
+                fn = lambda: m.decode(z)
+            elif kind == "text":
+                m = CLIPTextModel(self.text.config)
+                ids = torch.zeros(req["batch"], 77, dtype=torch.long)
+                fn = lambda: m(ids)
+            else:
+                raise ValueError(f"no FLOP count for {kind!r}")
+            counter = FlopCounterMode(display=False)
+            with torch.inference_mode(), counter:
+                fn()
+        return counter.get_total_flops()
+
+    def handle(self, req):
+        op = req.get("op")
+        if op == "load":
+            return self.load(req["model"], req["threads"])
+        if op == "run":
+            fn = self.call(req)
+            with torch.inference_mode():
+                start = time.perf_counter()
+                fn()
+                return {"seconds": time.perf_counter() - start}
+        if op == "peak":
+            fn = self.call(req)
+            with torch.inference_mode():
+                before = proc_status("VmRSS")
+                ok = reset_peak()
+                start = time.perf_counter()
+                fn()
+                seconds = time.perf_counter() - start
+            return {"seconds": seconds, "rss_before": before, "hwm": proc_status("VmHWM") if ok else -1}
+        if op == "flops":
+            return {"flops": self.flops(req)}
+        if op == "memory":
+            return {"rss": proc_status("VmRSS"), "hwm": proc_status("VmHWM")}
+        if op == "sgemm":
+            n = req.get("n", 2048)
+            g = torch.Generator().manual_seed(4)
+            a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
+            torch.mm(a, b)
+            times = []
+            for _ in range(req.get("repeats", 5)):
+                start = time.perf_counter()
+                torch.mm(a, b)
+                times.append(time.perf_counter() - start)
+            return {"seconds": statistics.median(times)}
+        raise ValueError(f"unknown op {op!r}")
+
+
+def main() -> None:
+    # Protocol answers only on the real stdout; anything a library prints goes to stderr.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    worker = Worker()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            if req.get("op") == "quit":
+                out.write(json.dumps({"ok": True}) + "\n")
+                break
+            answer = {"ok": True, **worker.handle(req)}
+        except Exception as error:  # report to the driver instead of dying: it prints the reason
+            traceback.print_exc(file=sys.stderr)
+            answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
