@@ -39,6 +39,9 @@ public struct GenerationResult {
     public let latents: Tensor
     /// Decoded images [N, 3, H, W] in [0, 1] (diffusers' postprocess: (x / 2 + 0.5).clamp(0, 1)).
     public let images: Tensor
+    /// The VAE's raw output [N, 3, H, W] (nominally [-1, 1]); `VipsImage(tensor:)` quantises it exactly as
+    /// diffusers' postprocess + numpy_to_pil.
+    public let decoded: Tensor
     public let seeds: [UInt64]
     /// Wall time of the UNet calls and of the whole sampling loop (for the loop-overhead benchmark).
     public let unetSeconds: Double

@@ -147,7 +147,7 @@ public struct StableDiffusionPipeline {
 
         let decoded = try nets.vae.decode(Self.map(latents) { $0 / nets.latentScale })
         let images = Self.map(decoded) { min(max($0 / 2 + 0.5, 0), 1) }
-        return GenerationResult(latents: latents, images: images, seeds: seeds,
+        return GenerationResult(latents: latents, images: images, decoded: decoded, seeds: seeds,
                                 unetSeconds: unetSeconds, loopSeconds: loopSeconds)
     }
 
