@@ -20,7 +20,7 @@ final class PipelineParityTests: XCTestCase {
 
     func testAllCasesMatchDiffusers() throws {
         let cases = try PipelineFixtures.cases()
-        XCTAssertGreaterThanOrEqual(cases.count, 13, "fixture cases missing")
+        XCTAssertGreaterThanOrEqual(cases.count, 15, "fixture cases missing")
         let refs = try PipelineFixtures.references()
         var failures: [String] = []
         for c in cases {
@@ -34,6 +34,8 @@ final class PipelineParityTests: XCTestCase {
             request.batchSize = c.batchSize
             request.width = c.width
             request.height = c.height
+            request.guidanceRescale = c.guidanceRescale
+            request.clipSkip = c.clipSkip
             if let key = c.initImage {
                 request.initImage = PipelineFixtures.imageTensor(hwc: try refs.tensor(key))
                 request.strength = c.strength ?? 0.75
