@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
