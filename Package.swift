@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "tensor-bench", dependencies: ["Tensor"], path: "Sources/TensorBench"),
+        .executableTarget(name: "tensor-bench", dependencies: ["Tensor", "TensorKernels"], path: "Sources/TensorBench"),
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

@@ -1,5 +1,8 @@
 import Foundation
 import Tensor
+import TensorKernels
+
+func softmaxExpRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float { tk_softmax_exp_row(row, nil, count) }
 
 // Release-mode micro benchmarks of the Tensor hot paths (not tests: timings on a shared machine drift).
 //   swift build -c release --product tensor-bench && .build/release/tensor-bench [group...]
@@ -126,6 +129,61 @@ if wants("pointwise") {
     report("softmax [2,4096,77]", best { _ = softmax(scores) })
     let small = random([2, 1280, 16, 16])
     report("upsample [2,1280,16,16]", best { _ = upsampleNearest2x(small) })
+}
+
+if wants("linear") {
+    // The UNet's level-1 transformer projections at 512x512, batch 2 (8192 tokens).
+    for (rows, inFeatures, outFeatures) in [(8192, 320, 320), (8192, 320, 2560), (8192, 1280, 320),
+                                           (2048, 640, 640), (512, 1280, 1280), (154, 768, 320)] {
+        let x = random([rows, inFeatures]), w = random([outFeatures, inFeatures], scale: 0.05)
+        let b = random([outFeatures])
+        report("linear [\(rows),\(inFeatures)] -> \(outFeatures)", best { _ = linear(x, weight: w, bias: b) },
+               flops: 2.0 * Double(rows * inFeatures * outFeatures))
+    }
+}
+
+if wants("attention-chunks", byDefault: false) {
+    // One head's query chunk, single-threaded: the three steps of `attention`, per chunk size.
+    ComputeConfig.setThreads(1)
+    let length = 4096, headDim = 40, width = 320
+    let q = random([length, width]), k = random([length, width]), v = random([length, width])
+    var out = Tensor.zeros([length, width])
+    for rows in [64, 128, 256, 512, 1024] {
+        var scores = Tensor.zeros([rows, length])
+        let timing = best(5) {
+            for first in stride(from: 0, to: length, by: rows) {
+                scores.withUnsafeMutableBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in
+                        guard let sp = s.baseAddress, let op = o.baseAddress else { return }
+                        Gemm.serial(transposeA: false, transposeB: true, m: rows, n: length, k: headDim, alpha: 0.15,
+                                    a: q.storage.pointer + first * width, lda: width, b: k.storage.pointer, ldb: width,
+                                    c: sp, ldc: length)
+                        for r in 0..<rows { _ = softmaxExpRow(sp + r * length, length) }
+                        Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: length,
+                                    a: sp, lda: length, b: v.storage.pointer, ldb: width, c: op + first * width, ldc: width)
+                    }
+                }
+            }
+        }
+        report("one head 4096x4096x40, chunks of \(rows)", timing, flops: 4.0 * 4096 * 4096 * 40)
+    }
+    ComputeConfig.setThreads(threads)
+}
+
+if wants("gemm-shapes", byDefault: false) {
+    // Single-threaded products of conv-chunk shapes, in both orientations.
+    for (m, n, k) in [(128, 1536, 1152), (1536, 128, 1152), (320, 728, 2880), (728, 320, 2880)] {
+        let a = random([m, k]), b = random([k, n])
+        var c = Tensor.zeros([m, n])
+        let timing = best(5) {
+            c.withUnsafeMutableBufferPointer { out in
+                guard let target = out.baseAddress else { return }
+                Gemm.serial(transposeA: false, transposeB: false, m: m, n: n, k: k,
+                            a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n, c: target, ldc: n)
+            }
+        }
+        report("serial sgemm \(m)x\(n)x\(k)", timing, flops: 2.0 * Double(m * n * k))
+    }
 }
 
 if wants("layout") {
