@@ -181,7 +181,12 @@ final class SamplingRobustnessTests: XCTestCase {
                                 let x = strength == nil
                                     ? Sampler.initialLatent(plan: plan, shape: [1, 1, 2, 2], noise: g)
                                     : Sampler.noisedLatent(plan: plan, x0: x0, noise: g)
-                                let out = try Sampler.sample(plan: plan, x: x, noise: g, eta: 1, denoise: model.function)
+                                // (Tree queries cost ~24 seeded draws each: short txt2img runs only.)
+                                let tree = (sampler == .dpmppSDE || sampler == .dpmpp2mSDE) && steps < 1000
+                                    && strength == nil && !zeroSNR
+                                    ? BrownianTreeNoise(plan: plan, shape: x.shape, seeds: [4]) : nil
+                                let out = try Sampler.sample(plan: plan, x: x, noise: g, eta: 1, brownian: tree,
+                                                             denoise: model.function)
                                 XCTAssertTrue(out.scalars.allSatisfy(\.isFinite), label)
                             }
                         }

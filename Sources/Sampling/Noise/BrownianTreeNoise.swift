@@ -46,6 +46,8 @@ public final class BrownianTreeNoise: IntervalNoise {
 
     public func noise(from sigma: Float, to next: Float) -> Tensor {
         let (a, b, sign): (Float, Float, Float) = sigma < next ? (sigma, next, 1) : (next, sigma, -1)
+        // A zero-length move has no noise (and would divide 0 by 0 below).
+        if a == b { return Tensor.zeros(shape) }
         let parts = trees.map { $0.increment(from: Double(a), to: Double(b)) }
         var w = parts.count == 1 ? parts[0].reshaped(shape) : concat(parts.map { $0.reshaped([1] + $0.shape) }, axis: 0)
         // Constructed with t0 < t1 (sign +1), queried downwards (-1) in sampling.
@@ -63,6 +65,8 @@ final class BrownianInterval {
     private let rootW: Tensor
     /// W of recently used nodes keyed by (depth, path); values are pure functions of the path.
     private var cache: [NodeID: Tensor] = [:]
+    /// Every node created so far (the tree torchsde grows), for O(1) parent lookup.
+    private var nodes: [NodeID: Node] = [:]
     private static let cacheLimit = 64
     private static let poolSize = 24
 
@@ -107,24 +111,23 @@ final class BrownianInterval {
 
     private func children(of node: Node, mid: Double) -> (Node, Node) {
         let depth = node.id.depth + 1
-        return (Node(start: node.start, end: mid, id: NodeID(depth: depth, key: node.id.key << 1)),
-                Node(start: mid, end: node.end, id: NodeID(depth: depth, key: node.id.key << 1 | 1)))
+        let left = Node(start: node.start, end: mid, id: NodeID(depth: depth, key: node.id.key << 1))
+        let right = Node(start: mid, end: node.end, id: NodeID(depth: depth, key: node.id.key << 1 | 1))
+        nodes[left.id] = left
+        nodes[right.id] = right
+        return (left, right)
     }
 
     /// W over a node: the root's draw, then Brownian bridges down the path.
     private func w(of node: Node) -> Tensor {
         if node.id.depth == 0 { return rootW }
         if let hit = cache[node.id] { return hit }
-        // Rebuild the parent from the path bits (a parent's span halves down from the root).
-        var parent = Node(start: start, end: end, id: NodeID(depth: 0, key: 0))
-        for level in stride(from: node.id.depth - 1, to: 0, by: -1) {
-            let bit = (node.id.key >> UInt64(level)) & 1
-            let mid = Self.round6(0.5 * (parent.end + parent.start))
-            let (l, r) = children(of: parent, mid: mid)
-            parent = bit == 0 ? l : r
-        }
+        let parentID = NodeID(depth: node.id.depth - 1, key: node.id.key >> 1)
+        // Every node reaches here through `collect`, which registered its ancestors.
+        let parent = parentID.depth == 0 ? Node(start: start, end: end, id: parentID)
+            : nodes[parentID] ?? rebuild(parentID)
         let parentW = w(of: parent)
-        let mid = Self.round6(0.5 * (parent.end + parent.start))
+        let mid = node.id.key & 1 == 0 ? node.end : node.start
         let hReciprocal = 1 / (parent.end - parent.start)
         let leftDiff = mid - parent.start, rightDiff = parent.end - mid
         let seeds = NumpySeedSequence(entropy: entropy, spawnKey: [parent.id.key, UInt64(parent.id.depth)],
@@ -136,6 +139,16 @@ final class BrownianInterval {
         if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[node.id] = result
         return result
+    }
+
+    /// A node from its path bits (a parent's span halves down from the root).
+    private func rebuild(_ id: NodeID) -> Node {
+        var node = Node(start: start, end: end, id: NodeID(depth: 0, key: 0))
+        for level in stride(from: id.depth - 1, through: 0, by: -1) {
+            let (l, r) = children(of: node, mid: Self.round6(0.5 * (node.end + node.start)))
+            node = (id.key >> UInt64(level)) & 1 == 0 ? l : r
+        }
+        return node
     }
 
     /// Python's round(x, 6): correctly rounded to 6 decimals (ties to even on the exact value).

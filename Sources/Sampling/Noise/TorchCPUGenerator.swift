@@ -10,6 +10,10 @@ import Foundation
 /// - 16 or more elements: fill with 24-bit float uniforms, transform in blocks of 16 with
 ///   pairs (i, i+8) through the Cephes float log/sincos; when the count is not a multiple
 ///   of 16, 16 fresh uniforms are drawn and the last 16 values are recomputed from them.
+///
+/// The >= 16 path reproduces torch on x86-64 with AVX2 (every current PC/server CPU; AVX-512
+/// machines use the same kernel). torch on other CPUs (e.g. ARM) evaluates that path with the
+/// platform libm instead, so its values can differ from these in the last bit.
 public final class TorchCPUGenerator: NoiseSource {
     public let seed: UInt64
     private var engine: MT19937

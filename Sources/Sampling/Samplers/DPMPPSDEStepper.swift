@@ -14,7 +14,7 @@ struct DPMPPSDEStepper: Stepper {
         let sigma = ctx.sigma(i), next = ctx.sigma(i + 1)
         let d = try ctx.denoise(x, at: i)
         if next == 0 {
-            let derivative = (x - d) * Float(1 / sigma)
+            let derivative = (x - d).divided(by: Float(sigma))
             return (x + derivative * Float(next - sigma), d)
         }
         func sigmaOf(_ t: Double) -> Double { Foundation.exp(-t) }
