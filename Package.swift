@@ -48,6 +48,10 @@ let package = Package(
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
+                path: "plugins/generate"),
+        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
+                path: "plugins/img2img"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -58,7 +62,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,6 +80,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

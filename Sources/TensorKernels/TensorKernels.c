@@ -245,6 +245,13 @@ MULTIVERSION void tk_scale_shift(const float *in, float *out, long n, float scal
     for (long i = 0; i < n; i++) out[i] = in[i] * scale + shift;
 }
 
+MULTIVERSION void tk_scale_shift_silu(const float *in, float *out, long n, float scale, float shift) {
+    for (long i = 0; i < n; i++) {
+        float y = in[i] * scale + shift;
+        out[i] = y / (1.0f + tk_exp(-y));
+    }
+}
+
 MULTIVERSION void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta,
                                     float eps) {
     double mean, variance;

@@ -1,4 +1,6 @@
 import PluginAPI
+import GeneratePlugin
+import Img2ImgPlugin
 import ResizePlugin
 
 /// The one place built-in operations are registered. Adding an operation = a target under plugins/ plus
@@ -6,5 +8,8 @@ import ResizePlugin
 enum BuiltinPlugins {
     static func all() -> [any OperationPlugin] {
         [ResizePlugin()]
+            + [GeneratePlugin()]
+            + [Img2ImgPlugin()]
+            + ModelMethods.all()
     }
 }

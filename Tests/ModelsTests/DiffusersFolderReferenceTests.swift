@@ -56,7 +56,8 @@ final class DiffusersFolderReferenceTests: XCTestCase {
         XCTAssertEqual(sd1.tokenizer, .folder(path: SDFixtures.path("sd1", "diffusers/tokenizer")))
         let sd2 = try ModelFiles.load(path: SDFixtures.path("sd2v", "diffusers"))
         XCTAssertEqual(sd2.predictionType, .vPrediction)
-        XCTAssertEqual(try ModelFiles.load(path: SDFixtures.path("sd1-inpaint", "diffusers")).unet.config.inChannels, 9)
+        XCTAssertFalse(sd1.isInpainting)
+        XCTAssertTrue(try ModelFiles.load(path: SDFixtures.path("sd1-inpaint", "diffusers")).isInpainting)
         let forced = try ModelFiles.load(path: SDFixtures.path("sd2v", "diffusers"),
                                          options: CheckpointOptions(predictionType: .epsilon))
         XCTAssertEqual(forced.predictionType, .epsilon)

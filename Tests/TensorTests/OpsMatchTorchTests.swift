@@ -78,6 +78,14 @@ final class OpsMatchTorchTests: XCTestCase {
         }
     }
 
+    func testGroupNormSiLU() throws {
+        try run(op: "groupNormSiLU", expectCases: 2) { f, c in
+            groupNormSiLU(try f.tensor("x", of: c), groups: Int(try f.number("groups", of: c)),
+                          weight: try f.optionalTensor("weight", of: c), bias: try f.optionalTensor("bias", of: c),
+                          eps: Float(try f.number("eps", of: c)))
+        }
+    }
+
     func testLayerNorm() throws {
         try run(op: "layerNorm", expectCases: 3) { f, c in
             layerNorm(try f.tensor("x", of: c), weight: try f.optionalTensor("weight", of: c),

@@ -13,6 +13,8 @@ public struct StableDiffusionModels: Sendable {
     public let layout: CheckpointLayout
 
     public var predictionType: PredictionType { scheduler.predictionType }
+    /// A 9-channel inpainting UNet (latents + mask + masked-image latents are concatenated by the pipeline).
+    public var isInpainting: Bool { unet.config.inChannels == 9 }
     /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
     public var parameterBytes: Int {
         (textEncoder.parameterCount + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
