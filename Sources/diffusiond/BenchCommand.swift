@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Make full-size SD 1.5-architecture random weights first (python3 scripts/bench/make_weights.py), \
             or use scripts/bench/run.sh, which does both. Workloads: \
-            \(BenchWorkloads.all().map(\.name).joined(separator: ", ")).
+            \(BenchWorkloads.all(txt2imgSteps: 20).map(\.name).joined(separator: ", ")).
             """)
 
     @Option(help: "Model to time: a diffusers folder or a single checkpoint file.")
@@ -34,11 +34,14 @@ struct BenchCommand: ParsableCommand {
     var torchWorker: String?
     @Option(help: "Side of the square sgemm that measures this machine's BLAS rate.")
     var sgemmSize: Int = 2048
+    @Option(help: "Sampling steps of the txt2img workload (20 for the table; fewer for a quick functional run).")
+    var steps: Int = 20
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
         if let repeats, repeats < 1 { throw ValidationError("--repeats must be at least 1") }
         guard sgemmSize >= 64 else { throw ValidationError("--sgemm-size must be at least 64") }
+        guard (1...1000).contains(steps) else { throw ValidationError("--steps must be between 1 and 1000") }
     }
 
     func run() throws {
@@ -94,6 +97,7 @@ struct BenchCommand: ParsableCommand {
 
         out.line("")
         out.table(rows: rows, sgemmRate: sgemmRate)
+        for note in selected.flatMap(\.notes) { out.line(note) }
         out.line("")
         out.memory(parameterBytes: parameterBytes, afterLoad: context.memoryAfterLoad, beforeLoad: context.memoryBeforeLoad,
                    steady: steady, peak: peak,
@@ -105,7 +109,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func selectedWorkloads() throws -> [any BenchWorkload] {
-        let all = BenchWorkloads.all()
+        let all = BenchWorkloads.all(txt2imgSteps: steps)
         guard let workloads else { return all }
         return try workloads.split(separator: ",").map { raw in
             let name = raw.trimmingCharacters(in: .whitespaces)

@@ -74,6 +74,7 @@ struct BenchOutput {
              + "peak of a 512² UNet step < 1.5 GB beyond the weights)")
         if let afterLoad {
             line("  ours, resident after load:       \(afterLoad.resident.gigabytes) = \(times(afterLoad.resident)) "
+                 + "(float32 safetensors are mapped, not copied: pages come in on first use) "
                  + "(anonymous \(afterLoad.anonymous.gigabytes), file-mapped \(afterLoad.fileBacked.gigabytes)"
                  + (beforeLoad.map { "; before load \($0.resident.gigabytes)" } ?? "") + ")")
         }

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import Engine
 import Foundation
 import Models
 
@@ -22,6 +23,8 @@ protocol BenchWorkload: AnyObject {
     var torchRequest: [String: JSONValue]? { get }
     /// Nominal FLOPs of one call (see `BenchFLOPs`), nil when not meaningful.
     func nominalFLOPs(_ context: BenchContext) throws -> Double?
+    /// Extra lines for the report, known after the runs (e.g. the sampling loop's overhead).
+    var notes: [String] { get }
     func prepare(_ context: BenchContext) throws
     func run(_ context: BenchContext) throws
 }
@@ -30,6 +33,7 @@ extension BenchWorkload {
     var defaultRepeats: Int { 3 }
     var warmsUp: Bool { true }
     var targetRatio: Double? { nil }
+    var notes: [String] { [] }
 }
 
 /// What workloads share: the model under test, loaded once on first use, and its memory readings.
@@ -39,7 +43,7 @@ final class BenchContext {
     /// Our memory just before and just after the model load.
     private(set) var memoryBeforeLoad: BenchMemory?
     private(set) var memoryAfterLoad: BenchMemory?
-    private var loaded: StableDiffusionModels?
+    private var loaded: LoadedModel?
 
     init(modelPath: String) {
         self.modelPath = modelPath
@@ -47,17 +51,21 @@ final class BenchContext {
 
     var isLoaded: Bool { loaded != nil }
 
-    /// The Stable Diffusion model at `modelPath` (a diffusers folder or a single file).
-    func models() throws -> StableDiffusionModels {
+    /// The Stable Diffusion model at `modelPath` (a diffusers folder or a single file) with its tokenizer,
+    /// loaded the way the daemon loads models.
+    func model() throws -> LoadedModel {
         if let loaded { return loaded }
         memoryBeforeLoad = BenchMemory.current()
         let start = BenchClock.now()
-        let models = try ModelFiles.load(path: modelPath)
+        let model = try LoadedModel.load(name: "bench", path: modelPath)
         loadSeconds = BenchClock.seconds(since: start)
         memoryAfterLoad = BenchMemory.current()
-        loaded = models
-        return models
+        loaded = model
+        return model
     }
+
+    /// The three networks of `model()`.
+    func models() throws -> StableDiffusionModels { try model().networks }
 }
 
 /// Monotonic wall-clock time (what a user waits for).
@@ -68,12 +76,13 @@ enum BenchClock {
 
 /// Every workload the bench knows, in the order they run.
 enum BenchWorkloads {
-    static func all() -> [any BenchWorkload] {
+    static func all(txt2imgSteps: Int = 20) -> [any BenchWorkload] {
         [
             TextEncoderWorkload(batch: 2),
             UNetStepWorkload(imageSize: 256, batch: 2),
             UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
             VAEDecodeWorkload(imageSize: 512),
+            Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
         ]
     }
 }
