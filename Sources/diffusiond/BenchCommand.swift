@@ -94,13 +94,17 @@ struct BenchCommand: ParsableCommand {
             rows.append(row)
         }
         let steady = BenchMemory.current()
+        // What an idle daemon holds: the daemon purges the activation-buffer cache when a request ends.
+        let cached = TensorBufferCache.cachedBytes
+        TensorBufferCache.purge()
+        let idle = BenchMemory.current()
 
         out.line("")
         out.table(rows: rows, sgemmRate: sgemmRate)
         for note in selected.flatMap(\.notes) { out.line(note) }
         out.line("")
         out.memory(parameterBytes: parameterBytes, afterLoad: context.memoryAfterLoad, beforeLoad: context.memoryBeforeLoad,
-                   steady: steady, peak: peak,
+                   steady: steady, idle: idle, cachedBuffers: cached, peak: peak,
                    torchAfterLoad: torchLoad?["rss"]?.intValue, torchParameterBytes: torchLoad?["param_bytes"]?.intValue)
         if let torch {
             out.line("")

@@ -67,7 +67,7 @@ struct BenchOutput {
     }
 
     func memory(parameterBytes: Int, afterLoad: BenchMemory?, beforeLoad: BenchMemory?, steady: BenchMemory?,
-                peak: BenchPeak?, torchAfterLoad: Int?, torchParameterBytes: Int?) {
+                idle: BenchMemory?, cachedBuffers: Int, peak: BenchPeak?, torchAfterLoad: Int?, torchParameterBytes: Int?) {
         let weights = Double(parameterBytes)
         func times(_ bytes: Int) -> String { String(format: "%.2f×", Double(bytes) / weights) }
         line("Memory (float32 weights of the three networks: \(parameterBytes.gigabytes); targets: resident ≤ 1.10× weights, "
@@ -80,7 +80,12 @@ struct BenchOutput {
         }
         if let steady {
             line("  ours, resident after the runs:   \(steady.resident.gigabytes) = \(times(steady.resident)) "
-                 + "(anonymous \(steady.anonymous.gigabytes), file-mapped \(steady.fileBacked.gigabytes))")
+                 + "(anonymous \(steady.anonymous.gigabytes), file-mapped \(steady.fileBacked.gigabytes); "
+                 + "\(cachedBuffers.gigabytes) of it in TensorBufferCache)")
+        }
+        if let idle {
+            line("  ours, idle (buffer cache purged): \(idle.resident.gigabytes) = \(times(idle.resident)) "
+                 + "(anonymous \(idle.anonymous.gigabytes), file-mapped \(idle.fileBacked.gigabytes))")
         }
         if let peak {
             if let top = peak.peak, let before = peak.residentBefore {
