@@ -49,7 +49,7 @@ let package = Package(
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
         .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
-                path: "plugins/generate"),
+                path: "plugins/generate", exclude: ["README.md"]),
         .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
                 path: "plugins/img2img"),
 
