@@ -20,7 +20,7 @@ final class PipelineParityTests: XCTestCase {
 
     func testAllCasesMatchDiffusers() throws {
         let cases = try PipelineFixtures.cases()
-        XCTAssertGreaterThanOrEqual(cases.count, 15, "fixture cases missing")
+        XCTAssertGreaterThanOrEqual(cases.count, 19, "fixture cases missing")
         let refs = try PipelineFixtures.references()
         var failures: [String] = []
         for c in cases {
