@@ -48,6 +48,8 @@ let package = Package(
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine"], path: "plugins/inpaint"),
+        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin"], path: "plugins/outpaint"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -58,7 +60,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "InpaintPlugin", "OutpaintPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,6 +78,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
+        .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "PluginAPI", "DiffusionProtocol",
+                                                        "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
