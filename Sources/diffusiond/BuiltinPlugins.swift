@@ -1,4 +1,6 @@
 import PluginAPI
+import GeneratePlugin
+import Img2ImgPlugin
 import InpaintPlugin
 import OutpaintPlugin
 import ResizePlugin
@@ -7,8 +9,11 @@ import ResizePlugin
 /// one line here; no server code changes.
 enum BuiltinPlugins {
     static func all() -> [any OperationPlugin] {
-        [ResizePlugin(),
-         InpaintPlugin(),
-         OutpaintPlugin()]
+        [ResizePlugin()]
+            + [GeneratePlugin()]
+            + [Img2ImgPlugin()]
+            + [InpaintPlugin()]
+            + [OutpaintPlugin()]
+            + ModelMethods.all()
     }
 }
