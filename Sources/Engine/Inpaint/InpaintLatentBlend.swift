@@ -28,8 +28,11 @@ public struct InpaintLatentBlend {
     /// The plan's sigmas (N + 1 values, last 0).
     public let sigmas: [Double]
     public let mode: Mode
+    /// `SamplingPlan.outputScale` (1 for VE schedulers).
+    public let outputScale: Double
 
-    public init(mask: Tensor, original: Tensor, noise: Tensor, sigmas: [Double], mode: Mode) throws {
+    public init(mask: Tensor, original: Tensor, noise: Tensor, sigmas: [Double], mode: Mode,
+                outputScale: Double = 1) throws {
         guard original.shape == noise.shape, original.shape.count == 4 else {
             throw InpaintError.shapeMismatch(what: "the blend noise", expected: original.shape, actual: noise.shape)
         }
@@ -46,6 +49,7 @@ public struct InpaintLatentBlend {
         self.noise = noise
         self.sigmas = sigmas
         self.mode = mode
+        self.outputScale = outputScale
     }
 
     /// Number of steps in the schedule.
@@ -66,7 +70,9 @@ public struct InpaintLatentBlend {
         guard x.shape == original.shape else {
             throw InpaintError.shapeMismatch(what: "the sampled latent", expected: original.shape, actual: x.shape)
         }
-        let sigma = Float(sigmas[min(step + 1, sigmas.count - 1)])
+        let last = step + 1 >= steps
+        let sigma: Float = last ? 0 : Float(sigmas[step + 1])
+        let scale: Float = last ? Float(1 / outputScale) : 1
         let (b, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
         let m = mask.scalars, xs = x.scalars, x0 = original.scalars, e = noise.scalars
         let weights = m.map { weight(level: $0, afterStep: step) }
@@ -77,7 +83,7 @@ public struct InpaintLatentBlend {
                 let base = (n * c + ch) * plane
                 for i in 0 ..< plane {
                     let w = weights[mb * plane + i]
-                    let known = x0[base + i] + sigma * e[base + i]
+                    let known = last ? x0[base + i] * scale : x0[base + i] + sigma * e[base + i]
                     // (1 − w)·known + w·x, written as diffusers writes it.
                     out[base + i] = (1 - w) * known + w * xs[base + i]
                 }
