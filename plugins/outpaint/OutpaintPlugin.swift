@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GeneratePlugin
 import Imaging
 import InpaintPlugin
 import PluginAPI
@@ -17,33 +18,33 @@ public struct OutpaintPlugin: OperationPlugin {
 
     public var paramsSchema: JSONValue {
         let side: JSONValue = ["type": "integer", "minimum": 0, "maximum": JSONValue(Self.maxExtend)]
-        return [
-            "type": "object",
-            "properties": [
-                "image": ImageSchemas.input(description: "the image to extend"),
-                "extend": ["type": "object", "description": "pixels to add on each side (any may be 0)",
-                           "properties": ["left": side, "top": side, "right": side, "bottom": side],
-                           "additionalProperties": false],
-                "fill": ["type": "string", "enum": ["edge", "mirror", "blur", "noise", "patchmatch"],
-                         "description": "how the new area is filled (default patchmatch)"],
-                "blur_sigma": ["type": "number", "exclusiveMinimum": 0, "maximum": 1024,
-                               "description": "Gaussian sigma in px for fill \"blur\" (default 32)"],
-                "feather": ["type": "integer", "minimum": 0, "maximum": 1024,
-                            "description": "px over which the repaint mask fades into the original along the seam (used with a model)"],
-                "seed": ["type": "integer", "minimum": 0, "description": "seed of the noise and PatchMatch fills (default 0)"],
-                "model": ["type": "string", "minLength": 1, "description": "diffusion model; omit to get the filled canvas"],
-                "output": ImageSchemas.output(description: "where to put the result (default: inline PNG as base64)"),
-            ],
-            "required": ["image", "extend"],
-            "additionalProperties": false,
+        var properties = GenerationParams.commonProperties
+        let own: [String: JSONValue] = [
+            "image": ImageSchemas.input(description: "the image to extend"),
+            "extend": ["type": "object", "description": "pixels to add on each side (any may be 0)",
+                       "properties": ["left": side, "top": side, "right": side, "bottom": side],
+                       "additionalProperties": false],
+            "fill": ["type": "string", "enum": ["edge", "mirror", "blur", "noise", "patchmatch"],
+                     "description": "how the new area is filled (default patchmatch)"],
+            "blur_sigma": ["type": "number", "exclusiveMinimum": 0, "maximum": 1024,
+                           "description": "Gaussian sigma in px for fill \"blur\" (default 32)"],
+            "feather": ["type": "integer", "minimum": 0, "maximum": 1024,
+                        "description": "px over which the repaint mask fades into the original along the seam (used with a model)"],
+            "strength": ["type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                         "description": "how much of the schedule to run on the new area (default 1)"],
+            "blend": ["type": "string", "enum": ["hard", "soft"],
+                      "description": "soft: the seam feather is honoured during sampling (differential diffusion)"],
+            "window": ["type": "integer", "minimum": 64, "maximum": 2048,
+                       "description": "model resolution in px; larger canvases are repainted in overlapping windows along the border (default 512)"],
         ]
+        for (key, value) in own { properties[key] = value }
+        properties["model"] = ["type": "string", "minLength": 1, "maxLength": 255,
+                               "description": "diffusion model; omit to get the filled canvas"]
+        return ["type": "object", "properties": .object(properties), "required": ["image", "extend"],
+                "additionalProperties": false]
     }
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        if params["model"] != nil {
-            throw PluginError.invalidParam(field: "model",
-                reason: "outpainting with a diffusion model is not available in this build yet; omit model to get the filled canvas")
-        }
         let e = params["extend"]
         let ext = try MaskParams.imaging(field: "extend") {
             try CanvasExtension(left: e?["left"]?.intValue ?? 0, top: e?["top"]?.intValue ?? 0,
@@ -60,6 +61,12 @@ public struct OutpaintPlugin: OperationPlugin {
         default: fill = .patchMatch(PatchMatchOptions(seed: seed))
         }
         let feather = params["feather"]?.intValue ?? 0
+        if params["model"] != nil {
+            return try runWithModel(params: params, context: context, extension: ext, fill: fill, feather: feather)
+        }
+        guard params["outputs"] == nil, params["preview"] == nil, (params["batch_size"]?.intValue ?? 1) == 1 else {
+            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
+        }
         let output = try context.resolveOutput(params["output"], field: "output")
 
         context.progress(stage: "load", step: 0, steps: 3)
@@ -77,5 +84,37 @@ public struct OutpaintPlugin: OperationPlugin {
                 "original": ["x": JSONValue(canvas.original.x), "y": JSONValue(canvas.original.y),
                              "width": JSONValue(canvas.original.width), "height": JSONValue(canvas.original.height)],
                 "fill": .string(params["fill"]?.stringValue ?? "patchmatch")]
+    }
+
+    /// The model path: the aligned canvas and seam mask go through `ModelInpaint.outpaint` (one pass, or windows
+    /// along the border), then the result is cropped back to exactly the requested canvas.
+    func runWithModel(params: [String: JSONValue], context: JobContext, extension ext: CanvasExtension,
+                      fill: CanvasFill, feather: Int) throws -> JSONValue {
+        var request = try GenerationParams.request(from: params)
+        request.strength = params["strength"]?.doubleValue ?? 1
+        var options = ModelInpaint.Options()
+        options.blend = params["blend"]?.stringValue == "soft" ? .soft : .hard
+        let window = params["window"]?.intValue ?? 512
+        let outputs = try GenerationParams.outputs(params, batch: request.batchSize, context: context)
+        let image = try context.loadImage(params["image"], field: "image")
+        try context.checkCancelled()
+        let model = try GenerationRunner(context: context).model(params)
+        let token = context.cancellation
+        let hooks = StableDiffusionPipeline.Hooks(isCancelled: { token.isCancelled },
+                                                  onStep: { step in context.progress(stage: "sampling", step: step.step, steps: step.steps) })
+        let results: [VipsImage]
+        do {
+            results = try MaskParams.imaging(field: "extend") {
+                try ModelInpaint(model: model).outpaint(image: image, extension: ext, fill: fill, seamFeather: feather,
+                                                        request: request, options: options, modelResolution: window, hooks: hooks)
+            }
+        } catch let e as EngineError {
+            if case .cancelled = e { try context.checkCancelled() }
+            throw PluginError.invalidParam(field: "model", reason: e.description)
+        }
+        return try InpaintPlugin.deliver(results, request: request, outputs: outputs, model: model, context: context,
+                                         extra: ["original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
+                                                              "width": JSONValue(image.width), "height": JSONValue(image.height)],
+                                                 "fill": .string(params["fill"]?.stringValue ?? "patchmatch")])
     }
 }

@@ -5,11 +5,13 @@ import Tensor
 ///
 /// Hard blend (diffusers' `StableDiffusionInpaintPipeline` for 4-channel UNets): after step i the latent keeps
 /// the model's values where the latent mask is 1 and takes the original latents re-noised to the next sigma
-/// elsewhere, `x ← m·x + (1 − m)·(x0 + σ_{i+1}·ε)`, with ε the same noise the run started from. The last
-/// step has σ = 0, which makes the final blend `m·x + (1 − m)·x0`, as diffusers' loop ends. Latents are VE here
-/// (the loop's convention), so `x0 + σ·ε` is exactly the scheduler's `add_noise` for Euler-type schedulers and
-/// its VE equivalent for DDIM. diffusers uses a latent mask that is *not* binarised for 4-channel models (the
-/// mask processor binarises the pixel mask first); a soft latent mask is mixed linearly here the same way.
+/// elsewhere, `x ← m·x + (1 − m)·(x0 + σ_{i+1}·ε)`, with ε the same noise the run started from. After the last
+/// step the known part is the clean original, as diffusers' loop ends: x0 divided by the plan's `outputScale`,
+/// because DDIM's result is the VP latent (the loop multiplies by `outputScale` afterwards) and diffusers blends
+/// it with the clean latents. Latents are VE here (the loop's convention), so `x0 + σ·ε` is the scheduler's
+/// `add_noise` for Euler-type schedulers and its VE equivalent for DDIM (both parts carry the same VP factor).
+/// diffusers binarises the pixel mask and resizes it (nearest), so its latent mask is 0/1; a grey latent mask
+/// is mixed linearly by the same formula.
 ///
 /// Soft blend (`blend: "soft"`, differential diffusion): the latent mask is a grey level m in [0, 1] and is
 /// never mixed; each pixel is held at the re-noised original until the schedule passes its level. After step
