@@ -12,7 +12,7 @@ final class ModelPluginTests: XCTestCase {
     static let sd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/sd")
 
-    func run(_ plugin: any OperationPlugin, family: String, _ params: [String: JSONValue]) throws -> (VipsImage, JSONValue) {
+    static func run(_ plugin: any OperationPlugin, family: String, _ params: [String: JSONValue]) throws -> (VipsImage, JSONValue) {
         var all = params
         all["model"] = "diffusers"
         all["prompt"] = "a stone bridge"
@@ -42,7 +42,7 @@ final class ModelPluginTests: XCTestCase {
         for kind in PixelKind.allCases {
             let image = try TestImages.make(kind, width: w, height: h, seed: 8)
             for mode in modes {
-                let (out, result) = try run(InpaintPlugin(), family: mode.family, [
+                let (out, result) = try Self.run(InpaintPlugin(), family: mode.family, [
                     "image": try TestImages.png(image), "mask": try TestImages.png(mask), "grow": 1, "feather": 1,
                     "area": .string(mode.area), "padding": 4, "blend": .string(mode.blend), "fill": .string(mode.fill),
                 ])
@@ -75,7 +75,7 @@ final class ModelPluginTests: XCTestCase {
             for c in cases {
                 let image = try TestImages.make(kind, width: c.w, height: c.h, seed: 4)
                 let feather = 2
-                let (out, _) = try run(OutpaintPlugin(), family: "sd1-inpaint", [
+                let (out, _) = try Self.run(OutpaintPlugin(), family: "sd1-inpaint", [
                     "image": try TestImages.png(image), "fill": "edge", "feather": JSONValue(feather), "window": JSONValue(c.window),
                     "extend": ["left": JSONValue(c.l), "top": JSONValue(c.t), "right": JSONValue(c.r), "bottom": JSONValue(c.b)],
                 ])
@@ -87,6 +87,33 @@ final class ModelPluginTests: XCTestCase {
                                       height: c.h - (c.t > 0 ? feather : 0) - (c.b > 0 ? feather : 0))
                 try assertIdentical(out, image, in: inner, offset: (c.l, c.t), label)
             }
+        }
+    }
+}
+
+final class LatentFillPluginTests: XCTestCase {
+    /// latent_nothing / latent_noise change the result at strength < 1 and keep pixels beyond the mask exact;
+    /// at strength 1 they would do nothing, which is refused.
+    func testLatentFillsChangeTheResultAndAreRefusedAtFullStrength() throws {
+        let image = try TestImages.make(.rgb8, width: 24, height: 24, seed: 2)
+        let hole = PixelRect(x: 8, y: 8, width: 8, height: 8)
+        let mask = try TestImages.png(try TestImages.rectMask(width: 24, height: 24, rect: hole))
+        var outputs: [String: [UInt8]] = [:]
+        for fill in ["original", "latent_nothing", "latent_noise"] {
+            let (out, _) = try ModelPluginTests.run(InpaintPlugin(), family: "sd1", [
+                "image": try TestImages.png(image), "mask": mask, "fill": .string(fill), "strength": .double(0.6)])
+            outputs[fill] = try out.bytes()
+            var outside = PixelRect(x: 0, y: 0, width: 24, height: 8)
+            try assertIdentical(out, image, in: outside, "\(fill): rows above the hole")
+            outside = PixelRect(x: 0, y: 16, width: 24, height: 8)
+            try assertIdentical(out, image, in: outside, "\(fill): rows below the hole")
+        }
+        XCTAssertNotEqual(outputs["original"], outputs["latent_nothing"])
+        XCTAssertNotEqual(outputs["latent_nothing"], outputs["latent_noise"])
+        XCTAssertThrowsError(try ModelPluginTests.run(InpaintPlugin(), family: "sd1", [
+            "image": try TestImages.png(image), "mask": mask, "fill": "latent_noise"])) { error in
+            guard case .invalidParam(let field, _)? = error as? PluginError else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "fill")
         }
     }
 }

@@ -110,6 +110,7 @@ public struct OutpaintPlugin: OperationPlugin {
             }
         } catch let e as EngineError {
             if case .cancelled = e { try context.checkCancelled() }
+            if case .invalidParameter(let field, let reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
             throw PluginError.invalidParam(field: "model", reason: e.description)
         }
         return try InpaintPlugin.deliver(results, request: request, outputs: outputs, model: model, context: context,

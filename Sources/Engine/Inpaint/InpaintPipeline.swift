@@ -17,6 +17,12 @@ import Tensor
 ///
 /// The output is the unpasted model result (as diffusers returns it); the pixel-exact composite with the
 /// original is the caller's final step (`InpaintRegion.pasteBack`).
+///
+/// Where this differs from diffusers (everything else is the same algorithm, tested to ~1e-6 relative):
+/// - `blend: .soft` (differential diffusion) does not exist there; 9-channel models then also get the blend.
+/// - `latentFill` (A1111's latent noise / latent nothing) does not exist there; it draws after diffusers' draws.
+/// - 9-channel soft blending at strength 1 uses the posterior mean of the image (diffusers samples no image
+///   latents in that case, and drawing one would shift every later draw).
 public struct InpaintPipeline {
     public let model: LoadedModel
 
@@ -33,7 +39,7 @@ public struct InpaintPipeline {
     ///   - blend: `.soft` releases latent pixels by grey level (differential diffusion) and then uses the
     ///     feathered mask unbinarised; `.hard` is diffusers' behaviour.
     public func run(_ request: GenerationRequest, mask pixelMask: Tensor, blend: InpaintLatentBlend.Mode = .hard,
-                    hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> GenerationResult {
+                    latentFill: InpaintFill = .original, hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> GenerationResult {
         let nets = model.networks
         let latentChannels = nets.vae.config.latentChannels
         guard nets.unet.config.inChannels == latentChannels || isNineChannel else {
@@ -92,7 +98,7 @@ public struct InpaintPipeline {
             return (means + stds * noise.randn(means.shape)) * nets.latentScale
         }
         let fullStrength = request.strength >= 1
-        let imageLatents: Tensor? = (!isNineChannel || !fullStrength) ? try encodeSample(image) : nil
+        var imageLatents: Tensor? = (!isNineChannel || !fullStrength) ? try encodeSample(image) : nil
         let eps = noise.randn(latentShape)
         var x: Tensor
         if let x0 = imageLatents, !fullStrength {
@@ -102,6 +108,14 @@ public struct InpaintPipeline {
         }
         let maskedImage = try LatentInpaintMask.maskedImage(image, mask: LatentInpaintMask.binarized(pixelMask))
         let maskedLatents = try encodeSample(maskedImage)
+        // A1111's latent fills replace the original's latents under the mask before they are noised. Not in
+        // diffusers; the fill's own noise is drawn after all of diffusers' draws so the rest stays comparable.
+        if latentFill == .latentNoise || latentFill == .latentNothing, let x0 = imageLatents {
+            let replacement = latentFill == .latentNoise ? noise.randn(x0.shape) : Tensor(shape: x0.shape)
+            let filled = try LatentFill.apply(x0, mask: latentMask, replacement: replacement)
+            imageLatents = filled
+            if !fullStrength { x = Sampler.addNoise(filled, noise: eps, sigma: plan.startSigma) }
+        }
 
         let unet = nets.unet
         let nine = isNineChannel

@@ -32,8 +32,11 @@ public struct ModelInpaint {
     public func run(image: VipsImage, mask: Mask, request template: GenerationRequest, options: Options,
                     hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> [VipsImage] {
         guard try mask.image.extrema().max > 0 else { throw InpaintError.emptyMask(imageSize: image.size) }
-        guard options.fill != .latentNoise, options.fill != .latentNothing else {
-            throw EngineError.invalidParameter(field: "fill", reason: "latent_noise and latent_nothing are not implemented for model runs yet")
+        // Latent fills replace the original's latents under the mask; at strength 1 the run starts from pure
+        // noise there, so the fill would silently do nothing.
+        if options.fill == .latentNoise || options.fill == .latentNothing, template.strength >= 1 {
+            throw EngineError.invalidParameter(field: "fill",
+                reason: "\(options.fill.name) changes the start latents, which strength 1 replaces with noise; use strength below 1")
         }
         // The processing size: given, or the region's size at the image's aspect rounded to /8.
         let size: ImageSize
@@ -49,7 +52,8 @@ public struct ModelInpaint {
         request.width = size.width
         request.height = size.height
         request.initImage = try prepared.toTensor()
-        let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend, hooks: hooks)
+        let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend,
+                                      latentFill: options.fill, hooks: hooks)
         var outputs: [VipsImage] = []
         for i in 0 ..< result.seeds.count {
             var repainted = try VipsImage(tensor: result.decoded[batch: i], bitDepth: image.bitDepth == 16 ? 16 : 8)
