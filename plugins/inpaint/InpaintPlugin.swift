@@ -5,13 +5,13 @@ import Imaging
 import PluginAPI
 
 /// `inpaint`: repaint the masked part of an image. Outside the (feathered) mask the result equals the input bit
-/// for bit, at its bit depth, alpha and size. Without `model` the masked area is filled from its surroundings
-/// (edge, blur or content-aware PatchMatch).
+/// for bit, at its bit depth, alpha and size. With `model` the area is repainted (generation parameters as
+/// img2img); without it the masked area is filled from its surroundings (edge, blur or content-aware PatchMatch).
 public struct InpaintPlugin: OperationPlugin {
     public init() {}
 
     public let method = "inpaint"
-    public let summary = "Repaint the masked area of an image (mask file or the image's alpha); pixels outside the mask stay bit-identical. Without a model: edge, blur or PatchMatch fill."
+    public let summary = "Repaint the masked area of an image (mask file or the image's alpha) with an inpainting or ordinary model; pixels outside the mask stay bit-identical. Without a model: edge, blur or PatchMatch fill."
 
     public var paramsSchema: JSONValue {
         var properties = GenerationParams.commonProperties

@@ -7,12 +7,13 @@ import PluginAPI
 
 /// `outpaint`: extend the canvas on any side. The original lands unchanged (bit-identical) at (left, top) and
 /// the output is exactly (width + left + right) × (height + top + bottom). Without `model` the new area is filled
-/// (edge, mirror, blur, noise or content-aware PatchMatch) and the filled canvas is the result.
+/// (edge, mirror, blur, noise or content-aware PatchMatch) and the filled canvas is the result; with one the
+/// filled canvas and its seam mask are repainted by inpainting.
 public struct OutpaintPlugin: OperationPlugin {
     public init() {}
 
     public let method = "outpaint"
-    public let summary = "Extend an image's canvas on any side; the original stays bit-identical. Without a model the new area is filled (edge, mirror, blur, noise, PatchMatch)."
+    public let summary = "Extend an image's canvas on any side and repaint the new area with a model (in windows along the border for large canvases); the original stays bit-identical. Without a model the new area is filled (edge, mirror, blur, noise, PatchMatch)."
 
     static let maxExtend = 16_384
 
