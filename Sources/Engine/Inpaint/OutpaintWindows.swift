@@ -8,8 +8,10 @@ import Imaging
 /// full size). Only the tiles that touch the repaint area (mask > 0: the new strips plus the seam feather) are
 /// kept, in the grid's row-major order. For a 4000×3000 photo extended by 512 px on the right that is one column
 /// of tiles along the right edge, so the UNet never runs over the untouched interior; each kept tile still holds
-/// original pixels beside the new area, which is the context the model continues from. Overlaps are blended
-/// with the grid's feathered weights, and the final paste through the seam mask keeps the original exact.
+/// original pixels beside the new area, which is the context the model continues from. Windows are repainted
+/// one after another on the working canvas (`ModelInpaint.outpaint`), so each sees what its neighbours already
+/// painted in the overlap and continues it instead of being cross-faded with it; every window is pasted through
+/// the seam mask, which keeps the original exact.
 public struct OutpaintWindows: Sendable {
     public let grid: TileGrid
     public let tiles: [Tile]
