@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin",
                                                       "GeneratePlugin"], path: "plugins/outpaint"),
         .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
-                path: "plugins/generate"),
+                path: "plugins/generate", exclude: ["README.md"]),
         .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
                 path: "plugins/img2img"),
 
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
                                                         "PluginAPI", "DiffusionProtocol",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -49,7 +49,7 @@ public final class DaemonServer: Sendable {
                 .serverChannelOption(ChannelOptions.backlog, value: 256)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false) { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    PeerCredentials.check(channel).flatMapThrowing {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
                         return try NIOAsyncChannel<InboundFrame, ByteBuffer>(
                             wrappingChannelSynchronously: channel,

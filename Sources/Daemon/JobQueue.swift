@@ -11,6 +11,7 @@ actor JobQueue {
     private let worker = WorkerThread(name: "diffusiond-worker")
     private var pending: [Job] = []
     private var running: Job?
+    private var runningSince = Date()
     private var accepting = true
     private var wakeUp: CheckedContinuation<Void, Never>?
 
@@ -61,6 +62,7 @@ actor JobQueue {
 
     private func execute(_ job: Job) async {
         running = job
+        runningSince = Date()
         defer { running = nil }
         let started = Date()
         job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
@@ -89,6 +91,7 @@ actor JobQueue {
     /// Runs on the worker thread.
     private static func invoke(_ job: Job) -> Result<JSONValue, RPCError> {
         do {
+            job.context.markStarted()
             try job.context.checkCancelled()
             return .success(try job.plugin.run(params: job.params, context: job.context))
         } catch let e as any RPCErrorConvertible {
@@ -173,7 +176,7 @@ actor JobQueue {
         var runningJSON: JSONValue = .null
         if let job = running {
             var o: [String: JSONValue] = ["id": job.key.id.json, "method": .string(job.method),
-                                          "elapsed_ms": JSONValue(Int(Date().timeIntervalSince(job.enqueuedAt) * 1000))]
+                                          "elapsed_ms": JSONValue(Int(Date().timeIntervalSince(runningSince) * 1000))]
             if let p = job.latestProgress.withLock({ $0 }) {
                 var progress = Job.progressParams(id: job.key.id, p)
                 progress["id"] = nil

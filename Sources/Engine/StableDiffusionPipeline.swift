@@ -19,6 +19,9 @@ public struct StableDiffusionPipeline {
         self.model = model
     }
 
+    /// Largest width/height accepted (A1111's limit); bounds the VAE's activation memory per request.
+    public static let maxSide = 2048
+
     /// Pixels per latent cell: 2^(VAE levels - 1) (8 for SD).
     public var vaeScaleFactor: Int { 1 << max(model.networks.vae.config.blockOutChannels.count - 1, 0) }
 
@@ -42,8 +45,8 @@ public struct StableDiffusionPipeline {
         guard w > 0, h > 0, w % 8 == 0, h % 8 == 0 else {
             throw EngineError.invalidSize(width: w, height: h, reason: "width and height must be positive multiples of 8")
         }
-        guard w <= 4096, h <= 4096 else {
-            throw EngineError.invalidSize(width: w, height: h, reason: "sides are limited to 4096 pixels")
+        guard w <= Self.maxSide, h <= Self.maxSide else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "sides are limited to \(Self.maxSide) pixels")
         }
         guard w % vaeScaleFactor == 0, h % vaeScaleFactor == 0 else {
             throw EngineError.invalidSize(width: w, height: h, reason: "must be multiples of the VAE factor \(vaeScaleFactor)")

@@ -69,4 +69,17 @@ public struct ExtendedCanvas: @unchecked Sendable {
     public let image: VipsImage
     public let mask: Mask
     public let original: PixelRect
+
+    /// The new area as at most four disjoint rectangles (full-width top and bottom bands, then left and right
+    /// bands beside the original), e.g. to pick the outpainting windows of a `TileGrid` that touch it.
+    public var newArea: [PixelRect] {
+        let w = image.width, h = image.height
+        let candidates = [
+            PixelRect(x: 0, y: 0, width: w, height: original.y),
+            PixelRect(x: 0, y: original.maxY, width: w, height: h - original.maxY),
+            PixelRect(x: 0, y: original.y, width: original.x, height: original.height),
+            PixelRect(x: original.maxX, y: original.y, width: w - original.maxX, height: original.height),
+        ]
+        return candidates.filter { !$0.isEmpty }
+    }
 }

@@ -64,6 +64,8 @@ struct PatchMatcher {
     let targets: [Int]
     let isTarget: [Bool]
     var nnf: [Int]
+    /// Distance of each target's current match, as of the last search (indexed like `targets`).
+    var matchDistance: [Float] = []
 
     init?(level: PatchLevel, radius: Int, generator: SplitMix64) {
         self.level = level
@@ -129,9 +131,11 @@ struct PatchMatcher {
 
     mutating func search(forward: Bool) {
         let w = level.width, h = level.height
-        let order = forward ? targets : targets.reversed()
         let step = forward ? 1 : -1
-        for t in order {
+        if matchDistance.count != targets.count { matchDistance = [Float](repeating: 0, count: targets.count) }
+        for n in 0 ..< targets.count {
+            let index = forward ? n : targets.count - 1 - n
+            let t = targets[index]
             var best = nnf[t]
             var bestDistance = distance(t, best, bound: .infinity)
             let tx = t % w, ty = t / w
@@ -157,6 +161,7 @@ struct PatchMatcher {
                 radius /= 2
             }
             nnf[t] = best
+            matchDistance[index] = bestDistance
         }
     }
 
@@ -166,8 +171,9 @@ struct PatchMatcher {
     /// that covers it (used last, so the result has no blended, ghosted pixels).
     mutating func vote(winnerTakesAll: Bool = false) {
         let w = level.width, h = level.height, c = level.channels
-        var distances = [Float](repeating: 0, count: targets.count)
-        for (i, t) in targets.enumerated() { distances[i] = distance(t, nnf[t], bound: .infinity) }
+        // Distances as the last search measured them (votes always follow a search).
+        let distances = matchDistance.count == targets.count
+            ? matchDistance : targets.map { distance($0, nnf[$0], bound: .infinity) }
         let sorted = distances.sorted()
         let sigma2 = max(sorted.isEmpty ? 1 : sorted[sorted.count / 2], 1e-6)
         var sum = [Float](repeating: 0, count: w * h * c)

@@ -96,6 +96,11 @@ public struct TileGrid: Equatable, Sendable {
         tiles.filter { !$0.input.intersection(rect).isEmpty }
     }
 
+    /// Tiles whose input overlaps any of `rects`, in index order (e.g. windows along an outpainting border).
+    public func tiles(intersectingAny rects: [PixelRect]) -> [Tile] {
+        tiles.filter { tile in rects.contains { !tile.input.intersection($0).isEmpty } }
+    }
+
     /// Weights of `tile` over its output rectangle, row-major (output width × output height).
     public func weights(for tile: Tile) -> [Float] {
         let wx = columnWeights[tile.column], wy = rowWeights[tile.row]

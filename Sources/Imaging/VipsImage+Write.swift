@@ -52,6 +52,17 @@ extension VipsImage {
 
     /// The encoded bytes of the image (for inline base64 output).
     public func encoded(format: ImageFormat, options: EncodeOptions = EncodeOptions()) throws -> [UInt8] {
+        if format == .png {
+            let international = internationalTextFields
+            if !international.isEmpty {
+                // libvips would write these as Latin-1 chunks; encode without them and add iTXt chunks.
+                let plain = try derive("copy") { vshim_copy($0, $1) }
+                for field in international { _ = vips_image_remove(plain.pointer, field.field) }
+                let png = try plain.encoded(format: .png, options: options)
+                return try PNGTextChunk.inserting(international.map { PNGTextChunk.iTXt(keyword: $0.key, text: $0.value) },
+                                                  into: png)
+            }
+        }
         let prepared = try saveable(for: format)
         var buffer: UnsafeMutableRawPointer?
         var length = 0
@@ -66,6 +77,22 @@ extension VipsImage {
     }
 
     private func encode(format: ImageFormat, options: EncodeOptions, descriptor: Int32, path: String) throws {
+        if format == .png && !internationalTextFields.isEmpty {
+            let bytes = try encoded(format: .png, options: options)
+            try bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(descriptor, base + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ImagingError.writeFailed(path: path, detail: String(cString: strerror(errno)))
+                    }
+                    offset += n
+                }
+            }
+            return
+        }
         let prepared = try saveable(for: format)
         guard let target = vips_target_new_to_descriptor(descriptor) else {
             throw ImagingError.writeFailed(path: path, detail: VipsErrorBuffer.take())
@@ -87,6 +114,17 @@ extension VipsImage {
         let eight = try rounded.derive("cast") { vshim_cast($0, $1, Int32(VIPS_FORMAT_UCHAR.rawValue)) }
         let space = Interpretation.natural(colorBands: colorBands, format: .uchar)
         return try eight.derive("interpretation") { vshim_copy_interpretation($0, $1, Int32(space.vips.rawValue)) }
+    }
+
+    /// PNG text entries that are not plain ASCII (field name, keyword, text).
+    var internationalTextFields: [(field: String, key: String, value: String)] {
+        fieldNames.compactMap { field in
+            guard field.hasPrefix(Self.pngTextPrefix) else { return nil }
+            let rest = field.dropFirst(Self.pngTextPrefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let value = stringField(field),
+                  !value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
+            return (field, String(rest[rest.index(after: dash)...]), value)
+        }
     }
 
     static func splitPath(_ path: String) -> (directory: String, base: String) {

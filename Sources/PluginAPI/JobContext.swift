@@ -11,7 +11,7 @@ public final class JobContext: @unchecked Sendable {
     public let modelsDirectory: String?
     public let cancellation: CancellationToken
     private let sink: @Sendable (ProgressUpdate) -> Void
-    private let start = Date()
+    private var start = Date()
     private var lastSent: Date?
 
     public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
@@ -22,6 +22,13 @@ public final class JobContext: @unchecked Sendable {
         self.modelsDirectory = modelsDirectory
         self.cancellation = cancellation
         self.sink = progressSink
+    }
+
+    /// Called by the daemon on the worker thread just before `run`, so elapsed/remaining times in progress
+    /// reports measure the run, not the wait in the queue.
+    public func markStarted() {
+        start = Date()
+        lastSent = nil
     }
 
     /// Throws `PluginError.cancelled` once the job has been cancelled; call between steps and tiles.

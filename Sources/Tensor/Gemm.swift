@@ -24,10 +24,12 @@ public enum Gemm {
             return
         }
         // Split the larger output dimension; keep slice edges on 16-element boundaries so every
-        // slice runs the kernel's full-width micro-tiles.
+        // slice runs the kernel's full-width micro-tiles. Two slices per thread when the product is
+        // large, so a thread that loses its core to another process does not hold up the result.
         let splitN = n >= m
         let extent = splitN ? n : m
-        let slices = min(threads, max(1, extent / 16))
+        let perThread = m * n * k >= 8 * parallelThreshold && extent >= 256 * threads ? 2 : 1
+        let slices = min(threads * perThread, max(1, extent / 16))
         Parallel.forEach(0..<slices) { slice in
             let start = (extent * slice / slices) & ~15
             let end = slice == slices - 1 ? extent : (extent * (slice + 1) / slices) & ~15

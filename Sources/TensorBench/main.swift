@@ -170,6 +170,22 @@ if wants("attention-chunks", byDefault: false) {
     ComputeConfig.setThreads(threads)
 }
 
+if wants("gemm-shapes", byDefault: false) {
+    // Single-threaded products of conv-chunk shapes, in both orientations.
+    for (m, n, k) in [(128, 1536, 1152), (1536, 128, 1152), (320, 728, 2880), (728, 320, 2880)] {
+        let a = random([m, k]), b = random([k, n])
+        var c = Tensor.zeros([m, n])
+        let timing = best(5) {
+            c.withUnsafeMutableBufferPointer { out in
+                guard let target = out.baseAddress else { return }
+                Gemm.serial(transposeA: false, transposeB: false, m: m, n: n, k: k,
+                            a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n, c: target, ldc: n)
+            }
+        }
+        report("serial sgemm \(m)x\(n)x\(k)", timing, flops: 2.0 * Double(m * n * k))
+    }
+}
+
 if wants("layout") {
     let x = random([2, 320, 4096])
     report("permuted [2,320,4096] -> [0,2,1]", best { _ = x.permuted([0, 2, 1]) })

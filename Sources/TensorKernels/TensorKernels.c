@@ -11,9 +11,10 @@
 #endif
 
 /* exp(x): x = n ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r (truncation
- * error < 6e-9), then 2^n built in the exponent field. Max relative error ~1.2e-7. The input is
- * clamped to [-87.34, 88.38] so 2^n stays normal: tiny results become ~1e-38 instead of 0, huge
- * ones ~2.4e38 instead of inf. Branch-free so loops calling it vectorise. */
+ * error < 6e-9), then 2^n built in the exponent field. Max relative error ~1.2e-7 for results in
+ * the normal range. Below it the result is 0 (no denormals: they are slow operands in the GEMM that
+ * multiplies softmax probabilities, and below 1.2e-38 against a row sum >= 1 they do not matter);
+ * above ln(FLT_MAX) it is +inf like expf. Branch-free so loops calling it vectorise. */
 static inline float tk_exp(float x) {
     float c = x < -87.33654f ? -87.33654f : x;
     c = c > 88.37626f ? 88.37626f : c;
@@ -35,7 +36,9 @@ static inline float tk_exp(float x) {
     int32_t scale_bits = (shifted_bits - magic_bits + 127) << 23;
     float scale;
     memcpy(&scale, &scale_bits, 4);
-    return p * scale;
+    float result = p * scale;
+    result = x < -87.33654f ? 0.0f : result;
+    return x > 88.72283f ? __builtin_inff() : result;
 }
 
 /* 16-lane vectors (clang vector extensions; lowered to 1 AVX-512, 2 AVX2 or 4 SSE registers). */
@@ -48,7 +51,8 @@ typedef int32_t tk_i16 __attribute__((vector_size(64), aligned(4)));
 #define TK_EXP_V16(result, input)                                                          \
     do {                                                                                   \
         const tk_v16 tk_low = (tk_v16){0} - 87.33654f, tk_high = (tk_v16){0} + 88.37626f;  \
-        tk_v16 tk_c = (input);                                                             \
+        const tk_v16 tk_x = (input);                                                       \
+        tk_v16 tk_c = tk_x;                                                                \
         tk_i16 tk_m = tk_c < tk_low;                                                       \
         tk_c = (tk_v16)(((tk_i16)tk_c & ~tk_m) | ((tk_i16)tk_low & tk_m));                 \
         tk_m = tk_c > tk_high;                                                             \
@@ -65,7 +69,13 @@ typedef int32_t tk_i16 __attribute__((vector_size(64), aligned(4)));
         tk_p = tk_p * tk_r + 1.0f;                                                         \
         /* 0x4B400000: the bits of 1.5 * 2^23 */                                           \
         tk_i16 tk_scale = ((tk_i16)tk_shifted - 0x4B400000 + 127) << 23;                   \
-        (result) = tk_p * (tk_v16)tk_scale;                                                \
+        tk_v16 tk_e = tk_p * (tk_v16)tk_scale;                                             \
+        /* below the normal range: 0; above ln(FLT_MAX): +inf (as the scalar version) */     \
+        tk_m = tk_x < tk_low;                                                              \
+        tk_e = (tk_v16)((tk_i16)tk_e & ~tk_m);                                             \
+        tk_m = tk_x > ((tk_v16){0} + 88.72283f);                                           \
+        tk_e = (tk_v16)(((tk_i16)tk_e & ~tk_m) | ((tk_i16)((tk_v16){0} + __builtin_inff()) & tk_m)); \
+        (result) = tk_e;                                                                   \
     } while (0)
 
 static inline float tk_copysign_magnitude(float magnitude, float sign_source) {
@@ -233,6 +243,13 @@ MULTIVERSION void tk_moments(const float *p, long n, double *mean, double *varia
 
 MULTIVERSION void tk_scale_shift(const float *in, float *out, long n, float scale, float shift) {
     for (long i = 0; i < n; i++) out[i] = in[i] * scale + shift;
+}
+
+MULTIVERSION void tk_scale_shift_silu(const float *in, float *out, long n, float scale, float shift) {
+    for (long i = 0; i < n; i++) {
+        float y = in[i] * scale + shift;
+        out[i] = y / (1.0f + tk_exp(-y));
+    }
 }
 
 MULTIVERSION void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta,

@@ -31,6 +31,28 @@ final class BadInputTests: XCTestCase {
         XCTAssertLessThan(rss, 200 << 20)
     }
 
+    /// The "1 GB line" with the default limit (96 MiB): the client tries to stream 1 GiB without a newline;
+    /// the daemon answers -32009 once the limit is passed and closes, so the client never gets to send it
+    /// all (~7 s in a debug build). The daemon's memory stays bounded by the limit, not the line.
+    func testGigabyteLineAtDefaultLimit() throws {
+        let daemon = try DaemonProcess(withChecksumPlugin: false)
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
+        var sent = 0
+        while sent < 1 << 30 {
+            do { try client.sendRaw(chunk) } catch { break }  // EPIPE once the daemon has closed
+            sent += chunk.count
+        }
+        XCTAssertLessThan(sent, 1 << 30, "the daemon must close the connection long before 1 GiB")
+        let reply = try XCTUnwrap(try client.readMessage(timeout: 30))
+        XCTAssertEqual(reply.errorCode, RPCErrorCode.lineTooLong)
+        XCTAssertEqual(reply["error"]?["data"]?["limit"]?.intValue, 96 << 20)
+        let status = try daemon.connect().call(id: .integer(1), method: "status", timeout: 10)
+        let rss = try XCTUnwrap(status["result"]?["memory"]?["rss_bytes"]?.intValue)
+        XCTAssertLessThan(rss, 512 << 20, "bounded by the 96 MiB limit plus overhead, never by the line")
+    }
+
     /// A line just under the limit is still parsed (the limit is on the line, not a chunk).
     func testLineAtTheLimitIsAccepted() throws {
         let limit = 64 * 1024

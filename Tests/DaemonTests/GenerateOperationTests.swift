@@ -25,7 +25,7 @@ final class GenerateOperationTests: XCTestCase {
         try client.request(1, "generate", [
             "model": "tiny", "prompt": "a red fox", "negative_prompt": "blurry", "sampler": "DPM++ 2M Karras",
             "steps": 6, "cfg_scale": 7.5, "seed": 42, "width": 32, "height": 24, "batch_size": 2,
-            "output": ["path": .string(out)],
+            "output": ["path": .string(out)], "preview": ["every": 2, "path": .string(daemon.dir.file("preview.png"))],
         ])
         let (reply, notes) = try client.collect(id: .integer(1), timeout: 120)
         XCTAssertNil(reply["error"], "\(reply)\n\(daemon.log)")
@@ -42,6 +42,9 @@ final class GenerateOperationTests: XCTestCase {
             XCTAssertEqual(text, "a red fox\nNegative prompt: blurry\nSteps: 6, Sampler: DPM++ 2M, Schedule type: Karras, "
                            + "CFG scale: 7.5, Seed: \(42 + i), Size: 32x24, Model: tiny, RNG: CPU")
         }
+        // The preview is the latent grid (one pixel per latent cell of the tiny model's factor-2 VAE), no VAE.
+        let preview = try VipsImage.load(path: daemon.dir.file("preview.png"), limits: .default)
+        XCTAssertEqual([preview.width, preview.height], [16, 12])
         let sampling = notes.filter { $0["params"]?["stage"] == "sampling" }
         XCTAssertFalse(sampling.isEmpty, "progress notifications during sampling")
         XCTAssertEqual(sampling.last?["params"]?["step"]?.intValue, 6)

@@ -129,3 +129,31 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(bad.first?.contains("outcome=error -32601") == true)
     }
 }
+
+/// Another user cannot connect: checked for real by a child process that drops to `nobody` (needs root,
+/// which CI has; skipped otherwise). The temp folder is opened up so only the socket's own mode protects it.
+final class SocketPermissionTests: XCTestCase {
+    func testOtherUserCannotConnect() throws {
+        try XCTSkipUnless(geteuid() == 0, "needs root to switch to another user")
+        let daemon = try DaemonProcess(withChecksumPlugin: false)
+        defer { daemon.stop() }
+        XCTAssertEqual(chmod(daemon.dir.path, 0o755), 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import os, socket, sys
+            os.setgid(65534); os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(sys.argv[1])
+            except PermissionError:
+                sys.exit(3)
+            sys.exit(0)
+            """, daemon.socketPath]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 3, "connect as another user must fail with EACCES")
+        // The owner still can.
+        XCTAssertEqual(try daemon.connect().call(id: .integer(1), method: "ping", timeout: 10)["result"]?["pong"], .bool(true))
+    }
+}

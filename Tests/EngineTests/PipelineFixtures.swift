@@ -31,6 +31,8 @@ enum PipelineFixtures {
         let height: Int
         let strength: Double?
         let initImage: String?
+        let guidanceRescale: Double
+        let clipSkip: Int
     }
 
     static func cases() throws -> [Case] {
@@ -45,7 +47,9 @@ enum PipelineFixtures {
             return Case(name: name, family: family, mode: mode, sampler: sampler, scheduler: scheduler, steps: steps,
                         cfgScale: cfg, prompt: prompt, negativePrompt: d["negative_prompt"] as? String ?? "",
                         seed: UInt64(seed), batchSize: batch, width: width, height: height,
-                        strength: (d["strength"] as? NSNumber)?.doubleValue, initImage: d["init_image"] as? String)
+                        strength: (d["strength"] as? NSNumber)?.doubleValue, initImage: d["init_image"] as? String,
+                        guidanceRescale: (d["guidance_rescale"] as? NSNumber)?.doubleValue ?? 0,
+                        clipSkip: d["clip_skip"] as? Int ?? 1)
         }
     }
 

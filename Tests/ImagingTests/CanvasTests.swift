@@ -88,6 +88,25 @@ final class CanvasTests: XCTestCase {
         XCTAssertEqual(try canvas.image.cropped(to: canvas.original).shorts(), try source.shorts())
     }
 
+    func testBorderWindowsCoverTheNewAreaOnly() throws {
+        // A wide photo extended on the right: only the windows touching the new strip are processed.
+        let photo = try Pictures.rgb8(width: 400, height: 64)
+        let canvas = try photo.extended(by: try CanvasExtension(right: 48, bottom: 8), fill: .edge)
+        XCTAssertEqual(canvas.newArea, [PixelRect(x: 0, y: 64, width: 448, height: 8), PixelRect(x: 400, y: 0, width: 48, height: 64)])
+        let area = canvas.newArea.reduce(0) { $0 + $1.width * $1.height }
+        XCTAssertEqual(area, 448 * 72 - 400 * 64)
+        let grid = try TileGrid(imageSize: canvas.image.size, tileSize: 64, overlap: 16)
+        let windows = grid.tiles(intersectingAny: canvas.newArea)
+        XCTAssertLessThan(windows.count, grid.tiles.count)
+        // Every new pixel is inside some window.
+        let m = try canvas.mask.values()
+        for y in 0 ..< 72 {
+            for x in 0 ..< 448 where m[y * 448 + x] == 1 {
+                XCTAssertTrue(windows.contains { $0.input.contains(PixelRect(x: x, y: y, width: 1, height: 1)) }, "(\(x), \(y))")
+            }
+        }
+    }
+
     func testAlignmentToMultiplesOfEight() throws {
         let image = ImageSize(width: 13, height: 7)
         for (ext, wantExt, wantCrop) in [

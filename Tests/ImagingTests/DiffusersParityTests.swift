@@ -4,12 +4,7 @@ import XCTest
 
 /// Fixtures made with diffusers 0.42 / Pillow by scripts/fixtures/make_imaging_fixtures.py.
 final class DiffusersParityTests: XCTestCase {
-    func floats(_ name: String) throws -> [Float] {
-        let bytes = try Fixtures.bytes(name)
-        return stride(from: 0, to: bytes.count, by: 4).map { i in
-            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-        }
-    }
+    func floats(_ name: String) throws -> [Float] { try Fixtures.floats(name) }
 
     func testPreprocessIsBitIdentical() throws {
         let image = try VipsImage.load(data: try Fixtures.bytes("vae_input.png"))
@@ -60,5 +55,32 @@ final class CropRegionTests: XCTestCase {
         // Values that round to 0 at 8 bits do not count (PIL's "L" sees 0 there).
         let faint = try Mask(values: [0.001, 0, 0, 1], width: 2, height: 2)
         XCTAssertEqual(try faint.cropRegion(processingWidth: 1, processingHeight: 1, padding: 0), PixelRect(x: 1, y: 1, width: 1, height: 1))
+    }
+}
+
+/// A1111's mask blur, made with OpenCV by scripts/fixtures/make_imaging_fixtures.py.
+final class FeatherParityTests: XCTestCase {
+    let feathers: [(Double, Double)] = [(2, 0), (0, 3), (1.5, 4), (6, 1)]
+
+    func floats(_ name: String) throws -> [Float] { try Fixtures.floats(name) }
+
+    func testFeatherMatchesOpenCVGaussianBlur() throws {
+        let input = try floats("feather_input.f32")
+        let mask = try Mask(values: input, width: 24, height: 16)
+        for (i, (x, y)) in feathers.enumerated() {
+            let got = try mask.feathered(x: x, y: y).values()
+            let want = try floats("feather_\(i).f32")
+            // Tolerance 2e-6: both convolve in float32 with double-derived weights, in different orders.
+            for (p, (a, b)) in zip(got, want).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 2e-6, "feather (\(x), \(y)) pixel \(p)")
+            }
+            // A1111 blurs the 8-bit mask: OpenCV rounds to 8 bits after each pass (and uses fixed-point weights),
+            // our float mask is rounded once at the end. Bound: 0.5 level per extra rounding (two passes) plus
+            // the fixed-point weight error, so at most 2 levels.
+            let levels = try Fixtures.bytes("feather_\(i).u8")
+            let eight = try Mask(values: input.map { ($0 * 255).rounded() / 255 }, width: 24, height: 16)
+            let ours = try eight.feathered(x: x, y: y).picture().bytes()
+            for (a, b) in zip(ours, levels) { XCTAssertLessThanOrEqual(abs(Int(a) - Int(b)), 2) }
+        }
     }
 }

@@ -168,3 +168,31 @@ final class OrientationTests: XCTestCase {
         XCTAssertThrowsError(try image.settingOrientation(9))
     }
 }
+
+final class ConcurrencyTests: XCTestCase {
+    /// Loads, resizes and failing loads from several threads at once: every call gets its own correct outcome
+    /// (the shared libvips error buffer is taken under a lock, so failures stay typed and nothing crashes).
+    func testConcurrentLoadsKeepTheirOutcomes() throws {
+        let good = try Pictures.rgb8(width: 40, height: 30).encoded(format: .png)
+        let cut = Array(good.prefix(good.count / 2))
+        let expected = try VipsImage.load(data: good).resized(width: 17, height: 9, kernel: .lanczos3).bytes()
+        let lock = NSLock()
+        var failures: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 32) { i in
+            do {
+                if i % 2 == 0 {
+                    let out = try VipsImage.load(data: good).resized(width: 17, height: 9, kernel: .lanczos3).bytes()
+                    if out != expected { lock.lock(); failures.append("\(i): different pixels"); lock.unlock() }
+                } else {
+                    _ = try VipsImage.load(data: cut)
+                    lock.lock(); failures.append("\(i): truncated data loaded"); lock.unlock()
+                }
+            } catch ImagingError.decodeFailed where i % 2 == 1 {
+                // expected
+            } catch {
+                lock.lock(); failures.append("\(i): \(error)"); lock.unlock()
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+}

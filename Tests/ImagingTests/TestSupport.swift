@@ -21,6 +21,15 @@ enum Fixtures {
     static func bytes(_ name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: directory.appendingPathComponent(name)))
     }
+
+    /// Little-endian float32 values (numpy's `astype("<f4").tofile`).
+    static func floats(_ name: String) throws -> [Float] {
+        let bytes = try bytes(name)
+        return stride(from: 0, to: bytes.count - 3, by: 4).map { i in
+            let bits = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            return Float(bitPattern: bits)
+        }
+    }
 }
 
 /// Minimal PNG writer for hostile inputs: chunks with correct CRCs around whatever the test wants.

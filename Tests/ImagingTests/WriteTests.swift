@@ -110,6 +110,26 @@ final class WriteTests: XCTestCase {
         XCTAssertTrue(raw.indices.contains { i in chunks.contains { raw[i...].starts(with: $0) } })
     }
 
+    func testNonASCIIParametersAreWrittenAsUTF8ITXt() throws {
+        let dir = try TempDir()
+        let prompt = "café au lait, 猫, ✓\nSteps: 20"
+        let image = try Pictures.rgb8(width: 6, height: 4).settingText("parameters", prompt).settingText("Software", "diffusiond")
+        let path = dir.file("utf8.png")
+        try image.write(to: path, overwrite: false)
+        let back = try VipsImage.load(path: path)
+        XCTAssertEqual(back.textEntries, ["parameters": prompt, "Software": "diffusiond"])
+        XCTAssertEqual(try back.bytes(), try image.bytes())
+        // The chunk is iTXt (UTF-8), before the image data, with valid CRCs (libpng verified them on load).
+        let raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let itxt = Array("iTXtparameters\0\0\0\0\0".utf8) + Array(prompt.utf8)
+        guard let at = raw.indices.first(where: { raw[$0...].starts(with: itxt) }),
+              let idat = raw.indices.first(where: { raw[$0...].starts(with: Array("IDAT".utf8)) }) else {
+            return XCTFail("no iTXt parameters chunk")
+        }
+        XCTAssertLessThan(at, idat)
+        XCTAssertEqual(try VipsImage.load(data: try image.encoded(format: .png)).textEntries["parameters"], prompt)
+    }
+
     func testICCProfileIsKept() throws {
         let profile = try Fixtures.bytes("srgb.icc")
         let dir = try TempDir()

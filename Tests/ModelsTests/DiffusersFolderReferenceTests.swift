@@ -33,6 +33,16 @@ final class DiffusersFolderReferenceTests: XCTestCase {
         }
     }
 
+    /// Prompt text -> the folder's tokenizer -> ids equal to the reference's (exact), for every family.
+    func testFolderTokenizerReproducesReferenceIDs() throws {
+        for family in SDFixtures.families {
+            let reference = try SDFixtures.reference(family)
+            let prompts = try JSONDecoder().decode([String].self, from: Data(try XCTUnwrap(reference.metadata["te.prompts"]).utf8))
+            let tokenizer = try ModelFiles.load(path: SDFixtures.path(family, "diffusers")).tokenizer.load()
+            XCTAssertEqual(prompts.map { tokenizer.encode($0, maxLength: 77) }, try SDFixtures.inputIDs(reference), family)
+        }
+    }
+
     func testFolderMetadata() throws {
         let sd1 = try ModelFiles.load(path: SDFixtures.path("sd1", "diffusers"))
         XCTAssertEqual(sd1.predictionType, .epsilon)
@@ -43,11 +53,11 @@ final class DiffusersFolderReferenceTests: XCTestCase {
         XCTAssertEqual(sd1.vae.parameterCount, 43_711)
         XCTAssertEqual(sd1.textEncoder.parameterCount, 60_160)
         XCTAssertEqual(sd1.parameterBytes, (141_140 + 43_711 + 60_160) * 4)
-        XCTAssertEqual(sd1.tokenizer, .folder(vocab: SDFixtures.path("sd1", "diffusers/tokenizer/vocab.json"),
-                                              merges: SDFixtures.path("sd1", "diffusers/tokenizer/merges.txt")))
+        XCTAssertEqual(sd1.tokenizer, .folder(path: SDFixtures.path("sd1", "diffusers/tokenizer")))
         let sd2 = try ModelFiles.load(path: SDFixtures.path("sd2v", "diffusers"))
         XCTAssertEqual(sd2.predictionType, .vPrediction)
-        XCTAssertEqual(try ModelFiles.load(path: SDFixtures.path("sd1-inpaint", "diffusers")).unet.config.inChannels, 9)
+        XCTAssertFalse(sd1.isInpainting)
+        XCTAssertTrue(try ModelFiles.load(path: SDFixtures.path("sd1-inpaint", "diffusers")).isInpainting)
         let forced = try ModelFiles.load(path: SDFixtures.path("sd2v", "diffusers"),
                                          options: CheckpointOptions(predictionType: .epsilon))
         XCTAssertEqual(forced.predictionType, .epsilon)

@@ -50,7 +50,7 @@ final class SingleFileReferenceTests: XCTestCase {
         for file in files {
             let sd1 = try load("sd1", file)
             XCTAssertEqual(sd1.predictionType, .epsilon)
-            XCTAssertEqual(sd1.tokenizer, .standard)
+            XCTAssertEqual(sd1.tokenizer, .standard(.clip))
             XCTAssertEqual(sd1.layout, .singleFile(path: SDFixtures.path("sd1", file), family: "sd1"))
             let inpaint = try load("sd1-inpaint", file)
             XCTAssertEqual(inpaint.unet.config.inChannels, 9)
@@ -58,6 +58,7 @@ final class SingleFileReferenceTests: XCTestCase {
             // SD2 single files say nothing about v vs epsilon: v unless told (diffusers' rule).
             let sd2 = try load("sd2v", file)
             XCTAssertEqual(sd2.predictionType, .vPrediction)
+            XCTAssertEqual(sd2.tokenizer, .standard(.sd2), "SD2 pads with \"!\"")
             XCTAssertEqual(sd2.textEncoder.config.numHiddenLayers, 3, "diffusers' SD2 depth: one layer short of the file")
             let forced = try ModelFiles.load(path: SDFixtures.path("sd2v", file),
                                              options: CheckpointOptions(predictionType: .epsilon,

@@ -63,7 +63,7 @@ final class OpsMatchTorchTests: XCTestCase {
     }
 
     func testConv2d() throws {
-        try run(op: "conv2d", expectCases: 10) { f, c in
+        try run(op: "conv2d", expectCases: 13) { f, c in
             conv2d(try f.tensor("x", of: c), weight: try f.tensor("weight", of: c),
                    bias: try f.optionalTensor("bias", of: c),
                    stride: Int(try f.number("stride", of: c)), padding: Int(try f.number("padding", of: c)))
@@ -75,6 +75,14 @@ final class OpsMatchTorchTests: XCTestCase {
             groupNorm(try f.tensor("x", of: c), groups: Int(try f.number("groups", of: c)),
                       weight: try f.optionalTensor("weight", of: c), bias: try f.optionalTensor("bias", of: c),
                       eps: Float(try f.number("eps", of: c)))
+        }
+    }
+
+    func testGroupNormSiLU() throws {
+        try run(op: "groupNormSiLU", expectCases: 2) { f, c in
+            groupNormSiLU(try f.tensor("x", of: c), groups: Int(try f.number("groups", of: c)),
+                          weight: try f.optionalTensor("weight", of: c), bias: try f.optionalTensor("bias", of: c),
+                          eps: Float(try f.number("eps", of: c)))
         }
     }
 
@@ -95,7 +103,7 @@ final class OpsMatchTorchTests: XCTestCase {
     }
 
     func testSoftmax() throws {
-        try run(op: "softmax", expectCases: 2) { f, c in softmax(try f.tensor("x", of: c)) }
+        try run(op: "softmax", expectCases: 3) { f, c in softmax(try f.tensor("x", of: c)) }
     }
 
     func testAttention() throws {

@@ -37,10 +37,12 @@ enum DiffusersFolder {
             root.appendingPathComponent("scheduler/scheduler_config.json"))
         if let override = options.predictionType { scheduler.predictionType = override }
 
-        let vocab = root.appendingPathComponent("tokenizer/vocab.json")
-        let merges = root.appendingPathComponent("tokenizer/merges.txt")
-        let tokenizer: TokenizerFiles = FileManager.default.fileExists(atPath: vocab)
-            && FileManager.default.fileExists(atPath: merges) ? .folder(vocab: vocab, merges: merges) : .standard
+        // A folder without tokenizer files gets the standard vocabulary; SD2 is recognised by its GELU text tower.
+        let tokenizerDir = root.appendingPathComponent("tokenizer")
+        let hasVocabulary = FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("vocab.json"))
+            && FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("merges.txt"))
+        let tokenizer: TokenizerFiles = hasVocabulary ? .folder(path: tokenizerDir)
+            : .standard(textConfig.hiddenAct == "gelu" ? .sd2 : .clip)
 
         return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
                                      tokenizer: tokenizer, layout: .diffusersFolder(path: path))

@@ -42,7 +42,7 @@ enum SingleFileCheckpoint {
 
         let family = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
         return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
-                                     tokenizer: .standard, layout: .singleFile(path: path, family: family))
+                                     tokenizer: .standard(architecture.family == .sd2 ? .sd2 : .clip), layout: .singleFile(path: path, family: family))
     }
 
     /// The original LDM config users keep next to a checkpoint (`model.yaml` beside `model.safetensors`,

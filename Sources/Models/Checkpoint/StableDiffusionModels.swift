@@ -1,3 +1,4 @@
+import Foundation
 import Weights
 
 /// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
@@ -12,6 +13,8 @@ public struct StableDiffusionModels: Sendable {
     public let layout: CheckpointLayout
 
     public var predictionType: PredictionType { scheduler.predictionType }
+    /// A 9-channel inpainting UNet (latents + mask + masked-image latents are concatenated by the pipeline).
+    public var isInpainting: Bool { unet.config.inChannels == 9 }
     /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
     public var parameterBytes: Int {
         (textEncoder.parameterCount + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
@@ -22,10 +25,19 @@ public struct StableDiffusionModels: Sendable {
 
 /// Where the CLIP tokenizer's vocabulary comes from.
 public enum TokenizerFiles: Equatable, Sendable {
-    /// A diffusers folder's `tokenizer/vocab.json` and `tokenizer/merges.txt`.
-    case folder(vocab: String, merges: String)
-    /// Single-file checkpoints carry no vocabulary: use CLIP's standard one shipped with the project.
-    case standard
+    /// A diffusers folder's `tokenizer/` (vocab.json, merges.txt and its special-token files).
+    case folder(path: String)
+    /// Single-file checkpoints carry no vocabulary: CLIP's standard one shipped with the project, with the
+    /// family's special tokens (SD1 pads with EOS, SD2 with "!").
+    case standard(CLIPSpecialTokens)
+
+    /// Builds the tokenizer (parses vocabulary and merges; do it once per loaded model).
+    public func load() throws -> CLIPTokenizer {
+        switch self {
+        case let .folder(path): return try CLIPTokenizer(folder: URL(fileURLWithPath: path))
+        case let .standard(specialTokens): return try CLIPTokenizer.standard(specialTokens: specialTokens)
+        }
+    }
 }
 
 /// How a model is stored on disk.

@@ -20,6 +20,11 @@ struct GroupNorm {
     func callAsFunction(_ x: Tensor) -> Tensor {
         groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
     }
+
+    /// SiLU(GroupNorm(x)) in one pass (ResNet blocks and the networks' output heads).
+    func withSiLU(_ x: Tensor) -> Tensor {
+        groupNormSiLU(x, groups: groups, weight: weight, bias: bias, eps: eps)
+    }
 }
 
 /// `nn.LayerNorm` over the last dimension, with affine parameters.

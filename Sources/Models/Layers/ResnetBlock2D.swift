@@ -28,11 +28,11 @@ struct ResnetBlock2D {
     /// x [N, C, H, W]; `activatedTimeEmbedding` is SiLU(temb) [N, T] (the same for every block, so the
     /// caller applies the SiLU once per step).
     func callAsFunction(_ x: Tensor, activatedTimeEmbedding: Tensor?) -> Tensor {
-        var h = conv1(silu(norm1(x)))
+        var h = conv1(norm1.withSiLU(x))
         if let timeProjection, let temb = activatedTimeEmbedding {
             addPerSampleChannelBias(&h, timeProjection(temb))
         }
-        h = conv2(silu(norm2(h)))
+        h = conv2(norm2.withSiLU(h))
         // h is ours alone, so the residual add reuses its buffer.
         h += shortcut.map { $0(x) } ?? x
         if outputScale != 1 { h.scaleInPlace(1 / outputScale) }

@@ -183,7 +183,7 @@ public struct UNet: Sendable {
         for block in upBlocks {
             h = block(h, inputs, skips: &skips, matchSkipSize: matchSkipSize)
         }
-        return convOut(silu(normOut(h)))
+        return convOut(normOut.withSiLU(h))
     }
 
     /// Rejects configuration features this UNet does not implement, naming the field.

@@ -39,6 +39,6 @@ struct VAEDecoder {
             for resnet in block.resnets { h = resnet(h, activatedTimeEmbedding: nil) }
             if let upsampler = block.upsampler { h = upsampler(h) }
         }
-        return convOut(silu(normOut(h)))
+        return convOut(normOut.withSiLU(h))
     }
 }

@@ -40,6 +40,6 @@ struct VAEEncoder {
             if let downsampler = block.downsampler { h = downsampler(h) }
         }
         h = mid(h)
-        return convOut(silu(normOut(h)))
+        return convOut(normOut.withSiLU(h))
     }
 }

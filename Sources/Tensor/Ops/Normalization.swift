@@ -3,36 +3,13 @@ import TensorKernels
 /// GroupNorm over x [N, C, ...]: statistics per (sample, group of C/groups channels), then a
 /// per-channel affine transform, as torch.nn.GroupNorm (biased variance).
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
-    precondition(x.rank >= 2, "groupNorm: input \(x.shape) needs [N, C, ...]")
-    let batch = x.shape[0], channels = x.shape[1]
-    precondition(groups > 0 && channels % groups == 0,
-                 "groupNorm: \(channels) channels of \(x.shape) not divisible into \(groups) groups")
-    if let weight { precondition(weight.shape == [channels], "groupNorm: weight \(weight.shape) vs input \(x.shape)") }
-    if let bias { precondition(bias.shape == [channels], "groupNorm: bias \(bias.shape) vs input \(x.shape)") }
-    let spatial = batch * channels == 0 ? 0 : x.count / (batch * channels)
-    let channelsPerGroup = channels / groups
-    let groupSize = channelsPerGroup * spatial
-    let result = Tensor(uninitializedShape: x.shape)
-    let output = result.storage.pointer
-    let input = UnsafePointer(x.storage.pointer)
-    let gamma = weight.map { UnsafePointer($0.storage.pointer) }
-    let beta = bias.map { UnsafePointer($0.storage.pointer) }
-    Parallel.forEach(0..<(batch * groups)) { task in
-        let group = task % groups
-        let start = task * groupSize
-        let (mean, rstd) = Normalization.statistics(input + start, groupSize, eps: eps)
-        for c in 0..<channelsPerGroup {
-            let channel = group * channelsPerGroup + c
-            // y = x * scale + shift folds the normalisation and the affine transform.
-            let g = gamma?[channel] ?? 1
-            let scale = rstd * g
-            let shift = (beta?[channel] ?? 0) - mean * scale
-            let offset = start + c * spatial
-            tk_scale_shift(input + offset, output + offset, spatial, scale, shift)
-        }
-    }
-    withExtendedLifetime((x, weight, bias)) {}
-    return result
+    Normalization.group(x, groups: groups, weight: weight, bias: bias, eps: eps, silu: false)
+}
+
+/// silu(groupNorm(x)) in one pass over the output: the pair every ResNet block starts its two
+/// halves with, saving a full read and write of the activation.
+public func groupNormSiLU(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    Normalization.group(x, groups: groups, weight: weight, bias: bias, eps: eps, silu: true)
 }
 
 /// LayerNorm over the last dimension, as torch.nn.LayerNorm with normalized_shape = [D].
@@ -57,6 +34,43 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
 }
 
 enum Normalization {
+    static func group(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, silu: Bool) -> Tensor {
+        precondition(x.rank >= 2, "groupNorm: input \(x.shape) needs [N, C, ...]")
+        let batch = x.shape[0], channels = x.shape[1]
+        precondition(groups > 0 && channels % groups == 0,
+                     "groupNorm: \(channels) channels of \(x.shape) not divisible into \(groups) groups")
+        if let weight { precondition(weight.shape == [channels], "groupNorm: weight \(weight.shape) vs input \(x.shape)") }
+        if let bias { precondition(bias.shape == [channels], "groupNorm: bias \(bias.shape) vs input \(x.shape)") }
+        let spatial = batch * channels == 0 ? 0 : x.count / (batch * channels)
+        let channelsPerGroup = channels / groups
+        let groupSize = channelsPerGroup * spatial
+        let result = Tensor(uninitializedShape: x.shape)
+        let output = result.storage.pointer
+        let input = UnsafePointer(x.storage.pointer)
+        let gamma = weight.map { UnsafePointer($0.storage.pointer) }
+        let beta = bias.map { UnsafePointer($0.storage.pointer) }
+        Parallel.forEach(0..<(batch * groups)) { task in
+            let group = task % groups
+            let start = task * groupSize
+            let (mean, rstd) = Normalization.statistics(input + start, groupSize, eps: eps)
+            for c in 0..<channelsPerGroup {
+                let channel = group * channelsPerGroup + c
+                // y = x * scale + shift folds the normalisation and the affine transform.
+                let g = gamma?[channel] ?? 1
+                let scale = rstd * g
+                let shift = (beta?[channel] ?? 0) - mean * scale
+                let offset = start + c * spatial
+                if silu {
+                    tk_scale_shift_silu(input + offset, output + offset, spatial, scale, shift)
+                } else {
+                    tk_scale_shift(input + offset, output + offset, spatial, scale, shift)
+                }
+            }
+        }
+        withExtendedLifetime((x, weight, bias)) {}
+        return result
+    }
+
     /// Mean and 1/sqrt(biased variance + eps), two-pass for accuracy.
     @inline(__always)
     static func statistics(_ p: UnsafePointer<Float>, _ count: Int, eps: Float) -> (mean: Float, rstd: Float) {

@@ -27,6 +27,9 @@ void tk_softmax_row(const float *in, const float *mask, float *out, long n);
 void tk_moments(const float *p, long n, double *mean, double *variance);
 /// out[i] = in[i] * scale + shift
 void tk_scale_shift(const float *in, float *out, long n, float scale, float shift);
+/// out[i] = silu(in[i] * scale + shift): GroupNorm's affine step fused with the SiLU that follows it
+/// in every ResNet block.
+void tk_scale_shift_silu(const float *in, float *out, long n, float scale, float shift);
 /// One LayerNorm row: (x - mean) * rstd, then * gamma and + beta when non-NULL.
 void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta, float eps);
 

@@ -21,7 +21,7 @@ final class DaemonProcess {
         if withChecksumPlugin { args += ["--plugins", try ChecksumPlugin.directory()] }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args + extra
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw TestFailure("cannot create \(logPath)") }
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
