@@ -60,3 +60,17 @@ final class RegionAndWindowsTests: XCTestCase {
         XCTAssertFalse(OutpaintWindows.fitsInOnePass(canvas: canvas, modelResolution: 512))
     }
 }
+
+final class ProcessingSizeTests: XCTestCase {
+    /// Regions larger than the pipeline's side limit are processed scaled down, aspect kept, multiples of 8.
+    func testLargeRegionsAreFittedUnderTheSideLimit() {
+        XCTAssertEqual(ModelInpaint.roundedTo8(ModelInpaint.fitted(ImageSize(width: 30, height: 22), maxSide: 2048)),
+                       ImageSize(width: 32, height: 24))
+        let big = ModelInpaint.roundedTo8(ModelInpaint.fitted(ImageSize(width: 6000, height: 4000), maxSide: 2048))
+        XCTAssertLessThanOrEqual(max(big.width, big.height), 2048)
+        XCTAssertEqual(big.width % 8, 0)
+        XCTAssertEqual(big.height % 8, 0)
+        // Aspect within one 8-px rounding step: 2040·(2/3) = 1360.
+        XCTAssertEqual(big, ImageSize(width: 2040, height: 1360))
+    }
+}

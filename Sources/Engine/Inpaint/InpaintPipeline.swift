@@ -50,8 +50,9 @@ public struct InpaintPipeline {
             throw EngineError.invalidParameter(field: "image", reason: "inpainting needs the image to repaint")
         }
         let (h, w) = (request.height, request.width)
-        guard w > 0, h > 0, w % 8 == 0, h % 8 == 0, w <= 4096, h <= 4096 else {
-            throw EngineError.invalidSize(width: w, height: h, reason: "width and height must be positive multiples of 8 up to 4096")
+        let maxSide = StableDiffusionPipeline.maxSide
+        guard w > 0, h > 0, w % 8 == 0, h % 8 == 0, w <= maxSide, h <= maxSide else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "width and height must be positive multiples of 8 up to \(maxSide)")
         }
         guard image.shape == [1, 3, h, w] else {
             throw EngineError.invalidParameter(field: "image", reason: "expected a [1, 3, \(h), \(w)] tensor, got \(image.shape)")

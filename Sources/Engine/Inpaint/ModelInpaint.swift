@@ -27,6 +27,15 @@ public struct ModelInpaint {
         ImageSize(width: max(8, (size.width + 4) / 8 * 8), height: max(8, (size.height + 4) / 8 * 8))
     }
 
+    /// `size` scaled down (aspect kept) so neither side exceeds `maxSide`; the model cannot run larger, and the
+    /// result is resized back to the region before the paste, so the outside stays exact anyway.
+    public static func fitted(_ size: ImageSize, maxSide: Int) -> ImageSize {
+        let longest = max(size.width, size.height)
+        guard longest > maxSide else { return size }
+        let scale = Double(maxSide - 8) / Double(longest)  // room for rounding to 8 upward
+        return ImageSize(width: max(8, Int(Double(size.width) * scale)), height: max(8, Int(Double(size.height) * scale)))
+    }
+
     /// Repaints `image` through `mask` (image size). `request` carries prompt, sampler, steps, seed, strength
     /// (its size and init image are set here). Returns one composited picture per batch image.
     public func run(image: VipsImage, mask: Mask, request template: GenerationRequest, options: Options,
@@ -44,7 +53,7 @@ public struct ModelInpaint {
             size = given
         } else {
             let natural = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: nil).rect.size
-            size = Self.roundedTo8(natural)
+            size = Self.roundedTo8(Self.fitted(natural, maxSide: StableDiffusionPipeline.maxSide))
         }
         let region = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: size)
         let prepared = try options.fill.apply(to: region.image, mask: region.mask)
