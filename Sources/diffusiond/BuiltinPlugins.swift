@@ -1,4 +1,8 @@
 import PluginAPI
+import GeneratePlugin
+import Img2ImgPlugin
+import InpaintPlugin
+import OutpaintPlugin
 import ResizePlugin
 
 /// The one place built-in operations are registered. Adding an operation = a target under plugins/ plus
@@ -6,5 +10,10 @@ import ResizePlugin
 enum BuiltinPlugins {
     static func all() -> [any OperationPlugin] {
         [ResizePlugin()]
+            + [GeneratePlugin()]
+            + [Img2ImgPlugin()]
+            + [InpaintPlugin()]
+            + [OutpaintPlugin()]
+            + ModelMethods.all()
     }
 }
