@@ -48,8 +48,12 @@ let package = Package(
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GeneratePlugin"],
+                path: "plugins/inpaint"),
+        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin",
+                                                      "GeneratePlugin"], path: "plugins/outpaint"),
         .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
-                path: "plugins/generate"),
+                path: "plugins/generate", exclude: ["README.md"]),
         .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
                 path: "plugins/img2img"),
 
@@ -63,6 +67,7 @@ let package = Package(
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
             "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
+            "InpaintPlugin", "OutpaintPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +85,9 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
+        .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
+                                                        "PluginAPI", "DiffusionProtocol",
+                                                        "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],

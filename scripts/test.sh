@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: builds everything (the daemon tests start the real diffusiond executable) and runs it.
+# The whole test suite: builds everything (the daemon tests start the real diffusiond and diffusionctl
+# executables), runs every XCTest suite, and closes with one plain "N passed, N failed, N skipped" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build
-swift test
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --disable-swift-testing 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$log" | tail -n 1)
+total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
+skipped=$(grep -oE '[0-9]+ tests? skipped' <<<"$summary" | grep -oE '^[0-9]+' || echo 0)
+if [ -z "$summary" ]; then echo "tests: no XCTest summary found"; exit 1; fi
+echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+exit "$status"

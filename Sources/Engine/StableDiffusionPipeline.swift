@@ -19,6 +19,9 @@ public struct StableDiffusionPipeline {
         self.model = model
     }
 
+    /// Largest width/height accepted (A1111's limit); bounds the VAE's activation memory per request.
+    public static let maxSide = 2048
+
     /// Pixels per latent cell: 2^(VAE levels - 1) (8 for SD).
     public var vaeScaleFactor: Int { 1 << max(model.networks.vae.config.blockOutChannels.count - 1, 0) }
 
@@ -42,8 +45,8 @@ public struct StableDiffusionPipeline {
         guard w > 0, h > 0, w % 8 == 0, h % 8 == 0 else {
             throw EngineError.invalidSize(width: w, height: h, reason: "width and height must be positive multiples of 8")
         }
-        guard w <= 4096, h <= 4096 else {
-            throw EngineError.invalidSize(width: w, height: h, reason: "sides are limited to 4096 pixels")
+        guard w <= Self.maxSide, h <= Self.maxSide else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "sides are limited to \(Self.maxSide) pixels")
         }
         guard w % vaeScaleFactor == 0, h % vaeScaleFactor == 0 else {
             throw EngineError.invalidSize(width: w, height: h, reason: "must be multiples of the VAE factor \(vaeScaleFactor)")
@@ -67,6 +70,11 @@ public struct StableDiffusionPipeline {
             }
             guard request.strength > 0, request.strength <= 1 else {
                 throw EngineError.invalidParameter(field: "strength", reason: "must be in (0, 1]")
+            }
+            // diffusers runs int(steps * strength) steps; zero steps would return the input unchanged.
+            guard request.sampler.sampler == .lcm || Int(Double(request.steps) * request.strength) >= 1 else {
+                throw EngineError.invalidParameter(field: "strength",
+                    reason: "\(request.strength) of \(request.steps) steps runs no step; raise strength or steps")
             }
         }
         guard model.networks.unet.config.inChannels == model.networks.vae.config.latentChannels else {

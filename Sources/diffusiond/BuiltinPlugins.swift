@@ -1,6 +1,8 @@
 import PluginAPI
 import GeneratePlugin
 import Img2ImgPlugin
+import InpaintPlugin
+import OutpaintPlugin
 import ResizePlugin
 
 /// The one place built-in operations are registered. Adding an operation = a target under plugins/ plus
@@ -10,6 +12,8 @@ enum BuiltinPlugins {
         [ResizePlugin()]
             + [GeneratePlugin()]
             + [Img2ImgPlugin()]
+            + [InpaintPlugin()]
+            + [OutpaintPlugin()]
             + ModelMethods.all()
     }
 }

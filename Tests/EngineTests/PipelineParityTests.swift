@@ -20,7 +20,7 @@ final class PipelineParityTests: XCTestCase {
 
     func testAllCasesMatchDiffusers() throws {
         let cases = try PipelineFixtures.cases()
-        XCTAssertGreaterThanOrEqual(cases.count, 15, "fixture cases missing")
+        XCTAssertGreaterThanOrEqual(cases.count, 19, "fixture cases missing")
         let refs = try PipelineFixtures.references()
         var failures: [String] = []
         for c in cases {
@@ -90,6 +90,14 @@ final class PipelineParityTests: XCTestCase {
             guard case EngineError.invalidSize = error else { return XCTFail("\(error)") }
         }
         request.width = 32
+        request.initImage = Tensor(shape: [1, 3, 32, 32])
+        request.steps = 20
+        request.strength = 0.04
+        XCTAssertThrowsError(try StableDiffusionPipeline(model: model).run(request)) { error in
+            guard case EngineError.invalidParameter(let field, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "strength", "int(20 * 0.04) = 0 steps")
+        }
+        request.initImage = nil
         request.steps = 5
         var stepsSeen = 0
         let hooks = StableDiffusionPipeline.Hooks(isCancelled: { stepsSeen >= 2 }, onStep: { _ in stepsSeen += 1 })
@@ -121,5 +129,42 @@ final class PipelineParityTests: XCTestCase {
             }
         }
         return out
+    }
+}
+
+extension PipelineParityTests {
+    /// rng "cuda": the starting noise is torch's CUDA Philox stream (PhiloxGenerator, checked against reference
+    /// vectors in SamplingTests), so a txt2img run is the same as starting the loop from that noise by hand.
+    func testCudaNoiseFamilyStartsFromPhiloxNoise() throws {
+        let model = try Self.model("sd1")
+        var request = GenerationRequest(prompt: "a cat")
+        request.sampler = try SamplerChoice.parse(sampler: "euler")
+        request.steps = 1
+        request.cfgScale = 1
+        request.width = 32
+        request.height = 32
+        request.seed = 5
+        request.rng = .cuda
+        let pipeline = StableDiffusionPipeline(model: model)
+        let cuda = try pipeline.run(request)
+        let again = try pipeline.run(request)
+        XCTAssertEqual(cuda.latents.scalars, again.latents.scalars, "same seed and rng, same result")
+        request.rng = .cpu
+        let cpu = try pipeline.run(request)
+        XCTAssertGreaterThan(Self.maxAbsDiff(cuda.latents.scalars, cpu.latents.scalars), 1e-3, "the two noise families differ")
+        let plan = try pipeline.plan(for: request)
+        let expected = PhiloxGenerator(seed: 5).randn([1, 4, 16, 16]) * Float(plan.initialNoiseScale)
+        var steps: [Tensor] = []
+        request.rng = .cuda
+        request.steps = 1
+        _ = try pipeline.run(request, hooks: .init(onStep: { steps.append($0.denoised) }))
+        // The denoised estimate at the first step is a function of the starting latent only; recompute it from
+        // the Philox noise through the same denoiser to tie the run to that noise.
+        let cIn = Float(1 / (plan.sigmas[0] * plan.sigmas[0] + 1).squareRoot())
+        let context = try PromptEncoder(model: model).encode("a cat", clipSkip: 1)
+        let eps = try model.networks.unet.forward(latents: expected * cIn, timestep: Float(plan.timesteps[0]), context: context)
+        let denoised = expected - eps * Float(plan.sigmas[0])
+        XCTAssertEqual(steps.count, 1)
+        XCTAssertLessThanOrEqual(Self.maxAbsDiff(steps[0].scalars, denoised.scalars), 1e-5 * (denoised.scalars.map { abs($0) }.max() ?? 1))
     }
 }

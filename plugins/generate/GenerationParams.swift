@@ -33,7 +33,7 @@ public enum GenerationParams {
                                  "description": "diffusers' guidance_rescale for v-prediction/zero-SNR models (default 0)"],
             "clip_skip": ["type": "integer", "minimum": 1, "maximum": 24, "description": "1 = last CLIP layer (default), 2 = penultimate, ..."],
             "eta": ["type": "number", "minimum": 0, "maximum": 1, "description": "DDIM eta (default 0)"],
-            "seed": ["type": "integer", "minimum": -1, "maximum": 18_446_744_073_709_551,
+            "seed": ["type": "integer", "minimum": -1, "maximum": .integer(Int64.max),
                      "description": "seed of the first image; image i uses seed + i. Missing or -1: a random 32-bit seed, reported in the result"],
             "rng": ["type": "string", "enum": ["cpu", "cuda", "gpu", "nv"],
                     "description": "noise family: cpu = torch CPU generator (diffusers, ComfyUI; default), cuda/gpu/nv = torch CUDA Philox (A1111, stable-diffusion.cpp)"],
@@ -77,7 +77,7 @@ public enum GenerationParams {
 
     /// Size properties: multiples of 8.
     public static func sizeProperty(_ what: String, defaultText: String) -> JSONValue {
-        ["type": "integer", "minimum": 8, "maximum": 4096, "description": .string("\(what) in pixels, a multiple of 8 (\(defaultText))")]
+        ["type": "integer", "minimum": 8, "maximum": JSONValue(StableDiffusionPipeline.maxSide), "description": .string("\(what) in pixels, a multiple of 8 (\(defaultText))")]
     }
 
     public static func checkSize(_ r: GenerationRequest) throws {
