@@ -42,6 +42,16 @@ actor JobQueue {
         return nil
     }
 
+    /// The queue moved: every job from `index` on has a new position, and its client hears it (position 1
+    /// runs next), so a client can show where it stands without polling `status`.
+    private func announcePositions(from index: Int) {
+        guard index < pending.count else { return }
+        for position in index..<pending.count {
+            let job = pending[position]
+            job.outbox.send(RPCMessage.notification(NotificationName.queued, ["id": job.key.id.json, "position": JSONValue(position + 1)]))
+        }
+    }
+
     private func wake() {
         wakeUp?.resume()
         wakeUp = nil
@@ -52,6 +62,7 @@ actor JobQueue {
         while true {
             if !pending.isEmpty {
                 let job = pending.removeFirst()
+                announcePositions(from: 0)
                 await execute(job)
                 continue
             }
@@ -126,6 +137,7 @@ actor JobQueue {
             pending.remove(at: index)
             job.token.cancel(reason: "request cancelled")
             job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled("request cancelled while queued")))
+            announcePositions(from: index)
             logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(job.key.connection)",
                                                "duration_ms": "0", "outcome": "cancelled while queued"])
             return .success(["id": id.json, "cancelled": true, "state": "queued"])
@@ -137,7 +149,9 @@ actor JobQueue {
     /// A client went away: drop its queued jobs and stop its running one.
     func cancelAll(connection: Int, reason: String) {
         let mine = pending.filter { $0.key.connection == connection }
+        let firstMoved = pending.firstIndex { $0.key.connection == connection }
         pending.removeAll { $0.key.connection == connection }
+        if let firstMoved { announcePositions(from: firstMoved) }
         for job in mine {
             job.token.cancel(reason: reason)
             job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled(reason)))

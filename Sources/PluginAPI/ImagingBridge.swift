@@ -23,7 +23,8 @@ extension PluginError {
 
 extension JobContext {
     /// Reads and decodes an image parameter: path policy, base64 limit, then the header limits before decoding.
-    public func loadImage(_ value: JSONValue?, field: String, limits: ImageLimits = .default) throws -> VipsImage {
+    /// `limits` defaults to the job's (the daemon's `--max-image-pixels`).
+    public func loadImage(_ value: JSONValue?, field: String, limits: ImageLimits? = nil) throws -> VipsImage {
         let input = try readImage(value, field: field)
         let sourceField: String
         switch input.source {
@@ -31,7 +32,7 @@ extension JobContext {
         case .inline: sourceField = "\(field).base64"
         }
         do {
-            return try VipsImage.load(data: input.bytes, limits: limits)
+            return try VipsImage.load(data: input.bytes, limits: limits ?? imageLimits)
         } catch let e as ImagingError {
             throw PluginError(e, field: sourceField)
         }
@@ -66,4 +67,9 @@ extension JobContext {
         }
         return .object(described)
     }
+}
+
+/// The pixel budget jobs run with, for `capabilities` (the daemon itself does not link the imaging layer).
+public enum ImageBudget {
+    public static func maxPixels(configured: Int?) -> Int { min(ImageLimits.default.maxPixels, configured ?? .max) }
 }

@@ -26,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     var maxLineBytes: Int?
     @Option(help: "Largest input image file in bytes (default 536870912).")
     var maxInputBytes: Int?
+    @Option(help: "Largest image, in pixels (width × height), any job may decode or produce (default 268435456 = 16384²).")
+    var maxImagePixels: Int?
     @Option(help: "Restrict image inputs and outputs to this folder (repeatable). Default: any absolute path the daemon's user can access.")
     var allowDir: [String] = []
     @Option(help: "Seconds a running job may take to finish on shutdown before it is cancelled (default 10).")
@@ -54,6 +56,8 @@ struct Serve: AsyncParsableCommand {
         let maxQueue = try maxQueue ?? file?.int("max_queue") ?? 16
         let maxLine = try maxLineBytes ?? file?.int("max_line_bytes") ?? DaemonConfiguration.defaultMaxLineBytes
         let maxInput = try maxInputBytes ?? file?.int("max_input_bytes") ?? (512 << 20)
+        let maxPixels = try maxImagePixels ?? file?.int("max_image_pixels")
+        if let maxPixels, maxPixels < 1 { throw ValidationError("--max-image-pixels must be at least 1") }
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         guard maxLine >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
@@ -77,7 +81,7 @@ struct Serve: AsyncParsableCommand {
             threads: threads, maxQueue: maxQueue, maxLineBytes: maxLine,
             shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
-            blasCore: core)
+            blasCore: core, maxImagePixels: maxPixels)
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: DaemonService(server: server), successTerminationBehavior: .gracefullyShutdownGroup)],
