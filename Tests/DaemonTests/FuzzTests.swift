@@ -67,6 +67,52 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "temp files left behind")
     }
 
+    /// The same corpus pipelined: four connections at once each send 150 lines without waiting, then read;
+    /// every non-blank line is answered exactly once and in a well-formed way. Two more connections hang up
+    /// in the middle of a line and in the middle of running jobs. The daemon keeps serving.
+    func testPipelinedHostileLinesFromConcurrentClients() throws {
+        let daemon = try DaemonProcess(arguments: ["--max-line-bytes", "\(Self.maxLine)", "--max-image-pixels", "4000000",
+                                                   "--max-queue", "1000"])
+        defer { daemon.stop() }
+        let corpus = try FuzzCorpus(dir: daemon.dir)
+        let lock = NSLock()
+        var failures: [String] = []
+        func fail(_ m: String) { lock.lock(); failures.append(m); lock.unlock() }
+        DispatchQueue.concurrentPerform(iterations: 6) { worker in
+            do {
+                var rng = SplitMix64(seed: 0xC0FFEE + UInt64(worker))
+                let client = try daemon.connect()
+                var expected = 0
+                for index in 0..<150 {
+                    var line = corpus.line(index: worker * 1000 + index, rng: &rng)
+                    if line.bytes.count > Self.maxLine { line.bytes = Array(line.bytes.prefix(100)) }  // closing is tested above
+                    if worker >= 4, index == 75 {
+                        // Hang up mid-line, with jobs possibly queued or running.
+                        try client.sendRaw(Array(line.bytes.prefix(line.bytes.count / 2)))
+                        client.shutdownWrite()
+                        return
+                    }
+                    try client.sendRaw(line.bytes + [UInt8(ascii: "\n")])
+                    if !line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { expected += 1 }
+                }
+                var got = 0
+                while got < expected {
+                    let r = try Self.nextResponse(client, timeout: 60)
+                    try Self.checkWellFormed(r, line: FuzzLine(kind: "pipelined", bytes: []), index: got)
+                    got += 1
+                }
+                try client.request(999_999, "ping")
+                let ping = try Self.nextResponse(client, timeout: 20)
+                if ping["id"] != .integer(999_999) { fail("worker \(worker): extra response \(ping)") }
+            } catch {
+                fail("worker \(worker): \(error)")
+            }
+        }
+        XCTAssertEqual(failures, [], String(daemon.log.suffix(2000)))
+        XCTAssertEqual(try Self.callPing(try daemon.connect(), id: 1)["result"]?["pong"], .bool(true))
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     /// The next message that is a response (has no `method`), skipping notifications.
     static func nextResponse(_ client: LineSocketClient, timeout: Double) throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
