@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
-            "DiffusionProtocol",
+            "DiffusionProtocol", "Weights",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )
