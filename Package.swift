@@ -26,12 +26,14 @@ let package = Package(
                        providers: [.apt(["libvips-dev", "pkg-config"])]),
         // Fixed-signature C wrappers around libvips' variadic API (Swift cannot call C varargs).
         .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
+        // The C ABI of external operation plugins (header-only; the header is part of the protocol docs).
+        .systemLibrary(name: "CDiffusiondPlugin", path: "protocol/c"),
 
         // Numerics.
         // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // Activation/softmax loops compiled per ISA (AVX-512/AVX2/baseline) and picked at load time.
-        .target(name: "TensorKernels", path: "Sources/TensorKernels"),
+        .target(name: "TensorKernels", path: "Sources/TensorKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures", "TensorKernels"], swiftSettings: fast),
         .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
@@ -45,18 +47,18 @@ let package = Package(
         .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging", "Engine"]),
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
-        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "Imaging"], path: "plugins/resize"),
+        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "DiffusionProtocol", "PluginAPI", "Engine",
+            "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,12 +68,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "tensor-bench", dependencies: ["Tensor", "TensorKernels"], path: "Sources/TensorBench"),
+
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

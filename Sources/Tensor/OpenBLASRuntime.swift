@@ -77,7 +77,8 @@ public enum KernelDecision: Equatable, Sendable {
 /// the variable and restart the process image, which `ensureFastKernel` does before anything else runs.
 public enum OpenBLASRuntime {
     public static let coreTypeVariable = "OPENBLAS_CORETYPE"
-    /// Set (to the forced core type) on the re-executed process, so we never loop.
+    /// Set (to the forced core type) on the re-executed process, so we never loop. Its presence also
+    /// marks OPENBLAS_CORETYPE as set by diffusiond rather than by the user.
     public static let reexecMarkerVariable = "DIFFUSIOND_OPENBLAS_REEXEC"
 
     /// The kernel OpenBLAS loaded, e.g. "SkylakeX", "Haswell", "Prescott".
@@ -117,18 +118,19 @@ public enum OpenBLASRuntime {
     public static func ensureFastKernel(arguments: [String] = CommandLine.arguments) -> KernelDecision {
         let marker = environment(reexecMarkerVariable)
         let requested = environment(coreTypeVariable)
-        // Our own earlier re-exec set OPENBLAS_CORETYPE to the marker's value: that is not the user's choice.
-        let setByUs = marker != nil && marker == requested
-        let userSet = requested != nil && !setByUs
+        // The marker says OPENBLAS_CORETYPE is ours to manage (a diffusiond process set it); when it
+        // equals the requested core we already restarted once and must not try again.
+        let userSet = requested != nil && marker == nil
+        let alreadyRetried = marker != nil && marker == requested
         let result = decision(loadedCore: corename(), cpuClass: KernelClass.currentCPU,
-                              userSet: userSet, alreadyRetried: setByUs)
+                              userSet: userSet, alreadyRetried: alreadyRetried)
         guard case .reexec(let coreType) = result else { return result }
         setenv(coreTypeVariable, coreType, 1)
         setenv(reexecMarkerVariable, coreType, 1)
         let failure = reexec(arguments: arguments)
-        // Still here: exec failed; undo so children do not inherit a half-applied setting.
-        unsetenv(coreTypeVariable)
-        unsetenv(reexecMarkerVariable)
+        // Still here: exec failed. Restore the environment so children see what we were given.
+        if let requested { setenv(coreTypeVariable, requested, 1) } else { unsetenv(coreTypeVariable) }
+        if let marker { setenv(reexecMarkerVariable, marker, 1) } else { unsetenv(reexecMarkerVariable) }
         return .keep(reason: "could not re-execute to load \(coreType): \(failure)")
     }
 

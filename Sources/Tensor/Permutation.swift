@@ -6,6 +6,9 @@ extension Tensor {
                      "permuted: \(axes) is not a permutation of the axes of \(shape)")
         if axes == Array(0..<rank) { return self }
         let outShape = axes.map { shape[$0] }
+        if rank >= 2 && axes == Array(0..<(rank - 2)) + [rank - 1, rank - 2] {
+            return transposedLastTwo(outShape)
+        }
         var inStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
         let strides = axes.map { inStrides[$0] }
@@ -30,6 +33,36 @@ extension Tensor {
                 let source = input + offset
                 let target = output + outer * innerCount
                 for i in 0..<innerCount { target[i] = source[i * innerStride] }
+            }
+        }
+        withExtendedLifetime(self) {}
+        return result
+    }
+
+    /// [..., r, c] -> [..., c, r] (e.g. NCHW features to tokens) in 32x32 tiles, so both the reads
+    /// and the writes stay within a few cache lines per row instead of striding a whole plane.
+    private func transposedLastTwo(_ outShape: [Int]) -> Tensor {
+        let rows = shape[rank - 2], columns = shape[rank - 1]
+        let matrices = rows * columns == 0 ? 0 : count / (rows * columns)
+        let result = Tensor(uninitializedShape: outShape)
+        if count == 0 { return result }
+        let tile = 32
+        let tileRows = (rows + tile - 1) / tile
+        let input = UnsafePointer(storage.pointer)
+        let output = result.storage.pointer
+        Parallel.forEach(0..<(matrices * tileRows)) { task in
+            let matrix = task / tileRows
+            let r0 = (task % tileRows) * tile
+            let r1 = Swift.min(rows, r0 + tile)
+            let source = input + matrix * rows * columns
+            let target = output + matrix * rows * columns
+            var c0 = 0
+            while c0 < columns {
+                let c1 = Swift.min(columns, c0 + tile)
+                for c in c0..<c1 {
+                    for r in r0..<r1 { target[c * rows + r] = source[r * columns + c] }
+                }
+                c0 = c1
             }
         }
         withExtendedLifetime(self) {}

@@ -1,3 +1,17 @@
+// The Tensor module: float32 tensors and the ops Stable Diffusion needs, on OpenBLAS.
+//
+// - Layout is PyTorch's (row-major, contiguous, NCHW); ops are free functions returning new tensors
+//   (linear, conv2d, groupNorm, layerNorm, activations, softmax, attention, upsample, concat/split,
+//   timestepEmbedding) and are checked against PyTorch in Tests/TensorTests.
+// - Threads: one pool (`Parallel`, sized by `ComputeConfig.setThreads`) owns the cores. OpenBLAS is
+//   pinned to one thread and `Gemm` splits products over the pool, so nothing oversubscribes.
+// - Hot paths are GEMM-shaped: 1x1 convs and linears directly, other convs via bounded im2col chunks,
+//   attention per (batch, head, query chunk) with bounded score memory. Activation and norm loops live
+//   in the C target TensorKernels, compiled per instruction set.
+// - `OpenBLASRuntime.ensureFastKernel` restarts the process with the best OpenBLAS kernel the CPU can
+//   run when the library's own detection picked a slower one; `TensorBufferCache` recycles large
+//   buffers so big activations are not page-faulted afresh at every step.
+
 /// A dense float32 tensor in PyTorch's layout: row-major and contiguous (NCHW for images and latents).
 ///
 /// A value type: copies share storage until one of them is written (copy-on-write), so passing

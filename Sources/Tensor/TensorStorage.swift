@@ -22,12 +22,17 @@ public final class TensorStorage: @unchecked Sendable {
     /// An owned, uninitialised buffer of `count` floats.
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
-        var raw: UnsafeMutableRawPointer?
-        // posix_memalign rejects size 0 on some libcs; always allocate at least one line.
-        let bytes = max(count * MemoryLayout<Float>.stride, TensorStorage.alignment)
-        let status = posix_memalign(&raw, TensorStorage.alignment, bytes)
-        guard status == 0, let raw else {
-            fatalError("TensorStorage: cannot allocate \(bytes) bytes (posix_memalign status \(status))")
+        let bytes = TensorStorage.allocationBytes(count)
+        let raw: UnsafeMutableRawPointer
+        if let cached = TensorBufferCache.take(bytes: bytes) {
+            raw = cached
+        } else {
+            var fresh: UnsafeMutableRawPointer?
+            let status = posix_memalign(&fresh, TensorStorage.alignment, bytes)
+            guard status == 0, let fresh else {
+                fatalError("TensorStorage: cannot allocate \(bytes) bytes (posix_memalign status \(status))")
+            }
+            raw = fresh
         }
         self.count = count
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -60,7 +65,15 @@ public final class TensorStorage: @unchecked Sendable {
         return new
     }
 
+    /// Whole cache lines, at least one (posix_memalign rejects size 0 on some libcs).
+    private static func allocationBytes(_ count: Int) -> Int {
+        let bytes = count * MemoryLayout<Float>.stride
+        return max(alignment, (bytes + alignment - 1) / alignment * alignment)
+    }
+
     deinit {
-        if ownsMemory { free(pointer) }
+        guard ownsMemory else { return }
+        let raw = UnsafeMutableRawPointer(pointer)
+        if !TensorBufferCache.give(raw, bytes: TensorStorage.allocationBytes(count)) { free(raw) }
     }
 }

@@ -60,24 +60,19 @@ final class OpenBLASRuntimeTests: XCTestCase {
         }
     }
 
-    /// The mechanism ensureFastKernel relies on: a process started with OPENBLAS_CORETYPE gets that
-    /// kernel. Runs this test binary again with the variable set and checks what the child loaded.
-    func testCoreTypeVariableSelectsTheKernelInAChild() throws {
-        if let requested = ProcessInfo.processInfo.environment["TENSORTESTS_EXPECT_CORE"] {
-            // Child side: report what got loaded.
-            print("LOADED_CORE=\(OpenBLASRuntime.corename()) REQUESTED=\(requested)")
-            return
-        }
+    /// Runs this test binary again (one named test) with extra environment, returning its stdout.
+    private func runChild(test: String, environment extra: [String: String]) throws -> String {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard executable.lastPathComponent.hasSuffix(".xctest") else {
             throw XCTSkip("not running inside an .xctest bundle executable (\(executable.path))")
         }
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["TensorTests.OpenBLASRuntimeTests/testCoreTypeVariableSelectsTheKernelInAChild"]
+        process.arguments = ["TensorTests.OpenBLASRuntimeTests/\(test)"]
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = "Prescott"
-        environment["TENSORTESTS_EXPECT_CORE"] = "Prescott"
+        environment["OPENBLAS_CORETYPE"] = nil
+        environment[OpenBLASRuntime.reexecMarkerVariable] = nil
+        environment.merge(extra) { $1 }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -85,6 +80,44 @@ final class OpenBLASRuntimeTests: XCTestCase {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return output
+    }
+
+    /// Child side of the two tests below: optionally run ensureFastKernel, then report the core.
+    func testChildReportsLoadedCore() {
+        guard let mode = ProcessInfo.processInfo.environment["TENSORTESTS_CHILD"] else { return }
+        if mode == "ensure" {
+            OpenBLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
+        }
+        print("LOADED_CORE=\(OpenBLASRuntime.corename())")
+    }
+
+    /// The mechanism ensureFastKernel relies on: OPENBLAS_CORETYPE at start-up picks the kernel.
+    func testCoreTypeVariableSelectsTheKernelInAChild() throws {
+        if ProcessInfo.processInfo.environment["TENSORTESTS_CHILD"] != nil { return }
+        let output = try runChild(test: "testChildReportsLoadedCore",
+                                  environment: ["OPENBLAS_CORETYPE": "Prescott", "TENSORTESTS_CHILD": "report"])
         XCTAssertTrue(output.contains("LOADED_CORE=Prescott"), "child output: \(output.suffix(400))")
+    }
+
+    /// End to end: a process stuck with a weak kernel (Prescott, as Debian's 0.3.21 picks on some
+    /// AVX-512 machines) that was not chosen by the user restarts itself with the CPU's best kernel.
+    func testEnsureFastKernelReexecsAWeakKernel() throws {
+        if ProcessInfo.processInfo.environment["TENSORTESTS_CHILD"] != nil { return }
+        guard let expected = KernelClass.currentCPU.preferredCoreType else {
+            throw XCTSkip("this CPU has no AVX2: no faster kernel to switch to")
+        }
+        // The marker (with a value that differs from the core) marks Prescott as diffusiond's own
+        // earlier choice, so the child may override it; this is how the weak start is simulated.
+        let output = try runChild(test: "testChildReportsLoadedCore", environment: [
+            "OPENBLAS_CORETYPE": "Prescott", OpenBLASRuntime.reexecMarkerVariable: "simulated",
+            "TENSORTESTS_CHILD": "ensure",
+        ])
+        XCTAssertTrue(output.contains("LOADED_CORE=\(expected)"), "child output: \(output.suffix(400))")
+        // And a user's explicit choice is respected: no restart, Prescott stays.
+        let respected = try runChild(test: "testChildReportsLoadedCore", environment: [
+            "OPENBLAS_CORETYPE": "Prescott", "TENSORTESTS_CHILD": "ensure",
+        ])
+        XCTAssertTrue(respected.contains("LOADED_CORE=Prescott"), "child output: \(respected.suffix(400))")
     }
 }

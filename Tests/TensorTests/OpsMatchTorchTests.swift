@@ -63,7 +63,7 @@ final class OpsMatchTorchTests: XCTestCase {
     }
 
     func testConv2d() throws {
-        try run(op: "conv2d", expectCases: 8) { f, c in
+        try run(op: "conv2d", expectCases: 10) { f, c in
             conv2d(try f.tensor("x", of: c), weight: try f.tensor("weight", of: c),
                    bias: try f.optionalTensor("bias", of: c),
                    stride: Int(try f.number("stride", of: c)), padding: Int(try f.number("padding", of: c)))

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Tensor
 
@@ -52,5 +53,32 @@ final class ParallelTests: XCTestCase {
         defer { results.deallocate() }
         Parallel.forEach(0..<8) { results[$0] = matmul(a, b).scalars == expected }
         XCTAssertTrue((0..<8).allSatisfy { results[$0] }, "small-integer products are exact")
+    }
+
+    func testConcurrentCallersFromOtherThreadsAreCorrect() {
+        // Two request threads using the pool at once: one gets it, the other runs serially; both
+        // must see complete, correct results (exact small-integer sums).
+        ComputeConfig.setThreads(2)
+        let a = Tensor(shape: [64, 48], values: (0..<3072).map { Float($0 % 5) })
+        let b = Tensor(shape: [48, 96], values: (0..<4608).map { Float($0 % 3) })
+        let expected = matmul(a, b).scalars
+        final class Failures: @unchecked Sendable {
+            private let lock = NSLock()
+            private var count = 0
+            func add() { lock.lock(); count += 1; lock.unlock() }
+            var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+        }
+        let group = DispatchGroup()
+        let failures = Failures()
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                for _ in 0..<20 {
+                    let ok = matmul(a, b).scalars == expected && (silu(a) - silu(a)).scalars.allSatisfy { $0 == 0 }
+                    if !ok { failures.add() }
+                }
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success, "concurrent callers must not deadlock")
+        XCTAssertEqual(failures.value, 0)
     }
 }

@@ -43,22 +43,30 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
         let h = (task / chunks) % heads
         let first = (task % chunks) * chunk
         let rows = min(chunk, queryLength - first)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * keyLength)
-        defer { scores.deallocate() }
-        let qBase = q + (b * queryLength + first) * width + h * headDim
-        let kBase = k + b * keyLength * width + h * headDim
-        let vBase = v + b * keyLength * width + h * headDim
-        // scores = scale * Q_chunk K^T
-        Gemm.serial(transposeA: false, transposeB: true, m: rows, n: keyLength, k: headDim, alpha: scale,
-                    a: qBase, lda: width, b: kBase, ldb: width, c: scores, ldc: keyLength)
-        for r in 0..<rows {
-            let line = scores + r * keyLength
-            tk_softmax_row(line, maskPointer.map { $0 + (first + r) * keyLength }, line, keyLength)
+        Scratch.withBuffer(count: rows * keyLength + rows) { scores in
+            let sums = scores + rows * keyLength
+            let qBase = q + (b * queryLength + first) * width + h * headDim
+            let kBase = k + b * keyLength * width + h * headDim
+            let vBase = v + b * keyLength * width + h * headDim
+            let outBase = out + (b * queryLength + first) * width + h * headDim
+            // scores = scale * Q_chunk K^T
+            Gemm.serial(transposeA: false, transposeB: true, m: rows, n: keyLength, k: headDim, alpha: scale,
+                        a: qBase, lda: width, b: kBase, ldb: width, c: scores, ldc: keyLength)
+            // Unnormalised softmax: exp(s - max) per row; the division by the row sum is applied
+            // to the D-wide output rows below instead of the Lk-wide score rows.
+            for r in 0..<rows {
+                sums[r] = tk_softmax_exp_row(scores + r * keyLength,
+                                             maskPointer.map { $0 + (first + r) * keyLength }, keyLength)
+            }
+            // out_chunk = P V
+            Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength,
+                        a: UnsafePointer(scores), lda: keyLength, b: vBase, ldb: width, c: outBase, ldc: width)
+            for r in 0..<rows {
+                let line = outBase + r * width
+                let inverse = 1 / sums[r]
+                for d in 0..<headDim { line[d] *= inverse }
+            }
         }
-        // out_chunk = P V
-        Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength,
-                    a: UnsafePointer(scores), lda: keyLength, b: vBase, ldb: width,
-                    c: out + (b * queryLength + first) * width + h * headDim, ldc: width)
     }
     withExtendedLifetime((query, key, value, mask)) {}
     return result
@@ -67,5 +75,5 @@ public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mas
 enum AttentionKernel {
     /// Floats of scores per task (4 MB): 256 query rows against 4096 keys.
     /// A var only so tests can force many small chunks.
-    nonisolated(unsafe) static var scoreBudget = 1 << 20
+    nonisolated(unsafe) static var scoreBudget = 1 << 22
 }

@@ -7,9 +7,11 @@ import Darwin
 /// 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] with weight [O, C, kh, kw],
 /// the same stride and zero padding on both axes.
 ///
-/// 1x1 stride-1 convolutions are a GEMM on the input as it lies in memory. Everything else goes
-/// through im2col in bounded chunks of output rows, so the column buffer never exceeds a few MB
-/// (a full im2col of the VAE's 512x512x128 3x3 conv would be 1.2 GB).
+/// 1x1 stride-1 convolutions on large planes are a GEMM on the input as it lies in memory. Everything
+/// else goes through im2col in bounded chunks of output rows, so the column buffer never exceeds a
+/// few MB (a full im2col of the VAE's 512x512x128 3x3 conv would be 1.2 GB). Small planes (the
+/// UNet's 8x8 and 4x4 levels) put several images side by side in one GEMM instead, so the large
+/// weight matrix is packed once for all of them.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
     precondition(x.rank == 4, "conv2d: input \(x.shape) must be [N, C, H, W]")
     precondition(weight.rank == 4 && weight.shape[1] == x.shape[1],
@@ -25,8 +27,10 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let input = UnsafePointer(x.storage.pointer)
     let filters = UnsafePointer(weight.storage.pointer)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
-    if geometry.isPointwise {
+    if geometry.isPointwise && (geometry.batch == 1 || geometry.outPlane >= Conv2dKernels.smallPlane) {
         Conv2dKernels.pointwise(geometry, input, filters, biasPointer, output)
+    } else if geometry.batch > 1 && geometry.outPlane < Conv2dKernels.smallPlane {
+        Conv2dKernels.batchedColumns(geometry, input, filters, biasPointer, output)
     } else {
         Conv2dKernels.im2colChunked(geometry, input, filters, biasPointer, output)
     }
@@ -63,6 +67,9 @@ enum Conv2dKernels {
     /// (A var only so tests can force many small chunks.)
     nonisolated(unsafe) static var columnBudget = 2 << 20
 
+    /// Output planes smaller than this (positions per image) are batched across images.
+    static let smallPlane = 256
+
     static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
         let plane = g.height * g.width
@@ -80,8 +87,10 @@ enum Conv2dKernels {
                               _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
         if g.outPlane == 0 || g.batch == 0 || g.outChannels == 0 { return }
         let k = g.patchSize
-        let rowsPerChunk = max(1, min(g.outHeight, columnBudget / max(1, k * g.outWidth)))
-        let chunksPerImage = (g.outHeight + rowsPerChunk - 1) / rowsPerChunk
+        let maxRows = max(1, min(g.outHeight, columnBudget / max(1, k * g.outWidth)))
+        let chunksPerImage = (g.outHeight + maxRows - 1) / maxRows
+        // Equal chunks, so the last one is not a sliver that leaves a thread idle.
+        let rowsPerChunk = (g.outHeight + chunksPerImage - 1) / chunksPerImage
         let tasks = g.batch * chunksPerImage
         let threads = ComputeConfig.threads
         let runChunk = { (task: Int, parallelGemm: Bool) in
@@ -89,18 +98,18 @@ enum Conv2dKernels {
             let firstRow = (task % chunksPerImage) * rowsPerChunk
             let rows = min(rowsPerChunk, g.outHeight - firstRow)
             let columns = rows * g.outWidth
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * columns))
-            defer { buffer.deallocate() }
-            im2col(g, input + n * g.channels * g.height * g.width, firstRow: firstRow, rows: rows, into: buffer)
-            let out = output + n * g.outChannels * g.outPlane + firstRow * g.outWidth
-            if let bias {
-                for o in 0..<g.outChannels {
-                    (out + o * g.outPlane).update(repeating: bias[o], count: columns)
+            Scratch.withBuffer(count: k * columns) { buffer in
+                im2col(g, input + n * g.channels * g.height * g.width, firstRow: firstRow, rows: rows, into: buffer)
+                let out = output + n * g.outChannels * g.outPlane + firstRow * g.outWidth
+                if let bias {
+                    for o in 0..<g.outChannels {
+                        (out + o * g.outPlane).update(repeating: bias[o], count: columns)
+                    }
                 }
+                let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
+                multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
+                         UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
             }
-            let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
-            multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
-                     UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
         }
         if threads > 1 && tasks >= 2 * threads {
             // Enough chunks: each thread builds its own columns and runs its own GEMM.
@@ -111,10 +120,46 @@ enum Conv2dKernels {
         }
     }
 
-    /// Writes the [C*kh*kw, rows*Wo] patch matrix for output rows firstRow..<firstRow+rows of one image.
+    /// Small planes: the patch matrices of `group` images side by side ([K, group*plane]), one GEMM
+    /// into a temporary [O, group*plane], then scattered to [N, O, plane] with the bias.
+    static func batchedColumns(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+                               _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+        if g.outPlane == 0 || g.outChannels == 0 { return }
+        let k = g.patchSize
+        let plane = g.outPlane
+        let group = max(1, min(g.batch, columnBudget / max(1, k * plane)))
+        var first = 0
+        while first < g.batch {
+            let images = min(group, g.batch - first)
+            let columns = images * plane
+            Scratch.withBuffer(count: (k + g.outChannels) * columns) { buffer in
+                let product = buffer + k * columns
+                Parallel.forEach(0..<images) { i in
+                    im2col(g, input + (first + i) * g.channels * g.height * g.width, firstRow: 0, rows: g.outHeight,
+                           into: buffer + i * plane, rowStride: columns)
+                }
+                Gemm.multiply(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: k,
+                              a: filters, lda: max(1, k), b: UnsafePointer(buffer), ldb: columns,
+                              c: product, ldc: columns)
+                Parallel.forEachSlice(count: images * g.outChannels, grain: max(1, 16384 / plane)) { range in
+                    for index in range {
+                        let i = index / g.outChannels, o = index % g.outChannels
+                        let source = product + o * columns + i * plane
+                        let target = output + ((first + i) * g.outChannels + o) * plane
+                        let value = bias?[o] ?? 0
+                        for p in 0..<plane { target[p] = source[p] + value }
+                    }
+                }
+            }
+            first += images
+        }
+    }
+
+    /// Writes the [C*kh*kw, rows*Wo] patch matrix for output rows firstRow..<firstRow+rows of one
+    /// image; consecutive patch rows are `rowStride` floats apart (default: packed).
     static func im2col(_ g: ConvGeometry, _ image: UnsafePointer<Float>, firstRow: Int, rows: Int,
-                       into columns: UnsafeMutablePointer<Float>) {
-        let width = rows * g.outWidth
+                       into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let width = rowStride ?? rows * g.outWidth
         var patchRow = 0
         for c in 0..<g.channels {
             let plane = image + c * g.height * g.width

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TensorKernels
 
 /// GroupNorm over x [N, C, ...]: statistics per (sample, group of C/groups channels), then a
 /// per-channel affine transform, as torch.nn.GroupNorm (biased variance).
@@ -32,7 +28,7 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
             let scale = rstd * g
             let shift = (beta?[channel] ?? 0) - mean * scale
             let offset = start + c * spatial
-            Normalization.affine(input + offset, output + offset, spatial, scale: scale, shift: shift)
+            tk_scale_shift(input + offset, output + offset, spatial, scale, shift)
         }
     }
     withExtendedLifetime((x, weight, bias)) {}
@@ -53,15 +49,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
     let beta = bias.map { UnsafePointer($0.storage.pointer) }
     Parallel.forEachSlice(count: rows, grain: max(1, Elementwise.grain / max(1, width))) { range in
         for row in range {
-            let source = input + row * width
-            let target = output + row * width
-            let (mean, rstd) = Normalization.statistics(source, width, eps: eps)
-            for i in 0..<width {
-                var y = (source[i] - mean) * rstd
-                if let gamma { y *= gamma[i] }
-                if let beta { y += beta[i] }
-                target[i] = y
-            }
+            tk_layer_norm_row(input + row * width, output + row * width, width, gamma, beta, eps)
         }
     }
     withExtendedLifetime((x, weight, bias)) {}
@@ -72,15 +60,8 @@ enum Normalization {
     /// Mean and 1/sqrt(biased variance + eps), two-pass for accuracy.
     @inline(__always)
     static func statistics(_ p: UnsafePointer<Float>, _ count: Int, eps: Float) -> (mean: Float, rstd: Float) {
-        if count == 0 { return (0, 1 / sqrtf(eps)) }
-        let mean = Reductions.sum(p, count) / Double(count)
-        let variance = Reductions.squaredDeviation(p, count, mean: Float(mean)) / Double(count)
+        var mean: Double = 0, variance: Double = 0
+        tk_moments(p, count, &mean, &variance)
         return (Float(mean), Float(1 / (variance + Double(eps)).squareRoot()))
-    }
-
-    @inline(__always)
-    static func affine(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ count: Int,
-                       scale: Float, shift: Float) {
-        for i in 0..<count { output[i] = input[i] * scale + shift }
     }
 }

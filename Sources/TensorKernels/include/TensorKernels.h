@@ -16,7 +16,18 @@ void tk_gelu(const float *in, float *out, long n);
 void tk_gelu_tanh(const float *in, float *out, long n);
 /// out[i] = a[i] * gelu(b[i]) for i < n.
 void tk_gelu_gate(const float *a, const float *b, float *out, long n);
+/// In place: p = exp(p + mask - max(p + mask)), returning the sum (softmax without the final
+/// division, which attention applies to its much shorter output rows instead). mask may be NULL.
+float tk_softmax_exp_row(float *p, const float *mask, long n);
 /// out = softmax(in + mask) over n values; mask may be NULL.
 void tk_softmax_row(const float *in, const float *mask, float *out, long n);
+
+/// Mean and biased variance of n floats, two-pass, accumulated in float lanes per block of 4096
+/// and in double across blocks (a VAE GroupNorm group has ~10^6 elements).
+void tk_moments(const float *p, long n, double *mean, double *variance);
+/// out[i] = in[i] * scale + shift
+void tk_scale_shift(const float *in, float *out, long n, float scale, float shift);
+/// One LayerNorm row: (x - mean) * rstd, then * gamma and + beta when non-NULL.
+void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta, float eps);
 
 #endif

@@ -1,0 +1,34 @@
+import PluginAPI
+
+/// Everything `diffusiond serve` can be told, from flags or the config file.
+public struct DaemonConfiguration: Sendable {
+    /// Default line limit: a 16-megapixel RGBA PNG that does not compress is ~64 MB, ~85 MB as base64.
+    public static let defaultMaxLineBytes = 96 << 20
+
+    public var socketPath: String
+    public var modelsDirectory: String?
+    public var pluginsDirectory: String?
+    public var threads: Int
+    /// Jobs waiting behind the running one; one more gets a busy error.
+    public var maxQueue: Int
+    public var maxLineBytes: Int
+    /// How long SIGTERM/shutdown lets the running job finish before cancelling it.
+    public var shutdownGraceSeconds: Double
+    public var pathPolicy: PathPolicy
+    /// Reported in capabilities/status (the OpenBLAS kernel the process runs with).
+    public var blasCore: String
+
+    public init(socketPath: String, modelsDirectory: String? = nil, pluginsDirectory: String? = nil, threads: Int = 2,
+                maxQueue: Int = 16, maxLineBytes: Int = DaemonConfiguration.defaultMaxLineBytes,
+                shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown") {
+        self.socketPath = socketPath
+        self.modelsDirectory = modelsDirectory
+        self.pluginsDirectory = pluginsDirectory
+        self.threads = threads
+        self.maxQueue = maxQueue
+        self.maxLineBytes = maxLineBytes
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.pathPolicy = pathPolicy
+        self.blasCore = blasCore
+    }
+}

@@ -1,0 +1,51 @@
+import DiffusionProtocol
+import Foundation
+import PluginAPI
+
+/// Identifies a job: JSON-RPC ids are chosen by clients, so they are unique only per connection.
+struct JobKey: Hashable, Sendable {
+    var connection: Int
+    var id: RequestID
+}
+
+/// One accepted operation request, from `queued` to its single terminal response.
+final class Job: Sendable {
+    let key: JobKey
+    let method: String
+    let params: [String: JSONValue]
+    let plugin: any OperationPlugin
+    let outbox: Outbox
+    let token = CancellationToken()
+    let context: JobContext
+    let enqueuedAt = Date()
+    let latestProgress = Locked<ProgressUpdate?>(nil)
+    /// Set when shutdown gave up waiting for a plugin that ignores cancellation and answered for it.
+    let abandoned = Locked(false)
+
+    init(key: JobKey, method: String, params: [String: JSONValue], plugin: any OperationPlugin, outbox: Outbox,
+         pathPolicy: PathPolicy, modelsDirectory: String?) {
+        self.key = key
+        self.method = method
+        self.params = params
+        self.plugin = plugin
+        self.outbox = outbox
+        let token = self.token
+        let box = latestProgress
+        let id = key.id
+        self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, modelsDirectory: modelsDirectory,
+                                  cancellation: token, progressSink: { update in
+                                      box.withLock { $0 = update }
+                                      outbox.send(RPCMessage.notification(NotificationName.progress, Job.progressParams(id: id, update)))
+                                  })
+    }
+
+    static func progressParams(id: RequestID, _ u: ProgressUpdate) -> [String: JSONValue] {
+        var p: [String: JSONValue] = ["id": id.json, "stage": .string(u.stage), "elapsed_ms": JSONValue(Int(u.elapsedSeconds * 1000))]
+        if let v = u.step { p["step"] = JSONValue(v) }
+        if let v = u.steps { p["steps"] = JSONValue(v) }
+        if let v = u.tile { p["tile"] = JSONValue(v) }
+        if let v = u.tiles { p["tiles"] = JSONValue(v) }
+        if let r = u.remainingSeconds { p["remaining_ms"] = JSONValue(Int(r * 1000)) }
+        return p
+    }
+}

@@ -1,0 +1,186 @@
+import DiffusionProtocol
+import Foundation
+import Logging
+import PluginAPI
+
+/// The bounded queue and its single worker. The work is CPU-bound and already parallel inside (BLAS, vips),
+/// so running two jobs at once would only make both slower.
+actor JobQueue {
+    let maxQueue: Int
+    let logger: Logger
+    private let worker = WorkerThread(name: "diffusiond-worker")
+    private var pending: [Job] = []
+    private var running: Job?
+    private var accepting = true
+    private var wakeUp: CheckedContinuation<Void, Never>?
+
+    init(maxQueue: Int, logger: Logger) {
+        self.maxQueue = maxQueue
+        self.logger = logger
+    }
+
+    /// Accepts a job or returns the error to send at once (busy, duplicate id, shutting down).
+    func submit(_ job: Job) -> RPCError? {
+        guard accepting else {
+            return RPCError(code: RPCErrorCode.shuttingDown, message: "the daemon is shutting down; resend the request after it restarts")
+        }
+        if running?.key == job.key || pending.contains(where: { $0.key == job.key }) {
+            return RPCError(code: RPCErrorCode.invalidRequest,
+                            message: "invalid request: id \(job.key.id) is already used by an unfinished job on this connection; use a new id",
+                            data: ["field": "id"])
+        }
+        let idle = running == nil && pending.isEmpty
+        guard idle || pending.count < maxQueue else {
+            return RPCError(code: RPCErrorCode.busy,
+                            message: "busy: \(pending.count) jobs are already waiting (the limit is --max-queue \(maxQueue)); retry later",
+                            data: ["queue_length": JSONValue(pending.count), "max_queue": JSONValue(maxQueue)])
+        }
+        pending.append(job)
+        job.outbox.send(RPCMessage.notification(NotificationName.queued, ["id": job.key.id.json, "position": JSONValue(pending.count)]))
+        wake()
+        return nil
+    }
+
+    private func wake() {
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    /// The worker loop; returns once shutdown has begun and nothing is left to run.
+    func runWorker() async {
+        while true {
+            if !pending.isEmpty {
+                let job = pending.removeFirst()
+                await execute(job)
+                continue
+            }
+            if !accepting { return }
+            await withCheckedContinuation { wakeUp = $0 }
+        }
+    }
+
+    private func execute(_ job: Job) async {
+        running = job
+        defer { running = nil }
+        let started = Date()
+        job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
+        let outcome: Result<JSONValue, RPCError> = await worker.run { Self.invoke(job) }
+        let finished = Date()
+        if job.abandoned.withLock({ $0 }) { return }  // shutdown already answered it
+        let queueMs = Int(started.timeIntervalSince(job.enqueuedAt) * 1000)
+        let runMs = Int(finished.timeIntervalSince(started) * 1000)
+        switch outcome {
+        case .success(var result):
+            if case .object(var o) = result, o["timings"] == nil {
+                o["timings"] = ["queue_ms": JSONValue(queueMs), "run_ms": JSONValue(runMs)]
+                result = .object(o)
+            }
+            job.outbox.send(RPCMessage.result(id: job.key.id, result))
+            logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(job.key.connection)",
+                                               "queue_ms": "\(queueMs)", "duration_ms": "\(runMs)", "outcome": "ok"])
+        case .failure(let error):
+            job.outbox.send(RPCMessage.error(id: job.key.id, error))
+            logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(job.key.connection)",
+                                               "queue_ms": "\(queueMs)", "duration_ms": "\(runMs)",
+                                               "outcome": "error \(error.code): \(error.message)"])
+        }
+    }
+
+    /// Runs on the worker thread.
+    private static func invoke(_ job: Job) -> Result<JSONValue, RPCError> {
+        do {
+            try job.context.checkCancelled()
+            return .success(try job.plugin.run(params: job.params, context: job.context))
+        } catch let e as any RPCErrorConvertible {
+            return .failure(e.rpcError)
+        } catch let e as RPCError {
+            return .failure(e)
+        } catch let v as SchemaViolation {
+            return .failure(.invalidParams(field: v.field, reason: v.reason))
+        } catch {
+            return .failure(RPCError(code: RPCErrorCode.internalError,
+                                     message: "internal error in \(job.method): \(error); please report it with the request that caused it"))
+        }
+    }
+
+    /// Cancels by id: the caller's own job first, otherwise the single job with that id on any connection
+    /// (all clients are the same user, so `diffusionctl cancel ID` may cancel another connection's job).
+    func cancel(id: RequestID, from connection: Int) -> Result<JSONValue, RPCError> {
+        let all = (running.map { [$0] } ?? []) + pending
+        var candidates = all.filter { $0.key == JobKey(connection: connection, id: id) }
+        if candidates.isEmpty { candidates = all.filter { $0.key.id == id } }
+        guard let job = candidates.first else {
+            return .failure(RPCError(code: RPCErrorCode.jobNotFound,
+                                     message: "no queued or running job has id \(id); it may have finished already (see status)",
+                                     data: ["id": id.json]))
+        }
+        guard candidates.count == 1 else {
+            return .failure(RPCError(code: RPCErrorCode.invalidParams,
+                                     message: "invalid params: id \(id) is used by \(candidates.count) jobs on other connections; cancel from the connection that sent it",
+                                     data: ["field": "id", "reason": "is ambiguous"]))
+        }
+        if let index = pending.firstIndex(where: { $0 === job }) {
+            pending.remove(at: index)
+            job.token.cancel(reason: "request cancelled")
+            job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled("request cancelled while queued")))
+            logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(job.key.connection)",
+                                               "duration_ms": "0", "outcome": "cancelled while queued"])
+            return .success(["id": id.json, "cancelled": true, "state": "queued"])
+        }
+        job.token.cancel(reason: "request cancelled")
+        return .success(["id": id.json, "cancelled": true, "state": "running"])
+    }
+
+    /// A client went away: drop its queued jobs and stop its running one.
+    func cancelAll(connection: Int, reason: String) {
+        let mine = pending.filter { $0.key.connection == connection }
+        pending.removeAll { $0.key.connection == connection }
+        for job in mine {
+            job.token.cancel(reason: reason)
+            job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled(reason)))
+            logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(connection)",
+                                               "outcome": "cancelled: \(reason)"])
+        }
+        if let running, running.key.connection == connection { running.token.cancel(reason: reason) }
+    }
+
+    /// Stops accepting, answers every queued job, lets the running one finish for up to `grace` seconds
+    /// and then cancels it; returns once the worker is idle (bounded by the plugin honouring cancellation).
+    func drain(grace: Double) async {
+        accepting = false
+        let queued = pending
+        pending.removeAll()
+        for job in queued {
+            job.token.cancel(reason: "daemon shutting down")
+            job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled("the daemon is shutting down; the request was not run, resend it after restart")))
+        }
+        wake()
+        let deadline = Date().addingTimeInterval(grace)
+        while running != nil, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        running?.token.cancel(reason: "the daemon is shutting down; the request was stopped, resend it after restart")
+        // A plugin that never checks cancellation must not keep the daemon from exiting: after a second
+        // bounded wait, answer for it and let the process exit (which ends the worker thread).
+        let hardDeadline = Date().addingTimeInterval(max(5, grace))
+        while running != nil, Date() < hardDeadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        if let stuck = running {
+            stuck.abandoned.withLock { $0 = true }
+            stuck.outbox.send(RPCMessage.error(id: stuck.key.id, .cancelled("the daemon is shutting down and the operation did not stop in time; resend it after restart")))
+            logger.warning("abandoning a job that ignored cancellation", metadata: ["id": "\(stuck.key.id)", "method": "\(stuck.method)"])
+        }
+    }
+
+    func statusJSON() -> JSONValue {
+        var runningJSON: JSONValue = .null
+        if let job = running {
+            var o: [String: JSONValue] = ["id": job.key.id.json, "method": .string(job.method),
+                                          "elapsed_ms": JSONValue(Int(Date().timeIntervalSince(job.enqueuedAt) * 1000))]
+            if let p = job.latestProgress.withLock({ $0 }) {
+                var progress = Job.progressParams(id: job.key.id, p)
+                progress["id"] = nil
+                o["progress"] = .object(progress)
+            }
+            runningJSON = .object(o)
+        }
+        return ["queue_length": JSONValue(pending.count), "max_queue": JSONValue(maxQueue), "running": runningJSON]
+    }
+}

@@ -1,0 +1,71 @@
+/// Reads the input of a tiled job one band of rows at a time, so a sequentially loaded image (`LoadMode
+/// .sequential`) is decoded top to bottom exactly once and only one tile row's worth of input rows is in memory.
+/// Tiles must be requested row by row (any order within a row); rows shared by overlapping grid rows are kept.
+/// Rows are decoded in strips of `stripHeight` aligned to multiples of it: libvips' sequential loaders decode
+/// ahead in fixed blocks (TIFF strips, PNG/JPEG line caches), and a new read that starts inside a block they have
+/// already passed fails with "out of order read". 128 rows suits PNG, JPEG, WebP and the TIFFs we write.
+public final class RowBandReader {
+    public static let stripHeight = 128
+    public let image: VipsImage
+    public let grid: TileGrid
+    private var band: [Float] = []
+    private var bandY = 0
+    private var bandRows = 0
+    private var currentRow = -1
+    private var rowLength: Int { image.width * image.bands }
+
+    public init(image: VipsImage, grid: TileGrid) throws {
+        guard image.size == grid.imageSize else {
+            throw ImagingError.sizeMismatch(what: "the tiled image", expected: grid.imageSize, actual: image.size)
+        }
+        guard image.format == .uchar || image.format == .ushort || image.format == .float else {
+            throw ImagingError.invalidArgument("tiles need 8-bit, 16-bit or float samples, got \(image.bitDepth)-bit")
+        }
+        self.image = image
+        self.grid = grid
+    }
+
+    /// The tile's input pixels, interleaved (tile.input.width × height × bands), in the image's sample scale.
+    public func pixels(of tile: Tile) throws -> [Float] {
+        guard tile.index < grid.tiles.count, grid.tiles[tile.index] == tile else {
+            throw ImagingError.invalidArgument("tile \(tile.index) does not belong to this grid")
+        }
+        guard tile.row >= currentRow else {
+            throw ImagingError.invalidArgument("tile row \(tile.row) requested after row \(currentRow): read rows in order")
+        }
+        if tile.row > currentRow { try advance(to: tile.row) }
+        let bands = image.bands
+        var out = [Float](repeating: 0, count: tile.input.width * tile.input.height * bands)
+        for y in 0 ..< tile.input.height {
+            let source = (tile.input.y + y - bandY) * rowLength + tile.input.x * bands
+            let target = y * tile.input.width * bands
+            for i in 0 ..< tile.input.width * bands { out[target + i] = band[source + i] }
+        }
+        return out
+    }
+
+    private func advance(to row: Int) throws {
+        let first = grid.tile(column: 0, row: row).input
+        let top = first.y, bottom = first.maxY
+        // Drop rows above the new band, keep the overlap, read only the rows not yet decoded.
+        let keepFrom = max(0, top - bandY)
+        let kept = max(0, bandRows - keepFrom)
+        band.removeFirst(min(band.count, keepFrom * rowLength))
+        let readFrom = bandY + bandRows
+        bandY = top
+        bandRows = kept
+        if bottom > readFrom {
+            let block = RowBandReader.stripHeight
+            let alignedBottom = min(image.height, (bottom + block - 1) / block * block)
+            let rect = PixelRect(x: 0, y: readFrom, width: image.width, height: alignedBottom - readFrom)
+            let strip = try image.cropped(to: rect)
+            switch image.format {
+            case .uchar: band += try strip.bytes().map { Float($0) }
+            case .ushort: band += try strip.shorts().map { Float($0) }
+            default: band += try strip.floats()
+            }
+            bandRows += rect.height
+        }
+        currentRow = row
+    }
+}

@@ -1,0 +1,97 @@
+import Glibc
+import VipsShim
+
+extension VipsImage {
+    /// Writes the image atomically: encoded into a temporary file in the destination folder, fsynced, renamed
+    /// over the destination, and the folder fsynced, so readers see either nothing or the whole file.
+    /// Without `overwrite` an existing destination is refused (the final rename uses RENAME_NOREPLACE, so a
+    /// file created meanwhile is not clobbered either). The format comes from the extension.
+    public func write(to path: String, overwrite: Bool, options: EncodeOptions = EncodeOptions()) throws {
+        guard let format = ImageFormat(path: path) else {
+            throw ImagingError.unsupportedFormat(source: path,
+                                                 detail: "the output extension must be .png, .jpg, .jpeg, .webp, .tif or .tiff")
+        }
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            if !overwrite { throw ImagingError.outputExists(path: path) }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                throw ImagingError.writeFailed(path: path, detail: "a directory is in the way")
+            }
+        }
+        let (directory, base) = Self.splitPath(path)
+        let temp = "\(directory)/.\(base).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if fd < 0 {
+            let code = errno
+            let reason = code == ENOENT ? "the folder \(directory) does not exist" : String(cString: strerror(code))
+            throw ImagingError.writeFailed(path: path, detail: reason)
+        }
+        var renamed = false
+        defer { if !renamed { unlink(temp) } }
+        do {
+            defer { close(fd) }
+            try encode(format: format, options: options, descriptor: fd, path: path)
+            if fsync(fd) != 0 {
+                throw ImagingError.writeFailed(path: path, detail: "fsync: \(String(cString: strerror(errno)))")
+            }
+        }
+        let status = overwrite ? rename(temp, path) : vshim_rename_noreplace(temp, path)
+        if status != 0 {
+            let code = errno
+            if code == EEXIST { throw ImagingError.outputExists(path: path) }
+            throw ImagingError.writeFailed(path: path, detail: "rename: \(String(cString: strerror(code)))")
+        }
+        renamed = true
+        // Persist the directory entry too; failure here does not undo a complete, renamed file.
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            _ = fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    /// The encoded bytes of the image (for inline base64 output).
+    public func encoded(format: ImageFormat, options: EncodeOptions = EncodeOptions()) throws -> [UInt8] {
+        let prepared = try saveable(for: format)
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        let status = withExtendedLifetime(prepared) {
+            vshim_write_to_buffer(prepared.pointer, format.saverSuffix(options), &buffer, &length)
+        }
+        guard status == 0, let bytes = buffer else {
+            throw ImagingError.operationFailed(operation: "encode \(format.rawValue)", detail: VipsErrorBuffer.take())
+        }
+        defer { g_free(bytes) }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: length))
+    }
+
+    private func encode(format: ImageFormat, options: EncodeOptions, descriptor: Int32, path: String) throws {
+        let prepared = try saveable(for: format)
+        guard let target = vips_target_new_to_descriptor(descriptor) else {
+            throw ImagingError.writeFailed(path: path, detail: VipsErrorBuffer.take())
+        }
+        defer { g_object_unref(target) }
+        let status = withExtendedLifetime(prepared) {
+            vshim_write_to_target(prepared.pointer, format.saverSuffix(options), target)
+        }
+        if status != 0 {
+            throw ImagingError.writeFailed(path: path, detail: VipsErrorBuffer.take())
+        }
+    }
+
+    /// JPEG and WebP hold 8-bit samples only: scale 16-bit down properly (libvips would otherwise clip).
+    private func saveable(for format: ImageFormat) throws -> VipsImage {
+        guard format == .jpeg || format == .webp, self.format == .ushort else { return self }
+        let scaled = try derive("scale to 8 bit") { vshim_linear1($0, $1, 1.0 / 257.0, 0, 0) }
+        let rounded = try scaled.derive("round") { vshim_round_rint($0, $1) }
+        let eight = try rounded.derive("cast") { vshim_cast($0, $1, Int32(VIPS_FORMAT_UCHAR.rawValue)) }
+        let space = Interpretation.natural(colorBands: colorBands, format: .uchar)
+        return try eight.derive("interpretation") { vshim_copy_interpretation($0, $1, Int32(space.vips.rawValue)) }
+    }
+
+    static func splitPath(_ path: String) -> (directory: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+}

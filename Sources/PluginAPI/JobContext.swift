@@ -1,0 +1,48 @@
+import DiffusionProtocol
+import Foundation
+
+/// What a running operation sees of the daemon: its request, cancellation, progress reporting and the
+/// file policy. One context per job; used from the worker thread only (progress is forwarded by the sink).
+public final class JobContext: @unchecked Sendable {
+    public let requestID: RequestID
+    public let method: String
+    public let pathPolicy: PathPolicy
+    /// Folder of model files (`--models`), nil when not configured.
+    public let modelsDirectory: String?
+    public let cancellation: CancellationToken
+    private let sink: @Sendable (ProgressUpdate) -> Void
+    private let start = Date()
+    private var lastSent: Date?
+
+    public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
+                cancellation: CancellationToken, progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
+        self.requestID = requestID
+        self.method = method
+        self.pathPolicy = pathPolicy
+        self.modelsDirectory = modelsDirectory
+        self.cancellation = cancellation
+        self.sink = progressSink
+    }
+
+    /// Throws `PluginError.cancelled` once the job has been cancelled; call between steps and tiles.
+    public func checkCancelled() throws {
+        if let reason = cancellation.cancellationReason { throw PluginError.cancelled(reason: reason) }
+    }
+
+    public var elapsedSeconds: Double { Date().timeIntervalSince(start) }
+
+    /// Reports progress. Reports closer than 50 ms apart are dropped (except a stage's final step) so a fast
+    /// loop cannot flood the client's connection.
+    public func progress(stage: String, step: Int? = nil, steps: Int? = nil, tile: Int? = nil, tiles: Int? = nil) {
+        let now = Date()
+        let isLast = step != nil && step == steps && (tile == nil || tile == tiles)
+        if let lastSent, now.timeIntervalSince(lastSent) < 0.05, !isLast { return }
+        lastSent = now
+        var update = ProgressUpdate(stage: stage, step: step, steps: steps, tile: tile, tiles: tiles,
+                                    elapsedSeconds: now.timeIntervalSince(start), remainingSeconds: nil)
+        if let f = update.fraction, f > 0 {
+            update.remainingSeconds = max(0, update.elapsedSeconds * (1 - f) / f)
+        }
+        sink(update)
+    }
+}

@@ -1,0 +1,20 @@
+import DiffusionProtocol
+
+/// The contract every operation implements. The daemon owns everything around it: framing, the queue,
+/// validation of `params` against `paramsSchema` (before `run` is called), notifications and errors.
+///
+/// `run` is called on the daemon's single worker thread, never on a network thread, so it may do
+/// blocking CPU-bound work. It must call `context.checkCancelled()` between steps/tiles and report progress
+/// through `context.progress(...)`.
+public protocol OperationPlugin: Sendable {
+    /// The JSON-RPC method name, e.g. "resize".
+    var method: String { get }
+    /// One sentence for `capabilities`.
+    var summary: String { get }
+    /// A JSON Schema (the subset `SchemaValidator` implements) for the params object. It is published in
+    /// `capabilities` and enforced before `run`, so `run` may rely on types, ranges and required fields.
+    var paramsSchema: JSONValue { get }
+    /// Returns the `result` member of the response. Throws `PluginError` (or `RPCError`) for failures
+    /// a client can act on; any other error becomes -32603 with its description.
+    func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue
+}

@@ -1,0 +1,10 @@
+import PluginAPI
+import ResizePlugin
+
+/// The one place built-in operations are registered. Adding an operation = a target under plugins/ plus
+/// one line here; no server code changes.
+enum BuiltinPlugins {
+    static func all() -> [any OperationPlugin] {
+        [ResizePlugin()]
+    }
+}

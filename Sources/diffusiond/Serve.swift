@@ -1,0 +1,90 @@
+import ArgumentParser
+import CBLAS
+import Daemon
+import DiffusionProtocol
+import Foundation
+import Imaging
+import Logging
+import PluginAPI
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground until SIGTERM/SIGINT or a shutdown request.")
+
+    @Option(help: "Unix socket path (default: $XDG_RUNTIME_DIR/diffusiond/diffusiond.sock, else /tmp/diffusiond-$UID/diffusiond.sock).")
+    var socket: String?
+    @Option(help: "Folder of model files.")
+    var models: String?
+    @Option(help: "Folder of external operation plugins (*.so, C ABI in protocol/c/diffusiond_plugin.h).")
+    var plugins: String?
+    @Option(help: "Compute threads for BLAS and image processing (default: all cores).")
+    var threads: Int?
+    @Option(help: "Jobs that may wait behind the running one before requests get a busy error (default 16).")
+    var maxQueue: Int?
+    @Option(help: "Longest accepted request line in bytes (default 100663296 = 96 MiB, enough for a base64 16-megapixel PNG).")
+    var maxLineBytes: Int?
+    @Option(help: "Largest input image file in bytes (default 536870912).")
+    var maxInputBytes: Int?
+    @Option(help: "Restrict image inputs and outputs to this folder (repeatable). Default: any absolute path the daemon's user can access.")
+    var allowDir: [String] = []
+    @Option(help: "Seconds a running job may take to finish on shutdown before it is cancelled (default 10).")
+    var shutdownGrace: Double?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+    @Option(help: "JSON config file with the same keys (snake_case); flags win.")
+    var config: String?
+
+    func run() async throws {
+        let file = try config.map(ConfigFile.init(path:))
+        let levelName = try logLevel ?? file?.string("log_level") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("unknown log level \(levelName); use trace, debug, info, notice, warning, error or critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "diffusiond")
+
+        let threads = try threads ?? file?.int("threads") ?? ProcessInfo.processInfo.activeProcessorCount
+        let maxQueue = try maxQueue ?? file?.int("max_queue") ?? 16
+        let maxLine = try maxLineBytes ?? file?.int("max_line_bytes") ?? DaemonConfiguration.defaultMaxLineBytes
+        let maxInput = try maxInputBytes ?? file?.int("max_input_bytes") ?? (512 << 20)
+        guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
+        guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
+        guard maxLine >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
+        let allowDirs = try allowDir.isEmpty ? (file?.strings("allow_dir") ?? []) : allowDir
+        for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
+
+        openblas_set_num_threads(Int32(threads))
+        try Imaging.initialize(threads: threads)
+        let core = String(cString: openblas_get_corename())
+        logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)"])
+
+        var registry = PluginRegistry()
+        for plugin in BuiltinPlugins.all() { try registry.register(plugin) }
+        if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
+
+        let configuration = DaemonConfiguration(
+            socketPath: try socket ?? file?.string("socket") ?? DefaultSocketPath.path,
+            modelsDirectory: try models ?? file?.string("models"),
+            pluginsDirectory: try plugins ?? file?.string("plugins"),
+            threads: threads, maxQueue: maxQueue, maxLineBytes: maxLine,
+            shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
+            pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
+            blasCore: core)
+        let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: DaemonService(server: server), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("diffusiond failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

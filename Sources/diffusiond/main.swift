@@ -1,2 +1,0 @@
-import CBLAS
-print(String(cString: openblas_get_corename()))

@@ -1,0 +1,21 @@
+import Foundation
+
+/// A short private temp folder (socket paths must stay under ~107 bytes), removed at the end of a test.
+final class TempDir {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/dmt.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: \(errno)") }
+        path = String(cString: made)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,245 @@
+import XCTest
+@testable import Imaging
+
+final class TileGridTests: XCTestCase {
+    func testTilesCoverTheImageWithAtLeastTheOverlap() throws {
+        for (w, h) in [(1, 1), (100, 100), (129, 77), (512, 512), (513, 1000), (1999, 31)] {
+            for (tile, overlap) in [(128, 16), (64, 32), (100, 0), (7, 3)] {
+                let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: tile, overlap: overlap)
+                XCTAssertEqual(grid.tiles.count, grid.columns * grid.rows)
+                var covered = [Bool](repeating: false, count: w * h)
+                for t in grid.tiles {
+                    XCTAssertEqual(t.input.size, grid.tileSize, "every tile is full size")
+                    XCTAssertTrue(PixelRect(x: 0, y: 0, width: w, height: h).contains(t.input))
+                    XCTAssertEqual(t.index, t.row * grid.columns + t.column)
+                    for y in t.input.y ..< t.input.maxY { for x in t.input.x ..< t.input.maxX { covered[y * w + x] = true } }
+                }
+                XCTAssertTrue(covered.allSatisfy { $0 }, "\(w)x\(h) tile \(tile) overlap \(overlap)")
+                for c in 1 ..< max(1, grid.columns) {
+                    let a = grid.tile(column: c - 1, row: 0).input, b = grid.tile(column: c, row: 0).input
+                    XCTAssertGreaterThanOrEqual(a.maxX - b.x, overlap)
+                }
+                for r in 1 ..< max(1, grid.rows) {
+                    let a = grid.tile(column: 0, row: r - 1).input, b = grid.tile(column: 0, row: r).input
+                    XCTAssertGreaterThanOrEqual(a.maxY - b.y, overlap)
+                }
+            }
+        }
+    }
+
+    func testGridIsDeterministicAndKnown() throws {
+        let grid = try TileGrid(imageSize: ImageSize(width: 300, height: 128), tileSize: 128, overlap: 16, scale: 4)
+        // (300 - 128) / 112 -> 2 more tiles: starts 0, 86, 172 (even spread).
+        XCTAssertEqual(grid.columns, 3)
+        XCTAssertEqual(grid.rows, 1)
+        XCTAssertEqual(grid.tiles.map(\.input.x), [0, 86, 172])
+        XCTAssertEqual(grid.tiles[1].output, PixelRect(x: 344, y: 0, width: 512, height: 512))
+        XCTAssertEqual(grid.outputSize, ImageSize(width: 1200, height: 512))
+        XCTAssertEqual(grid, try TileGrid(imageSize: ImageSize(width: 300, height: 128), tileSize: 128, overlap: 16, scale: 4))
+        XCTAssertThrowsError(try TileGrid(imageSize: ImageSize(width: 10, height: 10), tileSize: 8, overlap: 5))
+        XCTAssertThrowsError(try TileGrid(imageSize: ImageSize(width: 0, height: 10), tileSize: 8, overlap: 2))
+    }
+
+    func testWeightsArePartitionOfUnity() throws {
+        for (w, h, tile, overlap, scale) in [(300, 200, 128, 16, 1), (129, 77, 64, 32, 2), (40, 40, 16, 8, 1), (20, 20, 32, 8, 3)] {
+            let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: tile, overlap: overlap, scale: scale)
+            let out = grid.outputSize
+            var sum = [Double](repeating: 0, count: out.width * out.height)
+            for t in grid.tiles {
+                let weights = grid.weights(for: t)
+                for y in 0 ..< t.output.height {
+                    for x in 0 ..< t.output.width {
+                        let v = weights[y * t.output.width + x]
+                        XCTAssertGreaterThan(v, 0, "weights are positive wherever a tile covers")
+                        XCTAssertLessThanOrEqual(v, 1)
+                        sum[(t.output.y + y) * out.width + t.output.x + x] += Double(v)
+                    }
+                }
+            }
+            // Tolerance 1e-6: float32 weights (each correctly rounded from double) multiplied per axis.
+            for s in sum { XCTAssertEqual(s, 1, accuracy: 1e-6) }
+            // Away from any overlap a tile has weight exactly 1.
+            let first = grid.tiles[0]
+            if grid.columns > 1 && grid.rows > 1 {
+                XCTAssertEqual(grid.weights(for: first)[0], 1)
+            }
+        }
+        // The ramp is a raised cosine, symmetric across a two-tile overlap.
+        let grid = try TileGrid(imageSize: ImageSize(width: 24, height: 16), tileSize: 16, overlap: 8)
+        let left = grid.horizontalWeights(column: 0), right = grid.horizontalWeights(column: 1)
+        XCTAssertEqual(grid.tiles.map(\.input.x), [0, 8])
+        for k in 0 ..< 8 {
+            XCTAssertEqual(right[k], Float(0.5 - 0.5 * cos(Double.pi * (Double(k) + 0.5) / 8)), accuracy: 1e-7)
+            XCTAssertEqual(left[8 + k] + right[k], 1, accuracy: 1e-7)
+            XCTAssertEqual(right[k], left[15 - k], accuracy: 1e-7)
+        }
+    }
+
+    /// An "identity model" (each tile returns exactly its input crop, scaled by nearest for scale > 1): the blended
+    /// output must equal the whole image processed at once — no seams anywhere.
+    func testIdentityTilesReassembleWithoutSeams() throws {
+        let w = 157, h = 93, bands = 3, scale = 2
+        let image = (0 ..< w * h * bands).map { Float(($0 * 7919) % 251) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 48, overlap: 12, scale: scale)
+        var assembler = try TileAssembler(grid: grid, bands: bands)
+        var strips: [OutputStrip] = []
+        for t in grid.tiles { strips += try assembler.add(t, pixels: crop(image, w, bands, t, scale: scale)) }
+        XCTAssertTrue(assembler.isComplete)
+        let out = strips.flatMap(\.values)
+        XCTAssertEqual(out.count, w * scale * h * scale * bands)
+        var worst: Float = 0
+        for y in 0 ..< h * scale {
+            for x in 0 ..< w * scale {
+                for b in 0 ..< bands {
+                    let want = image[((y / scale) * w + x / scale) * bands + b]
+                    worst = max(worst, abs(out[(y * w * scale + x) * bands + b] - want))
+                }
+            }
+        }
+        // Tolerance 1e-4 on values up to 250: weights sum to 1 within ~1e-7 relative.
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
+    func testSubmissionOrderDoesNotChangeABit() throws {
+        let w = 90, h = 70, bands = 2
+        let image = (0 ..< w * h * bands).map { Float(($0 * 104_729) % 1000) / 7 }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 32, overlap: 10)
+        func run(_ order: [Tile]) throws -> [Float] {
+            var a = try TileAssembler(grid: grid, bands: bands)
+            var out: [Float] = []
+            for t in order { out += try a.add(t, pixels: crop(image, w, bands, t, scale: 1)).flatMap(\.values) }
+            return out
+        }
+        let inOrder = try run(grid.tiles)
+        var generator = SplitMix64(seed: 3)
+        for _ in 0 ..< 5 {
+            XCTAssertEqual(try run(grid.tiles.shuffled(using: &generator)), inOrder)
+        }
+        XCTAssertEqual(try run(grid.tiles.reversed()), inOrder)
+    }
+
+    func testStripsStreamTopToBottomWithBoundedBuffer() throws {
+        let grid = try TileGrid(imageSize: ImageSize(width: 200, height: 300), tileSize: 64, overlap: 16, scale: 4)
+        var assembler = try TileAssembler(grid: grid, bands: 1)
+        var nextY = 0
+        for t in grid.tiles {
+            for strip in try assembler.add(t, pixels: [Float](repeating: 1, count: t.output.width * t.output.height)) {
+                XCTAssertEqual(strip.y, nextY)
+                nextY += strip.height
+                XCTAssertEqual(strip.values.count, strip.height * 800)
+            }
+            // Never more than one tile-row band of output rows is buffered.
+            XCTAssertLessThanOrEqual(assembler.bufferedRows, grid.tileSize.height * 4)
+        }
+        XCTAssertEqual(nextY, 1200)
+        var fresh = try TileAssembler(grid: grid, bands: 1)
+        XCTAssertThrowsError(try fresh.add(grid.tiles[0], pixels: [1]))
+    }
+
+    func testStripFileSinkBuildsTheImage() throws {
+        let dir = try TempDir()
+        let w = 37, h = 23, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 31) % 256) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 16, overlap: 4)
+        var assembler = try TileAssembler(grid: grid, bands: bands)
+        let sink = try StripFileSink(directory: dir.path, width: w, height: h, bands: bands, format: .uchar)
+        for t in grid.tiles {
+            for strip in try assembler.add(t, pixels: crop(image, w, bands, t, scale: 1)) { try sink.append(strip) }
+        }
+        let out = dir.file("out.png")
+        try sink.image().write(to: out, overwrite: false)
+        XCTAssertEqual(try VipsImage.load(path: out).bytes(), image.map { UInt8($0) })
+        let sixteen = try StripFileSink(directory: dir.path, width: 2, height: 1, bands: 1, format: .ushort)
+        try sixteen.append(OutputStrip(y: 0, height: 1, width: 2, bands: 1, values: [70000, 1234.5]))
+        XCTAssertEqual(try sixteen.image().shorts(), [65535, 1234])  // clamped; half to even
+        XCTAssertEqual(try sixteen.image().interpretation, .grey16)
+    }
+
+    func testPlanarTilesEqualInterleaved() throws {
+        let w = 30, h = 20, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 13) % 97) / 96 }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 16, overlap: 4)
+        var interleaved = try TileAssembler(grid: grid, bands: bands)
+        var planar = try TileAssembler(grid: grid, bands: bands)
+        var a: [Float] = [], b: [Float] = []
+        for t in grid.tiles {
+            let px = crop(image, w, bands, t, scale: 1)
+            let n = px.count / bands
+            let planes = (0 ..< bands).flatMap { c in (0 ..< n).map { px[$0 * bands + c] } }
+            a += try interleaved.add(t, pixels: px.map { $0 * 255 }).flatMap(\.values)
+            b += try planar.add(t, planes: planes, multiplier: 255).flatMap(\.values)
+        }
+        XCTAssertEqual(a, b)
+    }
+
+    func testTiledOutputWriterWritesAtomicallyAndCleansUpOnCancel() throws {
+        let dir = try TempDir()
+        let w = 50, h = 30, bands = 3
+        let image = (0 ..< w * h * bands).map { Float(($0 * 17) % 256) }
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 24, overlap: 6, scale: 2)
+        let out = dir.file("big.png")
+        do {
+            let writer = try TiledOutputWriter(grid: grid, bands: bands, format: .uchar, directory: dir.path)
+            for t in grid.tiles { try writer.add(t, pixels: crop(image, w, bands, t, scale: 2)) }
+            XCTAssertTrue(writer.isComplete)
+            try writer.finish(to: out, overwrite: false) { try $0.resized(width: 99, height: 61, kernel: .lanczos3) }
+        }
+        XCTAssertEqual(dir.entries, ["big.png"], "the temporary strips went with the writer")
+        let back = try VipsImage.load(path: out)
+        XCTAssertEqual(back.size, ImageSize(width: 99, height: 61))
+        // Cancelled half-way: the writer goes away, the temporary strips with it, nothing at the destination.
+        do {
+            let partial = try TiledOutputWriter(grid: grid, bands: bands, format: .uchar, directory: dir.path)
+            for t in grid.tiles.prefix(3) { try partial.add(t, pixels: crop(image, w, bands, t, scale: 2)) }
+            XCTAssertEqual(dir.entries.count, 2, "the output and one temporary strip file")
+            XCTAssertThrowsError(try partial.finish(to: dir.file("never.png"), overwrite: false))
+        }
+        XCTAssertEqual(dir.entries, ["big.png"])
+    }
+
+    func testTileSeedsDependOnPositionOnly() throws {
+        let a = try TileGrid(imageSize: ImageSize(width: 300, height: 300), tileSize: 128, overlap: 16)
+        let seeds = a.tiles.map { $0.seed(base: 42) }
+        XCTAssertEqual(Set(seeds).count, seeds.count, "distinct per tile")
+        XCTAssertEqual(a.tiles.map { $0.seed(base: 42) }, seeds, "stable")
+        XCTAssertNotEqual(a.tiles[0].seed(base: 43), seeds[0])
+        // Pinned value: the formula is a reproducibility contract.
+        var p = SplitMix64(seed: 0)
+        var m = SplitMix64(seed: 42 ^ p.next())
+        XCTAssertEqual(a.tiles[0].seed(base: 42), m.next())
+        XCTAssertEqual(a.tiles[0].seed(base: 42), 5_592_132_763_777_985_307, "pinned, computed independently in Python")
+        XCTAssertGreaterThanOrEqual(Imaging.trackedMemory.peak, Imaging.trackedMemory.current)
+    }
+
+    func testRowBandReaderStreamsASequentialLoad() throws {
+        let dir = try TempDir()
+        for (source, ext) in [(try Pictures.rgb16(width: 70, height: 700), "png"), (try Pictures.rgb8(width: 70, height: 700), "tif"),
+                              (try Pictures.rgb8(width: 70, height: 700), "jpg"), (try Pictures.rgb8(width: 70, height: 700), "webp")] {
+            let path = dir.file("in.\(ext)")
+            try source.write(to: path, overwrite: false)
+            let decoded = try VipsImage.load(path: path)
+            let all: [Float] = decoded.format == .ushort ? try decoded.shorts().map { Float($0) } : try decoded.bytes().map { Float($0) }
+            let lazy = try VipsImage.load(path: path, mode: .sequential)
+            let grid = try TileGrid(imageSize: source.size, tileSize: 48, overlap: 8)
+            let reader = try RowBandReader(image: lazy, grid: grid)
+            for row in 0 ..< grid.rows {
+                for t in grid.tiles(inRow: row).reversed() {  // any order within a row
+                    XCTAssertEqual(try reader.pixels(of: t), crop(all, 70, 3, t, scale: 1), "\(ext) tile \(t.index)")
+                }
+            }
+            XCTAssertThrowsError(try reader.pixels(of: grid.tiles[0]), "rows go forward only")
+        }
+    }
+
+    func crop(_ image: [Float], _ w: Int, _ bands: Int, _ t: Tile, scale: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(t.output.width * t.output.height * bands)
+        for y in 0 ..< t.output.height {
+            for x in 0 ..< t.output.width {
+                let sx = t.input.x + x / scale, sy = t.input.y + y / scale
+                out += image[(sy * w + sx) * bands ..< (sy * w + sx + 1) * bands]
+            }
+        }
+        return out
+    }
+}
