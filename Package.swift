@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

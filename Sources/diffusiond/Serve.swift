@@ -1,5 +1,4 @@
 import ArgumentParser
-import CBLAS
 import Daemon
 import DiffusionProtocol
 import Foundation
@@ -7,6 +6,7 @@ import Imaging
 import Logging
 import PluginAPI
 import ServiceLifecycle
+import Tensor
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
+        // First: may re-execute this process with a faster OpenBLAS kernel (before any socket or file is touched).
+        let kernelDecision = OpenBLASRuntime.ensureFastKernel()
         let file = try config.map(ConfigFile.init(path:))
         let levelName = try logLevel ?? file?.string("log_level") ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
@@ -58,10 +60,11 @@ struct Serve: AsyncParsableCommand {
         let allowDirs = try allowDir.isEmpty ? (file?.strings("allow_dir") ?? []) : allowDir
         for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
 
-        openblas_set_num_threads(Int32(threads))
+        OpenBLASRuntime.setThreads(threads)
         try Imaging.initialize(threads: threads)
-        let core = String(cString: openblas_get_corename())
-        logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)"])
+        let core = OpenBLASRuntime.corename()
+        logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)",
+                                             "openblas_kernel": "\(kernelDecision)"])
 
         var registry = PluginRegistry()
         for plugin in BuiltinPlugins.all() { try registry.register(plugin) }

@@ -1,0 +1,90 @@
+import Foundation
+import Weights
+
+/// Loads a diffusers pipeline folder (`model_index.json`, `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
+/// `scheduler/`).
+enum DiffusersFolder {
+    static func isFolder(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("model_index.json"))
+    }
+
+    static func load(_ path: String, options: CheckpointOptions) throws -> StableDiffusionModels {
+        let root = path as NSString
+        let textEncoderDir = root.appendingPathComponent("text_encoder")
+        let unetDir = root.appendingPathComponent("unet")
+        let vaeDir = root.appendingPathComponent("vae")
+
+        let textConfig: CLIPTextConfig = try decodeJSON((textEncoderDir as NSString).appendingPathComponent("config.json"))
+        let textWeights = try openWeights(in: textEncoderDir, stem: "model", legacyStem: "pytorch_model",
+                                          variant: options.variant)
+        let textEncoder = try component("text_encoder", textWeights.path) {
+            try CLIPTextEncoder(config: textConfig, weights: textWeights.source)
+        }
+
+        let unetConfig: UNetConfig = try decodeJSON((unetDir as NSString).appendingPathComponent("config.json"))
+        let unetWeights = try openWeights(in: unetDir, stem: "diffusion_pytorch_model",
+                                          legacyStem: "diffusion_pytorch_model", variant: options.variant)
+        let unet = try component("unet", unetWeights.path) { try UNet(config: unetConfig, weights: unetWeights.source) }
+
+        let vaeConfig: VAEConfig = try decodeJSON((vaeDir as NSString).appendingPathComponent("config.json"))
+        let vaeWeights = try openWeights(in: vaeDir, stem: "diffusion_pytorch_model",
+                                         legacyStem: "diffusion_pytorch_model", variant: options.variant)
+        let vae = try component("vae", vaeWeights.path) {
+            try VAE(config: vaeConfig, weights: LegacyVAEAttentionNames(vaeWeights.source))
+        }
+
+        var scheduler: SchedulerConfig = try decodeJSON(
+            root.appendingPathComponent("scheduler/scheduler_config.json"))
+        if let override = options.predictionType { scheduler.predictionType = override }
+
+        let vocab = root.appendingPathComponent("tokenizer/vocab.json")
+        let merges = root.appendingPathComponent("tokenizer/merges.txt")
+        let tokenizer: TokenizerFiles = FileManager.default.fileExists(atPath: vocab)
+            && FileManager.default.fileExists(atPath: merges) ? .folder(vocab: vocab, merges: merges) : .standard
+
+        return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
+                                     tokenizer: tokenizer, layout: .diffusersFolder(path: path))
+    }
+
+    /// The component's weights file: the requested variant first, then the plain safetensors, then the
+    /// legacy pickle (`*.bin`), then (no variant requested) an fp16 safetensors if that is all there is.
+    static func openWeights(in directory: String, stem: String, legacyStem: String,
+                            variant: String?) throws -> (source: TensorSource, path: String) {
+        var candidates: [String] = []
+        if let variant { candidates.append("\(stem).\(variant).safetensors") }
+        candidates.append("\(stem).safetensors")
+        if let variant { candidates.append("\(legacyStem).\(variant).bin") }
+        candidates.append("\(legacyStem).bin")
+        if variant == nil { candidates.append("\(stem).fp16.safetensors") }
+        let directoryNS = directory as NSString
+        for name in candidates {
+            let path = directoryNS.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            return (try WeightFiles.open(path), path)
+        }
+        if FileManager.default.fileExists(atPath: directoryNS.appendingPathComponent("\(stem).safetensors.index.json")) {
+            throw CheckpointError.unreadable(path: directory, reason: "sharded weights (*.index.json) are not supported")
+        }
+        throw CheckpointError.missingFile(path: directoryNS.appendingPathComponent("\(stem).safetensors"))
+    }
+
+    static func decodeJSON<T: Decodable>(_ path: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.missingFile(path: path)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw CheckpointError.invalidJSON(path: path, reason: String(describing: error))
+        }
+    }
+}
+
+/// Runs a network initialiser, tagging its strict-loading failure with the component and file.
+func component<T>(_ name: String, _ path: String, _ build: () throws -> T) throws -> T {
+    do {
+        return try build()
+    } catch let error as ModelLoadError {
+        throw CheckpointError.component(name: name, path: path, error: error)
+    }
+}

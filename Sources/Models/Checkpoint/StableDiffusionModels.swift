@@ -1,0 +1,55 @@
+import Weights
+
+/// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
+/// plus what the pipeline needs to drive them.
+public struct StableDiffusionModels: Sendable {
+    public let textEncoder: CLIPTextEncoder
+    public let unet: UNet
+    public let vae: VAE
+    /// The training noise schedule and parameterisation (epsilon or v).
+    public let scheduler: SchedulerConfig
+    public let tokenizer: TokenizerFiles
+    public let layout: CheckpointLayout
+
+    public var predictionType: PredictionType { scheduler.predictionType }
+    /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
+    public var parameterBytes: Int {
+        (textEncoder.parameterCount + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
+    }
+    /// VAE latent scale (latents = scalingFactor × posterior sample).
+    public var latentScale: Float { vae.config.scalingFactor }
+}
+
+/// Where the CLIP tokenizer's vocabulary comes from.
+public enum TokenizerFiles: Equatable, Sendable {
+    /// A diffusers folder's `tokenizer/vocab.json` and `tokenizer/merges.txt`.
+    case folder(vocab: String, merges: String)
+    /// Single-file checkpoints carry no vocabulary: use CLIP's standard one shipped with the project.
+    case standard
+}
+
+/// How a model is stored on disk.
+public enum CheckpointLayout: Equatable, Sendable {
+    case diffusersFolder(path: String)
+    case singleFile(path: String, family: String)
+}
+
+/// Choices a user can make when loading that the files do not (reliably) say.
+public struct CheckpointOptions: Equatable, Sendable {
+    /// Overrides the prediction type. Without it, diffusers folders use their scheduler config; single files
+    /// use a sidecar LDM config (`<name>.yaml`, its `parameterization`) when present, else SD1 epsilon and
+    /// SD2 v-prediction unless the .ckpt's `global_step` is 875000 (SD2 512-base) — the same brittle rule
+    /// as diffusers' single-file loader.
+    public var predictionType: PredictionType?
+    /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
+    public var variant: String?
+    /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale).
+    public var conventions: SingleFileConventions
+
+    public init(predictionType: PredictionType? = nil, variant: String? = nil,
+                conventions: SingleFileConventions = .stableDiffusion) {
+        self.predictionType = predictionType
+        self.variant = variant
+        self.conventions = conventions
+    }
+}

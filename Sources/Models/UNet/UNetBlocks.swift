@@ -1,0 +1,72 @@
+import Tensor
+
+/// What every UNet block needs from the step: SiLU(time embedding) and the text context.
+struct UNetStepInputs {
+    let activatedTimeEmbedding: Tensor
+    let context: Tensor
+}
+
+/// `CrossAttnDownBlock2D` (with `attentions`) or `DownBlock2D` (without): resnets, optional transformers,
+/// optional stride-2 downsampler. Every intermediate output is pushed as a skip connection.
+struct UNetDownBlock {
+    let resnets: [ResnetBlock2D]
+    let attentions: [Transformer2D]
+    let downsampler: Downsample2D?
+
+    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor]) -> Tensor {
+        var h = x
+        for (index, resnet) in resnets.enumerated() {
+            h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
+            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+            skips.append(h)
+        }
+        if let downsampler {
+            h = downsampler(h)
+            skips.append(h)
+        }
+        return h
+    }
+}
+
+/// `UNetMidBlock2DCrossAttn`: resnet, then (transformer, resnet) pairs.
+struct UNetMidBlock {
+    let first: ResnetBlock2D
+    let attentions: [Transformer2D]
+    let resnets: [ResnetBlock2D]
+
+    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs) -> Tensor {
+        var h = first(x, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
+        for (attention, resnet) in zip(attentions, resnets) {
+            h = attention(h, context: inputs.context)
+            h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
+        }
+        return h
+    }
+}
+
+/// `CrossAttnUpBlock2D` / `UpBlock2D`: each resnet consumes the newest skip (channel concat), optional
+/// transformers, optional upsampler (to the next skip's size when the latent side is not a power-of-two multiple).
+struct UNetUpBlock {
+    let resnets: [ResnetBlock2D]
+    let attentions: [Transformer2D]
+    let upsampler: Upsample2D?
+
+    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor],
+                        matchSkipSize: Bool) -> Tensor {
+        var h = x
+        for (index, resnet) in resnets.enumerated() {
+            // The UNet checked the skip count against the architecture before the pass began.
+            let skip = skips.removeLast()
+            h = resnet(concat([h, skip], axis: 1), activatedTimeEmbedding: inputs.activatedTimeEmbedding)
+            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+        }
+        if let upsampler {
+            if matchSkipSize, let next = skips.last {
+                h = upsampler(h, size: (next.shape[2], next.shape[3]))
+            } else {
+                h = upsampler(h)
+            }
+        }
+        return h
+    }
+}

@@ -1,0 +1,118 @@
+/// The text encoder of a single-file checkpoint, presented with transformers' `CLIPTextModel` names
+/// under "text_model." (as SD folders on the Hub and the fixtures store them).
+///
+/// - SD1 (`cond_stage_model.transformer.text_model.*`, or without "text_model." in old exports): already
+///   transformers' names, only the prefix changes; the `position_ids` buffer is dropped.
+/// - SD2 (`cond_stage_model.model.*`, OpenCLIP): renamed, fused `attn.in_proj_*` cut into q/k/v. SD2
+///   conditions on the penultimate layer + ln_final, which diffusers expresses by shipping one layer less;
+///   `.penultimate` does the same here (the last resblock must exist and is consumed, not exposed), `.all`
+///   exposes every layer for encoders that stop early themselves. text_projection and logit_scale are
+///   CLIP's image-text head, unused by SD, and dropped.
+struct LDMTextEncoderLayout: Equatable {
+    static let component = "text_encoder"
+    static let clipPrefixes = ["cond_stage_model.transformer.text_model.", "cond_stage_model.transformer."]
+    static let openCLIPPrefix = "cond_stage_model.model."
+    static let strictPrefix = "cond_stage_model."
+
+    enum Kind: Equatable { case clip, openCLIP }
+
+    var kind: Kind
+    var prefix: String
+    /// Layers stored in the checkpoint.
+    var storedLayers: Int
+    var hiddenSize: Int
+    var intermediateSize: Int
+    var vocabSize: Int
+    var maxPositions: Int
+
+    static func detect(_ source: any TensorSource) throws -> LDMTextEncoderLayout {
+        func fail(_ detail: String) -> NameMappingError { .unrecognisedStructure(component: component, detail: detail) }
+        if source.shape(of: openCLIPPrefix + "token_embedding.weight") != nil {
+            let b = MappingBuilder(source: source, component: component, prefix: openCLIPPrefix)
+            let layers = b.indices(under: "transformer.resblocks.")
+            guard let token = b.shape("token_embedding.weight"), token.count == 2,
+                  let positions = b.shape("positional_embedding"), positions.count == 2,
+                  let fc = b.shape("transformer.resblocks.0.mlp.c_fc.weight"), fc.count == 2,
+                  layers == Array(0..<layers.count), !layers.isEmpty else {
+                throw fail("OpenCLIP tensors under \(openCLIPPrefix) are incomplete")
+            }
+            return LDMTextEncoderLayout(kind: .openCLIP, prefix: openCLIPPrefix, storedLayers: layers.count,
+                                        hiddenSize: token[1], intermediateSize: fc[0], vocabSize: token[0],
+                                        maxPositions: positions[0])
+        }
+        for prefix in clipPrefixes where source.shape(of: prefix + "embeddings.token_embedding.weight") != nil {
+            let b = MappingBuilder(source: source, component: component, prefix: prefix)
+            let layers = b.indices(under: "encoder.layers.")
+            guard let token = b.shape("embeddings.token_embedding.weight"), token.count == 2,
+                  let positions = b.shape("embeddings.position_embedding.weight"), positions.count == 2,
+                  let fc = b.shape("encoder.layers.0.mlp.fc1.weight"), fc.count == 2,
+                  layers == Array(0..<layers.count), !layers.isEmpty else {
+                throw fail("CLIP tensors under \(prefix) are incomplete")
+            }
+            return LDMTextEncoderLayout(kind: .clip, prefix: prefix, storedLayers: layers.count, hiddenSize: token[1],
+                                        intermediateSize: fc[0], vocabSize: token[0], maxPositions: positions[0])
+        }
+        throw NameMappingError.componentNotFound(component: component, prefix: "cond_stage_model.")
+    }
+
+    /// Layers exposed by `mapping(_:depth:)`.
+    func exposedLayers(_ depth: OpenCLIPDepth) -> Int {
+        kind == .openCLIP && depth == .penultimate ? storedLayers - 1 : storedLayers
+    }
+
+    func mapping(_ source: any TensorSource, depth: OpenCLIPDepth) throws -> MappedTensorSource {
+        var b = MappingBuilder(source: source, component: Self.component, prefix: prefix,
+                               strictPrefix: Self.strictPrefix)
+        let t = "text_model."
+        switch kind {
+        case .clip:
+            b.map("embeddings.token_embedding.weight", t + "embeddings.token_embedding.weight")
+            b.map("embeddings.position_embedding.weight", t + "embeddings.position_embedding.weight")
+            b.ignoreIfPresent("embeddings.position_ids")
+            for i in 0..<storedLayers {
+                let layer = "encoder.layers.\(i)."
+                for projection in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                    b.mapLayer(layer + "self_attn." + projection, t + layer + "self_attn." + projection)
+                }
+                for name in ["layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2"] {
+                    b.mapLayer(layer + name, t + layer + name)
+                }
+            }
+            b.mapLayer("final_layer_norm", t + "final_layer_norm")
+        case .openCLIP:
+            b.map("token_embedding.weight", t + "embeddings.token_embedding.weight")
+            b.map("positional_embedding", t + "embeddings.position_embedding.weight")
+            b.mapLayer("ln_final", t + "final_layer_norm")
+            b.ignoreIfPresent("text_projection")
+            b.ignoreIfPresent("logit_scale")
+            b.ignoreIfPresent("attn_mask")
+            let exposed = exposedLayers(depth)
+            let renames = [("ln_1", "layer_norm1"), ("ln_2", "layer_norm2"), ("mlp.c_fc", "mlp.fc1"),
+                           ("mlp.c_proj", "mlp.fc2"), ("attn.out_proj", "self_attn.out_proj")]
+            for i in 0..<storedLayers {
+                let ldm = "transformer.resblocks.\(i)."
+                guard i < exposed else {
+                    for (name, _) in renames { b.consume(ldm + name + ".weight"); b.consume(ldm + name + ".bias") }
+                    b.consume(ldm + "attn.in_proj_weight")
+                    b.consume(ldm + "attn.in_proj_bias")
+                    continue
+                }
+                let layer = t + "encoder.layers.\(i)."
+                for (name, diffusers) in renames { b.mapLayer(ldm + name, layer + diffusers) }
+                for (part, projection) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+                    b.map(ldm + "attn.in_proj_weight", layer + "self_attn.\(projection).weight", .rows(part: part, parts: 3))
+                    b.map(ldm + "attn.in_proj_bias", layer + "self_attn.\(projection).bias", .rows(part: part, parts: 3))
+                }
+            }
+        }
+        return try b.finish()
+    }
+}
+
+/// How many OpenCLIP layers an SD2 text encoder view exposes.
+public enum OpenCLIPDepth: Equatable, Sendable {
+    /// All but the last: the diffusers SD2 layout (23 of 24 layers), whose last_hidden_state is SD2's conditioning.
+    case penultimate
+    /// Every stored layer.
+    case all
+}

@@ -1,0 +1,28 @@
+/// Hyper-parameters a single-file checkpoint does not record in its tensors (attention head counts,
+/// group-norm group counts, the latent scaling factor). Detection takes them from here; the defaults are
+/// Stable Diffusion's own (the values of the original LDM configs v1-inference.yaml / v2-inference.yaml).
+public struct SingleFileConventions: Equatable, Sendable {
+    /// SD1 UNets use 8 heads in every attention block (`num_heads: 8`).
+    public var sd1AttentionHeads: Int
+    /// SD2 UNets use 64 channels per head (`num_head_channels: 64`), so heads = channels / 64.
+    public var sd2AttentionHeadDim: Int
+    /// CLIP ViT-L/14 (12 heads of 64) and OpenCLIP ViT-H/14 (16 heads of 64).
+    public var textAttentionHeadDim: Int
+    public var unetNormGroups: Int
+    public var vaeNormGroups: Int
+    public var vaeScalingFactor: Double
+
+    public static let stableDiffusion = SingleFileConventions(
+        sd1AttentionHeads: 8, sd2AttentionHeadDim: 64, textAttentionHeadDim: 64, unetNormGroups: 32,
+        vaeNormGroups: 32, vaeScalingFactor: 0.18215)
+
+    public init(sd1AttentionHeads: Int, sd2AttentionHeadDim: Int, textAttentionHeadDim: Int, unetNormGroups: Int,
+                vaeNormGroups: Int, vaeScalingFactor: Double) {
+        self.sd1AttentionHeads = sd1AttentionHeads
+        self.sd2AttentionHeadDim = sd2AttentionHeadDim
+        self.textAttentionHeadDim = textAttentionHeadDim
+        self.unetNormGroups = unetNormGroups
+        self.vaeNormGroups = vaeNormGroups
+        self.vaeScalingFactor = vaeScalingFactor
+    }
+}

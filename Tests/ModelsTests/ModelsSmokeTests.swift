@@ -1,2 +1,0 @@
-import XCTest
-final class ModelsSmokeTests: XCTestCase { func testNothingYet() {} }
