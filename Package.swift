@@ -48,6 +48,7 @@ let package = Package(
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "UpscalePlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,6 +77,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
