@@ -108,7 +108,8 @@ public struct UpscalePlugin: OperationPlugin {
                 described = try upscaler.upscale(image, size: target, scratchDirectory: scratch,
                     progress: { p in
                         tilesRun = p.tiles
-                        context.progress(stage: "upscale", tile: p.tile, tiles: p.tiles)
+                        // step 1 of 1 = this tile is done: the fraction is tile/tiles and the last tile is never throttled away.
+                        context.progress(stage: "upscale", step: 1, steps: 1, tile: p.tile, tiles: p.tiles)
                     },
                     checkCancelled: { try context.checkCancelled() },
                     deliver: { result in
