@@ -5,9 +5,10 @@ import Models
 /// Models resident in memory, shared by all requests: loaded on first use, kept until the memory budget
 /// needs room (least recently used first) or `unload` is called.
 ///
-/// The budget counts the float32 size of each model's weights (`LoadedModel.bytes`). A model larger than
-/// the whole budget still loads (everything else is evicted first) so that one big model always works.
-/// A load that fails changes nothing: the models resident before stay resident and usable. Loads are
+/// The budget counts the float32 size of each model's weights (`LoadedModel.bytes`). Eviction happens after
+/// a new model has loaded, so a load that fails changes nothing (the models resident before stay resident and
+/// usable) at the price of briefly holding the old models and the new one together. A model larger than the
+/// whole budget still loads and then stays alone, so that one big model always works. Loads are
 /// serialised (two requests for the same new model load it once); lookups of resident models never
 /// wait for a load.
 public final class ModelCache: @unchecked Sendable {

@@ -71,6 +71,11 @@ public struct StableDiffusionPipeline {
             guard request.strength > 0, request.strength <= 1 else {
                 throw EngineError.invalidParameter(field: "strength", reason: "must be in (0, 1]")
             }
+            // diffusers runs int(steps * strength) steps; zero steps would return the input unchanged.
+            guard request.sampler.sampler == .lcm || Int(Double(request.steps) * request.strength) >= 1 else {
+                throw EngineError.invalidParameter(field: "strength",
+                    reason: "\(request.strength) of \(request.steps) steps runs no step; raise strength or steps")
+            }
         }
         guard model.networks.unet.config.inChannels == model.networks.vae.config.latentChannels else {
             throw EngineError.unsupportedModel(name: model.name,

@@ -102,3 +102,19 @@ final class ModelCacheTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: target)
     }
 }
+
+final class SharedModelsTests: XCTestCase {
+    func testBudgetText() {
+        XCTAssertEqual(SharedModels.parseBytes("12000"), 12000)
+        XCTAssertEqual(SharedModels.parseBytes("12G"), 12 << 30)
+        XCTAssertEqual(SharedModels.parseBytes("1.5g"), 3 << 29)
+        XCTAssertEqual(SharedModels.parseBytes("512M"), 512 << 20)
+        XCTAssertNil(SharedModels.parseBytes("-5"))
+        XCTAssertNil(SharedModels.parseBytes("lots"))
+    }
+
+    func testOneCachePerDirectory() {
+        XCTAssert(SharedModels.cache(directory: "/tmp/a-models") === SharedModels.cache(directory: "/tmp/a-models"))
+        XCTAssert(SharedModels.cache(directory: "/tmp/a-models") !== SharedModels.cache(directory: "/tmp/b-models"))
+    }
+}

@@ -90,6 +90,14 @@ final class PipelineParityTests: XCTestCase {
             guard case EngineError.invalidSize = error else { return XCTFail("\(error)") }
         }
         request.width = 32
+        request.initImage = Tensor(shape: [1, 3, 32, 32])
+        request.steps = 20
+        request.strength = 0.04
+        XCTAssertThrowsError(try StableDiffusionPipeline(model: model).run(request)) { error in
+            guard case EngineError.invalidParameter(let field, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(field, "strength", "int(20 * 0.04) = 0 steps")
+        }
+        request.initImage = nil
         request.steps = 5
         var stepsSeen = 0
         let hooks = StableDiffusionPipeline.Hooks(isCancelled: { stepsSeen >= 2 }, onStep: { _ in stepsSeen += 1 })

@@ -32,7 +32,10 @@ public struct GenerationRunner {
         do { try pipeline.validate(request) } catch let e as EngineError { throw Self.pluginError(e) }
         let preview = try previewTarget(params)
         let steps: Int
-        do { steps = try pipeline.plan(for: request).steps } catch { throw PluginError.invalidParam(field: "steps", reason: "\(error)") }
+        do { steps = try pipeline.plan(for: request).steps } catch {
+            let field = request.initImage != nil && "\(error)".contains("strength") ? "strength" : "steps"
+            throw PluginError.invalidParam(field: field, reason: "\(error)")
+        }
         try context.checkCancelled()
         let token = context.cancellation
         let hooks = StableDiffusionPipeline.Hooks(
