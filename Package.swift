@@ -56,6 +56,7 @@ let package = Package(
                 path: "plugins/generate", exclude: ["README.md"]),
         .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
                 path: "plugins/img2img"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -67,7 +68,7 @@ let package = Package(
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
             "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
-            "InpaintPlugin", "OutpaintPlugin",
+            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging", "Models",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,6 +90,7 @@ let package = Package(
                                                         "PluginAPI", "DiffusionProtocol",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
