@@ -1,8 +1,11 @@
+import DiffusionProtocol
 import Engine
 import Foundation
 import Imaging
 import Sampling
+import PluginAPI
 import Tensor
+import UpscalePlugin
 import XCTest
 
 /// SD refine (`TileRefiner`) on the tiny SD 1.x fixture model (Tests/Fixtures/sd/sd1/diffusers, made by
@@ -144,5 +147,38 @@ final class RefineTests: XCTestCase {
             XCTAssertEqual(error as? EngineError,
                            .invalidParameter(field: "refine.tile", reason: "must be a multiple of 8 between 8 and 2048, got 36"))
         }
+    }
+
+    func testUpscalePluginRefinesAfterTheResizeToTheExactSize() throws {
+        let dir = try UpscaleFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let models = dir + "/models"
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
+                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
+        let box = UpdateBox()
+        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
+                                 cancellation: CancellationToken(), progressSink: { box.append($0) })
+        let out = dir + "/out.png"
+        let refine: JSONValue = ["model": "tiny", "prompt": "a cat", "steps": 4, "strength": 0.5, "seed": 7,
+                                 "tile": 32, "overlap": 8, "seam_fix": true]
+        _ = try UpscalePlugin().run(params: [
+            "image": ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")], "model": "bicubic", "width": 60,
+            "refine": refine, "output": ["path": .string(out)],
+        ], context: context)
+        let image = try VipsImage.load(path: out)
+        XCTAssertEqual([image.width, image.height, image.bands], [60, 60, 3])
+        // 60 pads to 64: 3 × 3 tiles (starts 0, 16, 32), then 2 + 2 seam bands of 3 windows each = 21 windows.
+        XCTAssertTrue(box.all.contains { $0.tile == 21 && $0.tiles == 21 }, "\(box.all.compactMap(\.tiles))")
+
+        var bad = refine.objectValue ?? [:]
+        bad["strength"] = 0
+        XCTAssertThrowsError(try UpscalePlugin().run(params: [
+            "image": ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")], "model": "bicubic", "width": 60,
+            "refine": .object(bad), "output": ["path": .string(dir + "/bad.png")],
+        ], context: context)) { error in
+            XCTAssertEqual(error as? PluginError, .invalidParam(field: "refine.strength", reason: "must be in (0, 1]"))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.png"))
     }
 }

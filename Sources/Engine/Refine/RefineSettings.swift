@@ -38,3 +38,14 @@ public struct RefineSettings: Sendable {
         min(tile, (max(2 * overlap, 32) + 7) / 8 * 8)
     }
 }
+
+extension RefineSettings {
+    /// Sets the sampler from its API/A1111 name and optional schedule name (as img2img parses them), so callers
+    /// need not depend on the Sampling module.
+    public mutating func setSampler(_ name: String, scheduler: String?) throws {
+        do { sampler = try SamplerChoice.parse(sampler: name, scheduler: scheduler) } catch let e as SamplingError {
+            throw EngineError.invalidParameter(field: scheduler == nil ? "refine.sampler" : "refine.sampler/scheduler",
+                                               reason: e.description)
+        }
+    }
+}
