@@ -37,6 +37,7 @@ public struct UpscalePlugin: OperationPlugin {
                             "description": .string("overlap between neighbouring tiles in input pixels, blended with smooth weights (default \(TiledUpscaler.defaultOverlap)); at most tile/2")],
                 "tiff": ["type": "string", "enum": ["strip", "tiled", "pyramid"],
                          "description": "layout of a .tif/.tiff output (default tiled BigTIFF; pyramid adds half-size levels for viewers)"],
+                "refine": UpscaleRefine.schema,
                 "output": ImageSchemas.output(description: "where to put the result (default: inline PNG as base64)"),
             ],
             "required": ["image"],
@@ -71,6 +72,7 @@ public struct UpscalePlugin: OperationPlugin {
         } else if scale == nil, width == nil, height == nil {
             throw PluginError.invalidParam(field: "scale", reason: "is required with model '\(modelName)' (or width/height): a plain resize has no scale of its own")
         }
+        let refine = try UpscaleRefine.parse(params["refine"], context: context)
         try context.checkCancelled()
 
         // The compressed input is held in memory; its pixels are decoded top to bottom as tiles need them.
@@ -86,6 +88,9 @@ public struct UpscalePlugin: OperationPlugin {
                                           bytesPerSample: max(1, image.bitDepth / 8))
         } catch let e as ImagingError {
             throw PluginError(e, field: scale != nil ? "scale" : (width != nil || height != nil ? "width" : "model"))
+        }
+        if refine != nil, image.hasAlpha {
+            throw PluginError.invalidParam(field: "refine", reason: "cannot refine an image with alpha (Stable Diffusion works on RGB)")
         }
         let options = Self.encodeOptions(tiff: params["tiff"]?.stringValue, output: output)
 
@@ -113,14 +118,15 @@ public struct UpscalePlugin: OperationPlugin {
                     },
                     checkCancelled: { try context.checkCancelled() },
                     deliver: { result in
+                        let final = try refine?.apply(to: result, context: context) ?? result
                         context.progress(stage: "write", step: 0, steps: 1)
-                        return try deliver(result, to: output, options: options, context: context)
+                        return try deliver(final, to: output, options: options, context: context)
                     })
             } else {
                 context.progress(stage: "resize", step: 0, steps: 1)
                 let kernel = Self.kernels[modelName] ?? .lanczos3
                 let resized = try image.resized(width: target.width, height: target.height, kernel: kernel)
-                described = try deliver(resized, to: output, options: options, context: context)
+                described = try deliver(try refine?.apply(to: resized, context: context) ?? resized, to: output, options: options, context: context)
             }
         } catch let e as ImagingError {
             throw PluginError(e, field: "image")
