@@ -48,6 +48,15 @@ let package = Package(
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GeneratePlugin"],
+                path: "plugins/inpaint"),
+        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin",
+                                                      "GeneratePlugin"], path: "plugins/outpaint"),
+        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
+                path: "plugins/generate", exclude: ["README.md"]),
+        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
+                path: "plugins/img2img"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -58,7 +67,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin",
+            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
+            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging", "Models",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,6 +86,11 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
+        .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
+                                                        "PluginAPI", "DiffusionProtocol",
+                                                        "InpaintPlugin", "OutpaintPlugin"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,52 @@
+import Sampling
+
+/// The A1111 "parameters" text written into output PNGs, so an image can be reproduced from its own file:
+///
+///     <prompt>
+///     Negative prompt: <negative prompt>            (omitted when empty)
+///     Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x512,
+///     Model: <name>, Denoising strength: 0.5, Clip skip: 2, RNG: CPU
+///
+/// (one line; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
+/// `RNG`: "CPU" for torch CPU noise, "NV" for the NVIDIA/Philox family as A1111 names its CPU emulation of
+/// GPU noise).
+public enum GenerationInfo {
+    public static func parameters(_ request: GenerationRequest, seed: UInt64, modelName: String) -> String {
+        var fields: [(String, String)] = [
+            ("Steps", "\(request.steps)"),
+            ("Sampler", request.sampler.sampler.displayName),
+        ]
+        if request.sampler.schedule != .normal {
+            fields.append(("Schedule type", SamplerChoice(sampler: request.sampler.sampler, schedule: request.sampler.schedule)
+                .displayName.dropFirst(request.sampler.sampler.displayName.count + 1).description))
+        }
+        fields += [
+            ("CFG scale", format(request.cfgScale)),
+            ("Seed", "\(seed)"),
+            ("Size", "\(request.width)x\(request.height)"),
+            ("Model", modelName),
+        ]
+        if request.initImage != nil { fields.append(("Denoising strength", format(request.strength))) }
+        if request.clipSkip > 1 { fields.append(("Clip skip", "\(request.clipSkip)")) }
+        if request.guidanceRescale > 0 { fields.append(("Guidance rescale", format(request.guidanceRescale))) }
+        if request.sampler.sampler == .ddim, request.eta != 0 { fields.append(("Eta DDIM", format(request.eta))) }
+        fields.append(("RNG", request.rng == .cpu ? "CPU" : "NV"))
+        var text = request.prompt
+        if !request.negativePrompt.isEmpty { text += "\nNegative prompt: " + request.negativePrompt }
+        text += "\n" + fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ")
+        return text
+    }
+
+    /// 7 -> "7", 7.5 -> "7.5" (A1111 prints numbers as Python does).
+    static func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+    }
+
+    /// A1111 quotes values containing ',', ':' or '"' (its `quote()`), e.g. model names with commas.
+    static func quoted(_ s: String) -> String {
+        guard s.contains(",") || s.contains(":") || s.contains("\"") || s.contains("\n") else { return s }
+        let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"\(escaped)\""
+    }
+}

@@ -1,0 +1,57 @@
+import Sampling
+import Tensor
+
+/// Everything one txt2img/img2img run needs besides the model. Validated by `StableDiffusionPipeline`.
+public struct GenerationRequest: Sendable {
+    public var prompt: String
+    public var negativePrompt: String = ""
+    public var sampler: SamplerChoice = SamplerChoice(sampler: .euler)
+    public var steps: Int = 20
+    public var cfgScale: Double = 7.5
+    /// diffusers' `guidance_rescale` (0 = off).
+    public var guidanceRescale: Double = 0
+    /// 1 = last layer (no skip), 2 = penultimate (A1111's "Clip skip: 2").
+    public var clipSkip: Int = 1
+    /// Seed of the first image; image i uses seed + i (its own generator), as A1111 and diffusers with a
+    /// list of generators.
+    public var seed: UInt64 = 0
+    public var rng: RNGKind = .cpu
+    public var batchSize: Int = 1
+    public var width: Int = 512
+    public var height: Int = 512
+    /// DDIM's eta.
+    public var eta: Double = 0
+    /// img2img: the source image [1, 3, height, width] in [-1, 1] (already resized to width × height),
+    /// and how much of the schedule to run (diffusers' `strength`).
+    public var initImage: Tensor? = nil
+    public var strength: Double = 0.75
+
+    public init(prompt: String) {
+        self.prompt = prompt
+    }
+
+    public var seeds: [UInt64] { Seeds.batch(from: seed, count: batchSize) }
+}
+
+/// What a finished run produced.
+public struct GenerationResult {
+    /// Final latents [N, 4, h, w] as diffusers' `output_type="latent"` (unscaled).
+    public let latents: Tensor
+    /// Decoded images [N, 3, H, W] in [0, 1] (diffusers' postprocess: (x / 2 + 0.5).clamp(0, 1)).
+    public let images: Tensor
+    /// The VAE's raw output [N, 3, H, W] (nominally [-1, 1]); `VipsImage(tensor:)` quantises it exactly as
+    /// diffusers' postprocess + numpy_to_pil.
+    public let decoded: Tensor
+    public let seeds: [UInt64]
+    /// Wall time of the UNet calls and of the whole sampling loop (for the loop-overhead benchmark).
+    public let unetSeconds: Double
+    public let loopSeconds: Double
+}
+
+/// Per-step report to the caller (progress, previews).
+public struct PipelineStep {
+    public let step: Int
+    public let steps: Int
+    /// The model's denoised estimate (unscaled latents, [N, 4, h, w]) — what previews show.
+    public let denoised: Tensor
+}

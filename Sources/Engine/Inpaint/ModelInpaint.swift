@@ -1,0 +1,120 @@
+import Imaging
+import Tensor
+
+/// Inpainting and outpainting with a diffusion model, from pictures to pictures: region choice, pixel fill,
+/// the model run (`InpaintPipeline`, inside the shared sampler loop), optional colour match, and the exact
+/// composite through the full-resolution feathered mask. Outside the mask the output is the input bit for bit.
+public struct ModelInpaint {
+    public let pipeline: InpaintPipeline
+
+    public init(model: LoadedModel) {
+        pipeline = InpaintPipeline(model: model)
+    }
+
+    /// What to do besides the generation parameters.
+    public struct Options: Sendable {
+        public var area: InpaintArea = .whole
+        public var fill: InpaintFill = .original
+        public var blend: InpaintLatentBlend.Mode = .hard
+        public var colorMatch = false
+        /// Processing size; nil: the region's own size rounded to a multiple of 8.
+        public var processingSize: ImageSize?
+        public init() {}
+    }
+
+    /// The multiple-of-8 size nearest to `size` (at least 8 per side).
+    public static func roundedTo8(_ size: ImageSize) -> ImageSize {
+        ImageSize(width: max(8, (size.width + 4) / 8 * 8), height: max(8, (size.height + 4) / 8 * 8))
+    }
+
+    /// `size` scaled down (aspect kept) so neither side exceeds `maxSide`; the model cannot run larger, and the
+    /// result is resized back to the region before the paste, so the outside stays exact anyway.
+    public static func fitted(_ size: ImageSize, maxSide: Int) -> ImageSize {
+        let longest = max(size.width, size.height)
+        guard longest > maxSide else { return size }
+        let scale = Double(maxSide - 8) / Double(longest)  // room for rounding to 8 upward
+        return ImageSize(width: max(8, Int(Double(size.width) * scale)), height: max(8, Int(Double(size.height) * scale)))
+    }
+
+    /// Repaints `image` through `mask` (image size). `request` carries prompt, sampler, steps, seed, strength
+    /// (its size and init image are set here). Returns one composited picture per batch image.
+    public func run(image: VipsImage, mask: Mask, request template: GenerationRequest, options: Options,
+                    hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> [VipsImage] {
+        guard try mask.image.extrema().max > 0 else { throw InpaintError.emptyMask(imageSize: image.size) }
+        // Latent fills replace the original's latents under the mask; at strength 1 the run starts from pure
+        // noise there, so the fill would silently do nothing.
+        if options.fill == .latentNoise || options.fill == .latentNothing, template.strength >= 1 {
+            throw EngineError.invalidParameter(field: "fill",
+                reason: "\(options.fill.name) changes the start latents, which strength 1 replaces with noise; use strength below 1")
+        }
+        // The processing size: given, or the region's size at the image's aspect rounded to /8.
+        let size: ImageSize
+        if let given = options.processingSize {
+            size = given
+        } else {
+            let natural = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: nil).rect.size
+            size = Self.roundedTo8(Self.fitted(natural, maxSide: StableDiffusionPipeline.maxSide))
+        }
+        let region = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: size)
+        let prepared = try options.fill.apply(to: region.image, mask: region.mask)
+        var request = template
+        request.width = size.width
+        request.height = size.height
+        request.initImage = try prepared.toTensor()
+        let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend,
+                                      latentFill: options.fill, hooks: hooks)
+        var outputs: [VipsImage] = []
+        for i in 0 ..< result.seeds.count {
+            var repainted = try VipsImage(tensor: result.decoded[batch: i], bitDepth: image.bitDepth == 16 ? 16 : 8)
+            if options.colorMatch {
+                repainted = try repainted.colorMatched(to: region.image, mask: region.mask)
+            }
+            outputs.append(try region.pasteBack(repainted, into: image, mask: mask))
+        }
+        return outputs
+    }
+
+    /// Outpainting: the canvas is extended (to a multiple of 8 on the sides being extended), filled, repainted
+    /// through the seam mask, and cropped back to exactly the requested canvas. When the canvas is larger than
+    /// `modelResolution` the model runs in windows along the border (`OutpaintWindows`), one after another,
+    /// each seeing the windows before it and pasted through the seam mask, so the interior is never resampled.
+    public func outpaint(image: VipsImage, extension ext: CanvasExtension, fill: CanvasFill, seamFeather: Int,
+                         request: GenerationRequest, options: Options, modelResolution: Int,
+                         hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> [VipsImage] {
+        guard !ext.isEmpty else { throw InpaintError.emptyExtension }
+        let (aligned, crop) = ext.aligned(toMultipleOf: 8, imageSize: image.size)
+        let canvas = try image.extended(by: aligned, fill: fill, seamFeather: seamFeather)
+        var wholeOptions = options
+        wholeOptions.area = .whole
+        let results: [VipsImage]
+        if OutpaintWindows.fitsInOnePass(canvas: canvas.image.size, modelResolution: modelResolution) {
+            wholeOptions.processingSize = canvas.image.size
+            results = try run(image: canvas.image, mask: canvas.mask, request: request, options: wholeOptions, hooks: hooks)
+        } else {
+            let tile = max(64, modelResolution / 8 * 8)
+            let windows = try OutpaintWindows(
+                canvas: canvas.image.size,
+                repaint: OutpaintWindows.repaintRects(canvas: canvas.image.size, original: canvas.original,
+                                                      extension: aligned, seamFeather: seamFeather),
+                tileSize: tile, overlap: tile / 4)
+            var working = canvas.image
+            for window in windows.tiles {
+                let rect = window.input
+                let pieceMask = try Mask(values: try canvas.mask.image.cropped(to: rect).floats(),
+                                         width: rect.width, height: rect.height)
+                guard try pieceMask.image.extrema().max > 0 else { continue }
+                var piece = wholeOptions
+                piece.processingSize = Self.roundedTo8(rect.size)
+                var single = request
+                single.batchSize = 1
+                let repainted = try run(image: try working.cropped(to: rect), mask: pieceMask, request: single,
+                                        options: piece, hooks: hooks)[0]
+                working = try working.inserting(repainted, x: rect.x, y: rect.y)
+            }
+            results = [working]
+        }
+        // The original region is bit-identical in every result (the seam mask is 0 there beyond the feather),
+        // and cropping cannot change samples.
+        return try results.map { try $0.cropped(to: crop).withMetadata(from: image) }
+    }
+}

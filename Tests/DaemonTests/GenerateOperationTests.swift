@@ -1,0 +1,127 @@
+import DiffusionProtocol
+import Foundation
+import Imaging
+import XCTest
+
+/// `generate`, `img2img` and `models.*` through a real daemon, with the tiny sd1 fixture model
+/// (Tests/Fixtures/sd/sd1/diffusers, from scripts/fixtures/make_sd_fixtures.py) in a models directory.
+final class GenerateOperationTests: XCTestCase {
+    static let sd1Folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/sd/sd1/diffusers").path
+
+    private func startDaemon() throws -> DaemonProcess {
+        let dir = try TempDir()
+        let models = dir.file("models")
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny", withDestinationPath: Self.sd1Folder)
+        return try DaemonProcess(arguments: ["--models", models], withChecksumPlugin: false, dir: dir)
+    }
+
+    func testGenerateWritesPNGsWithSeedsAndParameters() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let out = daemon.dir.file("out.png")
+        try client.request(1, "generate", [
+            "model": "tiny", "prompt": "a red fox", "negative_prompt": "blurry", "sampler": "DPM++ 2M Karras",
+            "steps": 6, "cfg_scale": 7.5, "seed": 42, "width": 32, "height": 24, "batch_size": 2,
+            "output": ["path": .string(out)], "preview": ["every": 2, "path": .string(daemon.dir.file("preview.png"))],
+        ])
+        let (reply, notes) = try client.collect(id: .integer(1), timeout: 120)
+        XCTAssertNil(reply["error"], "\(reply)\n\(daemon.log)")
+        let images = reply["result"]?["images"]?.arrayValue ?? []
+        XCTAssertEqual(images.count, 2)
+        XCTAssertEqual(reply["result"]?["seeds"], [42, 43])
+        for (i, image) in images.enumerated() {
+            let path = daemon.dir.file("out-\(i + 1).png")
+            XCTAssertEqual(image["path"], .string(path))
+            XCTAssertEqual(image["seed"]?.intValue, 42 + i)
+            let png = try VipsImage.load(path: path, limits: .default)
+            XCTAssertEqual([png.width, png.height], [32, 24])
+            let text = png.textEntries["parameters"] ?? ""
+            XCTAssertEqual(text, "a red fox\nNegative prompt: blurry\nSteps: 6, Sampler: DPM++ 2M, Schedule type: Karras, "
+                           + "CFG scale: 7.5, Seed: \(42 + i), Size: 32x24, Model: tiny, RNG: CPU")
+        }
+        // The preview is the latent grid (one pixel per latent cell of the tiny model's factor-2 VAE), no VAE.
+        let preview = try VipsImage.load(path: daemon.dir.file("preview.png"), limits: .default)
+        XCTAssertEqual([preview.width, preview.height], [16, 12])
+        let sampling = notes.filter { $0["params"]?["stage"] == "sampling" }
+        XCTAssertFalse(sampling.isEmpty, "progress notifications during sampling")
+        XCTAssertEqual(sampling.last?["params"]?["step"]?.intValue, 6)
+        XCTAssertEqual(sampling.last?["params"]?["steps"]?.intValue, 6)
+        XCTAssertNotNil(sampling.last?["params"]?["remaining_ms"], "eta is reported")
+    }
+
+    func testMissingSeedIsRandomAndReportedAndSizeIsValidated() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        try client.request(1, "generate", ["model": "tiny", "prompt": "x", "steps": 2, "width": 32, "height": 32,
+                                           "output": ["format": "png"]])
+        let reply = try client.collect(id: .integer(1), timeout: 120).response
+        let seed = reply["result"]?["images"]?.arrayValue?.first?["seed"]?.intValue
+        XCTAssertNotNil(seed, "\(reply)")
+        XCTAssert((0...Int(UInt32.max)).contains(seed ?? -1), "a 32-bit seed")
+        XCTAssertNotNil(reply["result"]?["images"]?.arrayValue?.first?["base64"])
+
+        try client.request(2, "generate", ["model": "tiny", "prompt": "x", "width": 36, "height": 32])
+        XCTAssertEqual(try client.collect(id: .integer(2), timeout: 60).response.errorCode, RPCErrorCode.invalidParams)
+        try client.request(3, "generate", ["model": "nope", "prompt": "x", "width": 32, "height": 32])
+        let missing = try client.collect(id: .integer(3), timeout: 60).response
+        XCTAssertEqual(missing.errorCode, RPCErrorCode.invalidParams)
+        XCTAssert(missing["error"]?["message"]?.stringValue?.contains("tiny") ?? false, "lists the available models: \(missing)")
+    }
+
+    func testCancelAnswersWithinAStep() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        try client.request(1, "generate", ["model": "tiny", "prompt": "x", "steps": 1000, "width": 32, "height": 32,
+                                           "sampler": "euler_a"])
+        _ = try client.waitFor(notification: "progress", id: .integer(1), timeout: 60)
+        // Wait for a sampling step so the cancel lands mid-loop.
+        while true {
+            let n = try client.waitFor(notification: "progress", id: .integer(1), timeout: 60)
+            if n["params"]?["stage"] == "sampling" { break }
+        }
+        try client.request(2, "cancel", ["id": 1])
+        let reply = try client.collect(id: .integer(1), timeout: 30).response
+        XCTAssertEqual(reply.errorCode, RPCErrorCode.cancelled, "\(reply)")
+    }
+
+    func testImg2ImgAndModelMethods() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        try client.request(1, "models.list")
+        let list = try client.collect(id: .integer(1), timeout: 30).response
+        XCTAssertEqual(list["result"]?["models"]?.arrayValue?.first?["name"], "tiny")
+        XCTAssertEqual(list["result"]?["models"]?.arrayValue?.first?["loaded"], false)
+
+        try client.request(2, "models.load", ["model": "tiny"])
+        let load = try client.collect(id: .integer(2), timeout: 60).response
+        XCTAssertEqual(load["result"]?["resident"], ["tiny"], "\(load)")
+        XCTAssertGreaterThan(load["result"]?["bytes"]?.intValue ?? 0, 0)
+
+        // A 40x30 source, fitted by crop-and-resize to 32x32.
+        let src = daemon.dir.file("src.png")
+        var values = [Float](repeating: 0, count: 3 * 30 * 40)
+        for i in values.indices { values[i] = Float(i % 97) / 48.5 - 1 }
+        try VipsImage(planarRGB: PlanarRGB(width: 40, height: 30, values: values)).write(to: src, overwrite: false)
+        let out = daemon.dir.file("i2i.png")
+        try client.request(3, "img2img", ["model": "tiny", "prompt": "a fox", "image": ["path": .string(src)],
+                                          "strength": 0.5, "steps": 10, "seed": 7, "width": 32, "height": 32,
+                                          "resize_mode": "crop and resize", "output": ["path": .string(out)]])
+        let (i2i, notes) = try client.collect(id: .integer(3), timeout: 120)
+        XCTAssertNil(i2i["error"], "\(i2i)")
+        XCTAssertEqual(i2i["result"]?["steps"]?.intValue, 5, "steps 10 x strength 0.5 runs 5 steps, as diffusers")
+        XCTAssertEqual(notes.filter { $0["params"]?["stage"] == "sampling" }.last?["params"]?["steps"]?.intValue, 5)
+        let png = try VipsImage.load(path: out, limits: .default)
+        XCTAssert(png.textEntries["parameters"]?.contains("Denoising strength: 0.5") ?? false)
+
+        try client.request(4, "models.unload", ["model": "tiny"])
+        let unload = try client.collect(id: .integer(4), timeout: 30).response
+        XCTAssertEqual(unload["result"]?["unloaded"], true)
+        XCTAssertEqual(unload["result"]?["resident"], [])
+    }
+}
