@@ -113,6 +113,52 @@ final class FuzzTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// Every operation the daemon registers (the model-backed ones too: no models are configured, so they
+    /// must fail cleanly), with params generated from its published schema: boundary values, values just
+    /// outside the bounds, wrong types, hostile images. Each request gets exactly one well-formed response.
+    func testSchemaDrivenParamsForEveryOperation() throws {
+        let daemon = try DaemonProcess(arguments: ["--max-image-pixels", "1000000", "--models", TempDir.emptyFolder()])
+        defer { daemon.stop() }
+        let corpus = try FuzzCorpus(dir: daemon.dir)
+        let client = try daemon.connect()
+        let caps = try client.call(id: .integer(0), method: "capabilities", timeout: 20)
+        let operations = caps["result"]?["operations"]?.arrayValue ?? []
+        XCTAssertFalse(operations.isEmpty)
+        var rng = SplitMix64(seed: 0x5C4E_4A)
+        var id: Int64 = 1
+        var outcomes: [String: Int] = [:]
+        for op in operations {
+            guard case .string(let method)? = op["method"], method != "checksum",
+                  case .object(let properties)? = op["params_schema"]?["properties"] else { continue }
+            for _ in 0..<40 {
+                // Mostly well-formed requests (so the plugins run), some with one property spoiled.
+                var params: [String: JSONValue] = [:]
+                let required = Set(op["params_schema"]?["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                for (name, schema) in properties.sorted(by: { $0.key < $1.key }) where required.contains(name) || rng.chance(0.4) {
+                    params[name] = corpus.value(for: schema, name: name, valid: true, rng: &rng)
+                }
+                if rng.chance(0.3), let name = properties.keys.sorted().randomElement(using: &rng), let schema = properties[name] {
+                    params[name] = corpus.value(for: schema, name: name, valid: false, rng: &rng)
+                }
+                id += 1
+                try client.request(id, method, params)
+                let started = Date()
+                let r: JSONValue
+                do { r = try Self.nextResponse(client, timeout: 60) } catch {
+                    return XCTFail("\(method) \(params) got no response: \(error)\n\(daemon.log.suffix(2000))")
+                }
+                let line = FuzzLine(kind: method, bytes: JSONWriter.serializeBytes(.object(params)))
+                try Self.checkWellFormed(r, line: line, index: Int(id))
+                XCTAssertEqual(r["id"], .integer(id), "\(method)")
+                outcomes["\(method) \(r.errorCode.map { "\($0)" } ?? "ok")", default: 0] += 1
+                XCTAssertLessThan(Date().timeIntervalSince(started), 20, "\(method) took long for \(line.preview)")
+            }
+        }
+        print("schema fuzz outcomes: \(outcomes.sorted { $0.key < $1.key })")
+        XCTAssertEqual(try Self.callPing(client, id: 999_999)["result"]?["pong"], .bool(true))
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     /// The next message that is a response (has no `method`), skipping notifications.
     static func nextResponse(_ client: LineSocketClient, timeout: Double) throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
@@ -150,7 +196,7 @@ final class FuzzTests: XCTestCase {
 }
 
 /// SplitMix64: tiny, seeded, the same sequence on every platform.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -286,6 +332,54 @@ struct FuzzCorpus {
         default:
             let request = randomRequest(id: id, rng: &rng)
             return FuzzLine(kind: "request \(request.method)", bytes: JSONWriter.serializeBytes(request.json), id: id)
+        }
+    }
+
+    /// A value for a property from its JSON schema: usually valid (boundaries included), sometimes just out
+    /// of range or of the wrong type. Image-like objects get the hostile inputs; outputs go to the temp folder.
+    func value(for schema: JSONValue, name: String, valid: Bool, rng: inout SplitMix64) -> JSONValue {
+        if !valid, rng.chance(0.3) { return randomValue(&rng, depth: 2) }
+        if case .array(let options)? = schema["enum"], !options.isEmpty {
+            return valid ? rng.pick(options) : .string("not-an-option")
+        }
+        if let oneOf = schema["oneOf"]?.arrayValue {
+            let text = JSONWriter.serialize(.array(oneOf))
+            if text.contains("overwrite") || name.contains("output") {
+                return valid ? ["path": .string(outDir + "/s\(rng.below(1_000_000)).png")] : output(&rng)
+            }
+            if text.contains("base64") {
+                return valid ? rng.pick([["path": .string(inputPaths[0])], ["base64": .string(base64Images[0])], ["path": .string(inputPaths[1])]]) : image(&rng)
+            }
+        }
+        let type = schema["type"]?.stringValue ?? schema["type"]?.arrayValue?.first?.stringValue ?? ""
+        switch type {
+        case "integer":
+            let lo = schema["minimum"]?.intValue ?? -5, hi = min(schema["maximum"]?.intValue ?? 100, 4096)
+            // Valid values stay small: a legal but huge size (e.g. outpaint extending by 4096 px a side) is a
+            // long job, not a protocol fault, and would only make this test slow.
+            let inRange = [lo, lo + rng.below(max(1, min(hi - lo, 64)) + 1)] + [8, 64].filter { $0 >= lo && $0 <= hi }
+            return .integer(Int64(valid ? rng.pick(inRange) : rng.pick([lo - 1, hi + 1, Int.min, Int.max])))
+        case "number":
+            let lo = schema["minimum"]?.doubleValue ?? schema["exclusiveMinimum"]?.doubleValue ?? -1
+            let hi = schema["maximum"]?.doubleValue ?? 100
+            return .double(valid ? rng.pick([hi, (lo + hi) / 2, lo + (hi - lo) * 0.1]) : rng.pick([lo - 0.5, hi + 0.5, -1e300, 1e300]))
+        case "boolean": return .bool(rng.chance(0.5))
+        case "string":
+            let minLength = schema["minLength"]?.intValue ?? 0
+            let text = rng.pick(Self.weirdStrings + ["a cat", "euler", "karras", "cpu", "sd15"])
+            return .string(valid && text.count < minLength ? "a cat" : text)
+        case "array":
+            let item = schema["items"] ?? .null
+            return .array((0..<rng.below(4)).map { _ in value(for: item, name: name, valid: valid, rng: &rng) })
+        case "object":
+            guard case .object(let props)? = schema["properties"] else { return [:] }
+            var o: [String: JSONValue] = [:]
+            let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            for (k, v) in props.sorted(by: { $0.key < $1.key }) where required.contains(k) || rng.chance(0.5) {
+                o[k] = value(for: v, name: k, valid: valid, rng: &rng)
+            }
+            return .object(o)
+        default: return randomValue(&rng, depth: 2)
         }
     }
 
