@@ -20,6 +20,10 @@ public struct DaemonConfiguration: Sendable {
     /// Reported in capabilities/status (the OpenBLAS kernel the process runs with).
     public var blasCore: String
 
+    /// Runs on the worker thread after every job, before the next one starts: the executable uses it to give
+    /// back memory the compute layers keep for reuse within a job, so an idle daemon holds only its models.
+    public var afterEachJob: (@Sendable () -> Void)?
+
     public init(socketPath: String, modelsDirectory: String? = nil, pluginsDirectory: String? = nil, threads: Int = 2,
                 maxQueue: Int = 16, maxLineBytes: Int = DaemonConfiguration.defaultMaxLineBytes,
                 shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown", maxImagePixels: Int? = nil) {

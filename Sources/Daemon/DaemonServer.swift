@@ -26,7 +26,8 @@ public final class DaemonServer: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        self.queue = JobQueue(maxQueue: configuration.maxQueue, logger: logger)
+        self.queue = JobQueue(maxQueue: configuration.maxQueue, logger: logger,
+                              afterEachJob: configuration.afterEachJob)
     }
 
     /// Idempotent: stop accepting; `run()` then drains and returns.

@@ -8,6 +8,7 @@ import PluginAPI
 actor JobQueue {
     let maxQueue: Int
     let logger: Logger
+    let afterEachJob: (@Sendable () -> Void)?
     private let worker = WorkerThread(name: "diffusiond-worker")
     private var pending: [Job] = []
     private var running: Job?
@@ -15,9 +16,10 @@ actor JobQueue {
     private var accepting = true
     private var wakeUp: CheckedContinuation<Void, Never>?
 
-    init(maxQueue: Int, logger: Logger) {
+    init(maxQueue: Int, logger: Logger, afterEachJob: (@Sendable () -> Void)? = nil) {
         self.maxQueue = maxQueue
         self.logger = logger
+        self.afterEachJob = afterEachJob
     }
 
     /// Accepts a job or returns the error to send at once (busy, duplicate id, shutting down).
@@ -77,7 +79,10 @@ actor JobQueue {
         defer { running = nil }
         let started = Date()
         job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
-        let outcome: Result<JSONValue, RPCError> = await worker.run { Self.invoke(job) }
+        let outcome: Result<JSONValue, RPCError> = await worker.run { [afterEachJob] in
+            defer { afterEachJob?() }
+            return Self.invoke(job)
+        }
         let finished = Date()
         if job.abandoned.withLock({ $0 }) { return }  // shutdown already answered it
         let queueMs = Int(started.timeIntervalSince(job.enqueuedAt) * 1000)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import DiffusionProtocol
+import Engine
 import Foundation
 import Imaging
 import Logging
@@ -16,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     var socket: String?
     @Option(help: "Folder of model files.")
     var models: String?
+    @Option(help: "Resident model budget in bytes (K/M/G suffixes, e.g. 12G); least recently used models are evicted beyond it (default: unlimited).")
+    var memoryBudget: String?
     @Option(help: "Folder of external operation plugins (*.so, C ABI in protocol/c/diffusiond_plugin.h).")
     var plugins: String?
     @Option(help: "Compute threads for BLAS and image processing (default: all cores).")
@@ -64,6 +67,13 @@ struct Serve: AsyncParsableCommand {
         let allowDirs = try allowDir.isEmpty ? (file?.strings("allow_dir") ?? []) : allowDir
         for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
 
+        if let text = try memoryBudget ?? file?.string("memory_budget") {
+            guard let bytes = SharedModels.parseBytes(text), bytes > 0 else {
+                throw ValidationError("--memory-budget \(text): give bytes, or a number with K, M or G")
+            }
+            SharedModels.budgetBytes = bytes
+        }
+
         OpenBLASRuntime.setThreads(threads)
         try Imaging.initialize(threads: threads)
         let core = OpenBLASRuntime.corename()
@@ -74,7 +84,7 @@ struct Serve: AsyncParsableCommand {
         for plugin in BuiltinPlugins.all() { try registry.register(plugin) }
         if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
 
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             socketPath: try socket ?? file?.string("socket") ?? DefaultSocketPath.path,
             modelsDirectory: try models ?? file?.string("models"),
             pluginsDirectory: try plugins ?? file?.string("plugins"),
@@ -82,6 +92,8 @@ struct Serve: AsyncParsableCommand {
             shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
             blasCore: core, maxImagePixels: maxPixels)
+        // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
+        configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: DaemonService(server: server), successTerminationBehavior: .gracefullyShutdownGroup)],
