@@ -17,6 +17,7 @@ extension PluginError {
         case .outputExists(let path): self = .outputExists(field: field, path: path)
         case .sizeMismatch, .invalidArgument: self = .invalidParam(field: field, reason: error.description)
         case .operationFailed: self = .failed("\(field): \(error.description)")
+        case .cancelled: self = .cancelled(reason: error.description)
         }
     }
 }
