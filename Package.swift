@@ -56,6 +56,7 @@ let package = Package(
                 path: "plugins/generate", exclude: ["README.md"]),
         .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
                 path: "plugins/img2img"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -67,13 +68,13 @@ let package = Package(
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
             "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
-            "InpaintPlugin", "OutpaintPlugin",
+            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging", "Models",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
-            "DiffusionProtocol",
+            "DiffusionProtocol", "Weights",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -89,7 +90,8 @@ let package = Package(
                                                         "PluginAPI", "DiffusionProtocol",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

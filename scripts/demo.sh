@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job end to end: build the daemon, start it on a private socket, send a real `resize` request
-# through diffusionctl, write the output image, print where it is, and stop the daemon cleanly.
+# and an `upscale` with a real Real-ESRGAN network through diffusionctl, write the output images, print where it is, and stop the daemon cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +32,7 @@ with open(sys.argv[1], "wb") as f:
             + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 PY
 
-"$bin/diffusiond" serve --socket "$socket" --log-level info 2>"$work/diffusiond.log" &
+"$bin/diffusiond" serve --socket "$socket" --models "$PWD/models" --log-level info 2>"$work/diffusiond.log" &
 daemon=$!
 cleanup() { kill "$daemon" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -49,6 +49,11 @@ echo "== resize $input (320x240) -> $output (160 wide, lanczos3)"
 "$bin/diffusionctl" call resize --socket "$socket" \
     -p image.path="$input" -p width=160 -p kernel=lanczos3 -p output.path="$output"
 
+upscaled="$work/upscaled.png"
+echo "== upscale $input x4 with the real Real-ESRGAN realesr-animevideov3 network -> $upscaled (1280x960)"
+"$bin/diffusionctl" call upscale --socket "$socket" \
+    -p image.path="$input" -p model=realesr-animevideov3 -p output.path="$upscaled"
+
 echo "== status"
 "$bin/diffusionctl" status --socket "$socket" --quiet
 
@@ -56,4 +61,4 @@ echo "== status"
 wait "$daemon"
 trap - EXIT
 echo "== daemon stopped (exit 0); log: $work/diffusiond.log"
-echo "output image: $output"
+echo "output images: $output $upscaled"

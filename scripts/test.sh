@@ -12,7 +12,7 @@ status=${PIPESTATUS[0]}
 set -e
 summary=$(grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$log" | tail -n 1)
 total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
-failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
+failed=$(grep -oE '[0-9]+ failures?' <<<"$summary" | head -n 1 | grep -oE '^[0-9]+' || echo 0)
 skipped=$(grep -oE '[0-9]+ tests? skipped' <<<"$summary" | grep -oE '^[0-9]+' || echo 0)
 if [ -z "$summary" ]; then echo "tests: no XCTest summary found"; exit 1; fi
 echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"

@@ -15,12 +15,18 @@ public struct DaemonConfiguration: Sendable {
     /// How long SIGTERM/shutdown lets the running job finish before cancelling it.
     public var shutdownGraceSeconds: Double
     public var pathPolicy: PathPolicy
+    /// Pixel budget (width × height) for every image a job decodes or produces; nil keeps the imaging default.
+    public var maxImagePixels: Int?
     /// Reported in capabilities/status (the OpenBLAS kernel the process runs with).
     public var blasCore: String
 
+    /// Runs on the worker thread after every job, before the next one starts: the executable uses it to give
+    /// back memory the compute layers keep for reuse within a job, so an idle daemon holds only its models.
+    public var afterEachJob: (@Sendable () -> Void)?
+
     public init(socketPath: String, modelsDirectory: String? = nil, pluginsDirectory: String? = nil, threads: Int = 2,
                 maxQueue: Int = 16, maxLineBytes: Int = DaemonConfiguration.defaultMaxLineBytes,
-                shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown") {
+                shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown", maxImagePixels: Int? = nil) {
         self.socketPath = socketPath
         self.modelsDirectory = modelsDirectory
         self.pluginsDirectory = pluginsDirectory
@@ -30,5 +36,6 @@ public struct DaemonConfiguration: Sendable {
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.pathPolicy = pathPolicy
         self.blasCore = blasCore
+        self.maxImagePixels = maxImagePixels
     }
 }

@@ -26,7 +26,8 @@ public final class DaemonServer: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        self.queue = JobQueue(maxQueue: configuration.maxQueue, logger: logger)
+        self.queue = JobQueue(maxQueue: configuration.maxQueue, logger: logger,
+                              afterEachJob: configuration.afterEachJob)
     }
 
     /// Idempotent: stop accepting; `run()` then drains and returns.
@@ -230,7 +231,8 @@ public final class DaemonServer: Sendable {
             return
         } catch {}
         let job = Job(key: JobKey(connection: outbox.connectionID, id: request.id), method: request.method, params: request.params,
-                      plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, modelsDirectory: configuration.modelsDirectory)
+                      plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, modelsDirectory: configuration.modelsDirectory,
+                      maxImagePixels: configuration.maxImagePixels)
         if let error = await queue.submit(job) {
             reply(request.id, request.method, .failure(error))
         }
@@ -262,12 +264,13 @@ public final class DaemonServer: Sendable {
             "daemon_version": .string(ProtocolVersion.daemonVersion),
             "methods": BuiltinMethods.capabilitiesJSON,
             "operations": registry.capabilitiesJSON,
-            "samplers": [], "schedulers": [], "rngs": [],
+            "samplers": SamplingCatalog.samplers, "schedulers": SamplingCatalog.schedulers, "rngs": SamplingCatalog.rngs,
             "limits": [
                 "max_line_bytes": JSONValue(configuration.maxLineBytes),
                 "max_queue": JSONValue(configuration.maxQueue),
                 "max_json_depth": JSONValue(JSONParser.defaultMaxDepth),
                 "max_input_bytes": JSONValue(configuration.pathPolicy.maxInputBytes),
+                "max_image_pixels": JSONValue(ImageBudget.maxPixels(configured: configuration.maxImagePixels)),
             ],
             "blas_core": .string(configuration.blasCore),
             "threads": JSONValue(configuration.threads),

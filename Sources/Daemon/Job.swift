@@ -23,7 +23,7 @@ final class Job: Sendable {
     let abandoned = Locked(false)
 
     init(key: JobKey, method: String, params: [String: JSONValue], plugin: any OperationPlugin, outbox: Outbox,
-         pathPolicy: PathPolicy, modelsDirectory: String?) {
+         pathPolicy: PathPolicy, modelsDirectory: String?, maxImagePixels: Int? = nil) {
         self.key = key
         self.method = method
         self.params = params
@@ -33,19 +33,27 @@ final class Job: Sendable {
         let box = latestProgress
         let id = key.id
         self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, modelsDirectory: modelsDirectory,
-                                  cancellation: token, progressSink: { update in
+                                  cancellation: token, maxImagePixels: maxImagePixels, progressSink: { update in
                                       box.withLock { $0 = update }
                                       outbox.send(RPCMessage.notification(NotificationName.progress, Job.progressParams(id: id, update)))
                                   })
     }
 
+    /// Seconds to whole milliseconds without trapping: a plugin reporting step 1 of 2^62 extrapolates a
+    /// remaining time whose milliseconds do not fit an Int, and a non-finite value must not crash the daemon.
+    static func millis(_ seconds: Double) -> Int {
+        let ms = (seconds * 1000).rounded(.down)
+        guard ms.isFinite else { return ms > 0 ? 9_000_000_000_000_000 : 0 }
+        return Int(min(max(ms, 0), 9.0e15))  // ~285,000 years: far beyond any real estimate, exactly representable
+    }
+
     static func progressParams(id: RequestID, _ u: ProgressUpdate) -> [String: JSONValue] {
-        var p: [String: JSONValue] = ["id": id.json, "stage": .string(u.stage), "elapsed_ms": JSONValue(Int(u.elapsedSeconds * 1000))]
+        var p: [String: JSONValue] = ["id": id.json, "stage": .string(u.stage), "elapsed_ms": JSONValue(millis(u.elapsedSeconds))]
         if let v = u.step { p["step"] = JSONValue(v) }
         if let v = u.steps { p["steps"] = JSONValue(v) }
         if let v = u.tile { p["tile"] = JSONValue(v) }
         if let v = u.tiles { p["tiles"] = JSONValue(v) }
-        if let r = u.remainingSeconds { p["remaining_ms"] = JSONValue(Int(r * 1000)) }
+        if let r = u.remainingSeconds { p["remaining_ms"] = JSONValue(millis(r)) }
         return p
     }
 }

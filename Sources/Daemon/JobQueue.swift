@@ -8,6 +8,7 @@ import PluginAPI
 actor JobQueue {
     let maxQueue: Int
     let logger: Logger
+    let afterEachJob: (@Sendable () -> Void)?
     private let worker = WorkerThread(name: "diffusiond-worker")
     private var pending: [Job] = []
     private var running: Job?
@@ -15,9 +16,10 @@ actor JobQueue {
     private var accepting = true
     private var wakeUp: CheckedContinuation<Void, Never>?
 
-    init(maxQueue: Int, logger: Logger) {
+    init(maxQueue: Int, logger: Logger, afterEachJob: (@Sendable () -> Void)? = nil) {
         self.maxQueue = maxQueue
         self.logger = logger
+        self.afterEachJob = afterEachJob
     }
 
     /// Accepts a job or returns the error to send at once (busy, duplicate id, shutting down).
@@ -42,6 +44,16 @@ actor JobQueue {
         return nil
     }
 
+    /// The queue moved: every job from `index` on has a new position, and its client hears it (position 1
+    /// runs next), so a client can show where it stands without polling `status`.
+    private func announcePositions(from index: Int) {
+        guard index < pending.count else { return }
+        for position in index..<pending.count {
+            let job = pending[position]
+            job.outbox.send(RPCMessage.notification(NotificationName.queued, ["id": job.key.id.json, "position": JSONValue(position + 1)]))
+        }
+    }
+
     private func wake() {
         wakeUp?.resume()
         wakeUp = nil
@@ -52,6 +64,7 @@ actor JobQueue {
         while true {
             if !pending.isEmpty {
                 let job = pending.removeFirst()
+                announcePositions(from: 0)
                 await execute(job)
                 continue
             }
@@ -66,7 +79,10 @@ actor JobQueue {
         defer { running = nil }
         let started = Date()
         job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
-        let outcome: Result<JSONValue, RPCError> = await worker.run { Self.invoke(job) }
+        let outcome: Result<JSONValue, RPCError> = await worker.run { [afterEachJob] in
+            defer { afterEachJob?() }
+            return Self.invoke(job)
+        }
         let finished = Date()
         if job.abandoned.withLock({ $0 }) { return }  // shutdown already answered it
         let queueMs = Int(started.timeIntervalSince(job.enqueuedAt) * 1000)
@@ -126,6 +142,7 @@ actor JobQueue {
             pending.remove(at: index)
             job.token.cancel(reason: "request cancelled")
             job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled("request cancelled while queued")))
+            announcePositions(from: index)
             logger.info("request", metadata: ["id": "\(job.key.id)", "method": "\(job.method)", "conn": "\(job.key.connection)",
                                                "duration_ms": "0", "outcome": "cancelled while queued"])
             return .success(["id": id.json, "cancelled": true, "state": "queued"])
@@ -137,7 +154,9 @@ actor JobQueue {
     /// A client went away: drop its queued jobs and stop its running one.
     func cancelAll(connection: Int, reason: String) {
         let mine = pending.filter { $0.key.connection == connection }
+        let firstMoved = pending.firstIndex { $0.key.connection == connection }
         pending.removeAll { $0.key.connection == connection }
+        if let firstMoved { announcePositions(from: firstMoved) }
         for job in mine {
             job.token.cancel(reason: reason)
             job.outbox.send(RPCMessage.error(id: job.key.id, .cancelled(reason)))

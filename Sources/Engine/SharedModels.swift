@@ -36,7 +36,9 @@ public enum SharedModels {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()
         let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         if let last = t.last, let unit = units[last], let value = Double(t.dropLast()), value >= 0 {
-            return Int(value * Double(unit))
+            let bytes = value * Double(unit)
+            // Int(Double) traps beyond Int's range (and on NaN/inf), so refuse those instead.
+            return bytes.isFinite && bytes < Double(Int.max) ? Int(bytes) : nil
         }
         return Int(t).flatMap { $0 >= 0 ? $0 : nil }
     }

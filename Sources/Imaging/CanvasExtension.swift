@@ -10,11 +10,19 @@ public struct CanvasExtension: Equatable, Hashable, Sendable {
             throw ImagingError.invalidArgument("extension must be non-negative, got left \(left), top \(top), "
                 + "right \(right), bottom \(bottom)")
         }
+        // Sides come from requests: bound them so canvas sizes (image + left + right) cannot overflow. No side
+        // this long can give a canvas within ImageLimits anyway.
+        guard max(left, top, right, bottom) <= Self.maxSide else {
+            throw ImagingError.invalidArgument("extension of at most \(Self.maxSide) px a side, got left \(left), top \(top), "
+                + "right \(right), bottom \(bottom)")
+        }
         self.left = left
         self.top = top
         self.right = right
         self.bottom = bottom
     }
+
+    public static let maxSide = 1 << 20
 
     public var isEmpty: Bool { left == 0 && top == 0 && right == 0 && bottom == 0 }
 

@@ -20,6 +20,8 @@ public enum ImagingError: Error, Equatable, Sendable {
     case invalidArgument(String)
     /// A libvips operation failed on data that had already been validated (reports libvips' own message).
     case operationFailed(operation: String, detail: String)
+    /// A long pixel loop (PatchMatch) stopped because its caller's cancellation check said so.
+    case cancelled(operation: String)
 }
 
 extension ImagingError: CustomStringConvertible {
@@ -48,6 +50,8 @@ extension ImagingError: CustomStringConvertible {
             return "invalid argument: \(detail)"
         case .operationFailed(let operation, let detail):
             return "image operation \(operation) failed: \(detail)"
+        case .cancelled(let operation):
+            return "\(operation) was cancelled"
         }
     }
 }

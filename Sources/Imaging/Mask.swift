@@ -64,7 +64,10 @@ public struct Mask: @unchecked Sendable {
 
     /// A mask of one value everywhere.
     public static func filled(_ value: Float, size: ImageSize) throws -> Mask {
-        try Mask(values: [Float](repeating: value, count: size.width * size.height), width: size.width, height: size.height)
+        // The size may come from a request: refuse empty, negative or oversized ones before allocating.
+        guard size.width > 0, size.height > 0 else { throw ImagingError.invalidArgument("mask size must be positive, got \(size)") }
+        try ImageLimits.default.check(width: size.width, height: size.height, bands: 1, bytesPerSample: 4)
+        return try Mask(values: [Float](repeating: value, count: size.width * size.height), width: size.width, height: size.height)
     }
 
     /// Row-major values.
@@ -91,7 +94,10 @@ public struct Mask: @unchecked Sendable {
     public func grown(by pixels: Int) throws -> Mask {
         guard pixels != 0 else { return self }
         let maximum = pixels > 0
-        let r = abs(pixels)
+        // Any two pixels are closer than width + height in L1 distance, which the octagon of that radius
+        // covers: a larger grow gives the same mask, so clamp (exact) instead of looping for a huge request
+        // (and `magnitude` avoids abs(Int.min) trapping).
+        let r = Int(min(pixels.magnitude, UInt(width + height)))
         var current = image
         for _ in 0 ..< (r + 1) / 2 {
             current = try Mask.rankStep(current, radius: 1, maximum: maximum) { padded, index in
@@ -126,8 +132,8 @@ public struct Mask: @unchecked Sendable {
     /// A1111 blurs an 8-bit mask and rounds after each pass; this keeps float precision between passes.
     /// Pixels farther than the kernel radius from any non-zero value stay exactly 0.
     public func feathered(x sigmaX: Double, y sigmaY: Double) throws -> Mask {
-        guard sigmaX >= 0, sigmaY >= 0, sigmaX.isFinite, sigmaY.isFinite else {
-            throw ImagingError.invalidArgument("feather must be finite and non-negative, got \(sigmaX), \(sigmaY)")
+        guard sigmaX >= 0, sigmaY >= 0, sigmaX <= VipsImage.maxBlurSigma, sigmaY <= VipsImage.maxBlurSigma else {
+            throw ImagingError.invalidArgument("feather must be between 0 and \(VipsImage.maxBlurSigma), got \(sigmaX), \(sigmaY)")
         }
         return Mask(unchecked: try image.gaussianBlurred(sigmaX: sigmaX, sigmaY: sigmaY).clamped01())
     }

@@ -10,11 +10,46 @@ public struct PatchMatchOptions: Equatable, Sendable {
     /// Search-and-vote rounds per pyramid level.
     public var iterations: Int
     public var seed: UInt64
+    /// Polled every few hundred patches and rows; once it returns true the fill stops with
+    /// `ImagingError.cancelled`. A fill on a multi-megapixel canvas runs for minutes, so a job must be able to
+    /// stop it well within a second. Not part of equality (it does not change the result).
+    public var shouldCancel: (@Sendable () -> Bool)?
 
-    public init(patchRadius: Int = 3, iterations: Int = 4, seed: UInt64 = 0) {
+    public init(patchRadius: Int = 3, iterations: Int = 4, seed: UInt64 = 0,
+                shouldCancel: (@Sendable () -> Bool)? = nil) {
         self.patchRadius = max(1, patchRadius)
         self.iterations = max(1, iterations)
         self.seed = seed
+        self.shouldCancel = shouldCancel
+    }
+
+    public static func == (a: PatchMatchOptions, b: PatchMatchOptions) -> Bool {
+        a.patchRadius == b.patchRadius && a.iterations == b.iterations && a.seed == b.seed
+    }
+}
+
+/// Polls a cancellation closure cheaply: only every `interval` calls to `tick`.
+struct CancellationPoll {
+    let shouldCancel: (@Sendable () -> Bool)?
+    let interval: Int
+    private var count = 0
+
+    init(_ shouldCancel: (@Sendable () -> Bool)?, every interval: Int = 256) {
+        self.shouldCancel = shouldCancel
+        self.interval = interval
+    }
+
+    /// Throws `ImagingError.cancelled` when the closure says so (checked every `interval` ticks).
+    mutating func tick() throws {
+        count += 1
+        guard count >= interval else { return }
+        count = 0
+        try now()
+    }
+
+    /// Checks at once (between phases).
+    func now() throws {
+        if let shouldCancel, shouldCancel() { throw ImagingError.cancelled(operation: "PatchMatch fill") }
     }
 }
 
@@ -27,11 +62,12 @@ struct PatchLevel {
     let hole: [Bool]
 
     /// Half size: a coarse pixel averages its known children and is a hole only if all children are.
-    func downsampled() -> PatchLevel {
+    func downsampled(poll: inout CancellationPoll) throws -> PatchLevel {
         let w = (width + 1) / 2, h = (height + 1) / 2, c = channels
         var values = [Float](repeating: 0, count: w * h * c)
         var hole = [Bool](repeating: true, count: w * h)
         for y in 0 ..< h {
+            try poll.tick()
             for x in 0 ..< w {
                 var sum = [Float](repeating: 0, count: c)
                 var n: Float = 0
@@ -67,7 +103,7 @@ struct PatchMatcher {
     /// Distance of each target's current match, as of the last search (indexed like `targets`).
     var matchDistance: [Float] = []
 
-    init?(level: PatchLevel, radius: Int, generator: SplitMix64) {
+    init?(level: PatchLevel, radius: Int, generator: SplitMix64, poll: inout CancellationPoll) throws {
         self.level = level
         r = radius
         self.generator = generator
@@ -75,6 +111,7 @@ struct PatchMatcher {
         // Summed-area table of holes to test windows in O(1).
         var sat = [Int](repeating: 0, count: (w + 1) * (h + 1))
         for y in 0 ..< h {
+            try poll.tick()
             for x in 0 ..< w {
                 sat[(y + 1) * (w + 1) + x + 1] = (level.hole[y * w + x] ? 1 : 0) + sat[y * (w + 1) + x + 1]
                     + sat[(y + 1) * (w + 1) + x] - sat[y * (w + 1) + x]
@@ -88,6 +125,7 @@ struct PatchMatcher {
         var sources: [Int] = [], isSource = [Bool](repeating: false, count: w * h), targets: [Int] = []
         var isTarget = [Bool](repeating: false, count: w * h)
         for y in 0 ..< h {
+            try poll.tick()
             for x in 0 ..< w {
                 let inside = x >= radius && y >= radius && x + radius < w && y + radius < h
                 let count = holes(x - radius, y - radius, x + radius + 1, y + radius + 1)
@@ -129,11 +167,12 @@ struct PatchMatcher {
         return sum
     }
 
-    mutating func search(forward: Bool) {
+    mutating func search(forward: Bool, poll: inout CancellationPoll) throws {
         let w = level.width, h = level.height
         let step = forward ? 1 : -1
         if matchDistance.count != targets.count { matchDistance = [Float](repeating: 0, count: targets.count) }
         for n in 0 ..< targets.count {
+            try poll.tick()
             let index = forward ? n : targets.count - 1 - n
             let t = targets[index]
             var best = nnf[t]
@@ -169,7 +208,7 @@ struct PatchMatcher {
     /// patch's weight falls with its match distance (exp(−d / 2σ²), σ² the median distance, as Wexler et al.), so
     /// good matches win over poor ones. With `winnerTakesAll` each pixel instead copies the best-matching patch
     /// that covers it (used last, so the result has no blended, ghosted pixels).
-    mutating func vote(winnerTakesAll: Bool = false) {
+    mutating func vote(winnerTakesAll: Bool = false, poll: inout CancellationPoll) throws {
         let w = level.width, h = level.height, c = level.channels
         // Distances as the last search measured them (votes always follow a search).
         let distances = matchDistance.count == targets.count
@@ -180,6 +219,7 @@ struct PatchMatcher {
         var weight = [Float](repeating: 0, count: w * h)
         var bestDistance = [Float](repeating: .infinity, count: w * h)
         for (i, t) in targets.enumerated() {
+            try poll.tick()
             let tx = t % w, ty = t / w, s = nnf[t], sx = s % w, sy = s / w
             let pw = winnerTakesAll ? 1 : exp(-distances[i] / (2 * sigma2))
             for dy in -r ... r {
@@ -208,13 +248,16 @@ struct PatchMatcher {
 }
 
 enum PatchMatchFill {
-    /// Fills the holes of `base` in place, coarse to fine.
-    static func fill(_ base: PatchLevel, options: PatchMatchOptions) -> PatchLevel {
+    /// Fills the holes of `base` in place, coarse to fine. Throws `ImagingError.cancelled` (and returns
+    /// nothing) once `options.shouldCancel` says so.
+    static func fill(_ base: PatchLevel, options: PatchMatchOptions) throws -> PatchLevel {
+        var poll = CancellationPoll(options.shouldCancel)
+        try poll.now()
         var pyramid = [base]
         let minimum = 4 * (2 * options.patchRadius + 1)
         while let last = pyramid.last, min(last.width, last.height) / 2 >= minimum, pyramid.count < 10,
               last.hole.contains(true) {
-            pyramid.append(last.downsampled())
+            pyramid.append(try last.downsampled(poll: &poll))
         }
         var generator = SplitMix64(seed: options.seed)
         var previous: PatchLevel?
@@ -223,6 +266,7 @@ enum PatchMatchFill {
             if let coarse = previous {
                 // Start from the coarser solution (nearest 2× upsampling) inside the holes.
                 for y in 0 ..< level.height {
+                    try poll.tick()
                     for x in 0 ..< level.width where level.hole[y * level.width + x] {
                         let cx = min(x / 2, coarse.width - 1), cy = min(y / 2, coarse.height - 1)
                         for k in 0 ..< level.channels {
@@ -234,15 +278,15 @@ enum PatchMatchFill {
             } else {
                 meanFill(&level)
             }
-            if var matcher = PatchMatcher(level: level, radius: options.patchRadius,
-                                          generator: SplitMix64(seed: generator.next())) {
+            if var matcher = try PatchMatcher(level: level, radius: options.patchRadius,
+                                              generator: SplitMix64(seed: generator.next()), poll: &poll) {
                 for iteration in 0 ..< options.iterations {
-                    matcher.search(forward: iteration % 2 == 0)
-                    matcher.vote()
+                    try matcher.search(forward: iteration % 2 == 0, poll: &poll)
+                    try matcher.vote(poll: &poll)
                 }
                 if index == 0 {
-                    matcher.search(forward: options.iterations % 2 == 0)
-                    matcher.vote(winnerTakesAll: true)
+                    try matcher.search(forward: options.iterations % 2 == 0, poll: &poll)
+                    try matcher.vote(winnerTakesAll: true, poll: &poll)
                 }
                 level = matcher.level
             }

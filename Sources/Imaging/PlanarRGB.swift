@@ -9,7 +9,8 @@ public struct PlanarRGB: Equatable, Sendable {
     public var values: [Float]
 
     public init(width: Int, height: Int, values: [Float]) throws {
-        guard width > 0, height > 0, values.count == 3 * width * height else {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width > 0, height > 0, !overflow, pixels <= values.count, values.count == 3 * pixels else {
             throw ImagingError.invalidArgument("\(values.count) values do not make 3 planes of \(width)x\(height)")
         }
         self.width = width

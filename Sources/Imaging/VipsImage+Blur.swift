@@ -6,14 +6,19 @@ extension VipsImage {
     /// kernel size 2·⌊2.5σ + 0.5⌋ + 1, weights exp(−x²/2σ²) normalised, borders reflected without repeating the
     /// edge. Computed in float; the result is float (callers convert back to their format).
     public func gaussianBlurred(sigmaX: Double, sigmaY: Double) throws -> VipsImage {
-        guard sigmaX >= 0, sigmaY >= 0, sigmaX.isFinite, sigmaY.isFinite else {
-            throw ImagingError.invalidArgument("blur sigma must be finite and non-negative, got \(sigmaX), \(sigmaY)")
+        guard sigmaX >= 0, sigmaY >= 0, sigmaX <= Self.maxBlurSigma, sigmaY <= Self.maxBlurSigma else {
+            throw ImagingError.invalidArgument("blur sigma must be between 0 and \(Self.maxBlurSigma), got \(sigmaX), \(sigmaY)")
         }
         var current = try converted(to: .float)
         if sigmaX > 0 { current = try current.gaussian1D(sigma: sigmaX, horizontal: true) }
         if sigmaY > 0 { current = try current.gaussian1D(sigma: sigmaY, horizontal: false) }
         return current
     }
+
+    /// Largest accepted sigma: its kernel (2·⌊2.5σ + 0.5⌋ + 1 taps) stays small, and a huge sigma from a
+    /// request cannot trap converting the radius to Int. Far wider than any image side that passes the limits'
+    /// useful range (a blur this wide is already flat).
+    public static let maxBlurSigma: Double = 10_000
 
     /// The 1-D kernel cv2.getGaussianKernel builds for size 2·⌊2.5σ + 0.5⌋ + 1 and σ > 0.
     public static func gaussianKernel(sigma: Double) -> [Double] {

@@ -54,6 +54,8 @@ extension VipsImage {
     /// Uniform noise with the band layout, format and interpretation of `model`; alpha opaque.
     static func noise(size: ImageSize, like model: VipsImage, seed: UInt64) throws -> VipsImage {
         var generator = SplitMix64(seed: seed)
+        guard size.width > 0, size.height > 0 else { throw ImagingError.invalidArgument("noise size must be positive, got \(size)") }
+        try ImageLimits.default.check(width: size.width, height: size.height, bands: model.bands, bytesPerSample: 4)
         let count = size.width * size.height
         let bands = model.bands, alpha = model.hasAlpha
         switch model.format {

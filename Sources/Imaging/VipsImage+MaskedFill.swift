@@ -42,7 +42,7 @@ extension VipsImage {
         let values = try color.floats()
         let hole = try mask.values().map { $0 > 0 }
         let level = PatchLevel(width: color.width, height: color.height, channels: color.bands, values: values, hole: hole)
-        let filled = PatchMatchFill.fill(level, options: options)
+        let filled = try PatchMatchFill.fill(level, options: options)
         return try VipsImage(floats: filled.values, width: color.width, height: color.height, bands: color.bands,
                              interpretation: .multiband)
     }

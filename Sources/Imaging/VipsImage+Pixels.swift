@@ -60,7 +60,11 @@ extension VipsImage {
     convenience init<T>(copying samples: [T], width: Int, height: Int, bands: Int, format: PixelFormat,
                         interpretation: Interpretation?) throws {
         try Imaging.ensureInitialized()
-        guard width > 0, height > 0, bands > 0, samples.count == width * height * bands else {
+        // Sizes may come from requests: an overflowing product must be an error, not a trap.
+        let (pixels, o1) = width.multipliedReportingOverflow(by: height)
+        let (total, o2) = pixels.multipliedReportingOverflow(by: bands)
+        guard width > 0, height > 0, bands > 0, !o1, !o2, total == samples.count,
+              max(width, height, bands) <= Int(Int32.max) else {
             throw ImagingError.invalidArgument(
                 "\(samples.count) samples do not make a \(width)x\(height) image with \(bands) bands")
         }

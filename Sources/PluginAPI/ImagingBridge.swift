@@ -17,13 +17,15 @@ extension PluginError {
         case .outputExists(let path): self = .outputExists(field: field, path: path)
         case .sizeMismatch, .invalidArgument: self = .invalidParam(field: field, reason: error.description)
         case .operationFailed: self = .failed("\(field): \(error.description)")
+        case .cancelled: self = .cancelled(reason: error.description)
         }
     }
 }
 
 extension JobContext {
     /// Reads and decodes an image parameter: path policy, base64 limit, then the header limits before decoding.
-    public func loadImage(_ value: JSONValue?, field: String, limits: ImageLimits = .default) throws -> VipsImage {
+    /// `limits` defaults to the job's (the daemon's `--max-image-pixels`).
+    public func loadImage(_ value: JSONValue?, field: String, limits: ImageLimits? = nil) throws -> VipsImage {
         let input = try readImage(value, field: field)
         let sourceField: String
         switch input.source {
@@ -31,7 +33,7 @@ extension JobContext {
         case .inline: sourceField = "\(field).base64"
         }
         do {
-            return try VipsImage.load(data: input.bytes, limits: limits)
+            return try VipsImage.load(data: input.bytes, limits: limits ?? imageLimits)
         } catch let e as ImagingError {
             throw PluginError(e, field: sourceField)
         }
@@ -66,4 +68,9 @@ extension JobContext {
         }
         return .object(described)
     }
+}
+
+/// The pixel budget jobs run with, for `capabilities` (the daemon itself does not link the imaging layer).
+public enum ImageBudget {
+    public static func maxPixels(configured: Int?) -> Int { min(ImageLimits.default.maxPixels, configured ?? .max) }
 }

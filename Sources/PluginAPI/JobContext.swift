@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import Imaging
 
 /// What a running operation sees of the daemon: its request, cancellation, progress reporting and the
 /// file policy. One context per job; used from the worker thread only (progress is forwarded by the sink).
@@ -10,12 +11,18 @@ public final class JobContext: @unchecked Sendable {
     /// Folder of model files (`--models`), nil when not configured.
     public let modelsDirectory: String?
     public let cancellation: CancellationToken
+    /// Header limits for every image this job decodes or produces (`--max-image-pixels` lowers the pixel budget).
+    public let imageLimits: ImageLimits
     private let sink: @Sendable (ProgressUpdate) -> Void
     private var start = Date()
     private var lastSent: Date?
 
     public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
-                cancellation: CancellationToken, progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
+                cancellation: CancellationToken, maxImagePixels: Int? = nil,
+                progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
+        var limits = ImageLimits.default
+        if let maxImagePixels { limits.maxPixels = min(limits.maxPixels, maxImagePixels) }
+        self.imageLimits = limits
         self.requestID = requestID
         self.method = method
         self.pathPolicy = pathPolicy

@@ -13,8 +13,9 @@ struct DiffusionCtl: ParsableCommand {
               diffusionctl call resize -p image.path=/abs/in.png -p width=256 -p output.path=/abs/out.png
               diffusionctl call resize --params-file req.json --save out.png    (inline result written to a file)
               diffusionctl cancel 7
+              diffusionctl convert realesrgan-x4plus.param realesrgan-x4plus.safetensors
             """,
-        subcommands: [Call.self, Capabilities.self, Status.self, Ping.self, Cancel.self, Shutdown.self])
+        subcommands: [Call.self, Capabilities.self, Status.self, Ping.self, Cancel.self, Shutdown.self, Convert.self])
 }
 
 struct ConnectionOptions: ParsableArguments {

@@ -10,7 +10,7 @@ import Tensor
 /// Alternating matters on a shared or thermally drifting machine: only the ratio from one run means much.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "sd",
         abstract: "Time the networks (and PyTorch on the same weights) in this build; use a release build.",
         discussion: """
             Make full-size SD 1.5-architecture random weights first (python3 scripts/bench/make_weights.py), \

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import DiffusionProtocol
+import Engine
 import Foundation
 import Imaging
 import Logging
@@ -16,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     var socket: String?
     @Option(help: "Folder of model files.")
     var models: String?
+    @Option(help: "Resident model budget in bytes (K/M/G suffixes, e.g. 12G); least recently used models are evicted beyond it (default: unlimited).")
+    var memoryBudget: String?
     @Option(help: "Folder of external operation plugins (*.so, C ABI in protocol/c/diffusiond_plugin.h).")
     var plugins: String?
     @Option(help: "Compute threads for BLAS and image processing (default: all cores).")
@@ -26,6 +29,8 @@ struct Serve: AsyncParsableCommand {
     var maxLineBytes: Int?
     @Option(help: "Largest input image file in bytes (default 536870912).")
     var maxInputBytes: Int?
+    @Option(help: "Largest image, in pixels (width × height), any job may decode or produce (default 268435456 = 16384²).")
+    var maxImagePixels: Int?
     @Option(help: "Restrict image inputs and outputs to this folder (repeatable). Default: any absolute path the daemon's user can access.")
     var allowDir: [String] = []
     @Option(help: "Seconds a running job may take to finish on shutdown before it is cancelled (default 10).")
@@ -54,11 +59,20 @@ struct Serve: AsyncParsableCommand {
         let maxQueue = try maxQueue ?? file?.int("max_queue") ?? 16
         let maxLine = try maxLineBytes ?? file?.int("max_line_bytes") ?? DaemonConfiguration.defaultMaxLineBytes
         let maxInput = try maxInputBytes ?? file?.int("max_input_bytes") ?? (512 << 20)
+        let maxPixels = try maxImagePixels ?? file?.int("max_image_pixels")
+        if let maxPixels, maxPixels < 1 { throw ValidationError("--max-image-pixels must be at least 1") }
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         guard maxLine >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
         let allowDirs = try allowDir.isEmpty ? (file?.strings("allow_dir") ?? []) : allowDir
         for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
+
+        if let text = try memoryBudget ?? file?.string("memory_budget") {
+            guard let bytes = SharedModels.parseBytes(text), bytes > 0 else {
+                throw ValidationError("--memory-budget \(text): give bytes, or a number with K, M or G")
+            }
+            SharedModels.budgetBytes = bytes
+        }
 
         OpenBLASRuntime.setThreads(threads)
         try Imaging.initialize(threads: threads)
@@ -70,14 +84,16 @@ struct Serve: AsyncParsableCommand {
         for plugin in BuiltinPlugins.all() { try registry.register(plugin) }
         if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
 
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             socketPath: try socket ?? file?.string("socket") ?? DefaultSocketPath.path,
             modelsDirectory: try models ?? file?.string("models"),
             pluginsDirectory: try plugins ?? file?.string("plugins"),
             threads: threads, maxQueue: maxQueue, maxLineBytes: maxLine,
             shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
-            blasCore: core)
+            blasCore: core, maxImagePixels: maxPixels)
+        // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
+        configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: DaemonService(server: server), successTerminationBehavior: .gracefullyShutdownGroup)],

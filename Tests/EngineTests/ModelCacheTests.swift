@@ -111,6 +111,9 @@ final class SharedModelsTests: XCTestCase {
         XCTAssertEqual(SharedModels.parseBytes("512M"), 512 << 20)
         XCTAssertNil(SharedModels.parseBytes("-5"))
         XCTAssertNil(SharedModels.parseBytes("lots"))
+        // Beyond Int's range: refused, not a trap in Int(Double).
+        XCTAssertNil(SharedModels.parseBytes("1e300G"))
+        XCTAssertNil(SharedModels.parseBytes("infG"))
     }
 
     func testOneCachePerDirectory() {

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import Foundation
 import Imaging
 import InpaintPlugin
 import OutpaintPlugin
@@ -69,5 +70,48 @@ final class OutpaintPluginTests: XCTestCase {
         XCTAssertNoThrow(try SchemaValidator.validate(["image": encoded, "extend": ["left": 1]], against: schema))
         XCTAssertThrowsError(try SchemaValidator.validate(["image": encoded, "extend": ["left": -1]], against: schema))
         XCTAssertThrowsError(try SchemaValidator.validate(["image": encoded, "extend": ["left": 1], "fill": "magic"], against: schema))
+    }
+}
+
+/// The extended canvas obeys the job's image limits (`--max-image-pixels`), and a running PatchMatch fill stops
+/// on cancel.
+final class OutpaintLimitsTests: XCTestCase {
+    func context(maxImagePixels: Int? = nil, token: CancellationToken = CancellationToken()) -> JobContext {
+        JobContext(requestID: .integer(1), method: "outpaint", pathPolicy: PathPolicy(), modelsDirectory: nil,
+                   cancellation: token, maxImagePixels: maxImagePixels, progressSink: { _ in })
+    }
+
+    func testCanvasOverMaxImagePixelsIsRefusedNamingExtend() throws {
+        let encoded = try TestImages.png(try TestImages.make(.rgb8, width: 8, height: 6))
+        for fill in ["edge", "blur", "patchmatch"] {
+            let params: [String: JSONValue] = ["image": encoded, "extend": ["right": 100, "bottom": 50], "fill": .string(fill)]
+            // 108 × 56 = 6048 pixels > 5000; the 8 × 6 input itself is within the limit.
+            XCTAssertThrowsError(try OutpaintPlugin().run(params: params, context: context(maxImagePixels: 5000))) { error in
+                guard case .invalidParam(let field, let reason)? = error as? PluginError else {
+                    return XCTFail("expected invalidParam, got \(error)")
+                }
+                XCTAssertEqual(field, "extend", fill)
+                XCTAssertTrue(reason.contains("108x56"), "names the canvas size: \(reason)")
+                XCTAssertTrue(reason.contains("8x6"), "names the image size: \(reason)")
+                XCTAssertTrue(reason.contains("5000"), "names the limit: \(reason)")
+            }
+        }
+        // Within the limit the same request works.
+        let (out, _) = try PluginHarness.run(OutpaintPlugin(), ["image": encoded, "extend": ["right": 100, "bottom": 50], "fill": "edge"])
+        XCTAssertEqual(out.size, ImageSize(width: 108, height: 56))
+    }
+
+    func testCancelStopsARunningPatchMatchOutpaint() throws {
+        let encoded = try TestImages.png(try TestImages.make(.rgb8, width: 48, height: 48))
+        let token = CancellationToken()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { token.cancel(reason: "test cancel") }
+        let start = Date()
+        // A 448×448 canvas, mostly new area: the full PatchMatch fill takes far longer than the cancel delay.
+        XCTAssertThrowsError(try OutpaintPlugin().run(params: ["image": encoded, "extend": ["right": 400, "bottom": 400]],
+                                                      context: context(token: token))) { error in
+            XCTAssertEqual(error as? PluginError, .cancelled(reason: "test cancel"))
+        }
+        // Cancel at 0.3 s; stopping "well under a second" later (the fill polls every few ms).
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.3)
     }
 }

@@ -64,9 +64,18 @@ public struct InpaintPlugin: OperationPlugin {
         try context.checkCancelled()
 
         context.progress(stage: "fill", step: 1, steps: 3)
-        let result = try MaskParams.imaging(field: "mask") {
-            try ModelFreeEdit.inpaint(image: image, mask: mask, fill: fill, area: area,
-                                      colorMatch: params["color_match"]?.boolValue ?? false)
+        let token = context.cancellation
+        let result: VipsImage
+        do {
+            result = try MaskParams.imaging(field: "mask") {
+                try ModelFreeEdit.inpaint(image: image, mask: mask, fill: fill, area: area,
+                                          colorMatch: params["color_match"]?.boolValue ?? false,
+                                          shouldCancel: { token.isCancelled })
+            }
+        } catch PluginError.cancelled {
+            // Report the token's own reason (cancel request, disconnect, shutdown), not the fill's.
+            try context.checkCancelled()
+            throw PluginError.cancelled(reason: "cancelled")
         }
         try context.checkCancelled()
         context.progress(stage: "write", step: 2, steps: 3)

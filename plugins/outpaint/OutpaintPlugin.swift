@@ -53,13 +53,14 @@ public struct OutpaintPlugin: OperationPlugin {
         }
         guard !ext.isEmpty else { throw PluginError.invalidParam(field: "extend", reason: InpaintError.emptyExtension.description) }
         let seed = UInt64(max(0, params["seed"]?.intValue ?? 0))
+        let token = context.cancellation
         let fill: CanvasFill
         switch params["fill"]?.stringValue ?? "patchmatch" {
         case "edge": fill = .edge
         case "mirror": fill = .mirror
         case "blur": fill = .blur(sigma: params["blur_sigma"]?.doubleValue ?? 32)
         case "noise": fill = .noise(seed: seed)
-        default: fill = .patchMatch(PatchMatchOptions(seed: seed))
+        default: fill = .patchMatch(PatchMatchOptions(seed: seed, shouldCancel: { token.isCancelled }))
         }
         let feather = params["feather"]?.intValue ?? 0
         if params["model"] != nil {
@@ -72,10 +73,18 @@ public struct OutpaintPlugin: OperationPlugin {
 
         context.progress(stage: "load", step: 0, steps: 3)
         let image = try context.loadImage(params["image"], field: "image")
+        try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         context.progress(stage: "fill", step: 1, steps: 3)
-        let canvas = try MaskParams.imaging(field: "extend") {
-            try ModelFreeEdit.outpaint(image: image, extension: ext, fill: fill, seamFeather: feather)
+        let canvas: ExtendedCanvas
+        do {
+            canvas = try MaskParams.imaging(field: "extend") {
+                try ModelFreeEdit.outpaint(image: image, extension: ext, fill: fill, seamFeather: feather)
+            }
+        } catch PluginError.cancelled {
+            // Report the token's own reason (cancel request, disconnect, shutdown), not the fill's.
+            try context.checkCancelled()
+            throw PluginError.cancelled(reason: "cancelled")
         }
         try context.checkCancelled()
         context.progress(stage: "write", step: 2, steps: 3)
@@ -85,6 +94,25 @@ public struct OutpaintPlugin: OperationPlugin {
                 "original": ["x": JSONValue(canvas.original.x), "y": JSONValue(canvas.original.y),
                              "width": JSONValue(canvas.original.width), "height": JSONValue(canvas.original.height)],
                 "fill": .string(params["fill"]?.stringValue ?? "patchmatch")]
+    }
+
+    /// The extended canvas is a new image the job produces, so it gets the same limits as a decoded input
+    /// (`--max-image-pixels`): checked before any fill, which on a huge canvas would run for minutes.
+    static func checkCanvas(of image: VipsImage, extension ext: CanvasExtension, limits: ImageLimits) throws {
+        let canvas = ext.canvasSize(for: image.size)
+        do {
+            // The canvas has the image's bands and depth (as `VipsImage.extended(by:)` checks, there against
+            // the default limits only).
+            try limits.check(width: canvas.width, height: canvas.height, bands: image.bands,
+                             bytesPerSample: max(1, image.bitDepth / 8))
+        } catch let e as ImagingError {
+            guard case .tooLarge(_, _, let limit) = e else { throw e }
+            throw PluginError.invalidParam(
+                field: "extend",
+                reason: "the extended canvas would be \(canvas.width)x\(canvas.height) (image \(image.width)x\(image.height) "
+                    + "plus extend left \(ext.left), top \(ext.top), right \(ext.right), bottom \(ext.bottom)), "
+                    + "over the limit (\(limit)); extend less or downscale the image first")
+        }
     }
 
     /// The model path: the aligned canvas and seam mask go through `ModelInpaint.outpaint` (one pass, or windows
@@ -98,6 +126,7 @@ public struct OutpaintPlugin: OperationPlugin {
         let window = params["window"]?.intValue ?? 512
         let outputs = try GenerationParams.outputs(params, batch: request.batchSize, context: context)
         let image = try context.loadImage(params["image"], field: "image")
+        try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         let model = try GenerationRunner(context: context).model(params)
         let token = context.cancellation

@@ -10,7 +10,7 @@ public struct ResizePlugin: OperationPlugin {
     public let method = "resize"
     public let summary = "Scale an image to a width/height or by a factor (lanczos3, bicubic, linear or nearest), keeping alpha and bit depth."
 
-    /// Largest output side; the pixel budget of `ImageLimits.default` applies too.
+    /// Largest output side; the job's pixel budget (`context.imageLimits`) applies too.
     static let maxSide = 65_535
 
     public var paramsSchema: JSONValue {
@@ -59,7 +59,7 @@ public struct ResizePlugin: OperationPlugin {
 
         let target = try Self.targetSize(source: (image.width, image.height), width: width, height: height, scale: scale)
         do {
-            try ImageLimits.default.check(width: target.0, height: target.1, bands: image.bands, bytesPerSample: max(1, image.bitDepth / 8))
+            try context.imageLimits.check(width: target.0, height: target.1, bands: image.bands, bytesPerSample: max(1, image.bitDepth / 8))
         } catch let e as ImagingError {
             throw PluginError(e, field: scale != nil ? "scale" : "width")
         }

@@ -52,13 +52,14 @@ public enum InpaintFill: Equatable, Sendable {
 
     /// The image with the masked area pre-filled. Pixels where the mask is exactly 0 are returned bit-identical
     /// (libvips selects them from the input); fills that act on latents return the image unchanged.
-    public func apply(to image: VipsImage, mask: Mask) throws -> VipsImage {
+    /// `shouldCancel` is polled by the PatchMatch fill, the one that runs long on large images.
+    public func apply(to image: VipsImage, mask: Mask, shouldCancel: (@Sendable () -> Bool)? = nil) throws -> VipsImage {
         let method: MaskedFill
         switch self {
         case .original, .latentNoise, .latentNothing: return image
         case .blur: method = .blur
         case .edge: method = .edge
-        case .patchMatch(let seed): method = .patchMatch(PatchMatchOptions(seed: seed))
+        case .patchMatch(let seed): method = .patchMatch(PatchMatchOptions(seed: seed, shouldCancel: shouldCancel))
         }
         // The fill covers everything the repaint touches (m > 0) at full strength: a feathered mask read as
         // confidence would leave the fill's source weighted by the very pixels being replaced (push-pull even

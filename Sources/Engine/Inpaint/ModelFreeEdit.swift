@@ -7,12 +7,13 @@ public enum ModelFreeEdit {
     /// Fills the masked area of `image` with `fill` inside the region chosen by `area`, optionally colour-matches
     /// it to its surroundings, and pastes it back through `mask`. Where `mask` is 0 the output is `image` bit for
     /// bit (same depth, bands, alpha and metadata).
+    /// `shouldCancel` stops a PatchMatch fill early (`ImagingError.cancelled`).
     public static func inpaint(image: VipsImage, mask: Mask, fill: InpaintFill, area: InpaintArea,
-                               colorMatch: Bool) throws -> VipsImage {
+                               colorMatch: Bool, shouldCancel: (@Sendable () -> Bool)? = nil) throws -> VipsImage {
         guard fill.changesPixels else { throw InpaintError.fillNeedsModel(fill: fill.name) }
         guard try mask.image.extrema().max > 0 else { throw InpaintError.emptyMask(imageSize: image.size) }
         let region = try InpaintRegion(image: image, mask: mask, area: area, processingSize: nil)
-        var repainted = try fill.apply(to: region.image, mask: region.mask)
+        var repainted = try fill.apply(to: region.image, mask: region.mask, shouldCancel: shouldCancel)
         if colorMatch {
             repainted = try repainted.colorMatched(to: region.image, mask: region.mask)
         }

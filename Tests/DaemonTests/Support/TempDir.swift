@@ -12,6 +12,13 @@ final class TempDir {
 
     func file(_ name: String) -> String { path + "/" + name }
 
+    /// A process-wide empty folder (e.g. a models directory with no models in it).
+    static func emptyFolder() -> String {
+        let path = NSTemporaryDirectory() + "/diffusiond-empty-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 

@@ -1,0 +1,51 @@
+import Sampling
+
+/// Parameters of an SD refine (A1111's "SD upscale"): img2img at low strength over overlapping tiles.
+public struct RefineSettings: Sendable {
+    public var prompt: String
+    public var negativePrompt: String = ""
+    /// Fraction of the schedule run on each tile (diffusers' img2img `strength`).
+    public var strength: Double = 0.3
+    public var steps: Int = 20
+    public var cfgScale: Double = 7.5
+    public var sampler: SamplerChoice = SamplerChoice(sampler: .euler)
+    public var seed: UInt64 = 0
+    /// Tile side in pixels of the (already upscaled) image; a multiple of 8 (and of the VAE factor).
+    public var tile: Int = 512
+    /// Minimum overlap of neighbouring tiles, blended with the tile grid's raised-cosine weights.
+    public var overlap: Int = 64
+    /// A second pass over bands centred on the seams, at half the strength, feathered into the image.
+    public var seamFix: Bool = false
+
+    public static let defaultStrength = 0.3
+    public static let defaultTile = 512
+    public static let defaultOverlap = 64
+
+    public init(prompt: String) {
+        self.prompt = prompt
+    }
+
+    /// Strength of the seam-fix pass: half the main strength, or the main strength itself when half of it
+    /// would run no step (int(steps * strength) == 0).
+    public var seamStrength: Double {
+        let half = strength / 2
+        return Int(Double(steps) * half) >= 1 ? half : strength
+    }
+
+    /// Band width of the seam-fix pass: twice the overlap (at least 32), rounded up to a multiple of 8, never
+    /// wider than a tile.
+    public var seamBandWidth: Int {
+        min(tile, (max(2 * overlap, 32) + 7) / 8 * 8)
+    }
+}
+
+extension RefineSettings {
+    /// Sets the sampler from its API/A1111 name and optional schedule name (as img2img parses them), so callers
+    /// need not depend on the Sampling module.
+    public mutating func setSampler(_ name: String, scheduler: String?) throws {
+        do { sampler = try SamplerChoice.parse(sampler: name, scheduler: scheduler) } catch let e as SamplingError {
+            throw EngineError.invalidParameter(field: scheduler == nil ? "refine.sampler" : "refine.sampler/scheduler",
+                                               reason: e.description)
+        }
+    }
+}

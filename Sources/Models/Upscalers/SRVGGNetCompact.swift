@@ -1,0 +1,69 @@
+import Tensor
+import Weights
+
+/// Real-ESRGAN's SRVGGNetCompact (realesr-animevideov3, realesr-general-x4v3): a plain VGG-style stack —
+/// conv(3→F) + PReLU, `convs` × (conv(F→F) + PReLU), conv(F→3·s²) — then pixel shuffle by s, plus the input
+/// upsampled ×s by nearest neighbour (the network learns the residual over it).
+///
+/// The weights are a ModuleList `body.0 … body.(2·convs+2)`: even indices convs, odd indices PReLU slopes.
+/// `convs`, F and s are read from them.
+public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
+    public let scale: Int
+    public let convCount: Int
+    public let features: Int
+    public let parameterCount: Int
+    public var inputMultiple: Int { 1 }
+
+    private let convs: [Conv2D]
+    private let slopes: [[Float]]
+
+    public init(weights: any TensorSource) throws {
+        guard let first = weights.shape(of: "body.0.weight"), first.count == 4 else {
+            throw ModelLoadError.missingTensor(name: "body.0.weight", expectedShape: [64, 3, 3, 3])
+        }
+        features = first[0]
+        let inChannels = first[1]
+        var modules = 0
+        while weights.contains("body.\(modules).weight") { modules += 1 }
+        // conv, prelu, (conv, prelu) × n, conv: an odd count of at least 3.
+        guard modules >= 3, modules % 2 == 1, let last = weights.shape(of: "body.\(modules - 1).weight"), last.count == 4 else {
+            throw ModelLoadError.invalidConfig("SRVGGNetCompact needs body.0 … body.(2n+2) (conv/PReLU pairs then a conv), found \(modules) modules")
+        }
+        convCount = (modules - 3) / 2
+        let shuffled = last[0] / inChannels
+        let s = Int(Double(shuffled).squareRoot().rounded())
+        guard s >= 1, s * s * inChannels == last[0] else {
+            throw ModelLoadError.unsupportedConfig(field: "last conv output channels (3·scale²)", value: "\(last[0])")
+        }
+        scale = s
+        try requirePositive([features, inChannels], "SRVGGNetCompact features/channels")
+
+        let reader = WeightReader(weights)
+        let body = WeightScope(reader)["body"]
+        var convs: [Conv2D] = []
+        var slopes: [[Float]] = []
+        for i in stride(from: 0, to: modules, by: 2) {
+            let input = i == 0 ? inChannels : features
+            let output = i == modules - 1 ? last[0] : features
+            convs.append(try Conv2D(body[i], input: input, output: output, kernel: 3))
+            if i + 1 < modules { slopes.append(try body[i + 1].tensor("weight", shape: [features]).scalars) }
+        }
+        try reader.finish()
+        self.convs = convs
+        self.slopes = slopes
+        parameterCount = reader.loadedElements
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        perSample(x) { sample in
+            var out = sample
+            for (i, conv) in convs.enumerated() {
+                out = conv(out)
+                if i < slopes.count { UpscalerOps.prelu(&out, slopes: slopes[i]) }
+            }
+            var result = UpscalerOps.pixelShuffle(out, factor: scale)
+            result.addInPlace(UpscalerOps.upsampleNearest(sample, factor: scale))
+            return result
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import DiffusionProtocol
+import Engine
+import Foundation
+import Imaging
+import Models
+import PluginAPI
+
+/// `upscale`: enlarge an image with a Real-ESRGAN network (RRDBNet or SRVGGNetCompact) by overlapping, blended
+/// tiles, streaming through libvips — or with a plain lanczos3/bicubic resize when `model` names a kernel.
+public struct UpscalePlugin: OperationPlugin {
+    public init(cache: UpscalerCache = .shared) { self.cache = cache }
+
+    let cache: UpscalerCache
+    public let method = "upscale"
+    public let summary = "Upscale an image with a Real-ESRGAN model (tiled, seamless, bounded memory) or lanczos3/bicubic, to a factor or an exact size; alpha and 16-bit kept."
+
+    static let maxSide = 65_535
+    static let defaultModel = "realesrgan-x4plus"
+    static let kernels: [String: ResizeKernel] = ["lanczos3": .lanczos3, "bicubic": .cubic]
+
+    public var paramsSchema: JSONValue {
+        [
+            "type": "object",
+            "properties": [
+                "image": ImageSchemas.input(description: "the image to upscale (8/16-bit grey or RGB, alpha allowed)"),
+                "model": ["type": "string", "minLength": 1, "maxLength": 128,
+                          "description": "upscaler under the models folder (e.g. realesrgan-x4plus, realesrgan-x4plus-anime, realesr-animevideov3 = its x4 network), or lanczos3 / bicubic for no network (default realesrgan-x4plus)"],
+                "scale": ["type": "number", "exclusiveMinimum": 0, "maximum": 16,
+                          "description": "output/input size factor; the network runs at its own scale, then libvips resizes to the exact size (default: the model's scale)"],
+                "width": ["type": "integer", "minimum": 1, "maximum": JSONValue(Self.maxSide),
+                          "description": "exact output width (with only width, height keeps the aspect ratio)"],
+                "height": ["type": "integer", "minimum": 1, "maximum": JSONValue(Self.maxSide),
+                           "description": "exact output height (with only height, width keeps the aspect ratio)"],
+                "tile": ["type": "integer", "minimum": 16, "maximum": 2048,
+                         "description": .string("tile side in input pixels (default \(TiledUpscaler.defaultTile)); memory grows with its square")],
+                "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
+                            "description": .string("overlap between neighbouring tiles in input pixels, blended with smooth weights (default \(TiledUpscaler.defaultOverlap)); at most tile/2")],
+                "tiff": ["type": "string", "enum": ["strip", "tiled", "pyramid"],
+                         "description": "layout of a .tif/.tiff output (default tiled BigTIFF; pyramid adds half-size levels for viewers)"],
+                "refine": UpscaleRefine.schema,
+                "output": ImageSchemas.output(description: "where to put the result (default: inline PNG as base64)"),
+            ],
+            "required": ["image"],
+            "additionalProperties": false,
+        ]
+    }
+
+    public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
+        let modelName = params["model"]?.stringValue ?? Self.defaultModel
+        let scale = params["scale"]?.doubleValue
+        let width = params["width"]?.intValue, height = params["height"]?.intValue
+        if scale != nil, width != nil || height != nil {
+            throw PluginError.invalidParam(field: "scale", reason: "cannot be combined with width/height; give one or the other")
+        }
+        let output = try context.resolveOutput(params["output"], field: "output")
+
+        // Model first: a bad name fails before any decoding.
+        var model: UpscalerModel?
+        if Self.kernels[modelName] == nil {
+            guard let models = context.modelsDirectory ?? Self.defaultModelsDirectory() else {
+                throw PluginError.invalidParam(field: "model", reason: "no models folder is configured (start the daemon with --models)")
+            }
+            guard let path = UpscalerCatalog.resolve(modelName, in: models) else {
+                let known = (UpscalerCatalog.available(in: models) + Array(Self.kernels.keys).sorted()).joined(separator: ", ")
+                throw PluginError.invalidParam(field: "model", reason: "no upscaler named '\(modelName)' in \(models) (available: \(known))")
+            }
+            context.progress(stage: "load model", step: 0, steps: 1)
+            do { model = try cache.model(at: path) } catch {
+                throw PluginError.failed("model: cannot load \(path): \(error)")
+            }
+            context.progress(stage: "load model", step: 1, steps: 1)
+        } else if scale == nil, width == nil, height == nil {
+            throw PluginError.invalidParam(field: "scale", reason: "is required with model '\(modelName)' (or width/height): a plain resize has no scale of its own")
+        }
+        let refine = try UpscaleRefine.parse(params["refine"], context: context)
+        try context.checkCancelled()
+
+        // The compressed input is held in memory; its pixels are decoded top to bottom as tiles need them.
+        let input = try context.readImage(params["image"], field: "image")
+        let image: VipsImage
+        do { image = try VipsImage.load(data: input.bytes, mode: .sequential) } catch let e as ImagingError {
+            throw PluginError(e, field: "image")
+        }
+        let target = try Self.targetSize(source: (image.width, image.height), width: width, height: height,
+                                         scale: scale ?? model?.declaredScale)
+        do {
+            try ImageLimits.default.check(width: target.width, height: target.height, bands: image.bands,
+                                          bytesPerSample: max(1, image.bitDepth / 8))
+        } catch let e as ImagingError {
+            throw PluginError(e, field: scale != nil ? "scale" : (width != nil || height != nil ? "width" : "model"))
+        }
+        if refine != nil, image.hasAlpha {
+            throw PluginError.invalidParam(field: "refine", reason: "cannot refine an image with alpha (Stable Diffusion works on RGB)")
+        }
+        let options = Self.encodeOptions(tiff: params["tiff"]?.stringValue, output: output)
+
+        let described: JSONValue
+        var tilesRun = 0
+        do {
+            if let model {
+                let upscaler: TiledUpscaler
+                do {
+                    upscaler = try TiledUpscaler(model: model, tile: params["tile"]?.intValue ?? TiledUpscaler.defaultTile,
+                                                 overlap: params["overlap"]?.intValue ?? TiledUpscaler.defaultOverlap)
+                } catch let e as UpscaleError {
+                    if case let .invalidParameter(field, reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
+                    throw e
+                }
+                let scratch: String
+                if case .file(let path, _) = output { scratch = (path as NSString).deletingLastPathComponent } else {
+                    scratch = NSTemporaryDirectory()
+                }
+                described = try upscaler.upscale(image, size: target, scratchDirectory: scratch,
+                    progress: { p in
+                        tilesRun = p.tiles
+                        // step 1 of 1 = this tile is done: the fraction is tile/tiles and the last tile is never throttled away.
+                        context.progress(stage: "upscale", step: 1, steps: 1, tile: p.tile, tiles: p.tiles)
+                    },
+                    checkCancelled: { try context.checkCancelled() },
+                    deliver: { result in
+                        let final = try refine?.apply(to: result, context: context) ?? result
+                        context.progress(stage: "write", step: 0, steps: 1)
+                        return try deliver(final, to: output, options: options, context: context)
+                    })
+            } else {
+                context.progress(stage: "resize", step: 0, steps: 1)
+                let kernel = Self.kernels[modelName] ?? .lanczos3
+                let resized = try image.resized(width: target.width, height: target.height, kernel: kernel)
+                described = try deliver(try refine?.apply(to: resized, context: context) ?? resized, to: output, options: options, context: context)
+            }
+        } catch let e as ImagingError {
+            throw PluginError(e, field: "image")
+        } catch let e as UpscaleError {
+            throw PluginError.unsupportedImage(field: "image", detail: e.description)
+        }
+        context.progress(stage: "write", step: 1, steps: 1)
+        var result: [String: JSONValue] = [
+            "image": described, "model": .string(modelName),
+            "source": ["width": JSONValue(image.width), "height": JSONValue(image.height)],
+        ]
+        if let model {
+            result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
+            result["tiles"] = JSONValue(tilesRun)
+        }
+        return .object(result)
+    }
+
+    func deliver(_ image: VipsImage, to output: ImageOutput, options: EncodeOptions, context: JobContext) throws -> JSONValue {
+        guard case .file(let path, let overwrite) = output else {
+            return try context.deliver(image, to: output, field: "output")
+        }
+        do { try image.write(to: path, overwrite: overwrite, options: options) } catch let e as ImagingError {
+            throw PluginError(e, field: "output.path")
+        }
+        return ["path": .string(path), "format": .string(ImageFormat(path: path)?.rawValue ?? ""),
+                "width": JSONValue(image.width), "height": JSONValue(image.height),
+                "bands": JSONValue(image.bands), "bit_depth": JSONValue(image.bitDepth)]
+    }
+
+    static func encodeOptions(tiff: String?, output: ImageOutput) -> EncodeOptions {
+        guard case .file = output, ["tif", "tiff"].contains(output.formatExtension) else { return EncodeOptions() }
+        switch tiff ?? "tiled" {
+        case "strip": return EncodeOptions()
+        case "pyramid": return EncodeOptions(pyramid: true)
+        default: return EncodeOptions(tiled: true)
+        }
+    }
+
+    /// ./models when the daemon was started without --models and it exists (the set-up script's location).
+    static func defaultModelsDirectory() -> String? {
+        let path = FileManager.default.currentDirectoryPath + "/models"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Exact output size from width/height (one side keeps the aspect ratio) or a factor, each side at least 1.
+    static func targetSize(source: (Int, Int), width: Int?, height: Int?, scale: Double?) throws -> ImageSize {
+        let (w, h) = source
+        func side(_ value: Double, field: String) throws -> Int {
+            let rounded = max(1, Int(value.rounded()))
+            guard rounded <= maxSide else {
+                throw PluginError.invalidParam(field: field, reason: "gives an output side of \(rounded) px, over the limit of \(maxSide)")
+            }
+            return rounded
+        }
+        switch (width, height) {
+        case let (width?, height?): return ImageSize(width: width, height: height)
+        case let (width?, nil): return ImageSize(width: width, height: try side(Double(h) * Double(width) / Double(w), field: "width"))
+        case let (nil, height?): return ImageSize(width: try side(Double(w) * Double(height) / Double(h), field: "height"), height: height)
+        default:
+            let s = scale ?? 4
+            return ImageSize(width: try side(Double(w) * s, field: "scale"), height: try side(Double(h) * s, field: "scale"))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import DiffusionProtocol
+import Engine
+import Foundation
+import Imaging
+import PluginAPI
+
+/// The `refine` parameter of `upscale` (SD upscale): after the upscale, `TileRefiner` runs img2img at low
+/// strength over overlapping tiles of the result with a resident Stable Diffusion model.
+struct UpscaleRefine {
+    let refiner: TileRefiner
+
+    static let schema: JSONValue = [
+        "type": "object",
+        "description": "after the upscale, img2img with a Stable Diffusion model over overlapping tiles at low strength (SD upscale); tile (column, row) uses a seed derived from (seed, column, row) so any tile can be redone alone",
+        "properties": [
+            "model": ["type": "string", "minLength": 1, "maxLength": 128, "description": "Stable Diffusion model under the models folder"],
+            "prompt": ["type": "string", "maxLength": 4096],
+            "negative_prompt": ["type": "string", "maxLength": 4096],
+            "strength": ["type": "number", "minimum": 0, "maximum": 1,
+                         "description": .string("fraction of the schedule run on each tile (default \(RefineSettings.defaultStrength)); must run at least one step")],
+            "steps": ["type": "integer", "minimum": 1, "maximum": 150, "description": "default 20"],
+            "cfg_scale": ["type": "number", "minimum": 0, "maximum": 30, "description": "default 7.5"],
+            "sampler": ["type": "string", "maxLength": 64, "description": "API or A1111 sampler name (default euler)"],
+            "scheduler": ["type": "string", "maxLength": 32, "description": "sigma schedule (default: what the sampler name says, else normal)"],
+            "seed": ["type": "integer", "minimum": 0, "maximum": .integer(Int64.max), "description": "base seed of the tile seeds (default 0)"],
+            "tile": ["type": "integer", "minimum": 8, "maximum": 2048,
+                     "description": .string("tile side in output pixels, a multiple of 8 (default \(RefineSettings.defaultTile))")],
+            "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
+                        "description": .string("overlap of neighbouring tiles (default \(RefineSettings.defaultOverlap)); at most tile/2")],
+            "seam_fix": ["type": "boolean", "description": "second pass over feathered bands centred on the tile seams, at half the strength (default false)"],
+        ],
+        "required": ["model"],
+        "additionalProperties": false,
+    ]
+
+    /// nil when the request has no `refine`. Loads the SD model and validates everything before any upscaling.
+    static func parse(_ value: JSONValue?, context: JobContext) throws -> UpscaleRefine? {
+        guard let value else { return nil }
+        guard let p = value.objectValue, let name = p["model"]?.stringValue else {
+            throw PluginError.invalidParam(field: "refine.model", reason: "refine needs a Stable Diffusion model name")
+        }
+        var s = RefineSettings(prompt: p["prompt"]?.stringValue ?? "")
+        s.negativePrompt = p["negative_prompt"]?.stringValue ?? ""
+        s.strength = p["strength"]?.doubleValue ?? RefineSettings.defaultStrength
+        s.steps = p["steps"]?.intValue ?? s.steps
+        s.cfgScale = p["cfg_scale"]?.doubleValue ?? s.cfgScale
+        s.seed = UInt64(max(0, p["seed"]?.intValue ?? 0))
+        s.tile = p["tile"]?.intValue ?? RefineSettings.defaultTile
+        s.overlap = p["overlap"]?.intValue ?? RefineSettings.defaultOverlap
+        s.seamFix = p["seam_fix"]?.boolValue ?? false
+        do {
+            if p["sampler"] != nil || p["scheduler"] != nil {
+                try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
+            }
+            context.progress(stage: "load refine model", step: 0, steps: 1)
+            let model = try SharedModels.cache(directory: context.modelsDirectory).model(named: name)
+            context.progress(stage: "load refine model", step: 1, steps: 1)
+            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s))
+        } catch let e as EngineError {
+            throw pluginError(e)
+        }
+    }
+
+    /// Refines the upscaled image; RGB out, 16-bit kept 16-bit. Alpha is refused up front by the caller.
+    func apply(to image: VipsImage, context: JobContext) throws -> VipsImage {
+        let planar = try image.planarRGB()
+        let refined: PlanarRGB
+        do {
+            refined = try refiner.refine(planar,
+                progress: { p in context.progress(stage: "refine", step: 1, steps: 1, tile: p.window, tiles: p.windows) },
+                isCancelled: { context.cancellation.isCancelled })
+        } catch let e as EngineError {
+            try context.checkCancelled()
+            throw Self.pluginError(e)
+        }
+        return try VipsImage(planarRGB: refined, bitDepth: image.bitDepth == 16 ? 16 : 8)
+    }
+
+    static func pluginError(_ e: EngineError) -> PluginError {
+        switch e {
+        case let .invalidParameter(field, reason): return .invalidParam(field: field, reason: reason)
+        case .invalidSize: return .invalidParam(field: "refine", reason: e.description)
+        case .cancelled: return .cancelled(reason: "request cancelled")
+        case .unsupportedModel, .modelNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
+            return .invalidParam(field: "refine.model", reason: e.description)
+        }
+    }
+}
