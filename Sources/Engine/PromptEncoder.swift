@@ -32,6 +32,18 @@ public struct PromptEncoder {
         try encode(chunker.chunks(prompt), clipSkip: clipSkip)
     }
 
+    /// The UNet context for a batch of `batch` images, laid out as diffusers batches classifier-free guidance:
+    /// [uncond × batch, cond × batch] when the unconditional pass runs, else [cond × batch].
+    public func batchedContext(prompt: String, negative: String, clipSkip: Int, batch: Int,
+                               withUnconditional: Bool) throws -> Tensor {
+        if withUnconditional {
+            let pair = try encodePair(prompt: prompt, negative: negative, clipSkip: clipSkip)
+            return concat(Array(repeating: pair.uncond, count: batch) + Array(repeating: pair.cond, count: batch), axis: 0)
+        }
+        let cond = try encode(prompt, clipSkip: clipSkip)
+        return batch == 1 ? cond : concat(Array(repeating: cond, count: batch), axis: 0)
+    }
+
     func encode(_ chunks: [PromptChunk], clipSkip: Int) throws -> Tensor {
         var parts: [Tensor] = []
         for chunk in chunks {

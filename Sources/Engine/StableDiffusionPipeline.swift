@@ -101,25 +101,15 @@ public struct StableDiffusionPipeline {
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
 
         // Conditioning, batched as diffusers: [uncond × N, cond × N].
-        let encoder = PromptEncoder(model: model)
-        let context: Tensor
-        if guidance.needsUnconditional {
-            let pair = try encoder.encodePair(prompt: request.prompt, negative: request.negativePrompt, clipSkip: request.clipSkip)
-            context = concat(Array(repeating: pair.uncond, count: n) + Array(repeating: pair.cond, count: n), axis: 0)
-        } else {
-            let cond = try encoder.encode(request.prompt, clipSkip: request.clipSkip)
-            context = n == 1 ? cond : concat(Array(repeating: cond, count: n), axis: 0)
-        }
+        let context = try PromptEncoder(model: model).batchedContext(
+            prompt: request.prompt, negative: request.negativePrompt, clipSkip: request.clipSkip, batch: n,
+            withUnconditional: guidance.needsUnconditional)
 
         let noise = request.rng.makeNoise(seeds: seeds)
         var x: Tensor
         if let image = request.initImage {
             // diffusers' order: the posterior sample draws from the generator(s) first, then add_noise's noise.
-            let (mean, logvar) = try nets.vae.encode(image)
-            let std = Self.map(logvar * Float(0.5)) { expf($0) }
-            let means = n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
-            let stds = n == 1 ? std : concat(Array(repeating: std, count: n), axis: 0)
-            let sample = means + stds * noise.randn(means.shape)
+            let sample = try Self.posteriorSample(of: image, vae: nets.vae, batch: n, noise: noise)
             x = Sampler.noisedLatent(plan: plan, x0: sample * nets.latentScale, noise: noise)
         } else {
             x = Sampler.initialLatent(plan: plan, shape: latentShape, noise: noise)
@@ -157,6 +147,16 @@ public struct StableDiffusionPipeline {
         let images = Self.map(decoded) { min(max($0 / 2 + 0.5, 0), 1) }
         return GenerationResult(latents: latents, images: images, decoded: decoded, seeds: seeds,
                                 unetSeconds: unetSeconds, loopSeconds: loopSeconds)
+    }
+
+    /// A sample of the VAE's posterior for `image`, repeated for a batch of `batch` (unscaled latent units).
+    /// Draws from `noise` now: diffusers' img2img/inpaint draw this before any add_noise noise.
+    static func posteriorSample(of image: Tensor, vae: VAE, batch n: Int, noise: NoiseSource) throws -> Tensor {
+        let (mean, logvar) = try vae.encode(image)
+        let std = map(logvar * Float(0.5)) { expf($0) }
+        let means = n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
+        let stds = n == 1 ? std : concat(Array(repeating: std, count: n), axis: 0)
+        return means + stds * noise.randn(means.shape)
     }
 
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {

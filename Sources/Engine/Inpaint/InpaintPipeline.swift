@@ -76,15 +76,9 @@ public struct InpaintPipeline {
         let latentShape = [n, latentChannels, h / factor, w / factor]
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
 
-        let encoder = PromptEncoder(model: model)
-        let context: Tensor
-        if guidance.needsUnconditional {
-            let pair = try encoder.encodePair(prompt: request.prompt, negative: request.negativePrompt, clipSkip: request.clipSkip)
-            context = concat(Array(repeating: pair.uncond, count: n) + Array(repeating: pair.cond, count: n), axis: 0)
-        } else {
-            let cond = try encoder.encode(request.prompt, clipSkip: request.clipSkip)
-            context = n == 1 ? cond : concat(Array(repeating: cond, count: n), axis: 0)
-        }
+        let context = try PromptEncoder(model: model).batchedContext(
+            prompt: request.prompt, negative: request.negativePrompt, clipSkip: request.clipSkip, batch: n,
+            withUnconditional: guidance.needsUnconditional)
 
         let binaryMask = blend == .soft ? pixelMask : LatentInpaintMask.binarized(pixelMask)
         let latentMask = LatentInpaintMask.nearestResized(binaryMask, height: h / factor, width: w / factor)
@@ -92,11 +86,7 @@ public struct InpaintPipeline {
 
         /// A posterior sample of `pixels` scaled to latent units, drawing from the generator(s) now.
         func encodeSample(_ pixels: Tensor) throws -> Tensor {
-            let (mean, logvar) = try nets.vae.encode(pixels)
-            let std = StableDiffusionPipeline.map(logvar * Float(0.5)) { expf($0) }
-            let means = n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
-            let stds = n == 1 ? std : concat(Array(repeating: std, count: n), axis: 0)
-            return (means + stds * noise.randn(means.shape)) * nets.latentScale
+            try StableDiffusionPipeline.posteriorSample(of: pixels, vae: nets.vae, batch: n, noise: noise) * nets.latentScale
         }
         let fullStrength = request.strength >= 1
         var imageLatents: Tensor? = (!isNineChannel || !fullStrength) ? try encodeSample(image) : nil
