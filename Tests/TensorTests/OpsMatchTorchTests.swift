@@ -18,9 +18,12 @@ final class OpsMatchTorchTests: XCTestCase {
         Gemm.parallelThreshold = 1 << 21
         Conv2dKernels.columnBudget = 2 << 20
         AttentionKernel.scoreBudget = 1 << 20
+        WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.chunkBudget = 12 << 20
     }
 
-    /// Runs `check` with one thread, two threads, and two threads with tiny chunk budgets.
+    /// Runs `check` with one thread, two threads, two threads with tiny chunk budgets, and with every
+    /// 3x3 stride-1 convolution forced through Winograd (in chunks of one tile row).
     func forEachConfiguration(_ check: (String) throws -> Void) rethrows {
         ComputeConfig.setThreads(1)
         try check("1 thread")
