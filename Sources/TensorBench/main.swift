@@ -6,7 +6,7 @@ func softmaxExpRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float { 
 
 // Release-mode micro benchmarks of the Tensor hot paths (not tests: timings on a shared machine drift).
 //   swift build -c release --product tensor-bench && .build/release/tensor-bench [group...]
-// Groups: sgemm conv attention pointwise layout vae (default: all but vae). BENCH_THREADS=n sets threads.
+// Groups: sgemm conv attention pointwise layout vae winograd (default: all but vae, winograd). BENCH_THREADS=n sets threads.
 // Each line shows the best wall time of several runs, the process CPU time of that run (user + system:
 // about threads x wall when the cores are ours, less when other processes take them) and GFLOP/s.
 
@@ -204,6 +204,31 @@ if wants("alloc", byDefault: false) {
     report("fill existing [2,4096,2560]", best {
         existing.withUnsafeMutableBufferPointer { $0.update(repeating: 2) }
     })
+}
+
+if wants("winograd", byDefault: false) {
+    // Every 3x3 stride-1 convolution shape of the SD 1.5 UNet (batch 2) at 256² and 512², and the VAE's
+    // biggest, through im2col and through Winograd F(4x4, 3x3). GFLOP/s counts direct-convolution FLOPs.
+    let shapes: [(batch: Int, channels: Int, out: Int, side: Int)] = [
+        (2, 320, 320, 64), (2, 960, 320, 64), (2, 640, 320, 64), (2, 4, 320, 64),
+        (2, 320, 640, 32), (2, 640, 640, 32), (2, 1920, 640, 32), (2, 1280, 640, 32), (2, 960, 640, 32),
+        (2, 640, 1280, 16), (2, 1280, 1280, 16), (2, 2560, 1280, 16), (2, 1920, 1280, 16),
+        (2, 1280, 1280, 8), (2, 2560, 1280, 8), (2, 320, 4, 64),
+        (1, 512, 512, 64), (1, 512, 512, 128), (1, 256, 256, 256), (1, 128, 128, 512),
+    ]
+    let saved = WinogradConvolution.minimumTiles
+    for shape in shapes {
+        let x = random([shape.batch, shape.channels, shape.side, shape.side])
+        let w = random([shape.out, shape.channels, 3, 3], scale: 0.02), b = random([shape.out])
+        let flops = 2.0 * Double(shape.batch * shape.out * shape.side * shape.side * shape.channels * 9)
+        let name = "[\(shape.batch),\(shape.channels),\(shape.side),\(shape.side)] -> \(shape.out)"
+        let repeats = flops > 2e10 ? 2 : 5
+        WinogradConvolution.minimumTiles = Int.max
+        report("im2col   " + name, best(repeats) { _ = conv2d(x, weight: w, bias: b, padding: 1) }, flops: flops)
+        WinogradConvolution.minimumTiles = 1
+        report("winograd " + name, best(repeats) { _ = conv2d(x, weight: w, bias: b, padding: 1) }, flops: flops)
+    }
+    WinogradConvolution.minimumTiles = saved
 }
 
 if wants("vae", byDefault: false) {

@@ -11,10 +11,12 @@ final class WinogradReferenceTests: XCTestCase {
 
     override func setUp() {
         WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumChannels = 1
     }
 
     override func tearDown() {
         WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumChannels = 16
     }
 
     func testUNetMatchesReference() throws {

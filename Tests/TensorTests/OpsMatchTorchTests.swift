@@ -19,6 +19,7 @@ final class OpsMatchTorchTests: XCTestCase {
         Conv2dKernels.columnBudget = 2 << 20
         AttentionKernel.scoreBudget = 1 << 20
         WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumChannels = 16
         WinogradConvolution.chunkBudget = 12 << 20
     }
 
@@ -36,6 +37,13 @@ final class OpsMatchTorchTests: XCTestCase {
         Gemm.parallelThreshold = 1 << 21
         Conv2dKernels.columnBudget = 2 << 20
         AttentionKernel.scoreBudget = 1 << 20
+        WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumChannels = 1
+        WinogradConvolution.chunkBudget = 1
+        try check("2 threads, Winograd in chunks of one tile row")
+        WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumChannels = 16
+        WinogradConvolution.chunkBudget = 12 << 20
     }
 
     func assertMatches(_ actual: Tensor, _ expected: Tensor, _ label: String,

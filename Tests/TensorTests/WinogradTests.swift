@@ -11,6 +11,7 @@ final class WinogradTests: XCTestCase {
 
     override func tearDown() {
         WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumChannels = 16
         WinogradConvolution.chunkBudget = 12 << 20
         ComputeConfig.setThreads(ComputeConfig.defaultThreads)
     }
@@ -31,6 +32,7 @@ final class WinogradTests: XCTestCase {
 
     func testMatchesDirectConvolutionInFloat64() {
         WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumChannels = 1
         for budget in [12 << 20, 1] {  // one chunk; one tile row per chunk
             WinogradConvolution.chunkBudget = budget
             for threads in [1, 2] {
@@ -55,12 +57,14 @@ final class WinogradTests: XCTestCase {
 
     func testOnlyThreeByThreeSamePaddingUnitStride() {
         WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumChannels = 1
         let input = [1, 4, 16, 16]
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 2, padding: 1)))
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 0)))
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 1, 1], stride: 1, padding: 0)))
         XCTAssertTrue(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 1)))
         WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumChannels = 16
         // 16x16 is 16 tiles: too few to pay for the weight transform.
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 1)))
     }

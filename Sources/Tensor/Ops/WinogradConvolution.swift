@@ -13,11 +13,17 @@ import TensorKernels
 /// over the weights, small next to the GEMMs wherever `applies` says yes. Input tiles and products
 /// go through bounded chunks of tile rows, so a VAE layer at 512x512 never holds its whole
 /// transformed input.
-enum WinogradConvolution {
+public enum WinogradConvolution {
     /// Winograd needs at least this many 4x4 tiles over the batch: below it the per-call weight
-    /// transform and the narrow GEMMs cost more than they save (the UNet's 16x16 and 8x8 levels).
-    /// A var only so tests can force the Winograd path on tiny inputs.
-    nonisolated(unsafe) static var minimumTiles = 96
+    /// transform and the narrow GEMMs cost more than they save (measured with `tensor-bench winograd`:
+    /// 2-2.6x faster at the UNet's 64x64 level, 1.6-2x at 32x32, slower at 16x16 and 8x8 with batch 2).
+    /// A var so tests can force the Winograd path on tiny inputs and benchmarks can turn it off
+    /// (`Int.max`) to compare.
+    nonisolated(unsafe) public static var minimumTiles = 96
+
+    /// Winograd needs at least this many input channels: with fewer (the UNet's 4-channel `conv_in`) the
+    /// GEMMs are too thin for the transforms to pay off. A var so tests can force it.
+    nonisolated(unsafe) public static var minimumChannels = 16
 
     /// Largest transformed weight tensor made per call, in floats (256 MB: a 1920 -> 640 UNet layer
     /// needs 44M floats). Bigger layers keep im2col.
@@ -29,7 +35,7 @@ enum WinogradConvolution {
     static func applies(_ g: ConvGeometry) -> Bool {
         guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.padding == 1 else { return false }
         let tiles = g.batch * ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4)
-        return tiles >= minimumTiles && g.channels > 0 && g.outChannels > 0
+        return tiles >= minimumTiles && g.channels >= max(1, minimumChannels) && g.outChannels > 0
             && 36 * g.channels * g.outChannels <= maximumTransformedWeights
     }
 
