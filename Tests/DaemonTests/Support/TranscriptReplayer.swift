@@ -17,12 +17,14 @@ struct TranscriptReplayer {
         self.name = name
     }
 
-    func substitute(_ v: JSONValue) -> JSONValue {
+    func substitute(_ v: JSONValue) -> JSONValue { Self.substitute(v, tmp: tmp, fixtures: fixtures) }
+
+    static func substitute(_ v: JSONValue, tmp: String, fixtures: String) -> JSONValue {
         switch v {
         case .string(let s):
             return .string(s.replacingOccurrences(of: "$TMP", with: tmp).replacingOccurrences(of: "$FIXTURES", with: fixtures))
-        case .array(let a): return .array(a.map(substitute))
-        case .object(let o): return .object(o.mapValues(substitute))
+        case .array(let a): return .array(a.map { substitute($0, tmp: tmp, fixtures: fixtures) })
+        case .object(let o): return .object(o.mapValues { substitute($0, tmp: tmp, fixtures: fixtures) })
         default: return v
         }
     }
@@ -55,6 +57,16 @@ struct TranscriptReplayer {
         }
     }
 
+    /// Extra `diffusiond serve` arguments from a `{"daemon": [...]}` first line (with $TMP and $FIXTURES
+    /// substituted), or none.
+    static func daemonArguments(firstLine: String?, tmp: String, name: String) throws -> [String] {
+        guard let firstLine, let step = try? JSONParser.parse(firstLine), let args = step["daemon"] else { return [] }
+        guard case .array(let items) = substitute(args, tmp: tmp, fixtures: TestPaths.fixtures), items.allSatisfy({ $0.stringValue != nil }) else {
+            throw TestFailure("\(name):1: daemon must be an array of strings")
+        }
+        return items.compactMap(\.stringValue)
+    }
+
     mutating func next(timeout: Double) throws -> JSONValue {
         if let p = pending { pending = nil; return p }
         guard let m = try client.readMessage(timeout: timeout) else { throw TestFailure("\(name): the daemon closed the connection") }
@@ -67,6 +79,11 @@ struct TranscriptReplayer {
             let step: JSONValue
             do { step = try JSONParser.parse(text) } catch { throw TestFailure("\(where_): not JSON: \(error)") }
             if step["comment"] != nil { continue }
+            if step["daemon"] != nil {
+                // Read by TranscriptTests before the daemon starts (daemonArguments), so only valid first.
+                guard number == 0 else { throw TestFailure("\(where_): a daemon step must be the first line") }
+                continue
+            }
             if let message = step["send"] {
                 try client.send(substitute(message))
             } else if case .string(let raw)? = step["send_raw"] {
@@ -101,6 +118,9 @@ struct TranscriptReplayer {
         switch action {
         case "mkdir": try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         case "mkfifo": guard mkfifo(path, 0o600) == 0 else { throw TestFailure("\(where_): mkfifo failed") }
+        case "symlink":
+            guard case .string(let target)? = step["from"].map(substitute) else { throw TestFailure("\(where_): symlink needs from") }
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
         case "copy":
             guard case .string(let from)? = step["from"].map(substitute) else { throw TestFailure("\(where_): copy needs from") }
             try FileManager.default.copyItem(atPath: from, toPath: path)
