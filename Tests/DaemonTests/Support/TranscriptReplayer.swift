@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import PluginAPI
 
 /// Replays a protocol/examples/*.jsonl transcript against a daemon (format: protocol/examples/README.md).
 struct TranscriptReplayer {
@@ -9,6 +10,8 @@ struct TranscriptReplayer {
     let fixtures: String
     let name: String
     var pending: JSONValue?
+    /// Method of each request sent, by serialized id, to find the result schema of its response.
+    var methods: [String: String] = [:]
 
     init(client: LineSocketClient, tmp: String, name: String) {
         self.client = client
@@ -85,6 +88,7 @@ struct TranscriptReplayer {
                 continue
             }
             if let message = step["send"] {
+                if let id = message["id"], case .string(let method)? = message["method"] { methods[JSONWriter.serialize(id)] = method }
                 try client.send(substitute(message))
             } else if case .string(let raw)? = step["send_raw"] {
                 try client.sendRaw(Array(raw.utf8) + [0x0A])
@@ -96,12 +100,14 @@ struct TranscriptReplayer {
                     while true {
                         let m = try next(timeout: 30)
                         if TranscriptReplayer.mismatch(m, pattern) != nil { pending = m; break }
+                        try checkSchema(m, where_)
                     }
                 } else {
                     let m = try next(timeout: 30)
                     if let diff = TranscriptReplayer.mismatch(m, pattern) {
                         throw TestFailure("\(where_): \(diff)\n  received: \(JSONWriter.serialize(m))")
                     }
+                    try checkSchema(m, where_)
                 }
             } else if case .string(let action)? = step["setup"], case .string(let rawPath)? = step["path"].map(substitute) {
                 try setup(action, rawPath, step, where_)
@@ -112,6 +118,29 @@ struct TranscriptReplayer {
             }
         }
         if let p = pending { throw TestFailure("\(name): unexpected extra message \(JSONWriter.serialize(p))") }
+    }
+
+    /// Every message the daemon sends must also satisfy its protocol/schema file: a result its method's
+    /// `<method>.result.json` (when the method has one: external plugins do not), an error `error.json`, a
+    /// notification's params `notification.<name>.json`.
+    func checkSchema(_ message: JSONValue, _ where_: String) throws {
+        let name: String?, value: JSONValue?
+        if let result = message["result"] {
+            name = message["id"].flatMap { methods[JSONWriter.serialize($0)] }.map { "\($0).result" }
+            value = result
+        } else if let error = message["error"] {
+            (name, value) = ("error", error)
+        } else if case .string(let method)? = message["method"] {
+            (name, value) = ("notification.\(method)", message["params"])
+        } else {
+            (name, value) = (nil, nil)
+        }
+        guard let name, let value else { return }
+        let path = TestPaths.packageRoot.appendingPathComponent("protocol/schema/\(name).json").path
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        do { try SchemaValidator.validate(value, against: try JSONParser.parse([UInt8](data))) } catch let v as SchemaViolation {
+            throw TestFailure("\(where_): the message does not satisfy protocol/schema/\(name).json: \(v.field) \(v.reason)\n  received: \(JSONWriter.serialize(message).prefix(600))")
+        }
     }
 
     func setup(_ action: String, _ path: String, _ step: JSONValue, _ where_: String) throws {
