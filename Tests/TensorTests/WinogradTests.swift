@@ -1,7 +1,7 @@
 import XCTest
 @testable import Tensor
 
-/// Winograd F(4x4, 3x3) against a float64 direct convolution, on shapes that are not multiples of the
+/// Winograd F(4x4, 3x3) and F(2x2, 3x3) against a float64 direct convolution, on shapes that are not multiples of the
 /// 4x4 tile, single pixels, batches that straddle chunk boundaries, with and without bias.
 final class WinogradTests: XCTestCase {
     /// float32 Winograd vs float64, max|ours - exact| / max|exact|. The F(4x4, 3x3) transforms scale
@@ -10,9 +10,11 @@ final class WinogradTests: XCTestCase {
     let tolerance = 1e-5
 
     override func tearDown() {
-        WinogradConvolution.minimumTiles = 96
+        WinogradConvolution.minimumTiles4x4 = 32
+        WinogradConvolution.minimumTiles2x2 = 96
         WinogradConvolution.minimumChannels = 16
         WinogradConvolution.chunkBudget = 12 << 20
+        WinogradConvolution.forcedVariant = nil
         ComputeConfig.setThreads(ComputeConfig.defaultThreads)
     }
 
@@ -31,20 +33,23 @@ final class WinogradTests: XCTestCase {
     ]
 
     func testMatchesDirectConvolutionInFloat64() {
-        WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumTiles4x4 = 1
+        WinogradConvolution.minimumTiles2x2 = 1
         WinogradConvolution.minimumChannels = 1
-        for budget in [12 << 20, 1] {  // one chunk; one tile row per chunk
+        for (variant, budget) in [(WinogradConvolution.Variant.f4x4, 12 << 20), (.f4x4, 1), (.f2x2, 12 << 20), (.f2x2, 1)] {
+            // budget 1: one tile row per chunk
+            WinogradConvolution.forcedVariant = variant
             WinogradConvolution.chunkBudget = budget
             for threads in [1, 2] {
                 ComputeConfig.setThreads(threads)
                 for (index, c) in cases.enumerated() {
-                    let label = "case \(index) \(c), budget \(budget), \(threads) threads"
+                    let label = "case \(index) \(c), \(variant), budget \(budget), \(threads) threads"
                     let x = randomTensor([c.batch, c.channels, c.height, c.width], seed: UInt64(index + 1))
                     let w = randomTensor([c.outChannels, c.channels, 3, 3], seed: UInt64(index + 100),
                                          scale: 1 / Float(9 * c.channels).squareRoot())
                     let b = c.bias ? randomTensor([c.outChannels], seed: UInt64(index + 200)) : nil
                     let geometry = ConvGeometry(input: x.shape, weight: w.shape, stride: 1, padding: 1)
-                    XCTAssertTrue(WinogradConvolution.applies(geometry), label)
+                    XCTAssertEqual(WinogradConvolution.variant(for: geometry), variant, label)
                     let actual = conv2d(x, weight: w, bias: b, stride: 1, padding: 1)
                     let exact = directConvolution(x, w, b)
                     XCTAssertEqual(actual.shape, [c.batch, c.outChannels, c.height, c.width], label)
@@ -56,17 +61,29 @@ final class WinogradTests: XCTestCase {
     }
 
     func testOnlyThreeByThreeSamePaddingUnitStride() {
-        WinogradConvolution.minimumTiles = 1
+        WinogradConvolution.minimumTiles4x4 = 1
+        WinogradConvolution.minimumTiles2x2 = 1
         WinogradConvolution.minimumChannels = 1
         let input = [1, 4, 16, 16]
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 2, padding: 1)))
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 0)))
         XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 1, 1], stride: 1, padding: 0)))
         XCTAssertTrue(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 1)))
-        WinogradConvolution.minimumTiles = 96
-        WinogradConvolution.minimumChannels = 16
-        // 16x16 is 16 tiles: too few to pay for the weight transform.
-        XCTAssertFalse(WinogradConvolution.applies(ConvGeometry(input: input, weight: [4, 4, 3, 3], stride: 1, padding: 1)))
+        WinogradConvolution.minimumTiles4x4 = 32
+        WinogradConvolution.minimumTiles2x2 = 96
+        WinogradConvolution.minimumChannels = 1
+        func pick(_ input: [Int], _ weight: [Int]) -> WinogradConvolution.Variant? {
+            WinogradConvolution.variant(for: ConvGeometry(input: input, weight: weight, stride: 1, padding: 1))
+        }
+        // Batch 2 at 64x64 or 16x16 (32 4x4 tiles): F(4x4); at 8x8 too few tiles of either size.
+        XCTAssertEqual(pick([2, 4, 64, 64], [4, 4, 3, 3]), .f4x4)
+        XCTAssertEqual(pick([2, 4, 16, 16], [4, 4, 3, 3]), .f4x4)
+        XCTAssertNil(pick([2, 4, 8, 8], [4, 4, 3, 3]))
+        // One image at 16x16: 16 4x4 tiles are too few, 64 2x2 tiles too.
+        XCTAssertNil(pick([1, 4, 16, 16], [4, 4, 3, 3]))
+        // Transformed weights over the cap: 36 x 2560 x 1280 floats is too much for F(4x4), 16 x 2560 x 1280 is not.
+        XCTAssertEqual(pick([2, 2560, 16, 16], [1280, 2560, 3, 3]), .f2x2)
+        XCTAssertNil(pick([2, 2560, 16, 16], [4096, 4096, 3, 3]))
     }
 
     private func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {

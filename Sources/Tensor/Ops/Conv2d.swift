@@ -12,7 +12,7 @@ import Darwin
 /// few MB (a full im2col of the VAE's 512x512x128 3x3 conv would be 1.2 GB). Small planes (the
 /// UNet's 8x8 and 4x4 levels) put several images side by side in one GEMM instead, so the large
 /// weight matrix is packed once for all of them. 3x3 stride-1 convolutions on planes big enough to
-/// pay for it use Winograd's F(4x4, 3x3) instead (`WinogradConvolution`).
+/// pay for it use Winograd's minimal filtering instead (`WinogradConvolution`).
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
     precondition(x.rank == 4, "conv2d: input \(x.shape) must be [N, C, H, W]")
     precondition(weight.rank == 4 && weight.shape[1] == x.shape[1],
@@ -28,8 +28,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let input = UnsafePointer(x.storage.pointer)
     let filters = UnsafePointer(weight.storage.pointer)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
-    if WinogradConvolution.applies(geometry) {
-        WinogradConvolution.run(geometry, input, filters, biasPointer, output)
+    if let variant = WinogradConvolution.variant(for: geometry) {
+        WinogradConvolution.run(variant, geometry, input, filters, biasPointer, output)
     } else if geometry.isPointwise && (geometry.batch == 1 || geometry.outPlane >= Conv2dKernels.smallPlane) {
         Conv2dKernels.pointwise(geometry, input, filters, biasPointer, output)
     } else if geometry.batch > 1 && geometry.outPlane < Conv2dKernels.smallPlane {

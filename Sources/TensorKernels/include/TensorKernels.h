@@ -53,4 +53,15 @@ void tk_wino43_output(const float *m, long ldm, long xiStride, long tilesY, long
                       long firstRow, long rows, long firstOut, long endOut, long outChannels,
                       long height, long width, const float *bias, float *out, float *scratch);
 
+/// The same four steps for Winograd F(2x2, 3x3) (xi = 4a + b indexes a transformed 4x4 tile; 2x2 outputs).
+void tk_wino23_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u);
+long tk_wino23_scratch_floats(long tilesX);
+void tk_wino23_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
+                     long firstRow, long rows, long firstChannel, long endChannel,
+                     float *v, long ldv, long xiStride, float *scratch);
+long tk_wino23_output_scratch_floats(long tilesX);
+void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
+                      long firstRow, long rows, long firstOut, long endOut, long outChannels,
+                      long height, long width, const float *bias, float *out, float *scratch);
+
 #endif
