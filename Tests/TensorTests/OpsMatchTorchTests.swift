@@ -23,10 +23,14 @@ final class OpsMatchTorchTests: XCTestCase {
         WinogradConvolution.minimumChannels = 16
         WinogradConvolution.chunkBudget = 12 << 20
         WinogradConvolution.forcedVariant = nil
+        AttentionKernel.useBlockedKernel = true
+        AttentionKernel.blockedMinimumKeys = 256
+        AttentionKernel.blockedRows = 32
     }
 
-    /// Runs `check` with one thread, two threads, two threads with tiny chunk budgets, and with every
-    /// 3x3 stride-1 convolution forced through Winograd (in chunks of one tile row).
+    /// Runs `check` with one thread, two threads, two threads with tiny chunk budgets, with every 3x3
+    /// stride-1 convolution forced through each Winograd variant (in chunks of one tile row), and with
+    /// attention forced through BLAS only and through the blocked kernel only.
     func forEachConfiguration(_ check: (String) throws -> Void) rethrows {
         ComputeConfig.setThreads(1)
         try check("1 thread")
@@ -47,6 +51,14 @@ final class OpsMatchTorchTests: XCTestCase {
         WinogradConvolution.forcedVariant = .f2x2
         try check("2 threads, Winograd F(2x2) in chunks of one tile row")
         WinogradConvolution.forcedVariant = nil
+        AttentionKernel.useBlockedKernel = false
+        try check("2 threads, attention through BLAS only")
+        AttentionKernel.useBlockedKernel = true
+        AttentionKernel.blockedMinimumKeys = 1
+        AttentionKernel.blockedRows = 3
+        try check("2 threads, blocked attention kernel for every key count, 3-row tasks")
+        AttentionKernel.blockedMinimumKeys = 256
+        AttentionKernel.blockedRows = 32
         WinogradConvolution.minimumTiles4x4 = 32
         WinogradConvolution.minimumTiles2x2 = 96
         WinogradConvolution.minimumChannels = 16

@@ -64,4 +64,20 @@ void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long
                       long firstRow, long rows, long firstOut, long endOut, long outChannels,
                       long height, long width, const float *bias, float *out, float *scratch);
 
+/// Blocked attention for one head (AttentionKernels.c). Limits of tk_attention_rows:
+#define TK_ATTENTION_MAX_ROWS 64
+#define TK_ATTENTION_MAX_HEAD_DIM 192
+/// Key count rounded up to the kernel's key tile; head width rounded up to whole 16-float vectors.
+long tk_attention_padded_keys(long keyLength);
+long tk_attention_padded_dim(long headDim);
+/// Packs one head's keys as kt [headDim][padded keys] (zero-padded) and values as vp [keyLength][padded dim]
+/// (zero-padded); k and v are [keyLength] rows `ld` floats apart.
+void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, long headDim, float *kt, float *vp);
+/// out[r] = softmax(scale * q[r] . K^T + mask[r]) V for `rows` (<= TK_ATTENTION_MAX_ROWS) query rows `ldq`
+/// apart, headDim <= TK_ATTENTION_MAX_HEAD_DIM; mask rows `ldmask` apart, or NULL. Scratch: `scores` holds
+/// rows x padded keys floats, `acc` rows x padded dim. Output rows are `ldo` floats apart.
+void tk_attention_rows(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
+                       long headDim, float scale, const float *mask, long ldmask,
+                       float *scores, float *acc, float *out, long ldo);
+
 #endif
