@@ -42,22 +42,39 @@ public final class StripFileSink {
 
     /// Appends the next strip: values are rounded half to even and clamped into the sample range.
     public func append(_ strip: OutputStrip) throws {
-        guard strip.y == rowsWritten, strip.width == width, strip.bands == bands, strip.y + strip.height <= height else {
-            throw ImagingError.invalidArgument("strip at row \(strip.y) (\(strip.width)x\(strip.height)x\(strip.bands)) "
-                + "does not continue a \(width)x\(height)x\(bands) output at row \(rowsWritten)")
-        }
-        let maxValue = Float(format.maxValue)
-        func quantise(_ v: Float) -> Float { min(max(v, 0), maxValue).rounded(.toNearestOrEven) }
-        switch format {
-        case .uchar:
-            try writeAll(strip.values.map { UInt8(quantise($0)) })
-        default:
-            try writeAll(strip.values.map { UInt16(quantise($0)) })
-        }
-        rowsWritten += strip.height
+        try strip.withFinishedRows { try append($0) }
     }
 
-    private func writeAll<T>(_ samples: [T]) throws {
+    /// Appends the next finished rows (lent by a `TileAssembler`): values are rounded half to even and clamped
+    /// into the sample range, a few rows at a time, so no band-sized copy is ever made.
+    public func append(_ rows: FinishedRows) throws {
+        guard rows.y == rowsWritten, rows.width == width, rows.bands == bands, rows.y + rows.height <= height,
+              rows.samples.count == rows.height * rows.width * rows.bands else {
+            throw ImagingError.invalidArgument("strip at row \(rows.y) (\(rows.width)x\(rows.height)x\(rows.bands)) "
+                + "does not continue a \(width)x\(height)x\(bands) output at row \(rowsWritten)")
+        }
+        switch format {
+        case .uchar: try quantiseAndWrite(rows.samples, as: UInt8.self)
+        default: try quantiseAndWrite(rows.samples, as: UInt16.self)
+        }
+        rowsWritten += rows.height
+    }
+
+    /// Quantises and writes `samples` in chunks of about 1 MB of output.
+    private func quantiseAndWrite<T: FixedWidthInteger & UnsignedInteger>(_ samples: UnsafeBufferPointer<Float>, as _: T.Type) throws {
+        let maxValue = Float(format.maxValue)
+        let chunk = min(samples.count, max(1, (1 << 20) / MemoryLayout<T>.stride))
+        var out = [T](repeating: 0, count: chunk)
+        var start = 0
+        while start < samples.count {
+            let n = min(chunk, samples.count - start)
+            for i in 0 ..< n { out[i] = T(min(max(samples[start + i], 0), maxValue).rounded(.toNearestOrEven)) }
+            try writeAll(out[0 ..< n])
+            start += n
+        }
+    }
+
+    private func writeAll<T>(_ samples: ArraySlice<T>) throws {
         try samples.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
             var offset = 0

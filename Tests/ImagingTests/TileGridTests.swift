@@ -118,6 +118,35 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(try run(grid.tiles.reversed()), inOrder)
     }
 
+    /// Planar tiles (the upscaler's and refiner's path) are blended straight from the planes when they come in
+    /// order and held as interleaved products when early: both must give the same bits, and in-order
+    /// submission holds no tile back.
+    func testPlanarSubmissionOrderDoesNotChangeABitAndInOrderHoldsNothing() throws {
+        let w = 75, h = 61, bands = 3, scale = 2
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 24, overlap: 9, scale: scale)
+        func planes(_ t: Tile) -> [Float] {
+            (0 ..< bands * t.output.width * t.output.height).map { Float((($0 + 31 * t.index) * 7919) % 997) / 991 }
+        }
+        func run(_ order: [Tile]) throws -> ([Float], maxPending: Int) {
+            var a = try TileAssembler(grid: grid, bands: bands)
+            var out: [Float] = [], maxPending = 0
+            for t in order {
+                try a.add(t, planes: planes(t), multiplier: 255) { out += $0.samples }
+                maxPending = max(maxPending, a.pendingTiles)
+            }
+            XCTAssertTrue(a.isComplete)
+            return (out, maxPending)
+        }
+        let inOrder = try run(grid.tiles)
+        XCTAssertEqual(inOrder.maxPending, 0)
+        XCTAssertEqual(inOrder.0.count, w * scale * h * scale * bands)
+        var generator = SplitMix64(seed: 11)
+        for _ in 0 ..< 4 { XCTAssertEqual(try run(grid.tiles.shuffled(using: &generator)).0, inOrder.0) }
+        let reversed = try run(grid.tiles.reversed())
+        XCTAssertEqual(reversed.0, inOrder.0)
+        XCTAssertEqual(reversed.maxPending, grid.tiles.count - 1)
+    }
+
     func testStripsStreamTopToBottomWithBoundedBuffer() throws {
         let grid = try TileGrid(imageSize: ImageSize(width: 200, height: 300), tileSize: 64, overlap: 16, scale: 4)
         var assembler = try TileAssembler(grid: grid, bands: 1)
