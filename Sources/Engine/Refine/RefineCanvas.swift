@@ -47,32 +47,34 @@ struct RefineCanvas {
         return out
     }
 
-    /// Replaces rows with finished main-pass rows (interleaved, full width).
-    mutating func store(_ rows: FinishedRows) {
-        let bands = rows.bands, w = width, rowLength = self.rowLength, base = self.base
+    /// Replaces the input with a final region of the main pass (interleaved, image coordinates).
+    mutating func store(_ region: FinishedRegion) {
+        let bands = region.bands, w = width, rowLength = self.rowLength, base = self.base
         values.withUnsafeMutableBufferPointer { v in
-            for y in 0 ..< rows.height {
-                let row = (rows.y + y - base) * rowLength
-                for x in 0 ..< rows.width {
-                    for c in 0 ..< 3 { v[row + c * w + x] = rows.samples[(y * rows.width + x) * bands + c] }
+            for y in 0 ..< region.height {
+                let row = (region.y + y - base) * rowLength + region.x
+                let src = y * region.rowStride
+                for x in 0 ..< region.width {
+                    for c in 0 ..< 3 { v[row + c * w + x] = region.samples[src + x * bands + c] }
                 }
             }
         }
     }
 
-    /// image += feather · (band result − image) over the band's rows in `rows` (band coordinates, interleaved).
-    mutating func feather(_ rows: FinishedRows, band: SeamBand, mask: [Float]) {
-        let r = band.rect, bands = rows.bands, w = width, rowLength = self.rowLength, base = self.base
+    /// image += feather · (band result − image) over a final region of a seam band's result (band coordinates).
+    mutating func feather(_ region: FinishedRegion, band: SeamBand, mask: [Float]) {
+        let r = band.rect, bands = region.bands, w = width, rowLength = self.rowLength, base = self.base
         values.withUnsafeMutableBufferPointer { v in
-            for y in 0 ..< rows.height {
-                let by = rows.y + y
-                let row = (r.y + by - base) * rowLength
-                for x in 0 ..< rows.width {
-                    let m = band.pass == .verticalSeams ? mask[x] : mask[by]
+            for y in 0 ..< region.height {
+                let by = region.y + y
+                let row = (r.y + by - base) * rowLength + r.x + region.x
+                let src = y * region.rowStride
+                for x in 0 ..< region.width {
+                    let m = band.pass == .verticalSeams ? mask[region.x + x] : mask[by]
                     for c in 0 ..< 3 {
-                        let i = row + c * w + r.x + x
+                        let i = row + c * w + x
                         let value = v[i]
-                        v[i] = value + m * (rows.samples[(y * rows.width + x) * bands + c] - value)
+                        v[i] = value + m * (region.samples[src + x * bands + c] - value)
                     }
                 }
             }

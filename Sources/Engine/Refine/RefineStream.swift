@@ -106,10 +106,10 @@ final class RefineStream {
                                                       height: tile.input.height, seed: seed,
                                                       strength: refiner.settings.strength, isCancelled: isCancelled)
                 onTile(tile, planes)
-                try main.add(tile, planes: planes) { rows in
-                    canvas.store(rows)
-                    mainFinished = rows.y + rows.height
-                }
+                // A region lent here lies left of the next tile of this row and above the next row, so it never
+                // overwrites input a tile still to run would read.
+                try main.add(tile, planes: planes) { canvas.store($0) }
+                mainFinished = main.finishedRows
                 report(.tiles)
             }
             try advanceSeams()
@@ -177,10 +177,8 @@ final class RefineStream {
         let planes = try refiner.refineWindow(canvas.crop(rect), width: rect.width, height: rect.height,
                                               seed: v.band.seed(base: refiner.settings.seed, window: window),
                                               strength: refiner.settings.seamStrength, isCancelled: isCancelled)
-        try v.assembler.add(window, planes: planes) { rows in
-            canvas.feather(rows, band: v.band, mask: v.mask)
-            v.finished = v.band.rect.y + rows.y + rows.height
-        }
+        try v.assembler.add(window, planes: planes) { canvas.feather($0, band: v.band, mask: v.mask) }
+        v.finished = v.band.rect.y + v.assembler.finishedRows
         v.next += 1
         report(.verticalSeams)
         return true
@@ -198,7 +196,8 @@ final class RefineStream {
             let planes = try refiner.refineWindow(canvas.crop(rect), width: rect.width, height: rect.height,
                                                   seed: band.seed(base: refiner.settings.seed, window: window),
                                                   strength: refiner.settings.seamStrength, isCancelled: isCancelled)
-            try assembler.add(window, planes: planes) { rows in canvas.feather(rows, band: band, mask: mask) }
+            // Regions lent here lie left of the next window, which reads only its own columns.
+            try assembler.add(window, planes: planes) { canvas.feather($0, band: band, mask: mask) }
             report(.horizontalSeams)
         }
         nextHorizontal += 1
