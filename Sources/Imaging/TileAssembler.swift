@@ -321,6 +321,12 @@ public struct TileAssembler: Sendable {
             }
         }
         finishedRows = end
+        if row == grid.rows - 1 {
+            // Done: give the buffers back now, not when the owner goes (a writer lives on while libvips encodes).
+            shared = []
+            window = []
+            return
+        }
         let used = (own.lowerBound - top) + (bottom - own.upperBound)
         let from = end < bottom ? slot(end, row: row, own: own) : used
         let kept = (used - from) * rowLength

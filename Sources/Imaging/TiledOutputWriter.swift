@@ -1,8 +1,8 @@
-/// Streams a tiled result to an image file: tiles are blended by a `TileAssembler`, finished rows go to a
+/// Streams a tiled result to an image file: tiles are blended by a `TileAssembler`, final regions go to a
 /// `StripFileSink` (a temporary raw file next to the output), and `finish` encodes that into the destination
-/// atomically. Memory stays at the assembler's shared rows and one tile window (the sink quantises the
-/// regions the assembler lends it straight into their place in the file). Dropping the writer before `finish` (cancellation)
-/// deletes the temporary file and leaves nothing at the destination.
+/// atomically. Memory stays at the assembler's shared rows and one tile window: the sink quantises the regions
+/// the assembler lends it straight into their place in the file. Dropping the writer before `finish`
+/// (cancellation) deletes the temporary file and leaves nothing at the destination.
 public final class TiledOutputWriter {
     public let grid: TileGrid
     private var assembler: TileAssembler
