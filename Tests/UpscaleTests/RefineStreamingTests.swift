@@ -142,6 +142,28 @@ final class RefineStreamingTests: XCTestCase {
         }
     }
 
+    /// A resize of a sequential load cannot be read as separate row bands (libvips: "out of order read"), so the
+    /// plugin spools it first; refining the spooled image by row bands, several strips tall, gives the result of
+    /// refining the fully decoded image.
+    func testRefineReadsALazyResizeOfASequentialLoad() throws {
+        let model = try RefineTests.model.get()
+        let dir = try UpscaleFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = dir + "/tall.png"
+        try VipsImage(planarRGB: try image(width: 40, height: 300)).write(to: source, overwrite: false)
+        let refiner = try TileRefiner(model: model, settings: settings(tile: 32, overlap: 8, seamFix: true))
+        let decoded = try VipsImage.load(path: source).resized(width: 32, height: 260, kernel: .lanczos3)
+        let expected = try VipsImage(planarRGB: try refiner.refine(try decoded.planarRGB())).bytes()
+        let lazy = try VipsImage.load(path: source, mode: .sequential).resized(width: 32, height: 260, kernel: .lanczos3)
+        XCTAssertThrowsError(try refiner.refine(lazy, scratchDirectory: dir) { try $0.bytes() }, "read directly")
+        let lazyAgain = try VipsImage.load(path: source, mode: .sequential).resized(width: 32, height: 260, kernel: .lanczos3)
+        let spool = try SpooledImage(lazyAgain, directory: dir)
+        let streamed = try refiner.refine(spool.image, scratchDirectory: dir) { try $0.bytes() }
+        XCTAssertEqual(streamed, expected)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).count, 2, "the source and the spool")
+        withExtendedLifetime(spool) {}
+    }
+
     /// Memory follows the width and the tile, not the height: a tall image never has more than a few rows of
     /// tiles in the canvas, like an image half as tall (the exact count moves with where the grid's evenly
     /// spread rows fall).

@@ -137,7 +137,13 @@ public struct UpscalePlugin: OperationPlugin {
                 context.progress(stage: "resize", step: 0, steps: 1)
                 let kernel = Self.kernels[modelName] ?? .lanczos3
                 let resized = try image.resized(width: target.width, height: target.height, kernel: kernel)
-                described = try finish(resized)
+                if refine != nil {
+                    // The refine reads row bands one by one, which a resize of a sequential load cannot serve.
+                    let spool = try SpooledImage(resized, directory: scratch)
+                    described = try withExtendedLifetime(spool) { try finish(spool.image) }
+                } else {
+                    described = try finish(resized)
+                }
             }
         } catch let e as ImagingError {
             throw PluginError(e, field: "image")

@@ -131,6 +131,9 @@ public struct TileRefiner {
     /// Refines `image` (its colour, as `planarRGB()` reads it; alpha is not refined) streaming: read by row
     /// bands, finished rows quantised (as `VipsImage(planarRGB:bitDepth:)` does; 16-bit stays 16-bit) into a
     /// temporary file in `scratchDirectory`, whose lazy image is handed to `deliver` while the file exists.
+    /// The row bands are separate libvips requests, top to bottom: `image` must serve them (a random-access
+    /// image, a sequential load as is, the upscaler's result); spool a resize of a sequential load first
+    /// (`SpooledImage`).
     public func refine<R>(_ image: VipsImage, scratchDirectory: String,
                           progress: @escaping (RefineProgress) -> Void = { _ in },
                           isCancelled: @escaping () -> Bool = { false },
