@@ -18,8 +18,13 @@ public struct RPCError: Error, Sendable, Equatable {
     }
 
     public static func invalidParams(field: String, reason: String) -> RPCError {
-        RPCError(code: RPCErrorCode.invalidParams,
-                 message: "invalid params: \(field.isEmpty ? "params" : field) \(reason)",
+        // Reasons are either predicates ("is required") that read after the field's name, or whole
+        // sentences from deeper layers that already start with it ("model \"x\" not found"): no stutter.
+        let subject = field.isEmpty ? "params" : field
+        let name = subject.split(separator: ".").last.map(String.init) ?? subject
+        let sentence = reason.hasPrefix(name + " ") ? reason : "\(subject) \(reason)"
+        return RPCError(code: RPCErrorCode.invalidParams,
+                 message: "invalid params: \(sentence)",
                  data: ["field": .string(field), "reason": .string(reason)])
     }
 

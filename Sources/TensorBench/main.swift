@@ -6,7 +6,7 @@ func softmaxExpRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float { 
 
 // Release-mode micro benchmarks of the Tensor hot paths (not tests: timings on a shared machine drift).
 //   swift build -c release --product tensor-bench && .build/release/tensor-bench [group...]
-// Groups: sgemm conv attention pointwise layout vae (default: all but vae). BENCH_THREADS=n sets threads.
+// Groups: sgemm conv attention pointwise layout vae winograd (default: all but vae, winograd). BENCH_THREADS=n sets threads.
 // Each line shows the best wall time of several runs, the process CPU time of that run (user + system:
 // about threads x wall when the cores are ours, less when other processes take them) and GFLOP/s.
 
@@ -170,6 +170,44 @@ if wants("attention-chunks", byDefault: false) {
     ComputeConfig.setThreads(threads)
 }
 
+if wants("attention-phases", byDefault: false) {
+    // One head, single-threaded, query chunks of 256: the three phases of `attention` timed apart.
+    ComputeConfig.setThreads(1)
+    let length = 4096, headDim = 40, width = 320, rows = 256
+    let q = random([length, width]), k = random([length, width]), v = random([length, width])
+    var out = Tensor.zeros([length, width])
+    var scores = Tensor.zeros([rows, length])
+    scores.withUnsafeMutableBufferPointer { s in
+        out.withUnsafeMutableBufferPointer { o in
+            guard let sp = s.baseAddress, let op = o.baseAddress else { return }
+            let chunks = length / rows
+            report("QK^T (\(chunks) chunks)", best(5) {
+                for c in 0..<chunks {
+                    Gemm.serial(transposeA: false, transposeB: true, m: rows, n: length, k: headDim, alpha: 0.15,
+                                a: q.storage.pointer + c * rows * width, lda: width, b: k.storage.pointer, ldb: width,
+                                c: sp, ldc: length)
+                }
+            }, flops: 2.0 * 4096 * 4096 * 40)
+            report("exp rows", best(5) {
+                for _ in 0..<chunks { for r in 0..<rows { _ = softmaxExpRow(sp + r * length, length) } }
+            })
+            report("PV", best(5) {
+                for c in 0..<chunks {
+                    Gemm.serial(transposeA: false, transposeB: false, m: rows, n: headDim, k: length,
+                                a: sp, lda: length, b: v.storage.pointer, ldb: width, c: op + c * rows * width, ldc: width)
+                }
+            }, flops: 2.0 * 4096 * 4096 * 40)
+            report("PV as (V^T P^T)^T", best(5) {
+                for c in 0..<chunks {
+                    Gemm.serial(transposeA: true, transposeB: true, m: headDim, n: rows, k: length,
+                                a: v.storage.pointer, lda: width, b: sp, ldb: length, c: op + c * rows * width, ldc: rows)
+                }
+            }, flops: 2.0 * 4096 * 4096 * 40)
+        }
+    }
+    ComputeConfig.setThreads(threads)
+}
+
 if wants("gemm-shapes", byDefault: false) {
     // Single-threaded products of conv-chunk shapes, in both orientations.
     for (m, n, k) in [(128, 1536, 1152), (1536, 128, 1152), (320, 728, 2880), (728, 320, 2880)] {
@@ -204,6 +242,35 @@ if wants("alloc", byDefault: false) {
     report("fill existing [2,4096,2560]", best {
         existing.withUnsafeMutableBufferPointer { $0.update(repeating: 2) }
     })
+}
+
+if wants("winograd", byDefault: false) {
+    // Every 3x3 stride-1 convolution shape of the SD 1.5 UNet (batch 2) at 256² and 512², and the VAE's
+    // biggest, through im2col and through Winograd F(4x4, 3x3) and F(2x2, 3x3) (where the transformed weights fit). GFLOP/s counts direct-convolution FLOPs.
+    let shapes: [(batch: Int, channels: Int, out: Int, side: Int)] = [
+        (2, 320, 320, 64), (2, 960, 320, 64), (2, 640, 320, 64), (2, 4, 320, 64),
+        (2, 320, 640, 32), (2, 640, 640, 32), (2, 1920, 640, 32), (2, 1280, 640, 32), (2, 960, 640, 32),
+        (2, 640, 1280, 16), (2, 1280, 1280, 16), (2, 2560, 1280, 16), (2, 1920, 1280, 16),
+        (2, 1280, 1280, 8), (2, 2560, 1280, 8), (2, 320, 4, 64),
+        (1, 512, 512, 64), (1, 512, 512, 128), (1, 256, 256, 256), (1, 128, 128, 512),
+    ]
+    let saved = (WinogradConvolution.minimumTiles4x4, WinogradConvolution.minimumTiles2x2)
+    for shape in shapes {
+        let x = random([shape.batch, shape.channels, shape.side, shape.side])
+        let w = random([shape.out, shape.channels, 3, 3], scale: 0.02), b = random([shape.out])
+        let flops = 2.0 * Double(shape.batch * shape.out * shape.side * shape.side * shape.channels * 9)
+        let name = "[\(shape.batch),\(shape.channels),\(shape.side),\(shape.side)] -> \(shape.out)"
+        let repeats = flops > 2e10 ? 2 : 5
+        (WinogradConvolution.minimumTiles4x4, WinogradConvolution.minimumTiles2x2) = (Int.max, Int.max)
+        report("im2col   " + name, best(repeats) { _ = conv2d(x, weight: w, bias: b, padding: 1) }, flops: flops)
+        (WinogradConvolution.minimumTiles4x4, WinogradConvolution.minimumTiles2x2) = (1, 1)
+        for variant in [WinogradConvolution.Variant.f4x4, .f2x2] {
+            WinogradConvolution.forcedVariant = variant
+            report("\(variant)    " + name, best(repeats) { _ = conv2d(x, weight: w, bias: b, padding: 1) }, flops: flops)
+        }
+        WinogradConvolution.forcedVariant = nil
+    }
+    (WinogradConvolution.minimumTiles4x4, WinogradConvolution.minimumTiles2x2) = saved
 }
 
 if wants("vae", byDefault: false) {

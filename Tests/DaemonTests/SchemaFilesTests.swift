@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import Imaging
 import PluginAPI
 import XCTest
 
@@ -18,6 +19,33 @@ final class SchemaFilesTests: XCTestCase {
         }
     }
 
+    /// Every built-in operation (plugins/* and models.*) has protocol/schema/<method>.params.json equal to the
+    /// schema it publishes in `capabilities` (the one the daemon validates requests with), and a result file.
+    /// External plugins (the test checksum plugin) are not part of the protocol and have none.
+    func assertOperationSchemaFilesMatch(_ operations: [JSONValue], file: StaticString = #filePath, line: UInt = #line) throws {
+        let builtin = operations.filter { $0["source"] == "builtin" }
+        let names = builtin.compactMap { $0["method"]?.stringValue }
+        // The operations BuiltinPlugins registers; a new one must come with its schema files (and this list).
+        XCTAssertEqual(names.sorted(), ["generate", "img2img", "inpaint", "models.list", "models.load", "models.unload",
+                                        "outpaint", "resize", "upscale"], file: file, line: line)
+        let folder = TestPaths.packageRoot.appendingPathComponent("protocol/schema").path
+        for operation in builtin {
+            guard let name = operation["method"]?.stringValue, let live = operation["params_schema"] else {
+                XCTFail("malformed capabilities entry \(operation)", file: file, line: line)
+                continue
+            }
+            guard FileManager.default.fileExists(atPath: "\(folder)/\(name).params.json") else {
+                XCTFail("protocol/schema/\(name).params.json is missing", file: file, line: line)
+                continue
+            }
+            XCTAssertTrue(live.jsonEquals(try schema("\(name).params")),
+                          "protocol/schema/\(name).params.json is stale; the daemon publishes \(JSONWriter.serialize(live).prefix(300))...",
+                          file: file, line: line)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(name).result.json"),
+                          "protocol/schema/\(name).result.json is missing", file: file, line: line)
+        }
+    }
+
     func testSchemaFilesMatchLiveMessages() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -25,8 +53,7 @@ final class SchemaFilesTests: XCTestCase {
 
         let caps = try client.call(id: .integer(1), method: "capabilities", timeout: 10)
         try assertValid(caps["result"], "capabilities.result")
-        let resizeSchema = caps["result"]?["operations"]?.arrayValue?.first { $0["method"] == "resize" }?["params_schema"]
-        XCTAssertTrue(try XCTUnwrap(resizeSchema).jsonEquals(try schema("resize.params")), "protocol/schema/resize.params.json is stale")
+        try assertOperationSchemaFilesMatch(caps["result"]?["operations"]?.arrayValue ?? [])
         for method in caps["result"]?["methods"]?.arrayValue ?? [] {
             guard case .string(let name)? = method["method"], case .object(var file) = try schema("\(name).params") else {
                 return XCTFail("no schema file for \(method)")
@@ -61,5 +88,60 @@ final class SchemaFilesTests: XCTestCase {
         let cancelled = try client.collect(id: .integer(5), timeout: 20).response
         try assertValid(cancelled["error"], "error")
         try assertValid(try other.call(id: .integer(8), method: "shutdown", timeout: 10)["result"], "shutdown.result")
+    }
+    /// Every operation's result file against real results, through a daemon with the tiny fixture models
+    /// (Tests/Fixtures/sd, Tests/Fixtures/upscale) in its models directory: each form a result can take (inline and
+    /// file images, with and without a model, network and kernel upscale) is produced once and validated.
+    func testOperationResultsMatchSchemaFiles() throws {
+        let dir = try TempDir()
+        let models = dir.file("models")
+        let fixtures = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures").path
+        try FileManager.default.createDirectory(atPath: models + "/upscalers", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny", withDestinationPath: fixtures + "/sd/sd1/diffusers")
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny-inpaint", withDestinationPath: fixtures + "/sd/sd1-inpaint/diffusers")
+        try FileManager.default.createSymbolicLink(atPath: models + "/upscalers/tiny_compact.pth",
+                                                   withDestinationPath: fixtures + "/upscale/tiny_compact.pth")
+        let daemon = try DaemonProcess(arguments: ["--models", models], withChecksumPlugin: false, dir: dir)
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let small = ["path": JSONValue.string(TestPaths.fixtures + "/small.png")]
+        // A 16x12 mask (the size of small.png): white = repaint in a 6x4 block.
+        let mask = dir.file("mask.png")
+        var values = [Float](repeating: -1, count: 3 * 12 * 16)
+        for c in 0 ..< 3 { for y in 4 ..< 8 { for x in 5 ..< 11 { values[(c * 12 + y) * 16 + x] = 1 } } }
+        try VipsImage(planarRGB: PlanarRGB(width: 16, height: 12, values: values)).write(to: mask, overwrite: false)
+        let generation: [String: JSONValue] = ["prompt": "a fox", "steps": 2, "seed": 3]
+
+        var id: Int64 = 0
+        func run(_ method: String, _ params: [String: JSONValue], line: UInt = #line) throws -> JSONValue {
+            id += 1
+            try client.request(id, method, params)
+            let reply = try client.collect(id: .integer(id), timeout: 120).response
+            XCTAssertNil(reply["error"], "\(method): \(reply)\n\(daemon.log)", line: line)
+            try assertValid(reply["result"], "\(method).result", line: line)
+            return reply["result"] ?? .null
+        }
+
+        _ = try run("models.list", [:])
+        _ = try run("models.load", ["model": "tiny"])
+        let generated = try run("generate", generation.merging(["model": "tiny", "width": 16, "height": 16, "batch_size": 2,
+                                                               "output": ["format": "png"]]) { $1 })
+        XCTAssertEqual(generated["images"]?.arrayValue?.count, 2)
+        _ = try run("img2img", generation.merging(["model": "tiny", "image": .object(small), "strength": 0.5,
+                                                  "output": ["path": .string(dir.file("i2i.png"))]]) { $1 })
+        let filled = try run("inpaint", ["image": .object(small), "mask": ["path": .string(mask)], "fill": "edge"])
+        XCTAssertNil(filled["model"], "the model-free form")
+        let repainted = try run("inpaint", generation.merging(["model": "tiny-inpaint", "image": .object(small), "mask": ["path": .string(mask)],
+                                                              "output": ["path": .string(dir.file("inpaint.png"))]]) { $1 })
+        XCTAssertEqual(repainted["model"], "tiny-inpaint")
+        _ = try run("outpaint", ["image": .object(small), "extend": ["right": 8], "fill": "edge"])
+        _ = try run("outpaint", generation.merging(["model": "tiny", "image": .object(small), "extend": ["left": 8, "bottom": 4],
+                                                   "window": 64]) { $1 })
+        _ = try run("upscale", ["image": .object(small), "model": "lanczos3", "scale": 2])
+        let network = try run("upscale", ["image": .object(small), "model": "tiny_compact", "tile": 16, "overlap": 4,
+                                          "output": ["path": .string(dir.file("up.png"))]])
+        XCTAssertNotNil(network["network"], "the network form")
+        _ = try run("models.list", [:])
+        _ = try run("models.unload", ["model": "tiny"])
     }
 }

@@ -9,10 +9,13 @@ final class TranscriptTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(names.count, 4, "protocol/examples should hold the transcripts")
         for name in names {
             let text = try String(contentsOfFile: TestPaths.transcripts + "/" + name, encoding: .utf8)
-            let daemon = try DaemonProcess(arguments: ["--max-queue", "4"])
+            let lines = text.components(separatedBy: "\n")
+            let dir = try TempDir()
+            let extra = try TranscriptReplayer.daemonArguments(firstLine: lines.first, tmp: dir.path, name: name)
+            let daemon = try DaemonProcess(arguments: ["--max-queue", "4"] + extra, dir: dir)
             defer { daemon.stop() }
             var replayer = TranscriptReplayer(client: try daemon.connect(), tmp: daemon.dir.path, name: name)
-            do { try replayer.run(lines: text.components(separatedBy: "\n")) } catch {
+            do { try replayer.run(lines: lines) } catch {
                 XCTFail("\(error)\n--- daemon log ---\n\(daemon.log)")
             }
         }

@@ -18,9 +18,15 @@ final class OpsMatchTorchTests: XCTestCase {
         Gemm.parallelThreshold = 1 << 21
         Conv2dKernels.columnBudget = 2 << 20
         AttentionKernel.scoreBudget = 1 << 20
+        WinogradConvolution.minimumTiles4x4 = 32
+        WinogradConvolution.minimumTiles2x2 = 96
+        WinogradConvolution.minimumChannels = 16
+        WinogradConvolution.chunkBudget = 12 << 20
+        WinogradConvolution.forcedVariant = nil
     }
 
-    /// Runs `check` with one thread, two threads, and two threads with tiny chunk budgets.
+    /// Runs `check` with one thread, two threads, two threads with tiny chunk budgets, and with every
+    /// 3x3 stride-1 convolution forced through Winograd (in chunks of one tile row).
     func forEachConfiguration(_ check: (String) throws -> Void) rethrows {
         ComputeConfig.setThreads(1)
         try check("1 thread")
@@ -33,6 +39,18 @@ final class OpsMatchTorchTests: XCTestCase {
         Gemm.parallelThreshold = 1 << 21
         Conv2dKernels.columnBudget = 2 << 20
         AttentionKernel.scoreBudget = 1 << 20
+        WinogradConvolution.minimumTiles4x4 = 1
+        WinogradConvolution.minimumTiles2x2 = 1
+        WinogradConvolution.minimumChannels = 1
+        WinogradConvolution.chunkBudget = 1
+        try check("2 threads, Winograd F(4x4) in chunks of one tile row")
+        WinogradConvolution.forcedVariant = .f2x2
+        try check("2 threads, Winograd F(2x2) in chunks of one tile row")
+        WinogradConvolution.forcedVariant = nil
+        WinogradConvolution.minimumTiles4x4 = 32
+        WinogradConvolution.minimumTiles2x2 = 96
+        WinogradConvolution.minimumChannels = 16
+        WinogradConvolution.chunkBudget = 12 << 20
     }
 
     func assertMatches(_ actual: Tensor, _ expected: Tensor, _ label: String,

@@ -11,7 +11,8 @@ import Darwin
 /// else goes through im2col in bounded chunks of output rows, so the column buffer never exceeds a
 /// few MB (a full im2col of the VAE's 512x512x128 3x3 conv would be 1.2 GB). Small planes (the
 /// UNet's 8x8 and 4x4 levels) put several images side by side in one GEMM instead, so the large
-/// weight matrix is packed once for all of them.
+/// weight matrix is packed once for all of them. 3x3 stride-1 convolutions on planes big enough to
+/// pay for it use Winograd's minimal filtering instead (`WinogradConvolution`).
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
     precondition(x.rank == 4, "conv2d: input \(x.shape) must be [N, C, H, W]")
     precondition(weight.rank == 4 && weight.shape[1] == x.shape[1],
@@ -27,7 +28,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let input = UnsafePointer(x.storage.pointer)
     let filters = UnsafePointer(weight.storage.pointer)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
-    if geometry.isPointwise && (geometry.batch == 1 || geometry.outPlane >= Conv2dKernels.smallPlane) {
+    if let variant = WinogradConvolution.variant(for: geometry) {
+        WinogradConvolution.run(variant, geometry, input, filters, biasPointer, output)
+    } else if geometry.isPointwise && (geometry.batch == 1 || geometry.outPlane >= Conv2dKernels.smallPlane) {
         Conv2dKernels.pointwise(geometry, input, filters, biasPointer, output)
     } else if geometry.batch > 1 && geometry.outPlane < Conv2dKernels.smallPlane {
         Conv2dKernels.batchedColumns(geometry, input, filters, biasPointer, output)

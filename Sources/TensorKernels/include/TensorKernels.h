@@ -33,4 +33,35 @@ void tk_scale_shift_silu(const float *in, float *out, long n, float scale, float
 /// One LayerNorm row: (x - mean) * rstd, then * gamma and + beta when non-NULL.
 void tk_layer_norm_row(const float *in, float *out, long n, const float *gamma, const float *beta, float eps);
 
+/// Winograd F(4x4, 3x3) convolution pieces (Winograd.c); xi = 6a + b indexes a transformed 6x6 tile.
+/// Weights w [O][C][3][3] -> u[xi][o][c] (row stride O*C per xi), for output channels firstOut..<endOut.
+void tk_wino43_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u);
+/// Floats of scratch tk_wino43_input needs per call.
+long tk_wino43_scratch_floats(long tilesX);
+/// Input tiles of tile rows firstRow..<firstRow+rows (row r = image r / tilesY, tile row r % tilesY) of
+/// x [N][C][H][W] with padding 1, channels firstChannel..<endChannel, into
+/// v[xi * xiStride + c * ldv + (r - firstRow) * tilesX + tx].
+void tk_wino43_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
+                     long firstRow, long rows, long firstChannel, long endChannel,
+                     float *v, long ldv, long xiStride, float *scratch);
+/// Floats of scratch tk_wino43_output needs per call.
+long tk_wino43_output_scratch_floats(long tilesX);
+/// Inverse transform of m[xi * xiStride + o * ldm + (r - firstRow) * tilesX + tx] for output channels
+/// firstOut..<endOut into out [N][O][H][W] (H, W = the output size; tiles past the edge are cut), plus bias[o]
+/// when bias is not NULL.
+void tk_wino43_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
+                      long firstRow, long rows, long firstOut, long endOut, long outChannels,
+                      long height, long width, const float *bias, float *out, float *scratch);
+
+/// The same four steps for Winograd F(2x2, 3x3) (xi = 4a + b indexes a transformed 4x4 tile; 2x2 outputs).
+void tk_wino23_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u);
+long tk_wino23_scratch_floats(long tilesX);
+void tk_wino23_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
+                     long firstRow, long rows, long firstChannel, long endChannel,
+                     float *v, long ldv, long xiStride, float *scratch);
+long tk_wino23_output_scratch_floats(long tilesX);
+void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
+                      long firstRow, long rows, long firstOut, long endOut, long outChannels,
+                      long height, long width, const float *bias, float *out, float *scratch);
+
 #endif

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import PluginAPI
 
 /// Replays a protocol/examples/*.jsonl transcript against a daemon (format: protocol/examples/README.md).
 struct TranscriptReplayer {
@@ -9,6 +10,8 @@ struct TranscriptReplayer {
     let fixtures: String
     let name: String
     var pending: JSONValue?
+    /// Method of each request sent, by serialized id, to find the result schema of its response.
+    var methods: [String: String] = [:]
 
     init(client: LineSocketClient, tmp: String, name: String) {
         self.client = client
@@ -17,12 +20,14 @@ struct TranscriptReplayer {
         self.name = name
     }
 
-    func substitute(_ v: JSONValue) -> JSONValue {
+    func substitute(_ v: JSONValue) -> JSONValue { Self.substitute(v, tmp: tmp, fixtures: fixtures) }
+
+    static func substitute(_ v: JSONValue, tmp: String, fixtures: String) -> JSONValue {
         switch v {
         case .string(let s):
             return .string(s.replacingOccurrences(of: "$TMP", with: tmp).replacingOccurrences(of: "$FIXTURES", with: fixtures))
-        case .array(let a): return .array(a.map(substitute))
-        case .object(let o): return .object(o.mapValues(substitute))
+        case .array(let a): return .array(a.map { substitute($0, tmp: tmp, fixtures: fixtures) })
+        case .object(let o): return .object(o.mapValues { substitute($0, tmp: tmp, fixtures: fixtures) })
         default: return v
         }
     }
@@ -55,6 +60,16 @@ struct TranscriptReplayer {
         }
     }
 
+    /// Extra `diffusiond serve` arguments from a `{"daemon": [...]}` first line (with $TMP and $FIXTURES
+    /// substituted), or none.
+    static func daemonArguments(firstLine: String?, tmp: String, name: String) throws -> [String] {
+        guard let firstLine, let step = try? JSONParser.parse(firstLine), let args = step["daemon"] else { return [] }
+        guard case .array(let items) = substitute(args, tmp: tmp, fixtures: TestPaths.fixtures), items.allSatisfy({ $0.stringValue != nil }) else {
+            throw TestFailure("\(name):1: daemon must be an array of strings")
+        }
+        return items.compactMap(\.stringValue)
+    }
+
     mutating func next(timeout: Double) throws -> JSONValue {
         if let p = pending { pending = nil; return p }
         guard let m = try client.readMessage(timeout: timeout) else { throw TestFailure("\(name): the daemon closed the connection") }
@@ -67,7 +82,13 @@ struct TranscriptReplayer {
             let step: JSONValue
             do { step = try JSONParser.parse(text) } catch { throw TestFailure("\(where_): not JSON: \(error)") }
             if step["comment"] != nil { continue }
+            if step["daemon"] != nil {
+                // Read by TranscriptTests before the daemon starts (daemonArguments), so only valid first.
+                guard number == 0 else { throw TestFailure("\(where_): a daemon step must be the first line") }
+                continue
+            }
             if let message = step["send"] {
+                if let id = message["id"], case .string(let method)? = message["method"] { methods[JSONWriter.serialize(id)] = method }
                 try client.send(substitute(message))
             } else if case .string(let raw)? = step["send_raw"] {
                 try client.sendRaw(Array(raw.utf8) + [0x0A])
@@ -79,12 +100,14 @@ struct TranscriptReplayer {
                     while true {
                         let m = try next(timeout: 30)
                         if TranscriptReplayer.mismatch(m, pattern) != nil { pending = m; break }
+                        try checkSchema(m, where_)
                     }
                 } else {
                     let m = try next(timeout: 30)
                     if let diff = TranscriptReplayer.mismatch(m, pattern) {
                         throw TestFailure("\(where_): \(diff)\n  received: \(JSONWriter.serialize(m))")
                     }
+                    try checkSchema(m, where_)
                 }
             } else if case .string(let action)? = step["setup"], case .string(let rawPath)? = step["path"].map(substitute) {
                 try setup(action, rawPath, step, where_)
@@ -97,10 +120,36 @@ struct TranscriptReplayer {
         if let p = pending { throw TestFailure("\(name): unexpected extra message \(JSONWriter.serialize(p))") }
     }
 
+    /// Every message the daemon sends must also satisfy its protocol/schema file: a result its method's
+    /// `<method>.result.json` (when the method has one: external plugins do not), an error `error.json`, a
+    /// notification's params `notification.<name>.json`.
+    func checkSchema(_ message: JSONValue, _ where_: String) throws {
+        let name: String?, value: JSONValue?
+        if let result = message["result"] {
+            name = message["id"].flatMap { methods[JSONWriter.serialize($0)] }.map { "\($0).result" }
+            value = result
+        } else if let error = message["error"] {
+            (name, value) = ("error", error)
+        } else if case .string(let method)? = message["method"] {
+            (name, value) = ("notification.\(method)", message["params"])
+        } else {
+            (name, value) = (nil, nil)
+        }
+        guard let name, let value else { return }
+        let path = TestPaths.packageRoot.appendingPathComponent("protocol/schema/\(name).json").path
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        do { try SchemaValidator.validate(value, against: try JSONParser.parse([UInt8](data))) } catch let v as SchemaViolation {
+            throw TestFailure("\(where_): the message does not satisfy protocol/schema/\(name).json: \(v.field) \(v.reason)\n  received: \(JSONWriter.serialize(message).prefix(600))")
+        }
+    }
+
     func setup(_ action: String, _ path: String, _ step: JSONValue, _ where_: String) throws {
         switch action {
         case "mkdir": try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         case "mkfifo": guard mkfifo(path, 0o600) == 0 else { throw TestFailure("\(where_): mkfifo failed") }
+        case "symlink":
+            guard case .string(let target)? = step["from"].map(substitute) else { throw TestFailure("\(where_): symlink needs from") }
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
         case "copy":
             guard case .string(let from)? = step["from"].map(substitute) else { throw TestFailure("\(where_): copy needs from") }
             try FileManager.default.copyItem(atPath: from, toPath: path)

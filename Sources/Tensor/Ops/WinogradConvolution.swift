@@ -1,0 +1,160 @@
+import TensorKernels
+
+/// 3x3, stride 1, padding 1 convolutions by Winograd's minimal filtering: each output tile of m x m
+/// positions costs (m + 2)² multiplies per channel pair instead of 9m², as (m + 2)² GEMMs of
+/// [O, C] x [C, tiles]. These convolutions are over half of a Stable Diffusion UNet's work and nearly
+/// all of its VAE's (and all of an ESRGAN's).
+///
+/// Two variants: F(4x4, 3x3) (4x fewer multiplies) where the plane gives enough 4x4 tiles, and
+/// F(2x2, 3x3) (2.25x) on smaller planes (the UNet's 16x16 level), whose 2x2 tiles still make GEMMs
+/// wide enough to run at full speed. The transforms are exact in real arithmetic; in float32 they add
+/// rounding error of a few 1e-6 relative to the output's magnitude (F(4x4): measured against float64 in
+/// `WinogradTests`), well inside the 1e-4 the model parity tests allow.
+///
+/// The transformed weights ((m + 2)² x O x C) are made per call, not kept: keeping them would
+/// multiply the resident size of every 3x3 layer by 16/9 or 4. Making them costs one pass over the
+/// weights, small next to the GEMMs wherever `variant(for:)` picks Winograd. Input tiles and products
+/// go through bounded chunks of tile rows, so a VAE layer at 512x512 never holds its whole transformed
+/// input.
+public enum WinogradConvolution {
+    public enum Variant: Sendable {
+        case f4x4
+        case f2x2
+
+        /// Output positions per tile side.
+        var tile: Int { self == .f4x4 ? 4 : 2 }
+        /// Transformed tile side (tile + kernel - 1); the number of GEMMs is its square.
+        var alpha: Int { tile + 2 }
+    }
+
+    /// Each variant needs at least this many of its tiles over the batch: below it the per-call weight
+    /// transform and the narrow GEMMs cost more than they save. Measured with `tensor-bench winograd`
+    /// (SD 1.5 UNet shapes, batch 2): F(4x4) is 2.5-3.5x faster than im2col at 64x64 and 32x32 and 1.6x
+    /// at 16x16 (32 tiles); F(2x2) is as fast there and 1.9x where F(4x4)'s weights are over the cap;
+    /// at 8x8 neither beats im2col. Vars so tests can force Winograd on tiny inputs (1) and benchmarks
+    /// can turn it off (`Int.max`).
+    nonisolated(unsafe) public static var minimumTiles4x4 = 32
+    nonisolated(unsafe) public static var minimumTiles2x2 = 96
+
+    /// Winograd needs at least this many input channels: with fewer (the UNet's 4-channel `conv_in`) the
+    /// GEMMs are too thin for the transforms to pay off. A var so tests can force it.
+    nonisolated(unsafe) public static var minimumChannels = 16
+
+    /// When set, this variant is used wherever Winograd applies at all (for tests and benchmarks).
+    nonisolated(unsafe) public static var forcedVariant: Variant?
+
+    /// Largest transformed weight tensor made per call, in floats (256 MB: a 1920 -> 640 UNet layer
+    /// needs 44M floats with F(4x4)). Bigger layers try F(2x2), then keep im2col.
+    static let maximumTransformedWeights = 64 << 20
+
+    /// Floats of transformed inputs and products per chunk of tile rows (48 MB).
+    nonisolated(unsafe) static var chunkBudget = 12 << 20
+
+    static func variant(for g: ConvGeometry) -> Variant? {
+        guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.padding == 1,
+              g.channels >= max(1, minimumChannels), g.outChannels > 0 else { return nil }
+        let candidates: [Variant] = forcedVariant.map { [$0] } ?? [.f4x4, .f2x2]
+        return candidates.first { variant in
+            let tiles = g.batch * ((g.outHeight + variant.tile - 1) / variant.tile)
+                * ((g.outWidth + variant.tile - 1) / variant.tile)
+            let weights = variant.alpha * variant.alpha * g.channels * g.outChannels
+            let minimum = variant == .f4x4 ? minimumTiles4x4 : minimumTiles2x2
+            return tiles >= minimum && weights <= maximumTransformedWeights
+        }
+    }
+
+    static func applies(_ g: ConvGeometry) -> Bool { variant(for: g) != nil }
+
+    static func run(_ variant: Variant, _ g: ConvGeometry, _ input: UnsafePointer<Float>,
+                    _ filters: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                    _ output: UnsafeMutablePointer<Float>) {
+        let kernels = Kernels(variant)
+        let channels = g.channels, outChannels = g.outChannels
+        let products = variant.alpha * variant.alpha
+        let tilesY = (g.outHeight + variant.tile - 1) / variant.tile
+        let tilesX = (g.outWidth + variant.tile - 1) / variant.tile
+        let channelGrain = max(1, channels / (4 * ComputeConfig.threads))
+        let outGrain = max(1, outChannels / (4 * ComputeConfig.threads))
+
+        let weights = workspace(products * outChannels * channels)
+        let u = weights.pointer
+        Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
+            kernels.weights(filters, outChannels, channels, range.lowerBound, range.upperBound, u)
+        }
+
+        let totalRows = g.batch * tilesY
+        let floatsPerRow = products * (channels + outChannels) * tilesX
+        let maxRows = max(1, min(totalRows, chunkBudget / max(1, floatsPerRow)))
+        let chunks = (totalRows + maxRows - 1) / maxRows
+        let rowsPerChunk = (totalRows + chunks - 1) / chunks  // equal chunks, no sliver at the end
+        let capacity = rowsPerChunk * tilesX
+        let transformed = workspace(products * (channels + outChannels) * capacity)
+        let v = transformed.pointer
+        let m = transformed.pointer + products * channels * capacity
+
+        var firstRow = 0
+        while firstRow < totalRows {
+            let rows = min(rowsPerChunk, totalRows - firstRow)
+            let tiles = rows * tilesX
+            Parallel.forEachSlice(count: channels, grain: channelGrain) { range in
+                Scratch.withBuffer(count: kernels.inputScratch(tilesX)) { scratch in
+                    kernels.input(input, channels, g.height, g.width, tilesY, tilesX, firstRow, rows,
+                                  range.lowerBound, range.upperBound, v, tiles, channels * tiles, scratch)
+                }
+            }
+            Parallel.forEach(0..<products) { xi in
+                Gemm.serial(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: channels,
+                            a: u + xi * outChannels * channels, lda: channels,
+                            b: v + xi * channels * tiles, ldb: tiles,
+                            c: m + xi * outChannels * tiles, ldc: tiles)
+            }
+            Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
+                Scratch.withBuffer(count: kernels.outputScratch(tilesX)) { scratch in
+                    kernels.output(m, tiles, outChannels * tiles, tilesY, tilesX, firstRow, rows,
+                                   range.lowerBound, range.upperBound, outChannels, g.outHeight, g.outWidth,
+                                   bias, output, scratch)
+                }
+            }
+            firstRow += rows
+        }
+        withExtendedLifetime((weights, transformed)) {}
+    }
+
+    /// The C transforms of one variant.
+    private struct Kernels {
+        typealias Weights = (UnsafePointer<Float>?, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+        typealias Input = (UnsafePointer<Float>?, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+                           UnsafeMutablePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+        typealias Output = (UnsafePointer<Float>?, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+                            UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
+        let weights: Weights
+        let input: Input
+        let output: Output
+        let inputScratch: (Int) -> Int
+        let outputScratch: (Int) -> Int
+
+        init(_ variant: Variant) {
+            switch variant {
+            case .f4x4:
+                weights = tk_wino43_weights
+                input = tk_wino43_input
+                output = tk_wino43_output
+                inputScratch = tk_wino43_scratch_floats
+                outputScratch = tk_wino43_output_scratch_floats
+            case .f2x2:
+                weights = tk_wino23_weights
+                input = tk_wino23_input
+                output = tk_wino23_output
+                inputScratch = tk_wino23_scratch_floats
+                outputScratch = tk_wino23_output_scratch_floats
+            }
+        }
+    }
+
+    /// Workspaces are rounded up to 16 MB steps so that layers of similar size reuse each other's freed
+    /// buffers through `TensorBufferCache` (exact-size matches) instead of page-faulting fresh ones.
+    private static func workspace(_ count: Int) -> TensorStorage {
+        let step = 4 << 20
+        return TensorStorage(uninitializedCount: (count + step - 1) / step * step)
+    }
+}

@@ -1,0 +1,310 @@
+#include "TensorKernels.h"
+
+#include <string.h>
+
+/* Winograd F(4x4, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015)
+ * with interpolation points 0, +-1, +-2 and infinity: a 4x4 block of a 3x3 convolution costs 36
+ * multiplies per (input, output) channel pair instead of 144. The transforms are additions and small
+ * power-of-two multiples, so they are cheap next to the 36 GEMMs that do the multiplies.
+ *
+ * Layouts (xi = 6 * a + b indexes the 6x6 transformed tile):
+ *   weights u[xi][o][c], inputs v[xi][c][t], products m[xi][o][t], t = tile index in a chunk.
+ * Every transform runs over a whole row of tiles at once with the tile index innermost, so the loops
+ * are unit-stride and vectorise. */
+
+#define MULTIVERSION_WINO __attribute__((target_clones("avx512f", "avx2", "default")))
+#if !(defined(__x86_64__) && defined(__linux__) && defined(__clang__))
+#undef MULTIVERSION_WINO
+#define MULTIVERSION_WINO
+#endif
+
+/* B^T d for one column of six values. */
+#define BT6(r, d0, d1, d2, d3, d4, d5)                  \
+    do {                                                \
+        r[0] = 4.0f * (d0) - 5.0f * (d2) + (d4);        \
+        r[1] = -4.0f * ((d1) + (d2)) + (d3) + (d4);     \
+        r[2] = 4.0f * ((d1) - (d2)) - (d3) + (d4);      \
+        r[3] = -2.0f * ((d1) - (d3)) - (d2) + (d4);     \
+        r[4] = 2.0f * ((d1) - (d3)) - (d2) + (d4);      \
+        r[5] = 4.0f * (d1) - 5.0f * (d3) + (d5);        \
+    } while (0)
+
+/* Weights are transformed in blocks of channels: the block's 3x3 taps are first gathered into nine
+ * contiguous rows, so every later loop is unit-stride over channels and vectorises (the direct form,
+ * reading taps 9 floats apart and scattering 36 single floats per channel, ran at ~1 GB/s and took a
+ * tenth of a UNet step). */
+#define TK_WINO_BLOCK 64
+
+MULTIVERSION_WINO
+void tk_wino43_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u) {
+    const long oc = outChannels * channels;
+    float g[9][TK_WINO_BLOCK], t[6][3][TK_WINO_BLOCK];
+    for (long o = firstOut; o < endOut; o++) {
+        for (long c0 = 0; c0 < channels; c0 += TK_WINO_BLOCK) {
+            const long n = channels - c0 < TK_WINO_BLOCK ? channels - c0 : TK_WINO_BLOCK;
+            const float *filters = w + (o * channels + c0) * 9;
+            for (long c = 0; c < n; c++)
+                for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
+            for (int j = 0; j < 3; j++) {
+                const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
+                for (long c = 0; c < n; c++) {
+                    const float even = g0[c] + g2[c];
+                    const float quarter = g0[c] * (1.0f / 24.0f) + g2[c] * (1.0f / 6.0f);
+                    t[0][j][c] = g0[c] * 0.25f;
+                    t[1][j][c] = -(even + g1[c]) * (1.0f / 6.0f);
+                    t[2][j][c] = -(even - g1[c]) * (1.0f / 6.0f);
+                    t[3][j][c] = quarter + g1[c] * (1.0f / 12.0f);
+                    t[4][j][c] = quarter - g1[c] * (1.0f / 12.0f);
+                    t[5][j][c] = g2[c];
+                }
+            }
+            float *target = u + o * channels + c0;
+            for (int a = 0; a < 6; a++) {
+                const float *g0 = t[a][0], *g1 = t[a][1], *g2 = t[a][2];
+                float *restrict r0 = target + (a * 6 + 0) * oc, *restrict r1 = target + (a * 6 + 1) * oc;
+                float *restrict r2 = target + (a * 6 + 2) * oc, *restrict r3 = target + (a * 6 + 3) * oc;
+                float *restrict r4 = target + (a * 6 + 4) * oc, *restrict r5 = target + (a * 6 + 5) * oc;
+                for (long c = 0; c < n; c++) {
+                    const float even = g0[c] + g2[c];
+                    const float quarter = g0[c] * (1.0f / 24.0f) + g2[c] * (1.0f / 6.0f);
+                    r0[c] = g0[c] * 0.25f;
+                    r1[c] = -(even + g1[c]) * (1.0f / 6.0f);
+                    r2[c] = -(even - g1[c]) * (1.0f / 6.0f);
+                    r3[c] = quarter + g1[c] * (1.0f / 12.0f);
+                    r4[c] = quarter - g1[c] * (1.0f / 12.0f);
+                    r5[c] = g2[c];
+                }
+            }
+        }
+    }
+}
+
+long tk_wino43_scratch_floats(long tilesX) { return (4 * tilesX + 2) + 36 * tilesX; }
+
+MULTIVERSION_WINO
+void tk_wino43_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
+                     long firstRow, long rows, long firstChannel, long endChannel,
+                     float *v, long ldv, long xiStride, float *scratch) {
+    const long paddedWidth = 4 * tilesX + 2;
+    float *padded = scratch;
+    float *h = scratch + paddedWidth; /* h[i][b][tx]: row i of the patch after the horizontal transform */
+    const long copyWidth = width < paddedWidth - 1 ? width : paddedWidth - 1;
+    for (long c = firstChannel; c < endChannel; c++) {
+        for (long row = firstRow; row < firstRow + rows; row++) {
+            const long n = row / tilesY, ty = row % tilesY;
+            const float *plane = x + (n * channels + c) * height * width;
+            for (int i = 0; i < 6; i++) {
+                const long y = ty * 4 - 1 + i;
+                memset(padded, 0, sizeof(float) * paddedWidth);
+                if (y >= 0 && y < height) memcpy(padded + 1, plane + y * width, sizeof(float) * copyWidth);
+                float *hi = h + i * 6 * tilesX;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    const float *d = padded + 4 * tx;
+                    float r[6];
+                    BT6(r, d[0], d[1], d[2], d[3], d[4], d[5]);
+                    for (int b = 0; b < 6; b++) hi[b * tilesX + tx] = r[b];
+                }
+            }
+            float *target = v + c * ldv + (row - firstRow) * tilesX;
+            for (int b = 0; b < 6; b++) {
+                const float *h0 = h + (0 * 6 + b) * tilesX, *h1 = h + (1 * 6 + b) * tilesX;
+                const float *h2 = h + (2 * 6 + b) * tilesX, *h3 = h + (3 * 6 + b) * tilesX;
+                const float *h4 = h + (4 * 6 + b) * tilesX, *h5 = h + (5 * 6 + b) * tilesX;
+                float *v0 = target + (0 * 6 + b) * xiStride, *v1 = target + (1 * 6 + b) * xiStride;
+                float *v2 = target + (2 * 6 + b) * xiStride, *v3 = target + (3 * 6 + b) * xiStride;
+                float *v4 = target + (4 * 6 + b) * xiStride, *v5 = target + (5 * 6 + b) * xiStride;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    const float d0 = h0[tx], d1 = h1[tx], d2 = h2[tx], d3 = h3[tx], d4 = h4[tx], d5 = h5[tx];
+                    v0[tx] = 4.0f * d0 - 5.0f * d2 + d4;
+                    v1[tx] = -4.0f * (d1 + d2) + d3 + d4;
+                    v2[tx] = 4.0f * (d1 - d2) - d3 + d4;
+                    v3[tx] = -2.0f * (d1 - d3) - d2 + d4;
+                    v4[tx] = 2.0f * (d1 - d3) - d2 + d4;
+                    v5[tx] = 4.0f * d1 - 5.0f * d3 + d5;
+                }
+            }
+        }
+    }
+}
+
+MULTIVERSION_WINO
+void tk_wino43_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
+                      long firstRow, long rows, long firstOut, long endOut, long outChannels,
+                      long height, long width, const float *bias, float *out, float *scratch) {
+    float *s = scratch;                   /* s[a][j][tx]: row a of the product after A^T on the right */
+    float *line = scratch + 24 * tilesX;  /* one output row of the tile row, 4 * tilesX wide */
+    const long copyWidth = width < 4 * tilesX ? width : 4 * tilesX;
+    for (long o = firstOut; o < endOut; o++) {
+        const float shift = bias ? bias[o] : 0.0f;
+        for (long row = firstRow; row < firstRow + rows; row++) {
+            const long n = row / tilesY, ty = row % tilesY;
+            const float *source = m + o * ldm + (row - firstRow) * tilesX;
+            for (int a = 0; a < 6; a++) {
+                const float *m0 = source + (a * 6 + 0) * xiStride, *m1 = source + (a * 6 + 1) * xiStride;
+                const float *m2 = source + (a * 6 + 2) * xiStride, *m3 = source + (a * 6 + 3) * xiStride;
+                const float *m4 = source + (a * 6 + 4) * xiStride, *m5 = source + (a * 6 + 5) * xiStride;
+                float *s0 = s + (a * 4 + 0) * tilesX, *s1 = s + (a * 4 + 1) * tilesX;
+                float *s2 = s + (a * 4 + 2) * tilesX, *s3 = s + (a * 4 + 3) * tilesX;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    const float d1 = m1[tx], d2 = m2[tx], d3 = m3[tx], d4 = m4[tx];
+                    const float sum12 = d1 + d2, diff12 = d1 - d2, sum34 = d3 + d4, diff34 = d3 - d4;
+                    s0[tx] = m0[tx] + sum12 + sum34;
+                    s1[tx] = diff12 + 2.0f * diff34;
+                    s2[tx] = sum12 + 4.0f * sum34;
+                    s3[tx] = diff12 + 8.0f * diff34 + m5[tx];
+                }
+            }
+            float *plane = out + (n * outChannels + o) * height * width;
+            for (int i = 0; i < 4; i++) {
+                const long y = ty * 4 + i;
+                if (y >= height) break;
+                for (int j = 0; j < 4; j++) {
+                    const float *t0 = s + (0 * 4 + j) * tilesX, *t1 = s + (1 * 4 + j) * tilesX;
+                    const float *t2 = s + (2 * 4 + j) * tilesX, *t3 = s + (3 * 4 + j) * tilesX;
+                    const float *t4 = s + (4 * 4 + j) * tilesX, *t5 = s + (5 * 4 + j) * tilesX;
+                    for (long tx = 0; tx < tilesX; tx++) {
+                        const float sum12 = t1[tx] + t2[tx], diff12 = t1[tx] - t2[tx];
+                        const float sum34 = t3[tx] + t4[tx], diff34 = t3[tx] - t4[tx];
+                        float value;
+                        switch (i) {
+                        case 0: value = t0[tx] + sum12 + sum34; break;
+                        case 1: value = diff12 + 2.0f * diff34; break;
+                        case 2: value = sum12 + 4.0f * sum34; break;
+                        default: value = diff12 + 8.0f * diff34 + t5[tx]; break;
+                        }
+                        line[4 * tx + j] = value + shift;
+                    }
+                }
+                memcpy(plane + y * width, line, sizeof(float) * copyWidth);
+            }
+        }
+    }
+}
+
+long tk_wino43_output_scratch_floats(long tilesX) { return 24 * tilesX + 4 * tilesX; }
+
+/* Winograd F(2x2, 3x3), points 0, +-1, infinity: 16 multiplies per channel pair for a 2x2 block
+ * instead of 36. Less saving than F(4x4, 3x3), but its tiles are 2x2, so a 16x16 plane still makes
+ * enough of them for full-width GEMMs, and its transformed weights are 16/9 of the originals, not 4x.
+ * Same layouts as above with xi = 4 * a + b. */
+
+MULTIVERSION_WINO
+void tk_wino23_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u) {
+    const long oc = outChannels * channels;
+    float g[9][TK_WINO_BLOCK], t[4][3][TK_WINO_BLOCK];
+    for (long o = firstOut; o < endOut; o++) {
+        for (long c0 = 0; c0 < channels; c0 += TK_WINO_BLOCK) {
+            const long n = channels - c0 < TK_WINO_BLOCK ? channels - c0 : TK_WINO_BLOCK;
+            const float *filters = w + (o * channels + c0) * 9;
+            for (long c = 0; c < n; c++)
+                for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
+            for (int j = 0; j < 3; j++) {
+                const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
+                for (long c = 0; c < n; c++) {
+                    t[0][j][c] = g0[c];
+                    t[1][j][c] = (g0[c] + g1[c] + g2[c]) * 0.5f;
+                    t[2][j][c] = (g0[c] - g1[c] + g2[c]) * 0.5f;
+                    t[3][j][c] = g2[c];
+                }
+            }
+            float *target = u + o * channels + c0;
+            for (int a = 0; a < 4; a++) {
+                const float *g0 = t[a][0], *g1 = t[a][1], *g2 = t[a][2];
+                float *restrict r0 = target + (a * 4 + 0) * oc, *restrict r1 = target + (a * 4 + 1) * oc;
+                float *restrict r2 = target + (a * 4 + 2) * oc, *restrict r3 = target + (a * 4 + 3) * oc;
+                for (long c = 0; c < n; c++) {
+                    r0[c] = g0[c];
+                    r1[c] = (g0[c] + g1[c] + g2[c]) * 0.5f;
+                    r2[c] = (g0[c] - g1[c] + g2[c]) * 0.5f;
+                    r3[c] = g2[c];
+                }
+            }
+        }
+    }
+}
+
+long tk_wino23_scratch_floats(long tilesX) { return (2 * tilesX + 2) + 16 * tilesX; }
+
+MULTIVERSION_WINO
+void tk_wino23_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
+                     long firstRow, long rows, long firstChannel, long endChannel,
+                     float *v, long ldv, long xiStride, float *scratch) {
+    const long paddedWidth = 2 * tilesX + 2;
+    float *padded = scratch;
+    float *h = scratch + paddedWidth; /* h[i][b][tx] */
+    for (long c = firstChannel; c < endChannel; c++) {
+        for (long row = firstRow; row < firstRow + rows; row++) {
+            const long n = row / tilesY, ty = row % tilesY;
+            const float *plane = x + (n * channels + c) * height * width;
+            for (int i = 0; i < 4; i++) {
+                const long y = ty * 2 - 1 + i;
+                memset(padded, 0, sizeof(float) * paddedWidth);
+                if (y >= 0 && y < height) memcpy(padded + 1, plane + y * width, sizeof(float) * width);
+                float *h0 = h + (i * 4 + 0) * tilesX, *h1 = h + (i * 4 + 1) * tilesX;
+                float *h2 = h + (i * 4 + 2) * tilesX, *h3 = h + (i * 4 + 3) * tilesX;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    const float *d = padded + 2 * tx;
+                    h0[tx] = d[0] - d[2];
+                    h1[tx] = d[1] + d[2];
+                    h2[tx] = d[2] - d[1];
+                    h3[tx] = d[1] - d[3];
+                }
+            }
+            float *target = v + c * ldv + (row - firstRow) * tilesX;
+            for (int b = 0; b < 4; b++) {
+                const float *d0 = h + (0 * 4 + b) * tilesX, *d1 = h + (1 * 4 + b) * tilesX;
+                const float *d2 = h + (2 * 4 + b) * tilesX, *d3 = h + (3 * 4 + b) * tilesX;
+                float *v0 = target + (0 * 4 + b) * xiStride, *v1 = target + (1 * 4 + b) * xiStride;
+                float *v2 = target + (2 * 4 + b) * xiStride, *v3 = target + (3 * 4 + b) * xiStride;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    v0[tx] = d0[tx] - d2[tx];
+                    v1[tx] = d1[tx] + d2[tx];
+                    v2[tx] = d2[tx] - d1[tx];
+                    v3[tx] = d1[tx] - d3[tx];
+                }
+            }
+        }
+    }
+}
+
+long tk_wino23_output_scratch_floats(long tilesX) { return 8 * tilesX + 2 * tilesX; }
+
+MULTIVERSION_WINO
+void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
+                      long firstRow, long rows, long firstOut, long endOut, long outChannels,
+                      long height, long width, const float *bias, float *out, float *scratch) {
+    float *s = scratch;                  /* s[a][j][tx] */
+    float *line = scratch + 8 * tilesX;  /* 2 * tilesX wide */
+    const long copyWidth = width < 2 * tilesX ? width : 2 * tilesX;
+    for (long o = firstOut; o < endOut; o++) {
+        const float shift = bias ? bias[o] : 0.0f;
+        for (long row = firstRow; row < firstRow + rows; row++) {
+            const long n = row / tilesY, ty = row % tilesY;
+            const float *source = m + o * ldm + (row - firstRow) * tilesX;
+            for (int a = 0; a < 4; a++) {
+                const float *m0 = source + (a * 4 + 0) * xiStride, *m1 = source + (a * 4 + 1) * xiStride;
+                const float *m2 = source + (a * 4 + 2) * xiStride, *m3 = source + (a * 4 + 3) * xiStride;
+                float *s0 = s + (a * 2 + 0) * tilesX, *s1 = s + (a * 2 + 1) * tilesX;
+                for (long tx = 0; tx < tilesX; tx++) {
+                    s0[tx] = m0[tx] + m1[tx] + m2[tx];
+                    s1[tx] = m1[tx] - m2[tx] - m3[tx];
+                }
+            }
+            float *plane = out + (n * outChannels + o) * height * width;
+            for (int i = 0; i < 2; i++) {
+                const long y = ty * 2 + i;
+                if (y >= height) break;
+                for (int j = 0; j < 2; j++) {
+                    const float *t0 = s + (0 * 2 + j) * tilesX, *t1 = s + (1 * 2 + j) * tilesX;
+                    const float *t2 = s + (2 * 2 + j) * tilesX, *t3 = s + (3 * 2 + j) * tilesX;
+                    if (i == 0) {
+                        for (long tx = 0; tx < tilesX; tx++) line[2 * tx + j] = t0[tx] + t1[tx] + t2[tx] + shift;
+                    } else {
+                        for (long tx = 0; tx < tilesX; tx++) line[2 * tx + j] = t1[tx] - t2[tx] - t3[tx] + shift;
+                    }
+                }
+                memcpy(plane + y * width, line, sizeof(float) * copyWidth);
+            }
+        }
+    }
+}
