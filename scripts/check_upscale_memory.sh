@@ -3,15 +3,18 @@
 # 3000x3000 x4 with realesr-animevideov3 at tile 128 -> 12000x12000 tiled TIFF. The decoded output is
 # 432 MB (8-bit RGB), 1.7 GB as float; peak RSS must stay under BOUND_MB (default 200 MB, which covers the
 # process baseline, the network, the assembler's float rows and one band of input rows).
-# Memory depends on the output WIDTH and the tile size, never the height (see BoundedMemoryTests), so
-# HEIGHT=600 measures the same peak in a fifth of the time.
-# Measured 2026-11-27 (2 shared cores), 3000x600 -> 12000x2400: peak 155 MB absolute (60 MB before the job),
-# 53 s. What remains: the process baseline; the network's buffers for one tile (about 40 MB, judging by runs at
-# 375/1500/3000 px wide; purged before the encode); the float rows shared by neighbouring grid rows
-# (12000 x 128 x 3 x 4 B = 18 MB) plus one 512x512 tile window (3 MB); the input band (~9 MB); libvips' buffers
-# while it encodes. Earlier the assembler held a full tile-tall float band (74 MB), a copy of it per strip and a
-# row of pending tile results: 350 MB at 3000x3000; 204 MB at 3000x600 with the copies and pending row gone but
-# the full band kept.
+# Memory depends on the output WIDTH and the tile size, never grows with the height (see BoundedMemoryTests),
+# so a short image measures the full-size peak in a fraction of the time. A short image is even the worst case:
+# its few grid rows are spread to overlap more than the requested 16 px, so more output rows are shared.
+# Measured 2026-11-27 (2 shared cores, with the Winograd convolutions):
+#   WIDTH=3000 HEIGHT=300 -> 12000x1200: peak 174 MB absolute (60 MB before the job), 11 s; grid rows overlap
+#   by 42 px, i.e. 336 shared output rows (12000 x 336 x 3 x 4 B = 48 MB); at the full 3000 px height they
+#   overlap by ~18 px (~140 shared rows, 20 MB).
+#   Before the Winograd convolutions: WIDTH=3000 HEIGHT=600 -> 155 MB; runs at 375 and 1500 px wide put the
+#   network's buffers for one tile at about 40 MB then, about 60 MB with Winograd (purged before the encode).
+# The rest: the shared rows above, one 512x512 float tile window (3 MB), the input band (~9 MB) and libvips'
+# buffers while it encodes. Earlier the assembler held a full tile-tall float band (74 MB), a copy of it per
+# strip and a row of pending tile results: 350 MB at 3000x3000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOUND_MB=${BOUND_MB:-200}
