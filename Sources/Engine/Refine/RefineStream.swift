@@ -6,7 +6,8 @@ import Imaging
 /// feathered in; each horizontal band, top to bottom, likewise after all vertical bands. Every value here is
 /// computed by the same operations from the same inputs; only the schedule differs:
 ///
-/// - main row r runs once its input rows are read; its finished rows replace the input rows in the canvas;
+/// - main row r runs once its input rows are read; its final regions replace the input in the canvas (a region
+///   lies left of the row's next tile and above the next row, so no tile still to run reads it);
 /// - window r of vertical band c runs once the main pass has finished its rows and every earlier vertical band
 ///   that shares columns with band c has been feathered over them (it then reads exactly what it read in the
 ///   whole-image order: no later band has touched those rows yet, since each waits on band c in turn);
@@ -14,8 +15,8 @@ import Imaging
 /// - rows above all of those frontiers (and above the next horizontal band) are final and are written out.
 ///
 /// Memory: the canvas holds the rows between the last row written and the last row read — a few rows of tiles
-/// (more when seam bands overlap each other, i.e. overlap ≥ tile/3, since each then waits on the one before) —
-/// plus one tile-tall float band per assembler. It depends on the width and the tile size, not the height.
+/// (more when neighbouring seam bands overlap, e.g. overlap ≥ tile/3, since each then waits on the one before) —
+/// plus each assembler's shared float rows and tile window. It depends on the width and the tile size, not the height.
 final class RefineStream {
     /// A vertical seam band's progress down the image.
     final class VerticalBand {
