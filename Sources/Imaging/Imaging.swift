@@ -15,8 +15,9 @@ import VipsShim
 // - Pixels outside a mask stay bit-identical: `pasting(_:through:)`, `filled(through:method:)` and
 //   `extended(by:fill:)` select those pixels from the input rather than recomputing them.
 // - Tiling: `TileGrid` (geometry + partition-of-unity weights), `TileAssembler` (order-independent blending into
-//   finished row bands), `RowBandReader` (tile inputs from a sequential load), `TiledOutputWriter` (rows to a
-//   temporary raw file, then an atomic encode): memory is one tile row, not the image.
+//   final regions; full-width float rows only where grid rows overlap), `RowBandReader` / `RGBRowReader` (tile
+//   inputs / planar RGB rows from a sequential load), `TiledOutputWriter` (regions into a temporary raw file,
+//   then an atomic encode): memory follows the width and the tile size, not the image.
 
 /// Process-wide libvips set-up. Call `initialize(threads:)` once at start-up with the compute pool's thread
 /// count; any image function called earlier initialises with the number of cores.

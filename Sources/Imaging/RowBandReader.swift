@@ -59,9 +59,10 @@ public final class RowBandReader {
             let alignedBottom = min(image.height, (bottom + block - 1) / block * block)
             let rect = PixelRect(x: 0, y: readFrom, width: image.width, height: alignedBottom - readFrom)
             let strip = try image.cropped(to: rect)
+            band.reserveCapacity(band.count + rect.width * rect.height * image.bands)
             switch image.format {
-            case .uchar: band += try strip.bytes().map { Float($0) }
-            case .ushort: band += try strip.shorts().map { Float($0) }
+            case .uchar: band.append(contentsOf: try strip.bytes().lazy.map { Float($0) })
+            case .ushort: band.append(contentsOf: try strip.shorts().lazy.map { Float($0) })
             default: band += try strip.floats()
             }
             bandRows += rect.height

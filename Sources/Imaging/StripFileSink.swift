@@ -1,7 +1,7 @@
 import Glibc
 import VipsShim
 
-/// Collects finished output strips in a raw temporary file so a huge output never sits in memory, then hands
+/// Collects finished output regions (in any order) or strips (top to bottom) in a raw temporary file so a huge output never sits in memory, then hands
 /// libvips an image over that file to encode (libvips reads it through windows, sequentially). The temporary
 /// file is deleted when the sink goes away, including on cancellation.
 public final class StripFileSink {
@@ -13,6 +13,7 @@ public final class StripFileSink {
     public let path: String
     private var fd: Int32
     private var rowsWritten = 0
+    private var pixelsWritten = 0
 
     /// - Parameter directory: where the temporary file goes (the output's folder keeps it on the same disk).
     public init(directory: String, width: Int, height: Int, bands: Int, format: PixelFormat,
@@ -38,36 +39,68 @@ public final class StripFileSink {
         unlink(path)
     }
 
-    public var isComplete: Bool { rowsWritten == height }
+    public var isComplete: Bool { pixelsWritten == width * height }
 
-    /// Appends the next strip: values are rounded half to even and clamped into the sample range.
+    /// Appends the next strip of whole rows: values are rounded half to even and clamped into the sample range.
     public func append(_ strip: OutputStrip) throws {
-        guard strip.y == rowsWritten, strip.width == width, strip.bands == bands, strip.y + strip.height <= height else {
-            throw ImagingError.invalidArgument("strip at row \(strip.y) (\(strip.width)x\(strip.height)x\(strip.bands)) "
-                + "does not continue a \(width)x\(height)x\(bands) output at row \(rowsWritten)")
+        guard strip.y == rowsWritten else {
+            throw ImagingError.invalidArgument("strip at row \(strip.y) does not continue the output at row \(rowsWritten)")
         }
-        let maxValue = Float(format.maxValue)
-        func quantise(_ v: Float) -> Float { min(max(v, 0), maxValue).rounded(.toNearestOrEven) }
-        switch format {
-        case .uchar:
-            try writeAll(strip.values.map { UInt8(quantise($0)) })
-        default:
-            try writeAll(strip.values.map { UInt16(quantise($0)) })
-        }
+        try strip.withRegion { try write($0) }
         rowsWritten += strip.height
     }
 
-    private func writeAll<T>(_ samples: [T]) throws {
+    /// Writes a final region (lent by a `TileAssembler`) at its place in the file, in any order: values are
+    /// rounded half to even and clamped into the sample range, a row or a few rows at a time, so no band-sized
+    /// copy is ever made. Each output pixel must be written exactly once.
+    public func write(_ region: FinishedRegion) throws {
+        guard region.x >= 0, region.y >= 0, region.x + region.width <= width, region.y + region.height <= height,
+              region.bands == bands, region.width > 0, region.height > 0,
+              region.rowStride >= region.width * bands,
+              region.samples.count >= (region.height - 1) * region.rowStride + region.width * bands else {
+            throw ImagingError.invalidArgument("region \(region.width)x\(region.height)x\(region.bands) at (\(region.x), \(region.y)) "
+                + "does not fit a \(width)x\(height)x\(bands) output")
+        }
+        switch format {
+        case .uchar: try quantiseAndWrite(region, as: UInt8.self)
+        default: try quantiseAndWrite(region, as: UInt16.self)
+        }
+        pixelsWritten += region.width * region.height
+    }
+
+    /// Quantises rows of `region` into about 1 MB of output at a time; full-width rows are contiguous in the
+    /// file and go out together.
+    private func quantiseAndWrite<T: FixedWidthInteger & UnsignedInteger>(_ region: FinishedRegion, as _: T.Type) throws {
+        let maxValue = Float(format.maxValue)
+        let rowSamples = region.width * bands
+        let rowsPerChunk = region.width == width ? max(1, (1 << 20) / (rowSamples * MemoryLayout<T>.stride)) : 1
+        var out = [T](repeating: 0, count: min(region.height, rowsPerChunk) * rowSamples)
+        var row = 0
+        while row < region.height {
+            let n = min(rowsPerChunk, region.height - row)
+            for r in 0 ..< n {
+                let src = (row + r) * region.rowStride
+                for i in 0 ..< rowSamples {
+                    out[r * rowSamples + i] = T(min(max(region.samples[src + i], 0), maxValue).rounded(.toNearestOrEven))
+                }
+            }
+            let offset = ((region.y + row) * width + region.x) * bands * MemoryLayout<T>.stride
+            try writeAll(out[0 ..< n * rowSamples], at: offset)
+            row += n
+        }
+    }
+
+    private func writeAll<T>(_ samples: ArraySlice<T>, at offset: Int) throws {
         try samples.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, base + done, raw.count - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ImagingError.writeFailed(path: path, detail: String(cString: strerror(errno)))
                 }
-                offset += n
+                done += n
             }
         }
     }
@@ -76,7 +109,7 @@ public final class StripFileSink {
     /// written out.
     public func image() throws -> VipsImage {
         guard isComplete else {
-            throw ImagingError.invalidArgument("only \(rowsWritten) of \(height) rows were written")
+            throw ImagingError.invalidArgument("only \(pixelsWritten) of \(width * height) pixels were written")
         }
         let bytesPerSample = format == .uchar ? 1 : 2
         guard let raw = vips_image_new_from_file_raw(path, Int32(width), Int32(height), Int32(bands * bytesPerSample), 0)

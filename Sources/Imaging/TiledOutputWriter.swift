@@ -1,7 +1,8 @@
-/// Streams a tiled result to an image file: tiles are blended by a `TileAssembler`, finished rows go to a
+/// Streams a tiled result to an image file: tiles are blended by a `TileAssembler`, final regions go to a
 /// `StripFileSink` (a temporary raw file next to the output), and `finish` encodes that into the destination
-/// atomically. Memory stays at one band of tile rows. Dropping the writer before `finish` (cancellation)
-/// deletes the temporary file and leaves nothing at the destination.
+/// atomically. Memory stays at the assembler's shared rows and one tile window: the sink quantises the regions
+/// the assembler lends it straight into their place in the file. Dropping the writer before `finish`
+/// (cancellation) deletes the temporary file and leaves nothing at the destination.
 public final class TiledOutputWriter {
     public let grid: TileGrid
     private var assembler: TileAssembler
@@ -23,12 +24,12 @@ public final class TiledOutputWriter {
 
     /// Adds one tile's interleaved result (tile.output.width × height × bands values).
     public func add(_ tile: Tile, pixels: [Float]) throws {
-        for strip in try assembler.add(tile, pixels: pixels) { try sink.append(strip) }
+        try assembler.add(tile, pixels: pixels) { try sink.write($0) }
     }
 
     /// Adds one tile's planar result (a [1, bands, h, w] tensor's values), scaled by `multiplier`.
     public func add(_ tile: Tile, planes: [Float], multiplier: Float = 1) throws {
-        for strip in try assembler.add(tile, planes: planes, multiplier: multiplier) { try sink.append(strip) }
+        try assembler.add(tile, planes: planes, multiplier: multiplier) { try sink.write($0) }
     }
 
     /// The assembled image (lazy, read from the temporary file): valid while this writer is alive.

@@ -118,6 +118,67 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(try run(grid.tiles.reversed()), inOrder)
     }
 
+    /// Planar tiles (the upscaler's and refiner's path) are blended straight from the planes when they come in
+    /// order and held as interleaved products when early: both must give the same bits, and in-order
+    /// submission holds no tile back.
+    func testPlanarSubmissionOrderDoesNotChangeABitAndInOrderHoldsNothing() throws {
+        let w = 75, h = 61, bands = 3, scale = 2
+        let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 24, overlap: 9, scale: scale)
+        func planes(_ t: Tile) -> [Float] {
+            (0 ..< bands * t.output.width * t.output.height).map { Float((($0 + 31 * t.index) * 7919) % 997) / 991 }
+        }
+        func run(_ order: [Tile]) throws -> ([Float], maxPending: Int) {
+            var a = try TileAssembler(grid: grid, bands: bands)
+            var out: [Float] = [], maxPending = 0
+            for t in order {
+                out += try a.add(t, planes: planes(t), multiplier: 255).flatMap(\.values)
+                maxPending = max(maxPending, a.pendingTiles)
+            }
+            XCTAssertTrue(a.isComplete)
+            return (out, maxPending)
+        }
+        let inOrder = try run(grid.tiles)
+        XCTAssertEqual(inOrder.maxPending, 0)
+        XCTAssertEqual(inOrder.0.count, w * scale * h * scale * bands)
+        var generator = SplitMix64(seed: 11)
+        for _ in 0 ..< 4 { XCTAssertEqual(try run(grid.tiles.shuffled(using: &generator)).0, inOrder.0) }
+        let reversed = try run(grid.tiles.reversed())
+        XCTAssertEqual(reversed.0, inOrder.0)
+        XCTAssertEqual(reversed.maxPending, grid.tiles.count - 1)
+    }
+
+    /// The regions the assembler lends cover every output pixel exactly once, and rows are reported finished
+    /// only once all their regions are out; only the rows shared between grid rows are held at full width.
+    func testRegionsCoverTheOutputOnceWithSharedRowsOnlyAtFullWidth() throws {
+        for (w, h, tile, overlap, scale) in [(400, 100, 64, 8, 4), (90, 70, 32, 16, 1), (33, 200, 16, 8, 2), (50, 40, 64, 8, 1)] {
+            let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: tile, overlap: overlap, scale: scale)
+            var a = try TileAssembler(grid: grid, bands: 2)
+            let out = grid.outputSize
+            var covered = [Int](repeating: 0, count: out.width * out.height)
+            for t in grid.tiles {
+                let before = a.finishedRows
+                try a.add(t, pixels: [Float](repeating: 1, count: t.output.width * t.output.height * 2)) { r in
+                    XCTAssertGreaterThanOrEqual(r.y, before, "a region of rows already reported finished")
+                    for y in r.y ..< r.y + r.height { for x in r.x ..< r.x + r.width { covered[y * out.width + x] += 1 } }
+                    for y in 0 ..< r.height {
+                        for i in 0 ..< r.width * 2 { XCTAssertEqual(r.samples[y * r.rowStride + i], 1, accuracy: 1e-5) }
+                    }
+                }
+                for y in 0 ..< a.finishedRows { XCTAssertEqual(covered[y * out.width + out.width - 1], 1, "row \(y) finished") }
+            }
+            XCTAssertTrue(a.isComplete)
+            XCTAssertEqual(a.finishedRows, out.height)
+            XCTAssertEqual(Set(covered), [1], "\(w)x\(h) tile \(tile) overlap \(overlap) x\(scale)")
+        }
+        // 1600-wide output, tiles 256 tall spaced 224 apart (32 rows of overlap): the full-width float rows are
+        // the overlaps above and below a grid row (64), plus one 256-wide window over at most 224 own rows (the
+        // first grid row's; 35 full rows' worth at this width), not the whole 256-row band.
+        let grid = try TileGrid(imageSize: ImageSize(width: 400, height: 400), tileSize: 64, overlap: 8, scale: 4)
+        XCTAssertEqual(grid.rows, 7)
+        let a = try TileAssembler(grid: grid, bands: 3)
+        XCTAssertEqual(a.bufferedRows, 64 + 224 * 256 / 1600)
+    }
+
     func testStripsStreamTopToBottomWithBoundedBuffer() throws {
         let grid = try TileGrid(imageSize: ImageSize(width: 200, height: 300), tileSize: 64, overlap: 16, scale: 4)
         var assembler = try TileAssembler(grid: grid, bands: 1)

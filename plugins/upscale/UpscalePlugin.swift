@@ -94,6 +94,25 @@ public struct UpscalePlugin: OperationPlugin {
         }
         let options = Self.encodeOptions(tiff: params["tiff"]?.stringValue, output: output)
 
+        // Temporary rows of the upscale and the refine go next to the output (one disk), else to the temp folder.
+        let scratch: String
+        if case .file(let path, _) = output {
+            let folder = (path as NSString).deletingLastPathComponent
+            scratch = folder.isEmpty ? "." : folder
+        } else {
+            scratch = NSTemporaryDirectory()
+        }
+        /// Refines (when asked) and writes the result.
+        func finish(_ result: VipsImage) throws -> JSONValue {
+            guard let refine else {
+                context.progress(stage: "write", step: 0, steps: 1)
+                return try deliver(result, to: output, options: options, context: context)
+            }
+            return try refine.apply(to: result, scratch: scratch, context: context) { refined in
+                context.progress(stage: "write", step: 0, steps: 1)
+                return try deliver(refined, to: output, options: options, context: context)
+            }
+        }
         let described: JSONValue
         var tilesRun = 0
         do {
@@ -106,10 +125,6 @@ public struct UpscalePlugin: OperationPlugin {
                     if case let .invalidParameter(field, reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
                     throw e
                 }
-                let scratch: String
-                if case .file(let path, _) = output { scratch = (path as NSString).deletingLastPathComponent } else {
-                    scratch = NSTemporaryDirectory()
-                }
                 described = try upscaler.upscale(image, size: target, scratchDirectory: scratch,
                     progress: { p in
                         tilesRun = p.tiles
@@ -117,16 +132,18 @@ public struct UpscalePlugin: OperationPlugin {
                         context.progress(stage: "upscale", step: 1, steps: 1, tile: p.tile, tiles: p.tiles)
                     },
                     checkCancelled: { try context.checkCancelled() },
-                    deliver: { result in
-                        let final = try refine?.apply(to: result, context: context) ?? result
-                        context.progress(stage: "write", step: 0, steps: 1)
-                        return try deliver(final, to: output, options: options, context: context)
-                    })
+                    deliver: finish)
             } else {
                 context.progress(stage: "resize", step: 0, steps: 1)
                 let kernel = Self.kernels[modelName] ?? .lanczos3
                 let resized = try image.resized(width: target.width, height: target.height, kernel: kernel)
-                described = try deliver(try refine?.apply(to: resized, context: context) ?? resized, to: output, options: options, context: context)
+                if refine != nil {
+                    // The refine reads row bands one by one, which a resize of a sequential load cannot serve.
+                    let spool = try SpooledImage(resized, directory: scratch)
+                    described = try withExtendedLifetime(spool) { try finish(spool.image) }
+                } else {
+                    described = try finish(resized)
+                }
             }
         } catch let e as ImagingError {
             throw PluginError(e, field: "image")

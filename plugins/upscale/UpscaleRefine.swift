@@ -61,19 +61,19 @@ struct UpscaleRefine {
         }
     }
 
-    /// Refines the upscaled image; RGB out, 16-bit kept 16-bit. Alpha is refused up front by the caller.
-    func apply(to image: VipsImage, context: JobContext) throws -> VipsImage {
-        let planar = try image.planarRGB()
-        let refined: PlanarRGB
+    /// Refines the upscaled image streaming (read by row bands, finished rows to a temporary file in `scratch`)
+    /// and hands the result to `deliver` while that file exists; RGB out, 16-bit kept 16-bit. Alpha is refused up
+    /// front by the caller.
+    func apply<R>(to image: VipsImage, scratch: String, context: JobContext, deliver: (VipsImage) throws -> R) throws -> R {
         do {
-            refined = try refiner.refine(planar,
+            return try refiner.refine(image, scratchDirectory: scratch,
                 progress: { p in context.progress(stage: "refine", step: 1, steps: 1, tile: p.window, tiles: p.windows) },
-                isCancelled: { context.cancellation.isCancelled })
+                isCancelled: { context.cancellation.isCancelled },
+                deliver: deliver)
         } catch let e as EngineError {
             try context.checkCancelled()
             throw Self.pluginError(e)
         }
-        return try VipsImage(planarRGB: refined, bitDepth: image.bitDepth == 16 ? 16 : 8)
     }
 
     static func pluginError(_ e: EngineError) -> PluginError {

@@ -27,13 +27,16 @@ public struct RefineProgress: Sendable, Equatable {
 ///   windows of its own grid at `settings.seamStrength`, read from the image as it stands after the main pass
 ///   and the previous bands, and feathered in with a sin² mask. Seam windows are reproducible given that state.
 ///
-/// Not streaming: the whole image is held as float planes (12 bytes per pixel), hence `maxPixels`.
+/// Streaming: the image is read by row bands, a row of tiles is refined, the seam windows whose rows are ready
+/// run, and finished rows are written out (`RefineStream`), so memory depends on the width and the tile size,
+/// not on the height. The result is bit-identical to running the passes over the whole image in memory.
 public struct TileRefiner {
     public let pipeline: StableDiffusionPipeline
     public let settings: RefineSettings
 
-    /// 4096² pixels ≈ 200 MB of float planes.
-    public static let maxPixels = 4096 * 4096
+    /// The images a refine accepts: the decoded-size limits of any image (16384² pixels, 2 GiB decoded). Memory
+    /// grows with the width (a few rows of tiles of 12-byte float pixels), never with the height.
+    public static let limits = ImageLimits.default
 
     public init(model: LoadedModel, settings: RefineSettings) throws {
         let pipeline = StableDiffusionPipeline(model: model)
@@ -83,61 +86,87 @@ public struct TileRefiner {
 
     /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1].
     public func refineTile(_ tile: Tile, of padded: PlanarRGB, isCancelled: @escaping () -> Bool = { false }) throws -> [Float] {
-        try refineWindow(tile.input, of: padded,
-                         seed: RefineSeed.derive(base: settings.seed, pass: .tiles, column: tile.column, row: tile.row),
-                         strength: settings.strength, isCancelled: isCancelled)
+        let rect = tile.input
+        var crop = [Float](repeating: 0, count: 3 * rect.width * rect.height)
+        for c in 0 ..< 3 {
+            for y in 0 ..< rect.height {
+                let src = (c * padded.height + rect.y + y) * padded.width + rect.x
+                let dst = (c * rect.height + y) * rect.width
+                for x in 0 ..< rect.width { crop[dst + x] = padded.values[src + x] }
+            }
+        }
+        return try refineWindow(crop, width: rect.width, height: rect.height,
+                                seed: RefineSeed.derive(base: settings.seed, pass: .tiles, column: tile.column, row: tile.row),
+                                strength: settings.strength, isCancelled: isCancelled)
     }
 
-    /// Refines `image` (planar RGB in [-1, 1], any size) and returns the result at the same size.
-    public func refine(_ image: PlanarRGB, progress: (RefineProgress) -> Void = { _ in },
+    /// Refines `image` (planar RGB in [-1, 1], any size) and returns the result at the same size. The image and
+    /// the result are in memory; the work in between streams as in `refine(_:scratchDirectory:...)`.
+    public func refine(_ image: PlanarRGB, progress: @escaping (RefineProgress) -> Void = { _ in },
                        isCancelled: @escaping () -> Bool = { false },
-                       onTile: (Tile, [Float]) -> Void = { _, _ in }) throws -> PlanarRGB {
-        guard image.width * image.height <= Self.maxPixels else {
-            throw EngineError.invalidSize(width: image.width, height: image.height,
-                reason: "refine holds the whole image in memory and is limited to \(Self.maxPixels) pixels")
-        }
-        var current = try padded(image)
-        let grid = try TileGrid(imageSize: ImageSize(width: current.width, height: current.height),
-                                tileSize: settings.tile, overlap: settings.overlap)
-        let bands = settings.seamFix ? SeamBand.bands(of: grid, width: settings.seamBandWidth) : []
-        var bandGrids: [TileGrid] = []
-        for band in bands {
-            bandGrids.append(try TileGrid(imageSize: band.rect.size, tileSize: settings.tile, overlap: settings.overlap))
-        }
-        let windows = grid.tiles.count + bandGrids.reduce(0) { $0 + $1.tiles.count }
-        var done = 0
-
-        var assembler = try TileAssembler(grid: grid, bands: 3)
-        var refined = [Float](repeating: 0, count: current.values.count)
-        for tile in grid.tiles {
-            let planes = try refineTile(tile, of: current, isCancelled: isCancelled)
-            onTile(tile, planes)
-            for strip in try assembler.add(tile, planes: planes) {
-                Self.store(strip, into: &refined, width: current.width, height: current.height)
-            }
-            done += 1
-            progress(RefineProgress(window: done, windows: windows, pass: .tiles))
-        }
-        current.values = refined
-
-        for (band, bandGrid) in zip(bands, bandGrids) {
-            var bandAssembler = try TileAssembler(grid: bandGrid, bands: 3)
-            let r = band.rect
-            var result = [Float](repeating: 0, count: 3 * r.width * r.height)
-            for window in bandGrid.tiles {
-                let rect = PixelRect(x: r.x + window.input.x, y: r.y + window.input.y,
-                                     width: window.input.width, height: window.input.height)
-                let planes = try refineWindow(rect, of: current, seed: band.seed(base: settings.seed, window: window),
-                                              strength: settings.seamStrength, isCancelled: isCancelled)
-                for strip in try bandAssembler.add(window, planes: planes) {
-                    Self.store(strip, into: &result, width: r.width, height: r.height)
+                       onTile: @escaping (Tile, [Float]) -> Void = { _, _ in }) throws -> PlanarRGB {
+        let size = ImageSize(width: image.width, height: image.height)
+        try Self.checkLimits(size, bytesPerSample: 4)
+        let plane = image.width * image.height, w = image.width
+        var out = [Float](repeating: 0, count: image.values.count)
+        let stream = try RefineStream(refiner: self, size: size, read: { range in
+            var rows = [Float](repeating: 0, count: range.count * 3 * w)
+            for (k, y) in range.enumerated() {
+                for c in 0 ..< 3 {
+                    for x in 0 ..< w { rows[(k * 3 + c) * w + x] = image.values[c * plane + y * w + x] }
                 }
-                done += 1
-                progress(RefineProgress(window: done, windows: windows, pass: band.pass))
             }
-            Self.feather(result, band: band, into: &current)
+            return rows
+        }, write: { y0, rows, count in
+            for k in 0 ..< count {
+                for c in 0 ..< 3 {
+                    for x in 0 ..< w { out[c * plane + (y0 + k) * w + x] = rows[(k * 3 + c) * w + x] }
+                }
+            }
+        }, progress: progress, isCancelled: isCancelled, onTile: onTile)
+        try stream.run()
+        return try PlanarRGB(width: image.width, height: image.height, values: out)
+    }
+
+    /// Refines `image` (its colour, as `planarRGB()` reads it; alpha is not refined) streaming: read by row
+    /// bands, finished rows quantised (as `VipsImage(planarRGB:bitDepth:)` does; 16-bit stays 16-bit) into a
+    /// temporary file in `scratchDirectory`, whose lazy image is handed to `deliver` while the file exists.
+    /// The row bands are separate libvips requests, top to bottom: `image` must serve them (a random-access
+    /// image, a sequential load as is, the upscaler's result); spool a resize of a sequential load first
+    /// (`SpooledImage`).
+    public func refine<R>(_ image: VipsImage, scratchDirectory: String,
+                          progress: @escaping (RefineProgress) -> Void = { _ in },
+                          isCancelled: @escaping () -> Bool = { false },
+                          deliver: (VipsImage) throws -> R) throws -> R {
+        let reader = try RGBRowReader(image: image)
+        let format: PixelFormat = reader.rgb.format == .ushort ? .ushort : .uchar
+        let size = ImageSize(width: reader.width, height: reader.height)
+        try Self.checkLimits(size, bytesPerSample: format == .ushort ? 2 : 1)
+        let sink = try StripFileSink(directory: scratchDirectory, width: size.width, height: size.height, bands: 3,
+                                     format: format)
+        let scale = Float(format.maxValue), w = size.width
+        let stream = try RefineStream(refiner: self, size: size, read: { try reader.rows($0) }, write: { y0, rows, count in
+            // Interleaved, in the sample scale: clamp(x * 0.5 + 0.5, 0, 1) * scale; the sink rounds half to even.
+            var samples = [Float](repeating: 0, count: count * 3 * w)
+            for k in 0 ..< count {
+                for c in 0 ..< 3 {
+                    for x in 0 ..< w {
+                        samples[(k * w + x) * 3 + c] = min(max(rows[(k * 3 + c) * w + x] * 0.5 + 0.5, 0), 1) * scale
+                    }
+                }
+            }
+            try sink.append(OutputStrip(y: y0, height: count, width: w, bands: 3, values: samples))
+        }, progress: progress, isCancelled: isCancelled, onTile: { _, _ in })
+        try stream.run()
+        return try withExtendedLifetime(sink) { try deliver(try sink.image()) }
+    }
+
+    static func checkLimits(_ size: ImageSize, bytesPerSample: Int) throws {
+        do {
+            try limits.check(width: size.width, height: size.height, bands: 3, bytesPerSample: bytesPerSample)
+        } catch let ImagingError.tooLarge(width, height, limit) {
+            throw EngineError.invalidSize(width: width, height: height, reason: "refine accepts at most \(limit)")
         }
-        return try Self.crop(current, to: ImageSize(width: image.width, height: image.height))
     }
 
     // MARK: - pieces
@@ -159,60 +188,14 @@ public struct TileRefiner {
         return request
     }
 
-    /// img2img of one window of `image` with `seed`: the pipeline's raw VAE output, planar.
-    func refineWindow(_ rect: PixelRect, of image: PlanarRGB, seed: UInt64, strength: Double,
+    /// img2img of one window (`crop`: planar values of `width` × `height`) with `seed`: the pipeline's raw VAE
+    /// output, planar.
+    func refineWindow(_ crop: [Float], width: Int, height: Int, seed: UInt64, strength: Double,
                       isCancelled: @escaping () -> Bool) throws -> [Float] {
-        var crop = [Float](repeating: 0, count: 3 * rect.width * rect.height)
-        for c in 0 ..< 3 {
-            for y in 0 ..< rect.height {
-                let src = (c * image.height + rect.y + y) * image.width + rect.x
-                let dst = (c * rect.height + y) * rect.width
-                for x in 0 ..< rect.width { crop[dst + x] = image.values[src + x] }
-            }
-        }
-        let window = Tensor(shape: [1, 3, rect.height, rect.width], values: crop)
-        let req = request(window: window, width: rect.width, height: rect.height, seed: seed, strength: strength)
+        let window = Tensor(shape: [1, 3, height, width], values: crop)
+        let req = request(window: window, width: width, height: height, seed: seed, strength: strength)
         let result = try Self.prefixingField { try pipeline.run(req, hooks: StableDiffusionPipeline.Hooks(isCancelled: isCancelled)) }
         return result.decoded.scalars
-    }
-
-    /// Writes an interleaved strip of finished rows into planar values.
-    static func store(_ strip: OutputStrip, into planes: inout [Float], width: Int, height: Int) {
-        for y in 0 ..< strip.height {
-            for x in 0 ..< strip.width {
-                for c in 0 ..< 3 {
-                    planes[(c * height + strip.y + y) * width + x] = strip.values[(y * strip.width + x) * strip.bands + c]
-                }
-            }
-        }
-    }
-
-    /// image += feather · (band result − image) over the band's rectangle.
-    static func feather(_ result: [Float], band: SeamBand, into image: inout PlanarRGB) {
-        let r = band.rect, mask = band.feather
-        for c in 0 ..< 3 {
-            for y in 0 ..< r.height {
-                for x in 0 ..< r.width {
-                    let m = band.pass == .verticalSeams ? mask[x] : mask[y]
-                    let i = (c * image.height + r.y + y) * image.width + r.x + x
-                    let v = image.values[i]
-                    image.values[i] = v + m * (result[(c * r.height + y) * r.width + x] - v)
-                }
-            }
-        }
-    }
-
-    static func crop(_ image: PlanarRGB, to size: ImageSize) throws -> PlanarRGB {
-        if size.width == image.width, size.height == image.height { return image }
-        var values = [Float](repeating: 0, count: 3 * size.width * size.height)
-        for c in 0 ..< 3 {
-            for y in 0 ..< size.height {
-                for x in 0 ..< size.width {
-                    values[(c * size.height + y) * size.width + x] = image.values[(c * image.height + y) * image.width + x]
-                }
-            }
-        }
-        return try PlanarRGB(width: size.width, height: size.height, values: values)
     }
 
     /// Pipeline errors name request fields ("strength"); inside a refine they are "refine.<field>".

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Models
+import Tensor
 
 /// What a tiled upscale reports after each tile.
 public struct UpscaleTileProgress: Sendable, Equatable {
@@ -14,9 +15,9 @@ public struct UpscaleTileProgress: Sendable, Equatable {
 /// `RowBandReader`; each tile runs through `TileUpscaling`; a `TiledOutputWriter` blends tiles with the grid's
 /// raised-cosine weights and appends finished output rows to a raw temporary file next to the output; at the end
 /// libvips encodes that file (resized to the exact requested size when it differs from the model's scale) into
-/// the destination. Peak memory is the network's activations for one tile, one row of tile results and one band
-/// of input rows — it depends on the tile size and the image width, never on the image height or the output's
-/// decoded size.
+/// the destination. Peak memory is the network's activations for one tile, the float output rows that
+/// neighbouring grid rows share plus one tile-wide window (`TileAssembler`), and one band of input rows — it
+/// depends on the tile size and the image width, never on the image height or the output's decoded size.
 ///
 /// Cancellation: `checkCancelled` runs before every tile; when it throws, the temporary file is deleted and the
 /// destination is never touched (libvips writes to a temporary name and renames only on success).
@@ -64,9 +65,24 @@ public struct TiledUpscaler {
                                        height: max(1, Int((Double(image.height) * model.declaredScale).rounded())))
         let grid = try self.grid(for: image.size)
         let step = TileUpscaling(network: model.network, inputBands: bands, maxValue: Float(image.format.maxValue))
-        let reader = try RowBandReader(image: image, grid: grid)
         let writer = try TiledOutputWriter(grid: grid, bands: step.outputBands, format: image.format,
                                            directory: scratchDirectory)
+        try Self.runTiles(grid: grid, image: image, step: step, writer: writer, progress: progress,
+                          checkCancelled: checkCancelled)
+        // The network's cached activation buffers are not needed while libvips encodes the result.
+        TensorBufferCache.purge()
+        try checkCancelled()
+        let assembled = try writer.image()
+        let result = target == grid.outputSize ? assembled
+            : try assembled.resized(width: target.width, height: target.height, kernel: .lanczos3)
+        return try withExtendedLifetime(writer) { try deliver(result) }
+    }
+
+    /// Every tile through the network into the writer. The input band reader lives only here, so its rows are
+    /// freed before the result is encoded.
+    private static func runTiles(grid: TileGrid, image: VipsImage, step: TileUpscaling, writer: TiledOutputWriter,
+                                 progress: (UpscaleTileProgress) -> Void, checkCancelled: () throws -> Void) throws {
+        let reader = try RowBandReader(image: image, grid: grid)
         for (done, t) in grid.tiles.enumerated() {
             try checkCancelled()
             let pixels = try reader.pixels(of: t)
@@ -74,11 +90,6 @@ public struct TiledUpscaler {
             try writer.add(t, planes: planes)
             progress(UpscaleTileProgress(tile: done + 1, tiles: grid.tiles.count))
         }
-        try checkCancelled()
-        let assembled = try writer.image()
-        let result = target == grid.outputSize ? assembled
-            : try assembled.resized(width: target.width, height: target.height, kernel: .lanczos3)
-        return try withExtendedLifetime(writer) { try deliver(result) }
     }
 
     /// Upscales and writes to `path` atomically (format from the extension; `options` e.g. tiled/pyramidal TIFF).
