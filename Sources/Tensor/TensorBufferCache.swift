@@ -1,3 +1,5 @@
+import TensorKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,7 +44,8 @@ public enum TensorBufferCache {
     /// Bytes currently held for reuse.
     public static var cachedBytes: Int { locked { total } }
 
-    /// Frees every cached buffer.
+    /// Frees every cached buffer and kernel workspace, and hands freed heap memory back to the system
+    /// (glibc keeps it otherwise: ~0.3 GB of an idle daemon's resident size after a 512² job).
     public static func purge() {
         let all = locked { () -> [UnsafeMutableRawPointer] in
             let pointers = entries.map(\.pointer)
@@ -51,6 +54,8 @@ public enum TensorBufferCache {
             return pointers
         }
         all.forEach { free($0) }
+        ReusableWorkspace.all.forEach { $0.release() }
+        tk_release_free_heap()
     }
 
     /// A cached buffer of exactly `bytes`, most recently freed first.

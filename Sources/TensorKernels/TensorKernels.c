@@ -268,3 +268,13 @@ MULTIVERSION void tk_layer_norm_row(const float *in, float *out, long n, const f
         for (long i = 0; i < n; i++) out[i] = (in[i] - m) * rstd;
     }
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void tk_release_free_heap(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

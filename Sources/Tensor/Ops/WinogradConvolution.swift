@@ -76,48 +76,46 @@ public enum WinogradConvolution {
         let channelGrain = max(1, channels / (4 * ComputeConfig.threads))
         let outGrain = max(1, outChannels / (4 * ComputeConfig.threads))
 
-        let weights = workspace(products * outChannels * channels)
-        let u = weights.pointer
-        Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
-            kernels.weights(filters, outChannels, channels, range.lowerBound, range.upperBound, u)
-        }
-
+        let weightCount = products * outChannels * channels
         let totalRows = g.batch * tilesY
         let floatsPerRow = products * (channels + outChannels) * tilesX
         let maxRows = max(1, min(totalRows, chunkBudget / max(1, floatsPerRow)))
         let chunks = (totalRows + maxRows - 1) / maxRows
         let rowsPerChunk = (totalRows + chunks - 1) / chunks  // equal chunks, no sliver at the end
         let capacity = rowsPerChunk * tilesX
-        let transformed = workspace(products * (channels + outChannels) * capacity)
-        let v = transformed.pointer
-        let m = transformed.pointer + products * channels * capacity
-
-        var firstRow = 0
-        while firstRow < totalRows {
-            let rows = min(rowsPerChunk, totalRows - firstRow)
-            let tiles = rows * tilesX
-            Parallel.forEachSlice(count: channels, grain: channelGrain) { range in
-                Scratch.withBuffer(count: kernels.inputScratch(tilesX)) { scratch in
-                    kernels.input(input, channels, g.height, g.width, tilesY, tilesX, firstRow, rows,
-                                  range.lowerBound, range.upperBound, v, tiles, channels * tiles, scratch)
-                }
-            }
-            Parallel.forEach(0..<products) { xi in
-                Gemm.serial(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: channels,
-                            a: u + xi * outChannels * channels, lda: channels,
-                            b: v + xi * channels * tiles, ldb: tiles,
-                            c: m + xi * outChannels * tiles, ldc: tiles)
-            }
+        // Transformed weights, then transformed inputs and products, in one reused buffer.
+        ReusableWorkspace.winograd.withBuffer(count: weightCount + products * (channels + outChannels) * capacity) { u in
             Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
-                Scratch.withBuffer(count: kernels.outputScratch(tilesX)) { scratch in
-                    kernels.output(m, tiles, outChannels * tiles, tilesY, tilesX, firstRow, rows,
-                                   range.lowerBound, range.upperBound, outChannels, g.outHeight, g.outWidth,
-                                   bias, output, scratch)
-                }
+                kernels.weights(filters, outChannels, channels, range.lowerBound, range.upperBound, u)
             }
-            firstRow += rows
+            let v = u + weightCount
+            let m = v + products * channels * capacity
+            var firstRow = 0
+            while firstRow < totalRows {
+                let rows = min(rowsPerChunk, totalRows - firstRow)
+                let tiles = rows * tilesX
+                Parallel.forEachSlice(count: channels, grain: channelGrain) { range in
+                    Scratch.withBuffer(count: kernels.inputScratch(tilesX)) { scratch in
+                        kernels.input(input, channels, g.height, g.width, tilesY, tilesX, firstRow, rows,
+                                      range.lowerBound, range.upperBound, v, tiles, channels * tiles, scratch)
+                    }
+                }
+                Parallel.forEach(0..<products) { xi in
+                    Gemm.serial(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: channels,
+                                a: u + xi * outChannels * channels, lda: channels,
+                                b: v + xi * channels * tiles, ldb: tiles,
+                                c: m + xi * outChannels * tiles, ldc: tiles)
+                }
+                Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
+                    Scratch.withBuffer(count: kernels.outputScratch(tilesX)) { scratch in
+                        kernels.output(m, tiles, outChannels * tiles, tilesY, tilesX, firstRow, rows,
+                                       range.lowerBound, range.upperBound, outChannels, g.outHeight, g.outWidth,
+                                       bias, output, scratch)
+                    }
+                }
+                firstRow += rows
+            }
         }
-        withExtendedLifetime((weights, transformed)) {}
     }
 
     /// The C transforms of one variant.
@@ -149,12 +147,5 @@ public enum WinogradConvolution {
                 outputScratch = tk_wino23_output_scratch_floats
             }
         }
-    }
-
-    /// Workspaces are rounded up to 16 MB steps so that layers of similar size reuse each other's freed
-    /// buffers through `TensorBufferCache` (exact-size matches) instead of page-faulting fresh ones.
-    private static func workspace(_ count: Int) -> TensorStorage {
-        let step = 4 << 20
-        return TensorStorage(uninitializedCount: (count + step - 1) / step * step)
     }
 }

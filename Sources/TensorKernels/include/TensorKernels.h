@@ -80,4 +80,7 @@ void tk_attention_rows(const float *q, long ldq, const float *kt, const float *v
                        long headDim, float scale, const float *mask, long ldmask,
                        float *scores, float *acc, float *out, long ldo);
 
+/// Hands the C heap's free memory back to the system (glibc's malloc_trim; a no-op elsewhere).
+void tk_release_free_heap(void);
+
 #endif
