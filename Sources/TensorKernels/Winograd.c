@@ -35,6 +35,12 @@
  * tenth of a UNet step). */
 #define TK_WINO_BLOCK 64
 
+/* g[k][c] = tap k of channel c's 3x3 kernel, for n <= TK_WINO_BLOCK consecutive channels. */
+static inline void tk_wino_gather_taps(const float *filters, long n, float g[9][TK_WINO_BLOCK]) {
+    for (long c = 0; c < n; c++)
+        for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
+}
+
 MULTIVERSION_WINO
 void tk_wino43_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u) {
     const long oc = outChannels * channels;
@@ -42,9 +48,7 @@ void tk_wino43_weights(const float *w, long outChannels, long channels, long fir
     for (long o = firstOut; o < endOut; o++) {
         for (long c0 = 0; c0 < channels; c0 += TK_WINO_BLOCK) {
             const long n = channels - c0 < TK_WINO_BLOCK ? channels - c0 : TK_WINO_BLOCK;
-            const float *filters = w + (o * channels + c0) * 9;
-            for (long c = 0; c < n; c++)
-                for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
+            tk_wino_gather_taps(w + (o * channels + c0) * 9, n, g);
             for (int j = 0; j < 3; j++) {
                 const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
                 for (long c = 0; c < n; c++) {
@@ -224,9 +228,7 @@ void tk_wino23_weights(const float *w, long outChannels, long channels, long fir
     for (long o = firstOut; o < endOut; o++) {
         for (long c0 = 0; c0 < channels; c0 += TK_WINO_BLOCK) {
             const long n = channels - c0 < TK_WINO_BLOCK ? channels - c0 : TK_WINO_BLOCK;
-            const float *filters = w + (o * channels + c0) * 9;
-            for (long c = 0; c < n; c++)
-                for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
+            tk_wino_gather_taps(w + (o * channels + c0) * 9, n, g);
             for (int j = 0; j < 3; j++) {
                 const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
                 for (long c = 0; c < n; c++) {

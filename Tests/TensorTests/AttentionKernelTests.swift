@@ -29,14 +29,14 @@ final class AttentionKernelTests: XCTestCase {
                     let label = "shape \(index) \(s), \(rows)-row tasks, mask \(masked)"
                     let width = s.heads * s.headDim
                     seed += 1
-                    let q = random([s.batch, s.queries, width], seed: seed)
-                    let k = random([s.batch, s.keys, width], seed: seed + 1000)
-                    let v = random([s.batch, s.keys, width], seed: seed + 2000)
-                    let mask = masked ? random([s.queries, s.keys], seed: seed + 3000, scale: 4) : nil
+                    let q = Float64Checks.randomTensor([s.batch, s.queries, width], seed: seed)
+                    let k = Float64Checks.randomTensor([s.batch, s.keys, width], seed: seed + 1000)
+                    let v = Float64Checks.randomTensor([s.batch, s.keys, width], seed: seed + 2000)
+                    let mask = masked ? Float64Checks.randomTensor([s.queries, s.keys], seed: seed + 3000, scale: 4) : nil
                     let actual = attention(query: q, key: k, value: v, heads: s.heads, mask: mask)
                     let exact = reference(q, k, v, heads: s.heads, mask: mask)
                     XCTAssertEqual(actual.shape, q.shape, label)
-                    XCTAssertLessThanOrEqual(relativeError(actual.scalars, exact), tolerance, label)
+                    XCTAssertLessThanOrEqual(Float64Checks.relativeError(actual.scalars, exact), tolerance, label)
                 }
             }
         }
@@ -45,20 +45,12 @@ final class AttentionKernelTests: XCTestCase {
     func testWideHeadsAndShortKeysUseBLAS() {
         // Not a numeric check: the routing rules, so the BLAS path keeps covering what the kernel does not.
         AttentionKernel.blockedMinimumKeys = 256
-        let q = random([1, 4, 2 * 200], seed: 7), k = random([1, 300, 2 * 200], seed: 8)
+        let q = Float64Checks.randomTensor([1, 4, 2 * 200], seed: 7), k = Float64Checks.randomTensor([1, 300, 2 * 200], seed: 8)
         let exact = reference(q, k, k, heads: 2, mask: nil)
-        XCTAssertLessThanOrEqual(relativeError(attention(query: q, key: k, value: k, heads: 2).scalars, exact), tolerance,
+        XCTAssertLessThanOrEqual(Float64Checks.relativeError(attention(query: q, key: k, value: k, heads: 2).scalars, exact), tolerance,
                                  "200-wide heads (over TK_ATTENTION_MAX_HEAD_DIM) through BLAS")
     }
 
-    private func random(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        let values = (0..<shape.reduce(1, *)).map { _ -> Float in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
-        return Tensor(shape: shape, values: values)
-    }
 
     private func reference(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?) -> [Double] {
         let batch = q.shape[0], queries = q.shape[1], width = q.shape[2], keys = k.shape[1]
@@ -94,14 +86,5 @@ final class AttentionKernelTests: XCTestCase {
             }
         }
         return out
-    }
-
-    private func relativeError(_ actual: [Float], _ exact: [Double]) -> Double {
-        var maxDiff = 0.0, maxRef = 0.0
-        for (a, e) in zip(actual, exact) {
-            maxDiff = max(maxDiff, abs(Double(a) - e))
-            maxRef = max(maxRef, abs(e))
-        }
-        return maxRef == 0 ? maxDiff : maxDiff / maxRef
     }
 }

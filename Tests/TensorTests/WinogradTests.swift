@@ -44,16 +44,16 @@ final class WinogradTests: XCTestCase {
                 ComputeConfig.setThreads(threads)
                 for (index, c) in cases.enumerated() {
                     let label = "case \(index) \(c), \(variant), budget \(budget), \(threads) threads"
-                    let x = randomTensor([c.batch, c.channels, c.height, c.width], seed: UInt64(index + 1))
-                    let w = randomTensor([c.outChannels, c.channels, 3, 3], seed: UInt64(index + 100),
+                    let x = Float64Checks.randomTensor([c.batch, c.channels, c.height, c.width], seed: UInt64(index + 1))
+                    let w = Float64Checks.randomTensor([c.outChannels, c.channels, 3, 3], seed: UInt64(index + 100),
                                          scale: 1 / Float(9 * c.channels).squareRoot())
-                    let b = c.bias ? randomTensor([c.outChannels], seed: UInt64(index + 200)) : nil
+                    let b = c.bias ? Float64Checks.randomTensor([c.outChannels], seed: UInt64(index + 200)) : nil
                     let geometry = ConvGeometry(input: x.shape, weight: w.shape, stride: 1, padding: 1)
                     XCTAssertEqual(WinogradConvolution.variant(for: geometry), variant, label)
                     let actual = conv2d(x, weight: w, bias: b, stride: 1, padding: 1)
                     let exact = directConvolution(x, w, b)
                     XCTAssertEqual(actual.shape, [c.batch, c.outChannels, c.height, c.width], label)
-                    let error = relativeError(actual.scalars, exact)
+                    let error = Float64Checks.relativeError(actual.scalars, exact)
                     XCTAssertLessThanOrEqual(error, tolerance, label)
                 }
             }
@@ -86,15 +86,6 @@ final class WinogradTests: XCTestCase {
         XCTAssertNil(pick([2, 2560, 16, 16], [4096, 4096, 3, 3]))
     }
 
-    private func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        let count = shape.reduce(1, *)
-        let values = (0..<count).map { _ -> Float in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
-        return Tensor(shape: shape, values: values)
-    }
 
     private func directConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> [Double] {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -125,14 +116,5 @@ final class WinogradTests: XCTestCase {
             }
         }
         return out
-    }
-
-    private func relativeError(_ actual: [Float], _ exact: [Double]) -> Double {
-        var maxDiff = 0.0, maxRef = 0.0
-        for (a, e) in zip(actual, exact) {
-            maxDiff = max(maxDiff, abs(Double(a) - e))
-            maxRef = max(maxRef, abs(e))
-        }
-        return maxRef == 0 ? maxDiff : maxDiff / maxRef
     }
 }
