@@ -44,9 +44,11 @@ public enum TensorBufferCache {
     /// Bytes currently held for reuse.
     public static var cachedBytes: Int { locked { total } }
 
-    /// Frees every cached buffer and kernel workspace, and hands freed heap memory back to the system
+    /// Frees every cached buffer, kernel workspace and kept transformed weight, and hands freed heap memory back to the system
     /// (glibc keeps it otherwise: ~0.3 GB of an idle daemon's resident size after a 512² job).
     public static func purge() {
+        // Kept transformed weights first: their storage would otherwise land in this cache as it is dropped.
+        TransformedWeightCache.shared.purge()
         let all = locked { () -> [UnsafeMutableRawPointer] in
             let pointers = entries.map(\.pointer)
             entries.removeAll()

@@ -29,7 +29,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let filters = UnsafePointer(weight.storage.pointer)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
     if let variant = WinogradConvolution.variant(for: geometry) {
-        WinogradConvolution.run(variant, geometry, input, filters, biasPointer, output)
+        WinogradConvolution.run(variant, geometry, input, weight.storage, biasPointer, output)
     } else if geometry.isPointwise && (geometry.batch == 1 || geometry.outPlane >= Conv2dKernels.smallPlane) {
         Conv2dKernels.pointwise(geometry, input, filters, biasPointer, output)
     } else if geometry.batch > 1 && geometry.outPlane < Conv2dKernels.smallPlane {

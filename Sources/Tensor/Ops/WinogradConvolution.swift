@@ -66,8 +66,9 @@ public enum WinogradConvolution {
     static func applies(_ g: ConvGeometry) -> Bool { variant(for: g) != nil }
 
     static func run(_ variant: Variant, _ g: ConvGeometry, _ input: UnsafePointer<Float>,
-                    _ filters: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                    _ weights: TensorStorage, _ bias: UnsafePointer<Float>?,
                     _ output: UnsafeMutablePointer<Float>) {
+        let filters = UnsafePointer(weights.pointer)
         let kernels = Kernels(variant)
         let channels = g.channels, outChannels = g.outChannels
         let products = variant.alpha * variant.alpha
@@ -83,12 +84,19 @@ public enum WinogradConvolution {
         let chunks = (totalRows + maxRows - 1) / maxRows
         let rowsPerChunk = (totalRows + chunks - 1) / chunks  // equal chunks, no sliver at the end
         let capacity = rowsPerChunk * tilesX
-        // Transformed weights, then transformed inputs and products, in one reused buffer.
-        ReusableWorkspace.winograd.withBuffer(count: weightCount + products * (channels + outChannels) * capacity) { u in
+        let transformWeights = { (u: UnsafeMutablePointer<Float>) in
             Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
                 kernels.weights(filters, outChannels, channels, range.lowerBound, range.upperBound, u)
             }
-            let v = u + weightCount
+        }
+        let kept = TransformedWeightCache.shared.transformed(
+            of: weights, variant: variant, count: weightCount, tiles: totalRows * tilesX, transform: transformWeights)
+        // Transformed weights (unless kept), then transformed inputs and products, in one reused buffer.
+        let workspaceWeights = kept == nil ? weightCount : 0
+        ReusableWorkspace.winograd.withBuffer(count: workspaceWeights + products * (channels + outChannels) * capacity) { workspace in
+            let u = kept.map { UnsafeMutablePointer($0.pointer) } ?? workspace
+            if kept == nil { transformWeights(u) }
+            let v = workspace + workspaceWeights
             let m = v + products * channels * capacity
             var firstRow = 0
             while firstRow < totalRows {

@@ -1,0 +1,63 @@
+import XCTest
+@testable import Tensor
+
+/// Winograd's kept transformed weights: the same results as transforming every call, only for read-only
+/// (memory-mapped) weights, within the capacity, and gone after a purge.
+final class TransformedWeightCacheTests: XCTestCase {
+    override func setUp() {
+        TensorBufferCache.purge()
+        WinogradConvolution.minimumTiles4x4 = 1
+        WinogradConvolution.minimumChannels = 1
+    }
+
+    override func tearDown() {
+        WinogradConvolution.minimumTiles4x4 = 32
+        WinogradConvolution.minimumChannels = 16
+        TransformedWeightCache.capacityBytes = 768 << 20
+        TensorBufferCache.purge()
+    }
+
+    /// Weights in memory the tensor only borrows, read-only: what a mapped checkpoint gives.
+    final class Holder {
+        let pointer: UnsafeMutablePointer<Float>
+        init(_ values: [Float]) {
+            pointer = .allocate(capacity: values.count)
+            pointer.initialize(from: values, count: values.count)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    func testKeptWeightsGiveTheSameResultsAndArePurged() {
+        let x = Float64Checks.randomTensor([2, 8, 12, 12], seed: 1)
+        let owned = Float64Checks.randomTensor([6, 8, 3, 3], seed: 2, scale: 0.3)
+        let holder = Holder(owned.scalars)
+        let mapped = Tensor(shape: owned.shape, storage: TensorStorage(borrowing: holder.pointer, count: owned.count,
+                                                                        owner: holder, writable: false))
+        let bias = Float64Checks.randomTensor([6], seed: 3)
+        let fresh = conv2d(x, weight: owned, bias: bias, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0, "writable weights could change: never kept")
+
+        let first = conv2d(x, weight: mapped, bias: bias, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 36 * 6 * 8 * 4, "one F(4x4) transform kept")
+        let second = conv2d(x, weight: mapped, bias: bias, padding: 1)
+        XCTAssertEqual(first.scalars, fresh.scalars, "kept and per-call transforms are the same arithmetic")
+        XCTAssertEqual(second.scalars, fresh.scalars)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 36 * 6 * 8 * 4, "a hit adds nothing")
+
+        TensorBufferCache.purge()
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
+        XCTAssertEqual(conv2d(x, weight: mapped, bias: bias, padding: 1).scalars, fresh.scalars)
+    }
+
+    func testCapacityIsRespected() {
+        TransformedWeightCache.capacityBytes = 36 * 6 * 8 * 4 - 1
+        let x = Float64Checks.randomTensor([1, 8, 10, 10], seed: 4)
+        let owned = Float64Checks.randomTensor([6, 8, 3, 3], seed: 5, scale: 0.3)
+        let holder = Holder(owned.scalars)
+        let mapped = Tensor(shape: owned.shape, storage: TensorStorage(borrowing: holder.pointer, count: owned.count,
+                                                                        owner: holder, writable: false))
+        XCTAssertEqual(conv2d(x, weight: mapped, bias: nil, padding: 1).scalars,
+                       conv2d(x, weight: owned, bias: nil, padding: 1).scalars)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0, "one byte short of the transform: not kept")
+    }
+}
