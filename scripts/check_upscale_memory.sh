@@ -6,7 +6,8 @@
 # Memory depends on the output WIDTH and the tile size, never grows with the height (see BoundedMemoryTests),
 # so a short image measures the full-size peak in a fraction of the time. A short image is even the worst case:
 # its few grid rows are spread to overlap more than the requested 16 px, so more output rows are shared.
-# Measured 2026-11-27 (2 shared cores, with the Winograd convolutions):
+# Measured 2026-11-27 (2 cores, with the Winograd convolutions):
+#   full size, 3000x3000 -> 12000x12000: peak 153 MB absolute (60 MB before the job), 105 s.
 #   WIDTH=3000 HEIGHT=300 -> 12000x1200: peak 174 MB absolute (60 MB before the job), 11 s; grid rows overlap
 #   by 42 px, i.e. 336 shared output rows (12000 x 336 x 3 x 4 B = 48 MB); at the full 3000 px height they
 #   overlap by ~18 px (~140 shared rows, 20 MB).
