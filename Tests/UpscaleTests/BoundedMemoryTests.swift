@@ -7,7 +7,7 @@ import Weights
 import XCTest
 
 /// Peak memory of the streaming pipeline depends on the tile size and the image width, not on the image height
-/// or the output's decoded size: the same job on an image 4× taller must not need more memory.
+/// or the output's decoded size: the same job on an image 16× taller must not need more memory.
 ///
 /// Each size runs in its own `diffusiond bench upscale-memory` process (a fresh heap, VmHWM reset after the
 /// input is generated), with a deliberately tiny SRVGGNetCompact (4 features, no body convs) so the debug
