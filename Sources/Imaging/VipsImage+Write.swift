@@ -19,6 +19,7 @@ extension VipsImage {
             }
         }
         let (directory, base) = Self.splitPath(path)
+        StaleTemporaries.sweep(directory: directory, pattern: .atomicWrite(of: base))
         let temp = "\(directory)/.\(base).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         if fd < 0 {
