@@ -13,11 +13,7 @@
  * load time). Vectors are never passed to functions: a 64-byte vector argument is refused in the
  * non-AVX-512 clones. */
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
-#define ATTENTION_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ATTENTION_MULTIVERSION
-#endif
+#include "Multiversion.h"
 
 typedef float tk_av16 __attribute__((vector_size(64), aligned(4)));
 
@@ -74,7 +70,7 @@ void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, 
         break;                                                                                     \
     }
 
-ATTENTION_MULTIVERSION
+MULTIVERSION
 void tk_attention_rows(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
                        long headDim, float scale, const float *mask, long ldmask,
                        float *scores, float *acc, float *out, long ldo) {

@@ -4,11 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
-#define MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MULTIVERSION
-#endif
+#include "Multiversion.h"
 
 /* exp(x): x = n ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r (truncation
  * error < 6e-9), then 2^n built in the exponent field. Max relative error ~1.2e-7 for results in

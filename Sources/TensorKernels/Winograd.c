@@ -12,21 +12,47 @@
  * Every transform runs over a whole row of tiles at once with the tile index innermost, so the loops
  * are unit-stride and vectorise. */
 
-#define MULTIVERSION_WINO __attribute__((target_clones("avx512f", "avx2", "default")))
-#if !(defined(__x86_64__) && defined(__linux__) && defined(__clang__))
-#undef MULTIVERSION_WINO
-#define MULTIVERSION_WINO
-#endif
+#include "Multiversion.h"
 
-/* B^T d for one column of six values. */
-#define BT6(r, d0, d1, d2, d3, d4, d5)                  \
-    do {                                                \
-        r[0] = 4.0f * (d0) - 5.0f * (d2) + (d4);        \
-        r[1] = -4.0f * ((d1) + (d2)) + (d3) + (d4);     \
-        r[2] = 4.0f * ((d1) - (d2)) - (d3) + (d4);      \
-        r[3] = -2.0f * ((d1) - (d3)) - (d2) + (d4);     \
-        r[4] = 2.0f * ((d1) - (d3)) - (d2) + (d4);      \
-        r[5] = 4.0f * (d1) - 5.0f * (d3) + (d5);        \
+/* o_k[i] = (B^T d)_k for six values d0..d5 (the input transform of F(4x4), along one axis). */
+#define TK_BT6(o0, o1, o2, o3, o4, o5, i, d0, d1, d2, d3, d4, d5) \
+    do {                                                          \
+        o0[i] = 4.0f * (d0) - 5.0f * (d2) + (d4);                 \
+        o1[i] = -4.0f * ((d1) + (d2)) + (d3) + (d4);              \
+        o2[i] = 4.0f * ((d1) - (d2)) - (d3) + (d4);               \
+        o3[i] = -2.0f * ((d1) - (d3)) - (d2) + (d4);              \
+        o4[i] = 2.0f * ((d1) - (d3)) - (d2) + (d4);               \
+        o5[i] = 4.0f * (d1) - 5.0f * (d3) + (d5);                 \
+    } while (0)
+
+/* o_k[i] = (G g)_k for three taps g0..g2 (the weight transform of F(4x4), along one axis). */
+#define TK_G6(o0, o1, o2, o3, o4, o5, i, g0, g1, g2)                         \
+    do {                                                                     \
+        const float tk_even = (g0) + (g2);                                   \
+        const float tk_quarter = (g0) * (1.0f / 24.0f) + (g2) * (1.0f / 6.0f); \
+        o0[i] = (g0) * 0.25f;                                                \
+        o1[i] = -(tk_even + (g1)) * (1.0f / 6.0f);                           \
+        o2[i] = -(tk_even - (g1)) * (1.0f / 6.0f);                           \
+        o3[i] = tk_quarter + (g1) * (1.0f / 12.0f);                          \
+        o4[i] = tk_quarter - (g1) * (1.0f / 12.0f);                          \
+        o5[i] = (g2);                                                        \
+    } while (0)
+
+/* The same two transforms of F(2x2): B^T d for four values, G g for three taps. */
+#define TK_BT4(o0, o1, o2, o3, i, d0, d1, d2, d3) \
+    do {                                          \
+        o0[i] = (d0) - (d2);                      \
+        o1[i] = (d1) + (d2);                      \
+        o2[i] = (d2) - (d1);                      \
+        o3[i] = (d1) - (d3);                      \
+    } while (0)
+
+#define TK_G4(o0, o1, o2, o3, i, g0, g1, g2)   \
+    do {                                       \
+        o0[i] = (g0);                          \
+        o1[i] = ((g0) + (g1) + (g2)) * 0.5f;   \
+        o2[i] = ((g0) - (g1) + (g2)) * 0.5f;   \
+        o3[i] = (g2);                          \
     } while (0)
 
 /* Weights are transformed in blocks of channels: the block's 3x3 taps are first gathered into nine
@@ -41,7 +67,7 @@ static inline void tk_wino_gather_taps(const float *filters, long n, float g[9][
         for (int k = 0; k < 9; k++) g[k][c] = filters[c * 9 + k];
 }
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino43_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u) {
     const long oc = outChannels * channels;
     float g[9][TK_WINO_BLOCK], t[6][3][TK_WINO_BLOCK];
@@ -51,16 +77,8 @@ void tk_wino43_weights(const float *w, long outChannels, long channels, long fir
             tk_wino_gather_taps(w + (o * channels + c0) * 9, n, g);
             for (int j = 0; j < 3; j++) {
                 const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
-                for (long c = 0; c < n; c++) {
-                    const float even = g0[c] + g2[c];
-                    const float quarter = g0[c] * (1.0f / 24.0f) + g2[c] * (1.0f / 6.0f);
-                    t[0][j][c] = g0[c] * 0.25f;
-                    t[1][j][c] = -(even + g1[c]) * (1.0f / 6.0f);
-                    t[2][j][c] = -(even - g1[c]) * (1.0f / 6.0f);
-                    t[3][j][c] = quarter + g1[c] * (1.0f / 12.0f);
-                    t[4][j][c] = quarter - g1[c] * (1.0f / 12.0f);
-                    t[5][j][c] = g2[c];
-                }
+                for (long c = 0; c < n; c++)
+                    TK_G6(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j], c, g0[c], g1[c], g2[c]);
             }
             float *target = u + o * channels + c0;
             for (int a = 0; a < 6; a++) {
@@ -68,16 +86,7 @@ void tk_wino43_weights(const float *w, long outChannels, long channels, long fir
                 float *restrict r0 = target + (a * 6 + 0) * oc, *restrict r1 = target + (a * 6 + 1) * oc;
                 float *restrict r2 = target + (a * 6 + 2) * oc, *restrict r3 = target + (a * 6 + 3) * oc;
                 float *restrict r4 = target + (a * 6 + 4) * oc, *restrict r5 = target + (a * 6 + 5) * oc;
-                for (long c = 0; c < n; c++) {
-                    const float even = g0[c] + g2[c];
-                    const float quarter = g0[c] * (1.0f / 24.0f) + g2[c] * (1.0f / 6.0f);
-                    r0[c] = g0[c] * 0.25f;
-                    r1[c] = -(even + g1[c]) * (1.0f / 6.0f);
-                    r2[c] = -(even - g1[c]) * (1.0f / 6.0f);
-                    r3[c] = quarter + g1[c] * (1.0f / 12.0f);
-                    r4[c] = quarter - g1[c] * (1.0f / 12.0f);
-                    r5[c] = g2[c];
-                }
+                for (long c = 0; c < n; c++) TK_G6(r0, r1, r2, r3, r4, r5, c, g0[c], g1[c], g2[c]);
             }
         }
     }
@@ -100,7 +109,7 @@ static inline void tk_wino_padded_row(const float *plane, long y, long height, l
  * (phase[k][tx] = padded[4 tx + k], one extra element each) so the transform reads only unit-stride. */
 long tk_wino43_scratch_floats(long tilesX) { return (4 * tilesX + 8) + 4 * (tilesX + 1) + 36 * tilesX; }
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino43_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
                      long firstRow, long rows, long firstChannel, long endChannel,
                      float *v, long ldv, long xiStride, float *scratch) {
@@ -125,12 +134,7 @@ void tk_wino43_input(const float *x, long channels, long height, long width, lon
                 float *h0 = hi, *h1 = hi + tilesX, *h2 = hi + 2 * tilesX, *h3 = hi + 3 * tilesX, *h4 = hi + 4 * tilesX, *h5 = hi + 5 * tilesX;
                 for (long tx = 0; tx < tilesX; tx++) {
                     const float d0 = p0[tx], d1 = p1[tx], d2 = p2[tx], d3 = p3[tx], d4 = p0[tx + 1], d5 = p1[tx + 1];
-                    h0[tx] = 4.0f * d0 - 5.0f * d2 + d4;
-                    h1[tx] = -4.0f * (d1 + d2) + d3 + d4;
-                    h2[tx] = 4.0f * (d1 - d2) - d3 + d4;
-                    h3[tx] = -2.0f * (d1 - d3) - d2 + d4;
-                    h4[tx] = 2.0f * (d1 - d3) - d2 + d4;
-                    h5[tx] = 4.0f * d1 - 5.0f * d3 + d5;
+                    TK_BT6(h0, h1, h2, h3, h4, h5, tx, d0, d1, d2, d3, d4, d5);
                 }
             }
             float *target = v + c * ldv + (row - firstRow) * tilesX;
@@ -142,20 +146,14 @@ void tk_wino43_input(const float *x, long channels, long height, long width, lon
                 float *v2 = target + (2 * 6 + b) * xiStride, *v3 = target + (3 * 6 + b) * xiStride;
                 float *v4 = target + (4 * 6 + b) * xiStride, *v5 = target + (5 * 6 + b) * xiStride;
                 for (long tx = 0; tx < tilesX; tx++) {
-                    const float d0 = h0[tx], d1 = h1[tx], d2 = h2[tx], d3 = h3[tx], d4 = h4[tx], d5 = h5[tx];
-                    v0[tx] = 4.0f * d0 - 5.0f * d2 + d4;
-                    v1[tx] = -4.0f * (d1 + d2) + d3 + d4;
-                    v2[tx] = 4.0f * (d1 - d2) - d3 + d4;
-                    v3[tx] = -2.0f * (d1 - d3) - d2 + d4;
-                    v4[tx] = 2.0f * (d1 - d3) - d2 + d4;
-                    v5[tx] = 4.0f * d1 - 5.0f * d3 + d5;
+                    TK_BT6(v0, v1, v2, v3, v4, v5, tx, h0[tx], h1[tx], h2[tx], h3[tx], h4[tx], h5[tx]);
                 }
             }
         }
     }
 }
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino43_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
                       long firstRow, long rows, long firstOut, long endOut, long outChannels,
                       long height, long width, const float *bias, float *out, float *scratch) {
@@ -221,7 +219,7 @@ long tk_wino43_output_scratch_floats(long tilesX) { return 24 * tilesX + 4 * til
  * enough of them for full-width GEMMs, and its transformed weights are 16/9 of the originals, not 4x.
  * Same layouts as above with xi = 4 * a + b. */
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino23_weights(const float *w, long outChannels, long channels, long firstOut, long endOut, float *u) {
     const long oc = outChannels * channels;
     float g[9][TK_WINO_BLOCK], t[4][3][TK_WINO_BLOCK];
@@ -231,24 +229,14 @@ void tk_wino23_weights(const float *w, long outChannels, long channels, long fir
             tk_wino_gather_taps(w + (o * channels + c0) * 9, n, g);
             for (int j = 0; j < 3; j++) {
                 const float *g0 = g[j], *g1 = g[3 + j], *g2 = g[6 + j];
-                for (long c = 0; c < n; c++) {
-                    t[0][j][c] = g0[c];
-                    t[1][j][c] = (g0[c] + g1[c] + g2[c]) * 0.5f;
-                    t[2][j][c] = (g0[c] - g1[c] + g2[c]) * 0.5f;
-                    t[3][j][c] = g2[c];
-                }
+                for (long c = 0; c < n; c++) TK_G4(t[0][j], t[1][j], t[2][j], t[3][j], c, g0[c], g1[c], g2[c]);
             }
             float *target = u + o * channels + c0;
             for (int a = 0; a < 4; a++) {
                 const float *g0 = t[a][0], *g1 = t[a][1], *g2 = t[a][2];
                 float *restrict r0 = target + (a * 4 + 0) * oc, *restrict r1 = target + (a * 4 + 1) * oc;
                 float *restrict r2 = target + (a * 4 + 2) * oc, *restrict r3 = target + (a * 4 + 3) * oc;
-                for (long c = 0; c < n; c++) {
-                    r0[c] = g0[c];
-                    r1[c] = (g0[c] + g1[c] + g2[c]) * 0.5f;
-                    r2[c] = (g0[c] - g1[c] + g2[c]) * 0.5f;
-                    r3[c] = g2[c];
-                }
+                for (long c = 0; c < n; c++) TK_G4(r0, r1, r2, r3, c, g0[c], g1[c], g2[c]);
             }
         }
     }
@@ -256,7 +244,7 @@ void tk_wino23_weights(const float *w, long outChannels, long channels, long fir
 
 long tk_wino23_scratch_floats(long tilesX) { return (2 * tilesX + 2) + 16 * tilesX; }
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino23_input(const float *x, long channels, long height, long width, long tilesY, long tilesX,
                      long firstRow, long rows, long firstChannel, long endChannel,
                      float *v, long ldv, long xiStride, float *scratch) {
@@ -273,10 +261,7 @@ void tk_wino23_input(const float *x, long channels, long height, long width, lon
                 float *h2 = h + (i * 4 + 2) * tilesX, *h3 = h + (i * 4 + 3) * tilesX;
                 for (long tx = 0; tx < tilesX; tx++) {
                     const float *d = padded + 2 * tx;
-                    h0[tx] = d[0] - d[2];
-                    h1[tx] = d[1] + d[2];
-                    h2[tx] = d[2] - d[1];
-                    h3[tx] = d[1] - d[3];
+                    TK_BT4(h0, h1, h2, h3, tx, d[0], d[1], d[2], d[3]);
                 }
             }
             float *target = v + c * ldv + (row - firstRow) * tilesX;
@@ -285,12 +270,7 @@ void tk_wino23_input(const float *x, long channels, long height, long width, lon
                 const float *d2 = h + (2 * 4 + b) * tilesX, *d3 = h + (3 * 4 + b) * tilesX;
                 float *v0 = target + (0 * 4 + b) * xiStride, *v1 = target + (1 * 4 + b) * xiStride;
                 float *v2 = target + (2 * 4 + b) * xiStride, *v3 = target + (3 * 4 + b) * xiStride;
-                for (long tx = 0; tx < tilesX; tx++) {
-                    v0[tx] = d0[tx] - d2[tx];
-                    v1[tx] = d1[tx] + d2[tx];
-                    v2[tx] = d2[tx] - d1[tx];
-                    v3[tx] = d1[tx] - d3[tx];
-                }
+                for (long tx = 0; tx < tilesX; tx++) TK_BT4(v0, v1, v2, v3, tx, d0[tx], d1[tx], d2[tx], d3[tx]);
             }
         }
     }
@@ -298,7 +278,7 @@ void tk_wino23_input(const float *x, long channels, long height, long width, lon
 
 long tk_wino23_output_scratch_floats(long tilesX) { return 8 * tilesX + 2 * tilesX; }
 
-MULTIVERSION_WINO
+MULTIVERSION
 void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long tilesX,
                       long firstRow, long rows, long firstOut, long endOut, long outChannels,
                       long height, long width, const float *bias, float *out, float *scratch) {

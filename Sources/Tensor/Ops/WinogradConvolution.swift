@@ -6,16 +6,17 @@ import TensorKernels
 /// all of its VAE's (and all of an ESRGAN's).
 ///
 /// Two variants: F(4x4, 3x3) (4x fewer multiplies) where the plane gives enough 4x4 tiles, and
-/// F(2x2, 3x3) (2.25x) on smaller planes (the UNet's 16x16 level), whose 2x2 tiles still make GEMMs
-/// wide enough to run at full speed. The transforms are exact in real arithmetic; in float32 they add
-/// rounding error of a few 1e-6 relative to the output's magnitude (F(4x4): measured against float64 in
+/// F(2x2, 3x3) (2.25x) where F(4x4)'s transformed weights would be over `maximumTransformedWeights` (its
+/// weights are 16/9 of the originals, not 4x). The transforms are exact in real arithmetic; in float32
+/// they add rounding error of a few 1e-6 relative to the output's magnitude (measured against float64 in
 /// `WinogradTests`), well inside the 1e-4 the model parity tests allow.
 ///
-/// The transformed weights ((m + 2)² x O x C) are made per call, not kept: keeping them would
-/// multiply the resident size of every 3x3 layer by 16/9 or 4. Making them costs one pass over the
-/// weights, small next to the GEMMs wherever `variant(for:)` picks Winograd. Input tiles and products
-/// go through bounded chunks of tile rows, so a VAE layer at 512x512 never holds its whole transformed
-/// input.
+/// The transformed weights ((m + 2)² x O x C) are made on first use in a job, not at load: keeping them
+/// for good would multiply the resident size of every 3x3 layer by 16/9 or 4. Those of memory-mapped
+/// checkpoints on planes with few tiles, where the transform costs most next to the GEMMs, are kept
+/// until the job ends (`TransformedWeightCache`); the rest are made per call in a reused workspace.
+/// Input tiles and products go through bounded chunks of tile rows, so a VAE layer at 512x512 never
+/// holds its whole transformed input.
 public enum WinogradConvolution {
     public enum Variant: Sendable {
         case f4x4
