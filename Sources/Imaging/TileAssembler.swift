@@ -88,9 +88,6 @@ public struct TileAssembler: Sendable {
     /// The current grid row's own rows, tileWidth columns from `windowX`, allocated on first use.
     private var window: [Float] = []
     private var windowX = 0
-    /// Rows being put together for the `[OutputStrip]` convenience API only.
-    private var staging: [Float] = []
-    private var stagingY = 0
     private var rowLength: Int { grid.outputSize.width * bands }
 
     public init(grid: TileGrid, bands: Int) throws {
@@ -166,49 +163,6 @@ public struct TileAssembler: Sendable {
             }
             pending[tile.index] = interleaved
         }
-    }
-
-    /// `add(_:pixels:emit:)` returning the rows it completed as owned strips, top to bottom.
-    public mutating func add(_ tile: Tile, pixels: [Float]) throws -> [OutputStrip] {
-        var copies: [(x: Int, y: Int, width: Int, height: Int, values: [Float])] = []
-        try add(tile, pixels: pixels) { copies.append(Self.copy($0)) }
-        return takeStrips(copies)
-    }
-
-    /// `add(_:planes:multiplier:emit:)` returning the rows it completed as owned strips, top to bottom.
-    public mutating func add(_ tile: Tile, planes: [Float], multiplier: Float = 1) throws -> [OutputStrip] {
-        var copies: [(x: Int, y: Int, width: Int, height: Int, values: [Float])] = []
-        try add(tile, planes: planes, multiplier: multiplier) { copies.append(Self.copy($0)) }
-        return takeStrips(copies)
-    }
-
-    private static func copy(_ r: FinishedRegion) -> (x: Int, y: Int, width: Int, height: Int, values: [Float]) {
-        var values = [Float](repeating: 0, count: r.width * r.height * r.bands)
-        for y in 0 ..< r.height {
-            for i in 0 ..< r.width * r.bands { values[y * r.width * r.bands + i] = r.samples[y * r.rowStride + i] }
-        }
-        return (r.x, r.y, r.width, r.height, values)
-    }
-
-    /// Places copied regions into the staging rows and cuts off the rows now complete.
-    private mutating func takeStrips(_ copies: [(x: Int, y: Int, width: Int, height: Int, values: [Float])]) -> [OutputStrip] {
-        let rowLength = self.rowLength, bands = self.bands
-        for c in copies {
-            let needed = (c.y + c.height - stagingY) * rowLength
-            if staging.count < needed { staging += [Float](repeating: 0, count: needed - staging.count) }
-            for y in 0 ..< c.height {
-                for i in 0 ..< c.width * bands {
-                    staging[(c.y + y - stagingY) * rowLength + c.x * bands + i] = c.values[y * c.width * bands + i]
-                }
-            }
-        }
-        guard finishedRows > stagingY else { return [] }
-        let count = (finishedRows - stagingY) * rowLength
-        let strip = OutputStrip(y: stagingY, height: finishedRows - stagingY, width: grid.outputSize.width, bands: bands,
-                                values: Array(staging[0 ..< count]))
-        staging.removeFirst(count)
-        stagingY = finishedRows
-        return [strip]
     }
 
     private func check(_ tile: Tile) throws {

@@ -82,11 +82,12 @@ final class TileGridTests: XCTestCase {
         let image = (0 ..< w * h * bands).map { Float(($0 * 7919) % 251) }
         let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 48, overlap: 12, scale: scale)
         var assembler = try TileAssembler(grid: grid, bands: bands)
-        var strips: [OutputStrip] = []
-        for t in grid.tiles { strips += try assembler.add(t, pixels: crop(image, w, bands, t, scale: scale)) }
+        var assembled = AssembledOutput(grid, bands: bands)
+        for t in grid.tiles { try assembler.add(t, pixels: crop(image, w, bands, t, scale: scale)) { assembled.place($0) } }
         XCTAssertTrue(assembler.isComplete)
-        let out = strips.flatMap(\.values)
+        let out = assembled.values
         XCTAssertEqual(out.count, w * scale * h * scale * bands)
+        XCTAssertFalse(out.contains { $0.isNaN }, "every output sample was lent")
         var worst: Float = 0
         for y in 0 ..< h * scale {
             for x in 0 ..< w * scale {
@@ -106,9 +107,10 @@ final class TileGridTests: XCTestCase {
         let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 32, overlap: 10)
         func run(_ order: [Tile]) throws -> [Float] {
             var a = try TileAssembler(grid: grid, bands: bands)
-            var out: [Float] = []
-            for t in order { out += try a.add(t, pixels: crop(image, w, bands, t, scale: 1)).flatMap(\.values) }
-            return out
+            var out = AssembledOutput(grid, bands: bands)
+            for t in order { try a.add(t, pixels: crop(image, w, bands, t, scale: 1)) { out.place($0) } }
+            XCTAssertTrue(a.isComplete)
+            return out.values
         }
         let inOrder = try run(grid.tiles)
         var generator = SplitMix64(seed: 3)
@@ -129,13 +131,13 @@ final class TileGridTests: XCTestCase {
         }
         func run(_ order: [Tile]) throws -> ([Float], maxPending: Int) {
             var a = try TileAssembler(grid: grid, bands: bands)
-            var out: [Float] = [], maxPending = 0
+            var out = AssembledOutput(grid, bands: bands), maxPending = 0
             for t in order {
-                out += try a.add(t, planes: planes(t), multiplier: 255).flatMap(\.values)
+                try a.add(t, planes: planes(t), multiplier: 255) { out.place($0) }
                 maxPending = max(maxPending, a.pendingTiles)
             }
             XCTAssertTrue(a.isComplete)
-            return (out, maxPending)
+            return (out.values, maxPending)
         }
         let inOrder = try run(grid.tiles)
         XCTAssertEqual(inOrder.maxPending, 0)
@@ -179,22 +181,23 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(a.bufferedRows, 64 + 224 * 256 / 1600)
     }
 
-    func testStripsStreamTopToBottomWithBoundedBuffer() throws {
+    func testFinishedRowsAdvanceTopToBottomWithBoundedBuffer() throws {
         let grid = try TileGrid(imageSize: ImageSize(width: 200, height: 300), tileSize: 64, overlap: 16, scale: 4)
         var assembler = try TileAssembler(grid: grid, bands: 1)
-        var nextY = 0
+        var finished = 0
         for t in grid.tiles {
-            for strip in try assembler.add(t, pixels: [Float](repeating: 1, count: t.output.width * t.output.height)) {
-                XCTAssertEqual(strip.y, nextY)
-                nextY += strip.height
-                XCTAssertEqual(strip.values.count, strip.height * 800)
+            try assembler.add(t, pixels: [Float](repeating: 1, count: t.output.width * t.output.height)) { r in
+                XCTAssertGreaterThanOrEqual(r.y, finished, "a region above rows already finished")
+                XCTAssertLessThanOrEqual(r.x + r.width, 800)
             }
+            XCTAssertGreaterThanOrEqual(assembler.finishedRows, finished)
+            finished = assembler.finishedRows
             // Never more than one tile-row band of output rows is buffered.
             XCTAssertLessThanOrEqual(assembler.bufferedRows, grid.tileSize.height * 4)
         }
-        XCTAssertEqual(nextY, 1200)
+        XCTAssertEqual(finished, 1200)
         var fresh = try TileAssembler(grid: grid, bands: 1)
-        XCTAssertThrowsError(try fresh.add(grid.tiles[0], pixels: [1]))
+        XCTAssertThrowsError(try fresh.add(grid.tiles[0], pixels: [1]) { _ in })
     }
 
     func testStripFileSinkBuildsTheImage() throws {
@@ -205,7 +208,7 @@ final class TileGridTests: XCTestCase {
         var assembler = try TileAssembler(grid: grid, bands: bands)
         let sink = try StripFileSink(directory: dir.path, width: w, height: h, bands: bands, format: .uchar)
         for t in grid.tiles {
-            for strip in try assembler.add(t, pixels: crop(image, w, bands, t, scale: 1)) { try sink.append(strip) }
+            try assembler.add(t, pixels: crop(image, w, bands, t, scale: 1)) { try sink.write($0) }
         }
         let out = dir.file("out.png")
         try sink.image().write(to: out, overwrite: false)
@@ -222,15 +225,16 @@ final class TileGridTests: XCTestCase {
         let grid = try TileGrid(imageSize: ImageSize(width: w, height: h), tileSize: 16, overlap: 4)
         var interleaved = try TileAssembler(grid: grid, bands: bands)
         var planar = try TileAssembler(grid: grid, bands: bands)
-        var a: [Float] = [], b: [Float] = []
+        var a = AssembledOutput(grid, bands: bands), b = AssembledOutput(grid, bands: bands)
         for t in grid.tiles {
             let px = crop(image, w, bands, t, scale: 1)
             let n = px.count / bands
             let planes = (0 ..< bands).flatMap { c in (0 ..< n).map { px[$0 * bands + c] } }
-            a += try interleaved.add(t, pixels: px.map { $0 * 255 }).flatMap(\.values)
-            b += try planar.add(t, planes: planes, multiplier: 255).flatMap(\.values)
+            try interleaved.add(t, pixels: px.map { $0 * 255 }) { a.place($0) }
+            try planar.add(t, planes: planes, multiplier: 255) { b.place($0) }
         }
-        XCTAssertEqual(a, b)
+        XCTAssertFalse(a.values.contains { $0.isNaN }, "every output sample was lent")
+        XCTAssertEqual(a.values, b.values)
     }
 
     func testTiledOutputWriterWritesAtomicallyAndCleansUpOnCancel() throws {
@@ -302,5 +306,27 @@ final class TileGridTests: XCTestCase {
             }
         }
         return out
+    }
+}
+
+/// The whole output a `TileAssembler` lends, region by region, placed where each region belongs: what a
+/// consumer such as `StripFileSink` ends up with, in memory, for comparing runs.
+struct AssembledOutput {
+    let width: Int
+    let bands: Int
+    private(set) var values: [Float]
+
+    init(_ grid: TileGrid, bands: Int) {
+        width = grid.outputSize.width
+        self.bands = bands
+        values = [Float](repeating: .nan, count: grid.outputSize.width * grid.outputSize.height * bands)
+    }
+
+    mutating func place(_ r: FinishedRegion) {
+        for y in 0 ..< r.height {
+            for i in 0 ..< r.width * r.bands {
+                values[((r.y + y) * width + r.x) * bands + i] = r.samples[y * r.rowStride + i]
+            }
+        }
     }
 }

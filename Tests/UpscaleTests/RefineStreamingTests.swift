@@ -61,11 +61,11 @@ final class RefineStreamingTests: XCTestCase {
             request.strength = strength
             return try pipeline.run(request).decoded.scalars
         }
-        func store(_ strips: [OutputStrip], into planes: inout [Float], width: Int, height: Int) {
-            for strip in strips {
-                for y in 0 ..< strip.height {
-                    for x in 0 ..< strip.width {
-                        for c in 0 ..< 3 { planes[(c * height + strip.y + y) * width + x] = strip.values[(y * strip.width + x) * 3 + c] }
+        func store(_ r: FinishedRegion, into planes: inout [Float], width: Int, height: Int) {
+            for y in 0 ..< r.height {
+                for x in 0 ..< r.width {
+                    for c in 0 ..< 3 {
+                        planes[(c * height + r.y + y) * width + r.x + x] = r.samples[y * r.rowStride + x * r.bands + c]
                     }
                 }
             }
@@ -76,7 +76,7 @@ final class RefineStreamingTests: XCTestCase {
         for tile in grid.tiles {
             let planes = try window(tile.input, seed: RefineSeed.derive(base: s.seed, pass: .tiles, column: tile.column, row: tile.row),
                                     strength: s.strength)
-            store(try assembler.add(tile, planes: planes), into: &refined, width: W, height: H)
+            try assembler.add(tile, planes: planes) { store($0, into: &refined, width: W, height: H) }
         }
         current.values = refined
         for band in s.seamFix ? SeamBand.bands(of: grid, width: s.seamBandWidth) : [] {
@@ -87,7 +87,7 @@ final class RefineStreamingTests: XCTestCase {
             for w in bandGrid.tiles {
                 let rect = PixelRect(x: r.x + w.input.x, y: r.y + w.input.y, width: w.input.width, height: w.input.height)
                 let planes = try window(rect, seed: band.seed(base: s.seed, window: w), strength: s.seamStrength)
-                store(try bandAssembler.add(w, planes: planes), into: &result, width: r.width, height: r.height)
+                try bandAssembler.add(w, planes: planes) { store($0, into: &result, width: r.width, height: r.height) }
             }
             let mask = band.feather
             for c in 0 ..< 3 {
