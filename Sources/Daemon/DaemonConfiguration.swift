@@ -7,6 +7,8 @@ public struct DaemonConfiguration: Sendable {
 
     public var socketPath: String
     public var modelsDirectory: String?
+    /// Bound of the resident models' weight bytes (`--memory-budget`); nil = unlimited.
+    public var memoryBudgetBytes: Int?
     public var pluginsDirectory: String?
     public var threads: Int
     /// Jobs waiting behind the running one; one more gets a busy error.
@@ -26,7 +28,8 @@ public struct DaemonConfiguration: Sendable {
 
     public init(socketPath: String, modelsDirectory: String? = nil, pluginsDirectory: String? = nil, threads: Int = 2,
                 maxQueue: Int = 16, maxLineBytes: Int = DaemonConfiguration.defaultMaxLineBytes,
-                shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown", maxImagePixels: Int? = nil) {
+                shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown", maxImagePixels: Int? = nil,
+                memoryBudgetBytes: Int? = nil) {
         self.socketPath = socketPath
         self.modelsDirectory = modelsDirectory
         self.pluginsDirectory = pluginsDirectory
@@ -37,5 +40,6 @@ public struct DaemonConfiguration: Sendable {
         self.pathPolicy = pathPolicy
         self.blasCore = blasCore
         self.maxImagePixels = maxImagePixels
+        self.memoryBudgetBytes = memoryBudgetBytes
     }
 }

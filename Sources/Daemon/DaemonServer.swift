@@ -1,4 +1,6 @@
 import DiffusionProtocol
+import Dispatch
+import Engine
 import Foundation
 import Logging
 import NIOCore
@@ -12,6 +14,8 @@ public final class DaemonServer: Sendable {
     let registry: PluginRegistry
     let logger: Logger
     let queue: JobQueue
+    /// The resident models of every job (one budget for all kinds).
+    public let models: ModelHost
     let startedAt = Date()
 
     private struct State {
@@ -26,6 +30,7 @@ public final class DaemonServer: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
+        self.models = ModelHost(directory: configuration.modelsDirectory, budgetBytes: configuration.memoryBudgetBytes)
         self.queue = JobQueue(maxQueue: configuration.maxQueue, logger: logger,
                               afterEachJob: configuration.afterEachJob)
     }
@@ -230,11 +235,35 @@ public final class DaemonServer: Sendable {
             reply(request.id, request.method, .failure(.invalidParams(field: v.field, reason: v.reason)))
             return
         } catch {}
+        if plugin.scheduling == .immediate {
+            reply(request.id, request.method, await runImmediately(plugin, request))
+            return
+        }
         let job = Job(key: JobKey(connection: outbox.connectionID, id: request.id), method: request.method, params: request.params,
-                      plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, modelsDirectory: configuration.modelsDirectory,
+                      plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, models: models,
                       maxImagePixels: configuration.maxImagePixels)
         if let error = await queue.submit(job) {
             reply(request.id, request.method, .failure(error))
+        }
+    }
+
+    /// Runs an immediate operation beside the queue, on a dispatch thread so file reads never block the
+    /// event loop or Swift's cooperative pool. It reports `timings` as a job does (queue_ms is 0).
+    private func runImmediately(_ plugin: any OperationPlugin, _ request: RPCRequest) async -> Result<JSONValue, RPCError> {
+        let context = JobContext(requestID: request.id, method: request.method, pathPolicy: configuration.pathPolicy, models: models,
+                                 cancellation: CancellationToken(), maxImagePixels: configuration.maxImagePixels,
+                                 progressSink: { _ in })
+        let params = request.params
+        let started = Date()
+        let outcome: Result<JSONValue, RPCError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: PluginInvocation.run(plugin, params: params, context: context))
+            }
+        }
+        return outcome.map { result in
+            guard case .object(var o) = result, o["timings"] == nil else { return result }
+            o["timings"] = ["queue_ms": 0, "run_ms": JSONValue(Int(Date().timeIntervalSince(started) * 1000))]
+            return .object(o)
         }
     }
 
@@ -279,7 +308,9 @@ public final class DaemonServer: Sendable {
 
     func status() async -> JSONValue {
         guard case .object(var o) = await queue.statusJSON() else { return .null }
-        o["models_loaded"] = []
+        o["models_loaded"] = .array(models.residentModels().map(ModelReport.resident))
+        o["resident_bytes"] = JSONValue(models.residentBytes)
+        o["memory_budget_bytes"] = models.budgetBytes.map { JSONValue($0) } ?? .null
         o["memory"] = ["rss_bytes": MemoryUsage.residentBytes().map { JSONValue($0) } ?? .null]
         o["connections"] = JSONValue(state.withLock { $0.connections.count })
         o["uptime_ms"] = JSONValue(Int(Date().timeIntervalSince(startedAt) * 1000))

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import Engine
 import Foundation
 import PluginAPI
 
@@ -23,7 +24,7 @@ final class Job: Sendable {
     let abandoned = Locked(false)
 
     init(key: JobKey, method: String, params: [String: JSONValue], plugin: any OperationPlugin, outbox: Outbox,
-         pathPolicy: PathPolicy, modelsDirectory: String?, maxImagePixels: Int? = nil) {
+         pathPolicy: PathPolicy, models: ModelHost, maxImagePixels: Int? = nil) {
         self.key = key
         self.method = method
         self.params = params
@@ -32,7 +33,7 @@ final class Job: Sendable {
         let token = self.token
         let box = latestProgress
         let id = key.id
-        self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, modelsDirectory: modelsDirectory,
+        self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, models: models,
                                   cancellation: token, maxImagePixels: maxImagePixels, progressSink: { update in
                                       box.withLock { $0 = update }
                                       outbox.send(RPCMessage.notification(NotificationName.progress, Job.progressParams(id: id, update)))

@@ -106,20 +106,8 @@ actor JobQueue {
 
     /// Runs on the worker thread.
     private static func invoke(_ job: Job) -> Result<JSONValue, RPCError> {
-        do {
-            job.context.markStarted()
-            try job.context.checkCancelled()
-            return .success(try job.plugin.run(params: job.params, context: job.context))
-        } catch let e as any RPCErrorConvertible {
-            return .failure(e.rpcError)
-        } catch let e as RPCError {
-            return .failure(e)
-        } catch let v as SchemaViolation {
-            return .failure(.invalidParams(field: v.field, reason: v.reason))
-        } catch {
-            return .failure(RPCError(code: RPCErrorCode.internalError,
-                                     message: "internal error in \(job.method): \(error); please report it with the request that caused it"))
-        }
+        job.context.markStarted()
+        return PluginInvocation.run(job.plugin, params: job.params, context: job.context)
     }
 
     /// Cancels by id: the caller's own job first, otherwise the single job with that id on any connection

@@ -3,6 +3,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case noModelsDirectory
     case invalidModelName(String)
     case modelNotFound(name: String, available: [String])
+    case upscalerNotFound(name: String, directory: String, available: [String])
     case modelLoadFailed(name: String, reason: String)
     case invalidSize(width: Int, height: Int, reason: String)
     case invalidParameter(field: String, reason: String)
@@ -18,6 +19,9 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case let .modelNotFound(name, available):
             let list = available.isEmpty ? "none" : available.joined(separator: ", ")
             return "model \"\(name)\" not found in the models directory (available: \(list))"
+        case let .upscalerNotFound(name, directory, available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "no upscaler named '\(name)' in \(directory) (available: \(list))"
         case let .modelLoadFailed(name, reason):
             return "model \"\(name)\" failed to load: \(reason)"
         case let .invalidSize(width, height, reason):

@@ -1,7 +1,7 @@
 // Engine: resident models and the Stable Diffusion pipeline on top of Models (networks) and Sampling (the loop).
 //
-//     let cache = SharedModels.cache(directory: modelsDir)          // one per models directory, LRU under a budget
-//     let model = try cache.model(named: "sd15")                     // loaded on first use, then shared
+//     let host = ModelHost(directory: modelsDir, budgetBytes: budget) // the daemon's one host, in every JobContext
+//     let model = try host.stableDiffusion(named: "sd15")            // loaded on first use, then shared
 //     var request = GenerationRequest(prompt: "a (red:1.2) fox")
 //     request.sampler = try SamplerChoice.parse(sampler: "DPM++ 2M Karras")
 //     request.seed = 42; request.width = 512; request.height = 512

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import Engine
 import Foundation
 import Imaging
 
@@ -8,8 +9,8 @@ public final class JobContext: @unchecked Sendable {
     public let requestID: RequestID
     public let method: String
     public let pathPolicy: PathPolicy
-    /// Folder of model files (`--models`), nil when not configured.
-    public let modelsDirectory: String?
+    /// The daemon's resident models, shared by every job (one host under one memory budget).
+    public let models: ModelHost
     public let cancellation: CancellationToken
     /// Header limits for every image this job decodes or produces (`--max-image-pixels` lowers the pixel budget).
     public let imageLimits: ImageLimits
@@ -17,7 +18,7 @@ public final class JobContext: @unchecked Sendable {
     private var start = Date()
     private var lastSent: Date?
 
-    public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
+    public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, models: ModelHost,
                 cancellation: CancellationToken, maxImagePixels: Int? = nil,
                 progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
         var limits = ImageLimits.default
@@ -26,10 +27,21 @@ public final class JobContext: @unchecked Sendable {
         self.requestID = requestID
         self.method = method
         self.pathPolicy = pathPolicy
-        self.modelsDirectory = modelsDirectory
+        self.models = models
         self.cancellation = cancellation
         self.sink = progressSink
     }
+
+    /// A context with a host of its own over `modelsDirectory` (tools and tests that run one operation).
+    public convenience init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
+                            cancellation: CancellationToken, maxImagePixels: Int? = nil,
+                            progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
+        self.init(requestID: requestID, method: method, pathPolicy: pathPolicy, models: ModelHost(directory: modelsDirectory),
+                  cancellation: cancellation, maxImagePixels: maxImagePixels, progressSink: progressSink)
+    }
+
+    /// Folder of model files (`--models`), nil when not configured.
+    public var modelsDirectory: String? { models.directory }
 
     /// Called by the daemon on the worker thread just before `run`, so elapsed/remaining times in progress
     /// reports measure the run, not the wait in the queue.

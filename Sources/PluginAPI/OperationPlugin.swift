@@ -17,4 +17,19 @@ public protocol OperationPlugin: Sendable {
     /// Returns the `result` member of the response. Throws `PluginError` (or `RPCError`) for failures
     /// a client can act on; any other error becomes -32603 with its description.
     func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue
+    /// Whether the daemon queues the call behind running jobs (the default) or answers it at once.
+    var scheduling: PluginScheduling { get }
+}
+
+/// How the daemon runs an operation.
+public enum PluginScheduling: Sendable {
+    /// One at a time on the worker thread, with queued/started notifications, cancellable.
+    case queued
+    /// At once, beside whatever job is running, on a thread of its own: for cheap reads of daemon state
+    /// (`models.list`) that a client must get while a long job runs. Such a call must not compute or load.
+    case immediate
+}
+
+extension OperationPlugin {
+    public var scheduling: PluginScheduling { .queued }
 }

@@ -67,11 +67,12 @@ struct Serve: AsyncParsableCommand {
         let allowDirs = try allowDir.isEmpty ? (file?.strings("allow_dir") ?? []) : allowDir
         for dir in allowDirs where !dir.hasPrefix("/") { throw ValidationError("--allow-dir \(dir) must be an absolute path") }
 
-        if let text = try memoryBudget ?? file?.string("memory_budget") {
-            guard let bytes = SharedModels.parseBytes(text), bytes > 0 else {
+        var budget: Int?
+        if let text = try memoryBudget ?? file?.string("memory_budget") ?? ProcessInfo.processInfo.environment["DIFFUSIOND_MEMORY_BUDGET"] {
+            guard let bytes = ByteCount.parse(text), bytes > 0 else {
                 throw ValidationError("--memory-budget \(text): give bytes, or a number with K, M or G")
             }
-            SharedModels.budgetBytes = bytes
+            budget = bytes
         }
 
         OpenBLASRuntime.setThreads(threads)
@@ -91,7 +92,7 @@ struct Serve: AsyncParsableCommand {
             threads: threads, maxQueue: maxQueue, maxLineBytes: maxLine,
             shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
-            blasCore: core, maxImagePixels: maxPixels)
+            blasCore: core, maxImagePixels: maxPixels, memoryBudgetBytes: budget)
         // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
         configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)

@@ -124,4 +124,58 @@ final class GenerateOperationTests: XCTestCase {
         XCTAssertEqual(unload["result"]?["unloaded"], true)
         XCTAssertEqual(unload["result"]?["resident"], [])
     }
+
+    /// `models.list` and `status` read the model host beside the queue: they answer at once while a long job runs,
+    /// and report what is resident for real.
+    func testModelsListAndStatusAnswerWhileAJobRuns() throws {
+        let dir = try TempDir()
+        let models = dir.file("models")
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny", withDestinationPath: Self.sd1Folder)
+        try FileManager.default.createDirectory(atPath: models + "/upscalers", withIntermediateDirectories: true)
+        let compact = URL(fileURLWithPath: Self.sd1Folder).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("upscale/tiny_compact.safetensors").path
+        try FileManager.default.createSymbolicLink(atPath: models + "/upscalers/compact.safetensors", withDestinationPath: compact)
+        let daemon = try DaemonProcess(arguments: ["--models", models, "--memory-budget", "1G"], withChecksumPlugin: false, dir: dir)
+        defer { daemon.stop() }
+        let worker = try daemon.connect()
+        try worker.request(1, "generate", ["model": "tiny", "prompt": "x", "steps": 1000, "width": 32, "height": 32,
+                                           "sampler": "euler_a", "output": ["format": "png"]])
+        while true {
+            let n = try worker.waitFor(notification: "progress", id: .integer(1), timeout: 60)
+            if n["params"]?["stage"] == "sampling" { break }
+        }
+
+        let observer = try daemon.connect()
+        let started = Date()
+        try observer.request(2, "models.list")
+        let list = try observer.collect(id: .integer(2), timeout: 10).response
+        try observer.request(3, "status")
+        let status = try observer.collect(id: .integer(3), timeout: 10).response
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "answered beside the running job, not after it")
+        XCTAssertEqual(status["result"]?["running"]?["method"], "generate", "the job is still running: \(status)")
+
+        let listed = list["result"]?["models"]?.arrayValue ?? []
+        let tiny = listed.first { $0["name"] == "tiny" }
+        XCTAssertEqual(tiny?["kind"], "stable-diffusion", "\(list)")
+        XCTAssertEqual(tiny?["format"], "diffusers")
+        XCTAssertEqual(tiny?["loaded"], true)
+        XCTAssertEqual(tiny?["prediction"], "epsilon")
+        XCTAssertEqual(tiny?["inpainting"], false)
+        XCTAssertGreaterThan(tiny?["bytes"]?.intValue ?? 0, 0)
+        let upscaler = listed.first { $0["name"] == "compact" }
+        XCTAssertEqual(upscaler?["kind"], "upscaler", "\(list)")
+        XCTAssertEqual(upscaler?["loaded"], false)
+        XCTAssertEqual(list["result"]?["memory_budget_bytes"]?.intValue, 1 << 30)
+
+        let resident = status["result"]?["models_loaded"]?.arrayValue ?? []
+        XCTAssertEqual(resident.count, 1, "\(status)")
+        XCTAssertEqual(resident.first?["name"], "tiny")
+        XCTAssertEqual(resident.first?["kind"], "stable-diffusion")
+        XCTAssertEqual(resident.first?["bytes"], tiny?["bytes"])
+        XCTAssertEqual(status["result"]?["resident_bytes"], tiny?["bytes"])
+
+        try observer.request(4, "cancel", ["id": 1])
+        XCTAssertEqual(try worker.collect(id: .integer(1), timeout: 30).response.errorCode, RPCErrorCode.cancelled)
+    }
 }

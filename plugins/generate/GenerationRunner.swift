@@ -18,7 +18,7 @@ public struct GenerationRunner {
         guard let name = params["model"]?.stringValue else { throw PluginError.invalidParam(field: "model", reason: "is required") }
         context.progress(stage: "load_model", step: 0, steps: 1)
         do {
-            let model = try SharedModels.cache(directory: context.modelsDirectory).model(named: name)
+            let model = try context.models.stableDiffusion(named: name)
             context.progress(stage: "load_model", step: 1, steps: 1)
             return model
         } catch let e as EngineError {
@@ -106,7 +106,7 @@ public struct GenerationRunner {
         case .invalidSize: return .invalidParam(field: "width", reason: e.description)
         case let .invalidParameter(field, reason): return .invalidParam(field: field, reason: reason)
         case .cancelled: return .cancelled(reason: "request cancelled")
-        case .unsupportedModel, .modelNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
+        case .unsupportedModel, .modelNotFound, .upscalerNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
             return .invalidParam(field: "model", reason: e.description)
         }
     }

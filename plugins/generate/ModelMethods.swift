@@ -2,9 +2,9 @@ import DiffusionProtocol
 import Engine
 import PluginAPI
 
-/// `models.list`, `models.load`, `models.unload`: the resident model cache shared by all operations.
-/// They run as jobs like any operation (so a load is cancellable before it starts and never blocks the
-/// network threads).
+/// `models.list`, `models.load`, `models.unload`: the daemon's one model host, shared by all operations.
+/// `models.list` and `models.unload` only read or drop references, so they answer at once even while a job
+/// runs; `models.load` is a job like any operation (cancellable before it starts, never blocking the network).
 public enum ModelMethods {
     public static func all() -> [any OperationPlugin] { [ListModels(), LoadModel(), UnloadModel()] }
 
@@ -13,27 +13,19 @@ public enum ModelMethods {
         "properties": ["model": ["type": "string", "minLength": 1, "maxLength": 255, "description": "model name (see models.list)"]],
     ]
 
-    static func describe(_ s: ModelCache.Status) -> JSONValue {
-        var o: [String: JSONValue] = ["name": .string(s.name), "path": .string(s.path), "kind": .string(s.kind), "loaded": .bool(s.loaded)]
-        if let b = s.bytes { o["bytes"] = JSONValue(b) }
-        return .object(o)
-    }
-
-    static func budgetSummary(_ cache: ModelCache) -> [String: JSONValue] {
-        var o: [String: JSONValue] = ["resident_bytes": JSONValue(cache.residentBytes)]
-        o["memory_budget_bytes"] = cache.budgetBytes.map { JSONValue($0) } ?? .null
-        return o
+    static func residentNames(_ host: ModelHost) -> JSONValue {
+        .array(host.residentModels().map { .string($0.key.name) })
     }
 
     public struct ListModels: OperationPlugin {
         public init() {}
         public let method = "models.list"
-        public let summary = "Models in the models directory (diffusers folders and single-file checkpoints) and which are resident."
+        public let summary = "Every model the daemon can use (Stable Diffusion checkpoints and upscalers) with its kind, format and what its files say (family, prediction type, inpainting, architecture), and which are resident. Answers at once, even while a job runs."
         public var paramsSchema: JSONValue { ["type": "object", "properties": [:], "additionalProperties": false] }
+        public var scheduling: PluginScheduling { .immediate }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-            let cache = SharedModels.cache(directory: context.modelsDirectory)
-            var o = ModelMethods.budgetSummary(cache)
-            o["models"] = .array(cache.list().map(ModelMethods.describe))
+            var o = ModelReport.budget(context.models)
+            o["models"] = .array(context.models.catalog().map(ModelReport.listing))
             return .object(o)
         }
     }
@@ -41,21 +33,33 @@ public enum ModelMethods {
     public struct LoadModel: OperationPlugin {
         public init() {}
         public let method = "models.load"
-        public let summary = "Load a model now (evicting least recently used ones beyond --memory-budget); a failed load leaves resident models as they were."
+        public let summary = "Load a model now (a Stable Diffusion checkpoint, else an upscaler of that name), evicting least recently used ones beyond --memory-budget; a failed load leaves resident models as they were."
         public var paramsSchema: JSONValue { nameOnly }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-            let cache = SharedModels.cache(directory: context.modelsDirectory)
+            let host = context.models
             let name = params["model"]?.stringValue ?? ""
             context.progress(stage: "load_model", step: 0, steps: 1)
-            let model: LoadedModel
-            do { model = try cache.model(named: name) } catch let e as EngineError {
+            let loaded: (name: String, kind: ModelKind)
+            do {
+                do {
+                    loaded = (try host.stableDiffusion(named: name).name, .stableDiffusion)
+                } catch EngineError.modelNotFound(_, let checkpoints) {
+                    guard let folder = host.upscalerDirectory, UpscalerCatalog.resolve(name, in: folder) != nil else {
+                        throw EngineError.modelNotFound(name: name, available: checkpoints + (host.upscalerDirectory.map(UpscalerCatalog.available(in:)) ?? []))
+                    }
+                    _ = try host.upscaler(named: name)
+                    loaded = (name, .upscaler)
+                }
+            } catch let e as EngineError {
                 throw PluginError.invalidParam(field: "model", reason: e.description)
             }
             context.progress(stage: "load_model", step: 1, steps: 1)
-            var o = ModelMethods.budgetSummary(cache)
-            o["model"] = .string(model.name)
-            o["bytes"] = JSONValue(model.bytes)
-            o["resident"] = .array(cache.residentNames.map { .string($0) })
+            var o = ModelReport.budget(host)
+            o["model"] = .string(loaded.name)
+            o["kind"] = .string(loaded.kind.rawValue)
+            o["bytes"] = JSONValue(host.residentModels().filter { $0.key.name == loaded.name && $0.key.kind == loaded.kind }
+                .reduce(0) { $0 + $1.bytes })
+            o["resident"] = ModelMethods.residentNames(host)
             return .object(o)
         }
     }
@@ -63,17 +67,19 @@ public enum ModelMethods {
     public struct UnloadModel: OperationPlugin {
         public init() {}
         public let method = "models.unload"
-        public let summary = "Drop a resident model (requests already using it finish first)."
+        public let summary = "Drop a resident model of any kind (requests already using it finish first). Answers at once."
         public var paramsSchema: JSONValue { nameOnly }
+        public var scheduling: PluginScheduling { .immediate }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-            let cache = SharedModels.cache(directory: context.modelsDirectory)
+            let host = context.models
             let requested = params["model"]?.stringValue ?? ""
-            let name = (try? cache.directory?.resolve(requested).name) ?? requested
-            let unloaded = cache.unload(name)
-            var o = ModelMethods.budgetSummary(cache)
+            let name = (try? host.stableDiffusionDirectory?.resolve(requested).name) ?? requested
+            var unloaded = false
+            for kind in ModelKind.allCases where host.unload(kind: kind, name: name) { unloaded = true }
+            var o = ModelReport.budget(host)
             o["model"] = .string(name)
             o["unloaded"] = .bool(unloaded)
-            o["resident"] = .array(cache.residentNames.map { .string($0) })
+            o["resident"] = ModelMethods.residentNames(host)
             return .object(o)
         }
     }

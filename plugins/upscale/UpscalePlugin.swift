@@ -8,9 +8,8 @@ import PluginAPI
 /// `upscale`: enlarge an image with a Real-ESRGAN network (RRDBNet or SRVGGNetCompact) by overlapping, blended
 /// tiles, streaming through libvips — or with a plain lanczos3/bicubic resize when `model` names a kernel.
 public struct UpscalePlugin: OperationPlugin {
-    public init(cache: UpscalerCache = .shared) { self.cache = cache }
+    public init() {}
 
-    let cache: UpscalerCache
     public let method = "upscale"
     public let summary = "Upscale an image with a Real-ESRGAN model (tiled, seamless, bounded memory) or lanczos3/bicubic, to a factor or an exact size; alpha and 16-bit kept."
 
@@ -57,17 +56,8 @@ public struct UpscalePlugin: OperationPlugin {
         // Model first: a bad name fails before any decoding.
         var model: UpscalerModel?
         if Self.kernels[modelName] == nil {
-            guard let models = context.modelsDirectory ?? Self.defaultModelsDirectory() else {
-                throw PluginError.invalidParam(field: "model", reason: "no models folder is configured (start the daemon with --models)")
-            }
-            guard let path = UpscalerCatalog.resolve(modelName, in: models) else {
-                let known = (UpscalerCatalog.available(in: models) + Array(Self.kernels.keys).sorted()).joined(separator: ", ")
-                throw PluginError.invalidParam(field: "model", reason: "no upscaler named '\(modelName)' in \(models) (available: \(known))")
-            }
             context.progress(stage: "load model", step: 0, steps: 1)
-            do { model = try cache.model(at: path) } catch {
-                throw PluginError.failed("model: cannot load \(path): \(error)")
-            }
+            model = try Self.upscaler(named: modelName, context: context)
             context.progress(stage: "load model", step: 1, steps: 1)
         } else if scale == nil, width == nil, height == nil {
             throw PluginError.invalidParam(field: "scale", reason: "is required with model '\(modelName)' (or width/height): a plain resize has no scale of its own")
@@ -183,10 +173,19 @@ public struct UpscalePlugin: OperationPlugin {
         }
     }
 
-    /// ./models when the daemon was started without --models and it exists (the set-up script's location).
-    static func defaultModelsDirectory() -> String? {
-        let path = FileManager.default.currentDirectoryPath + "/models"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+    /// The one place this operation gets its network: the job's model host, errors in this operation's terms.
+    static func upscaler(named name: String, context: JobContext) throws -> UpscalerModel {
+        do {
+            return try context.models.upscaler(named: name)
+        } catch EngineError.noModelsDirectory {
+            throw PluginError.invalidParam(field: "model", reason: "no models folder is configured (start the daemon with --models)")
+        } catch let EngineError.upscalerNotFound(_, directory, available) {
+            let known = (available + Array(Self.kernels.keys).sorted()).joined(separator: ", ")
+            throw PluginError.invalidParam(field: "model", reason: "no upscaler named '\(name)' in \(directory) (available: \(known))")
+        } catch let EngineError.modelLoadFailed(_, reason) {
+            let path = context.models.upscalerDirectory.flatMap { UpscalerCatalog.resolve(name, in: $0) } ?? name
+            throw PluginError.failed("model: cannot load \(path): \(reason)")
+        }
     }
 
     /// Exact output size from width/height (one side keeps the aspect ratio) or a factor, each side at least 1.

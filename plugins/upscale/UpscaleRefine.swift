@@ -53,7 +53,7 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             context.progress(stage: "load refine model", step: 0, steps: 1)
-            let model = try SharedModels.cache(directory: context.modelsDirectory).model(named: name)
+            let model = try context.models.stableDiffusion(named: name)
             context.progress(stage: "load refine model", step: 1, steps: 1)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s))
         } catch let e as EngineError {
@@ -81,7 +81,7 @@ struct UpscaleRefine {
         case let .invalidParameter(field, reason): return .invalidParam(field: field, reason: reason)
         case .invalidSize: return .invalidParam(field: "refine", reason: e.description)
         case .cancelled: return .cancelled(reason: "request cancelled")
-        case .unsupportedModel, .modelNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
+        case .unsupportedModel, .modelNotFound, .upscalerNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
             return .invalidParam(field: "refine.model", reason: e.description)
         }
     }

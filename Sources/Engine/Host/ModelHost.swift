@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import Models
+
+/// The one home of resident models: every kind (Stable Diffusion checkpoints, upscalers; next ControlNets and
+/// adapter-patched variants) keyed by kind, name and variant, under one memory budget, handed to operations
+/// through their job context instead of living in globals.
+///
+/// - Loaded on first use and kept until the budget needs room (least recently used first, across kinds),
+///   `unload` is called, or the file changes on disk (a new size or modification time: the next lookup loads
+///   the new file; requests holding the old copy finish with it).
+/// - The budget counts each model's float32 weight bytes. Eviction happens after a new model has loaded, so a
+///   failed load changes nothing, at the price of briefly holding the old models and the new one together.
+///   A model larger than the whole budget still loads and then stays alone.
+/// - Loads are serialised (two requests for the same new model load it once). Lookups of resident models,
+///   `catalog()` and `residentModels()` never wait for a load, so `status` and `models.list` answer while a
+///   job is loading or running.
+public final class ModelHost: @unchecked Sendable {
+    public typealias StableDiffusionLoader = (_ name: String, _ path: String) throws -> LoadedModel
+    public typealias UpscalerLoader = (_ path: String) throws -> UpscalerModel
+
+    /// `--models`; nil when the daemon was started without one.
+    public let directory: String?
+
+    private let lock = NSLock()
+    private let loadLock = NSLock()
+    private var budget: Int?
+    private var entries: [ModelKey: Entry] = [:]
+    private var clock: UInt64 = 0
+    private let loadStableDiffusion: StableDiffusionLoader
+    private let loadUpscaler: UpscalerLoader
+    private let describer: ModelDescriber
+    private let logger = Logger(label: "diffusiond.models")
+
+    private struct Entry {
+        let info: ResidentModelInfo
+        let stamp: FileStamp?
+        let value: any Sendable
+        var lastUse: UInt64
+    }
+
+    public init(directory: String?, budgetBytes: Int? = nil,
+                stableDiffusionLoader: @escaping StableDiffusionLoader = { name, path in try LoadedModel.load(name: name, path: path) },
+                upscalerLoader: @escaping UpscalerLoader = { path in try UpscalerModel.load(path: path) },
+                describer: ModelDescriber = ModelDescriber()) {
+        self.directory = directory
+        self.budget = budgetBytes
+        self.loadStableDiffusion = stableDiffusionLoader
+        self.loadUpscaler = upscalerLoader
+        self.describer = describer
+    }
+
+    /// nil = unlimited.
+    public var budgetBytes: Int? {
+        get { lock.withLock { budget } }
+        set { lock.withLock { budget = newValue } }
+    }
+
+    /// The Stable Diffusion checkpoints of the models folder.
+    public var stableDiffusionDirectory: ModelDirectory? { directory.map(ModelDirectory.init(path:)) }
+
+    /// Where upscalers are looked up: the models folder, else `./models` when it exists (where the set-up
+    /// script unpacks the Real-ESRGAN networks), so a daemon started without `--models` can still upscale.
+    public var upscalerDirectory: String? {
+        if let directory { return directory }
+        let local = FileManager.default.currentDirectoryPath + "/models"
+        return FileManager.default.fileExists(atPath: local) ? local : nil
+    }
+
+    // MARK: - lookups
+
+    /// The Stable Diffusion model called `name` (a folder or file name, extension optional), loading it if needed.
+    public func stableDiffusion(named name: String) throws -> LoadedModel {
+        guard let directory = stableDiffusionDirectory else { throw EngineError.noModelsDirectory }
+        let entry = try directory.resolve(name)
+        let key = ModelKey(kind: .stableDiffusion, name: entry.name)
+        return try hosted(key, path: entry.path, load: { try loadStableDiffusion(entry.name, entry.path) },
+                          measure: { ($0.bytes, $0.details) })
+    }
+
+    /// The upscaler called `name` (see `UpscalerCatalog` for where it is looked up), loading it if needed.
+    public func upscaler(named name: String) throws -> UpscalerModel {
+        guard let folder = upscalerDirectory else { throw EngineError.noModelsDirectory }
+        guard let path = UpscalerCatalog.resolve(name, in: folder) else {
+            throw EngineError.upscalerNotFound(name: name, directory: folder, available: UpscalerCatalog.available(in: folder))
+        }
+        return try hosted(ModelKey(kind: .upscaler, name: name), path: path, load: { try loadUpscaler(path) },
+                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
+    }
+
+    /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
+    private func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
+                                     measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
+        let stamp = FileStamp(path: path)
+        if let hit: M = touch(key, stamp: stamp) { return hit }
+        loadLock.lock(); defer { loadLock.unlock() }
+        if let hit: M = touch(key, stamp: stamp) { return hit }
+        let started = Date()
+        let model: M
+        do {
+            model = try load()
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            logger.warning("model load failed", metadata: ["model": "\(key)", "error": "\(error)"])
+            throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
+        }
+        let (bytes, details) = measure(model)
+        insert(Entry(info: ResidentModelInfo(key: key, path: path, bytes: bytes, loadedAt: Date(), details: details),
+                     stamp: stamp, value: model, lastUse: 0))
+        logger.info("model loaded", metadata: ["model": "\(key)", "bytes": "\(bytes)",
+                                                "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+        return model
+    }
+
+    private func touch<M>(_ key: ModelKey, stamp: FileStamp?) -> M? {
+        lock.withLock {
+            guard let entry = entries[key], entry.stamp == stamp, let model = entry.value as? M else { return nil }
+            clock += 1
+            entries[key]?.lastUse = clock
+            return model
+        }
+    }
+
+    private func insert(_ new: Entry) {
+        lock.withLock {
+            entries[new.info.key] = nil  // a stale copy of the same key does not count against its replacement
+            if let budget {
+                var used = entries.values.reduce(0) { $0 + $1.info.bytes }
+                while used + new.info.bytes > budget, let victim = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                    used -= victim.value.info.bytes
+                    entries[victim.key] = nil
+                    logger.info("model evicted (memory budget)", metadata: ["model": "\(victim.key)"])
+                }
+            }
+            clock += 1
+            var entry = new
+            entry.lastUse = clock
+            entries[new.info.key] = entry
+        }
+    }
+
+    // MARK: - residency
+
+    /// Drops every resident variant of `key`'s kind and name; returns whether anything was resident. Requests
+    /// already holding the model finish normally.
+    @discardableResult
+    public func unload(kind: ModelKind, name: String) -> Bool {
+        lock.withLock {
+            let keys = entries.keys.filter { $0.kind == kind && $0.name == name }
+            for key in keys { entries[key] = nil }
+            return !keys.isEmpty
+        }
+    }
+
+    /// Resident models, in key order.
+    public func residentModels() -> [ResidentModelInfo] {
+        lock.withLock { entries.values.map(\.info).sorted { $0.key < $1.key } }
+    }
+
+    public var residentBytes: Int { lock.withLock { entries.values.reduce(0) { $0 + $1.info.bytes } } }
+
+    /// Every model the daemon can use, each kind from its own folder rules, with what its files say of it
+    /// (read from headers and configs, not loaded) and whether it is resident; plus resident models whose
+    /// file has vanished since they loaded.
+    public func catalog() -> [ModelListing] {
+        let resident = residentModels()
+        var listings: [ModelListing] = []
+        let checkpoints = stableDiffusionDirectory?.entries() ?? []
+        for e in checkpoints {
+            listings.append(listing(kind: .stableDiffusion, name: e.name, path: e.path, format: e.kind))
+        }
+        if let folder = upscalerDirectory {
+            let checkpointNames = Set(checkpoints.map(\.name))
+            for name in UpscalerCatalog.available(in: folder) {
+                guard let path = UpscalerCatalog.resolve(name, in: folder) else { continue }
+                // A checkpoint in the models root is a Stable Diffusion model unless its tensors say upscaler.
+                let inRoot = (path as NSString).deletingLastPathComponent == folder
+                if inRoot, checkpointNames.contains(name), describer.kind(ofFile: path) != .upscaler { continue }
+                listings.append(listing(kind: .upscaler, name: name, path: path,
+                                        format: (path as NSString).pathExtension.lowercased()))
+            }
+        }
+        for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
+            listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
+                                         resident: [info], details: info.details, problem: "its file is no longer in the models folder"))
+        }
+        return listings.sorted { ($0.kind, $0.name) < ($1.kind, $1.name) }
+
+        func listing(kind: ModelKind, name: String, path: String, format: String) -> ModelListing {
+            let mine = resident.filter { $0.key.kind == kind && $0.key.name == name }
+            let described = describer.describe(kind: kind, path: path)
+            var details = described.details
+            for info in mine { details.merge(info.details) { _, loaded in loaded } }
+            return ModelListing(kind: kind, name: name, path: path, format: format, resident: mine, details: details,
+                                problem: described.problem)
+        }
+    }
+}

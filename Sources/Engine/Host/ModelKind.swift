@@ -1,0 +1,10 @@
+/// What a resident model is for. One host keeps every kind under one memory budget, so a new kind
+/// (ControlNets, adapter-patched variants) is a new case here and a loader, not a new cache.
+public enum ModelKind: String, Sendable, CaseIterable, Comparable {
+    case stableDiffusion = "stable-diffusion"
+    case upscaler
+
+    public static func < (a: ModelKind, b: ModelKind) -> Bool {
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
+    }
+}
