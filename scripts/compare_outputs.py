@@ -568,7 +568,8 @@ def read_revision(bin_dir):
         top = subprocess.run(["git", "-C", bin_dir, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "-C", bin_dir, "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, check=True).stdout.strip()
-        return top.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+        # The checkout's HEAD, not necessarily what was built: say so.
+        return f"checkout HEAD {top.stdout.strip()}" + (" with uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
