@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "diffusiond", targets: ["diffusiond"]),
         .executable(name: "diffusionctl", targets: ["diffusionctl"]),
+        .executable(name: "diffusiond-bench", targets: ["diffusiond-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -68,10 +69,15 @@ let package = Package(
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
             "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
-            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging", "Models",
+            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Benchmarks and resource checks (`sd`, `upscale`, `upscale-memory`), apart so the daemon links only serving.
+        .executableTarget(name: "diffusiond-bench", dependencies: [
+            "DiffusionProtocol", "Engine", "Imaging", "Models", "Sampling", "Tensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
             "DiffusionProtocol", "Weights",

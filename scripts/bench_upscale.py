@@ -4,7 +4,7 @@ blocks) and realesr-animevideov3 (SRVGGNetCompact), float32, same thread count, 
 (Tests/Fixtures/upscale/photo256.png), untiled network forward only, best of N after a warm-up.
 
 PyTorch runs the plain definitions in scripts/fixtures/upscale_reference.py with the same ncnn weights;
-ours runs `diffusiond bench upscale` from a release build (built here if missing).
+ours runs `diffusiond-bench upscale` from a release build (built here if missing).
 
 Usage: python3 scripts/bench_upscale.py [--threads 2] [--repeats 3]
 """
@@ -46,10 +46,10 @@ def torch_times(threads, repeats):
 
 
 def ours_times(threads, repeats):
-    binary = os.path.join(ROOT, ".build", "release", "diffusiond")
+    binary = os.path.join(ROOT, ".build", "release", "diffusiond-bench")
     if not os.path.exists(binary):
-        subprocess.run(["swift", "build", "-c", "release", "--product", "diffusiond"], cwd=ROOT, check=True)
-    cmd = [binary, "bench", "upscale", "--models", os.path.join(ROOT, "models"), "--input", PHOTO,
+        subprocess.run(["swift", "build", "-c", "release", "--product", "diffusiond-bench"], cwd=ROOT, check=True)
+    cmd = [binary, "upscale", "--models", os.path.join(ROOT, "models"), "--input", PHOTO,
            "--threads", str(threads), "--repeats", str(repeats)]
     for name in MODELS:
         cmd += ["--model", name]

@@ -20,10 +20,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BOUND_MB=${BOUND_MB:-200}
 SCRATCH=${SCRATCH:-.build}  # build folder (a helper working beside another build uses its own)
-swift build -c release --scratch-path "$SCRATCH" --product diffusiond >/dev/null
+swift build -c release --scratch-path "$SCRATCH" --product diffusiond-bench >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-line=$("$SCRATCH/release/diffusiond" bench upscale-memory --models ./models --model realesr-animevideov3 \
+line=$("$SCRATCH/release/diffusiond-bench" upscale-memory --models ./models --model realesr-animevideov3 \
     --width "${WIDTH:-3000}" --height "${HEIGHT:-3000}" --tile 128 --overlap 16 --output "$out/out.tif")
 echo "$line"
 peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["peak_rss_bytes"] // (1 << 20))' "$line")

@@ -9,7 +9,7 @@ import XCTest
 /// Peak memory of the streaming pipeline depends on the tile size and the image width, not on the image height
 /// or the output's decoded size: the same job on an image 16× taller must not need more memory.
 ///
-/// Each size runs in its own `diffusiond bench upscale-memory` process (a fresh heap, VmHWM reset after the
+/// Each size runs in its own `diffusiond-bench upscale-memory` process (a fresh heap, VmHWM reset after the
 /// input is generated), with a deliberately tiny SRVGGNetCompact (4 features, no body convs) so the debug
 /// build stays fast — the pipeline, not the network, is what holds or streams the output. The full-size check
 /// with the real network (3000² ×4 → 12000²) is scripts/check_upscale_memory.sh on a release build.
@@ -27,11 +27,11 @@ final class BoundedMemoryTests: XCTestCase {
 
     static func executable() -> String? {
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
-        var candidates = [bundleDir.appendingPathComponent("diffusiond").path]
+        var candidates = [bundleDir.appendingPathComponent("diffusiond-bench").path]
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            candidates.append(URL(fileURLWithPath: bundle.bundlePath).deletingLastPathComponent().appendingPathComponent("diffusiond").path)
+            candidates.append(URL(fileURLWithPath: bundle.bundlePath).deletingLastPathComponent().appendingPathComponent("diffusiond-bench").path)
         }
-        candidates.append(UpscaleFixtures.repoRoot + "/.build/debug/diffusiond")
+        candidates.append(UpscaleFixtures.repoRoot + "/.build/debug/diffusiond-bench")
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -39,7 +39,7 @@ final class BoundedMemoryTests: XCTestCase {
     func measure(binary: String, models: String, width: Int, height: Int, dir: String) throws -> (growth: Int, decoded: Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["bench", "upscale-memory", "--models", models, "--model", "tiny", "--threads", "2",
+        process.arguments = ["upscale-memory", "--models", models, "--model", "tiny", "--threads", "2",
                              "--width", "\(width)", "--height", "\(height)", "--tile", "64", "--overlap", "8",
                              "--output", dir + "/out-\(height).tif"]
         let pipe = Pipe()
@@ -54,7 +54,7 @@ final class BoundedMemoryTests: XCTestCase {
     }
 
     func testPeakMemoryDoesNotGrowWithImageHeight() throws {
-        guard let binary = Self.executable() else { throw XCTSkip("diffusiond executable not built next to the tests") }
+        guard let binary = Self.executable() else { throw XCTSkip("diffusiond-bench executable not built next to the tests") }
         let dir = try UpscaleFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/models", withIntermediateDirectories: true)

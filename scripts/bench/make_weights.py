@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Full-size SD 1.5-architecture RANDOM weights for `diffusiond bench` (never commit the output: ~4.3 GB).
+"""Full-size SD 1.5-architecture RANDOM weights for `diffusiond-bench` (never commit the output: ~4.3 GB).
 
     python3 scripts/bench/make_weights.py work/bench-sd15
 

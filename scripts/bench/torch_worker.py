@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch side of `diffusiond bench`: a long-lived worker driven over stdin/stdout, one JSON object per line.
+"""PyTorch side of `diffusiond-bench`: a long-lived worker driven over stdin/stdout, one JSON object per line.
 
-`diffusiond bench` starts this script next to itself and alternates its own runs with the worker's, so both sides see
+`diffusiond-bench` starts this script next to itself and alternates its own runs with the worker's, so both sides see
 the same machine state (this 2-core machine drifts 20-40% over minutes; only ratios from one run mean anything).
 Everything is float32 on the CPU with torch.set_num_threads(threads) and torch.inference_mode().
 

@@ -3,7 +3,7 @@ import Engine
 import Foundation
 import Models
 
-/// One named thing `diffusiond bench` times: ours against PyTorch's equivalent, alternating.
+/// One named thing `diffusiond-bench` times: ours against PyTorch's equivalent, alternating.
 ///
 /// To add a workload: a type conforming to this protocol (in its own file) plus one line in
 /// `BenchWorkloads.all`. `prepare` builds inputs once (untimed); `run` is one timed call.

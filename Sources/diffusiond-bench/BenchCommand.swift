@@ -3,7 +3,8 @@ import DiffusionProtocol
 import Foundation
 import Tensor
 
-/// `diffusiond bench`: times our networks against PyTorch on the same weights in the same run.
+/// `diffusiond-bench` (alias `diffusiond-bench sd`): times our networks against PyTorch on the same weights in
+/// the same run.
 ///
 /// For each workload: one untimed call of each side, then `repeats` timed calls alternating ours and
 /// PyTorch's (the worker is a child process that idles while we run and vice versa), reported as medians.
@@ -50,7 +51,7 @@ struct BenchCommand: ParsableCommand {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         OpenBLASRuntime.setThreads(threads)
         var out = BenchOutput()
-        out.line("diffusiond bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads)")
+        out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads)")
         #if DEBUG
         out.line("WARNING: this is a debug build; timings mean nothing. Use `swift build -c release`.")
         #endif

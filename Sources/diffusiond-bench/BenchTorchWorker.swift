@@ -36,7 +36,7 @@ final class BenchTorchWorker {
     private var buffered: [UInt8] = []
 
     /// The default script location: ./scripts/bench/ (bench run from the repository root), else relative to
-    /// the executable (.build/<config>/diffusiond → ../../scripts/bench/).
+    /// the executable (.build/<config>/diffusiond-bench → ../../scripts/bench/).
     static func locateScript(explicit: String?) throws -> String {
         if let explicit { return explicit }
         let name = "scripts/bench/torch_worker.py"
