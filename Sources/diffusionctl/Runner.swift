@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// Sends one request, shows its notifications as a progress line on stderr, prints the result on stdout
 /// and exits non-zero when the daemon answers with an error.

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import PluginAPI
+import StrictJSON
 
 /// `models.list`, `models.load`, `models.unload`: the resident model cache shared by all operations.
 /// They run as jobs like any operation (so a load is cancellable before it starts and never blocks the

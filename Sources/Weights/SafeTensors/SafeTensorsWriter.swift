@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import StrictJSON
 import Tensor
 
 /// Writes .safetensors files. Tensor data is produced lazily at write time, one tensor at a time, so
