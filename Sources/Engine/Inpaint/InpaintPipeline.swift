@@ -81,7 +81,7 @@ public struct InpaintPipeline {
             withUnconditional: guidance.needsUnconditional)
 
         let binaryMask = blend == .soft ? pixelMask : LatentInpaintMask.binarized(pixelMask)
-        let latentMask = LatentInpaintMask.nearestResized(binaryMask, height: h / factor, width: w / factor)
+        let latentMask = resizeNearest(binaryMask, height: h / factor, width: w / factor)
         let noise = request.rng.makeNoise(seeds: request.seeds)
 
         /// A posterior sample of `pixels` scaled to latent units, drawing from the generator(s) now.
