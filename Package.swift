@@ -32,16 +32,22 @@ let package = Package(
         // The one strict JSON value, parser, writer and Decodable bridge (wire, safetensors headers, model configs).
         .target(name: "StrictJSON", path: "Sources/StrictJSON"),
 
+        // Atomic file output (temp in the folder, fsync, rename, folder fsync): the one writer images, converted
+        // checkpoints and diffusionctl's saved outputs go through. A leaf so Weights and Imaging can share it;
+        // the C part is renameat2(RENAME_NOREPLACE), which Swift's Glibc does not export.
+        .target(name: "CRenameNoReplace", path: "Sources/CRenameNoReplace"),
+        .target(name: "AtomicFiles", dependencies: ["CRenameNoReplace"], path: "Sources/AtomicFiles"),
+
         // Numerics.
         // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // Activation/softmax loops compiled per ISA (AVX-512/AVX2/baseline) and picked at load time.
         .target(name: "TensorKernels", path: "Sources/TensorKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures", "TensorKernels"], swiftSettings: fast),
-        .target(name: "Weights", dependencies: ["Tensor", "StrictJSON"], swiftSettings: fast),
+        .target(name: "Weights", dependencies: ["Tensor", "StrictJSON", "AtomicFiles"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Imaging", dependencies: ["VipsShim", "Tensor"]),
+        .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
         .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Weights",
                                                .product(name: "Logging", package: "swift-log")]),
 
@@ -77,7 +83,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
-            "DiffusionProtocol", "StrictJSON", "Weights",
+            "DiffusionProtocol", "StrictJSON", "Weights", "AtomicFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
