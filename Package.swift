@@ -30,45 +30,54 @@ let package = Package(
         // The C ABI of external operation plugins (header-only; the header is part of the protocol docs).
         .systemLibrary(name: "CDiffusiondPlugin", path: "protocol/c"),
 
+        // The one strict JSON value, parser, writer and Decodable bridge (wire, safetensors headers, model configs).
+        .target(name: "StrictJSON", path: "Sources/StrictJSON"),
+
+        // Atomic file output (temp in the folder, fsync, rename, folder fsync): the one writer images, converted
+        // checkpoints and diffusionctl's saved outputs go through. A leaf so Weights and Imaging can share it;
+        // the C part is renameat2(RENAME_NOREPLACE), which Swift's Glibc does not export.
+        .target(name: "CRenameNoReplace", path: "Sources/CRenameNoReplace"),
+        .target(name: "AtomicFiles", dependencies: ["CRenameNoReplace"], path: "Sources/AtomicFiles"),
+
         // Numerics.
         // cpuid/xgetbv, to pick the OpenBLAS kernel the CPU can run (Swift has no cpuid intrinsic).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // Activation/softmax loops compiled per ISA (AVX-512/AVX2/baseline) and picked at load time.
         .target(name: "TensorKernels", path: "Sources/TensorKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CPUFeatures", "TensorKernels"], swiftSettings: fast),
-        .target(name: "Weights", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
+        .target(name: "Weights", dependencies: ["Tensor", "StrictJSON", "AtomicFiles"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Imaging", dependencies: ["VipsShim", "Tensor"]),
+        .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
         .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Weights",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // The wire format and the plugin contract.
-        .target(name: "DiffusionProtocol"),
-        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging", "Engine"]),
+        .target(name: "DiffusionProtocol", dependencies: ["StrictJSON"]),
+        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "StrictJSON", "Imaging", "Engine"]),
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
-        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
-        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GeneratePlugin"],
+        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging"], path: "plugins/resize"),
+        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "GeneratePlugin"],
                 path: "plugins/inpaint"),
-        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin",
+        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "InpaintPlugin",
                                                       "GeneratePlugin"], path: "plugins/outpaint"),
-        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
+        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "Sampling", "Tensor"],
                 path: "plugins/generate", exclude: ["README.md"]),
-        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
+        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine"],
                 path: "plugins/img2img"),
-        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
+            "DiffusionProtocol", "StrictJSON", "PluginAPI", "Engine", "CDiffusiondPlugin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
+            "Daemon", "DiffusionProtocol", "StrictJSON", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
             "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,11 +85,11 @@ let package = Package(
         ]),
         // Benchmarks and resource checks (`sd`, `upscale`, `upscale-memory`), apart so the daemon links only serving.
         .executableTarget(name: "diffusiond-bench", dependencies: [
-            "DiffusionProtocol", "Engine", "Imaging", "Models", "Sampling", "Tensor",
+            "DiffusionProtocol", "StrictJSON", "Engine", "Imaging", "Models", "Sampling", "Tensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
-            "DiffusionProtocol", "Weights",
+            "DiffusionProtocol", "StrictJSON", "Weights", "AtomicFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -88,16 +97,16 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor"]),
+        .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
         .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
-                                                        "PluginAPI", "DiffusionProtocol",
+                                                        "PluginAPI", "DiffusionProtocol", "StrictJSON",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
-        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol", "StrictJSON"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "StrictJSON", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

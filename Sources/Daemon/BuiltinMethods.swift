@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import StrictJSON
 
 /// Param schemas of the methods the daemon answers itself (no job, immediate response).
 enum BuiltinMethods {

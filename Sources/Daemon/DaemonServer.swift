@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PluginAPI
+import StrictJSON
 
 /// The Unix-socket server: accepts connections, frames lines, answers built-in methods and hands operation
 /// requests to the job queue. `run()` returns after a graceful shutdown (SIGTERM/SIGINT or `shutdown`).

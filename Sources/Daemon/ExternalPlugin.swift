@@ -4,6 +4,7 @@ import Foundation
 import PluginAPI
 #if canImport(Glibc)
 import Glibc
+import StrictJSON
 #endif
 
 /// An operation implemented by a shared library through the C ABI in protocol/c/diffusiond_plugin.h.

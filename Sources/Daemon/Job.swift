@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Engine
 import Foundation
 import PluginAPI
+import StrictJSON
 
 /// Identifies a job: JSON-RPC ids are chosen by clients, so they are unique only per connection.
 struct JobKey: Hashable, Sendable {

@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Foundation
 import Logging
 import PluginAPI
+import StrictJSON
 
 /// The bounded queue and its single worker. The work is CPU-bound and already parallel inside (BLAS, vips),
 /// so running two jobs at once would only make both slower.

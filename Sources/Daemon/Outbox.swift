@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import StrictJSON
 
 /// The ordered stream of lines going to one client. Everything that talks to a client (request handling,
 /// the worker's notifications and results) goes through here so messages never interleave mid-line and a

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import PluginAPI
+import StrictJSON
 
 /// The operations the daemon serves, by method name. Built once at start; read-only afterwards.
 public struct PluginRegistry: Sendable {

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Sampling
+import StrictJSON
 
 /// What `capabilities` advertises for generation requests, straight from the Sampling target's enums so the
 /// lists cannot drift from what the samplers accept.

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import StrictJSON
 #endif
 
 /// A small blocking client for the daemon's socket: send lines, read lines with a timeout. Used by

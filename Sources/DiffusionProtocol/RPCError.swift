@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A JSON-RPC error object. `message` tells a person what to do; `data` carries machine-readable detail
 /// (for -32602 always `{"field": ..., "reason": ...}`).
 public struct RPCError: Error, Sendable, Equatable {

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// Builders for everything the daemon writes: responses, errors and notifications.
 public enum RPCMessage {
     public static func result(id: RequestID, _ result: JSONValue) -> JSONValue {

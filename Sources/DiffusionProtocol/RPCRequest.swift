@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A validated JSON-RPC 2.0 request.
 public struct RPCRequest: Sendable, Equatable {
     public var id: RequestID

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A JSON-RPC id: the protocol accepts integers and strings (null and fractional ids are refused so that
 /// every job has a usable handle for `cancel`).
 public enum RequestID: Sendable, Hashable, CustomStringConvertible {

@@ -85,7 +85,7 @@ public struct StableDiffusionPipeline {
 
     /// The sampling plan of a request (also what progress reporting counts steps with).
     public func plan(for request: GenerationRequest) throws -> SamplingPlan {
-        let config = try model.networks.scheduler.samplingConfig(modelName: model.name)
+        let config = model.networks.scheduler
         return try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: request.sampler.sampler,
                                 schedule: request.sampler.schedule, steps: request.steps,
                                 strength: request.initImage == nil ? nil : request.strength)

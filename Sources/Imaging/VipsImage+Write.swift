@@ -1,11 +1,12 @@
+import AtomicFiles
 import Glibc
 import VipsShim
 
 extension VipsImage {
-    /// Writes the image atomically: encoded into a temporary file in the destination folder, fsynced, renamed
-    /// over the destination, and the folder fsynced, so readers see either nothing or the whole file.
-    /// Without `overwrite` an existing destination is refused (the final rename uses RENAME_NOREPLACE, so a
-    /// file created meanwhile is not clobbered either). The format comes from the extension.
+    /// Writes the image atomically through `AtomicFile` (temporary in the destination folder, fsynced, renamed
+    /// over the destination, folder fsynced), so readers see either nothing or the whole file. Without
+    /// `overwrite` an existing destination is refused (also one created meanwhile). The format comes from the
+    /// extension. A killed daemon's temporaries for this name are swept first.
     public func write(to path: String, overwrite: Bool, options: EncodeOptions = EncodeOptions()) throws {
         guard let format = ImageFormat(path: path) else {
             throw ImagingError.unsupportedFormat(source: path,
@@ -18,36 +19,22 @@ extension VipsImage {
                 throw ImagingError.writeFailed(path: path, detail: "a directory is in the way")
             }
         }
-        let (directory, base) = Self.splitPath(path)
+        let (directory, base) = AtomicFile.split(path)
         StaleTemporaries.sweep(directory: directory, pattern: .atomicWrite(of: base))
-        let temp = "\(directory)/.\(base).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        if fd < 0 {
-            let code = errno
-            let reason = code == ENOENT ? "the folder \(directory) does not exist" : String(cString: strerror(code))
-            throw ImagingError.writeFailed(path: path, detail: reason)
-        }
-        var renamed = false
-        defer { if !renamed { unlink(temp) } }
         do {
-            defer { close(fd) }
-            try encode(format: format, options: options, descriptor: fd, path: path)
-            if fsync(fd) != 0 {
-                throw ImagingError.writeFailed(path: path, detail: "fsync: \(String(cString: strerror(errno)))")
+            try AtomicFile.write(to: path, overwrite: overwrite) { output in
+                try encode(format: format, options: options, output: output, path: path)
             }
-        }
-        let status = overwrite ? rename(temp, path) : vshim_rename_noreplace(temp, path)
-        if status != 0 {
-            let code = errno
-            if code == EEXIST { throw ImagingError.outputExists(path: path) }
-            throw ImagingError.writeFailed(path: path, detail: "rename: \(String(cString: strerror(code)))")
-        }
-        renamed = true
-        // Persist the directory entry too; failure here does not undo a complete, renamed file.
-        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
+        } catch let error as AtomicFileError {
+            if error.destinationExists { throw ImagingError.outputExists(path: path) }
+            let detail: String
+            switch error.step {
+            case .create: detail = error.folderMissing ? "the folder \(directory) does not exist" : error.reason
+            case .write: detail = error.reason
+            case .sync: detail = "fsync: \(error.reason)"
+            case .rename: detail = "rename: \(error.reason)"
+            }
+            throw ImagingError.writeFailed(path: path, detail: detail)
         }
     }
 
@@ -77,25 +64,13 @@ extension VipsImage {
         return Array(UnsafeRawBufferPointer(start: bytes, count: length))
     }
 
-    private func encode(format: ImageFormat, options: EncodeOptions, descriptor: Int32, path: String) throws {
+    private func encode(format: ImageFormat, options: EncodeOptions, output: AtomicFile.Output, path: String) throws {
         if format == .png && !internationalTextFields.isEmpty {
-            let bytes = try encoded(format: .png, options: options)
-            try bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(descriptor, base + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ImagingError.writeFailed(path: path, detail: String(cString: strerror(errno)))
-                    }
-                    offset += n
-                }
-            }
+            try output.write(try encoded(format: .png, options: options))
             return
         }
         let prepared = try saveable(for: format)
-        guard let target = vips_target_new_to_descriptor(descriptor) else {
+        guard let target = vips_target_new_to_descriptor(output.descriptor) else {
             throw ImagingError.writeFailed(path: path, detail: VipsErrorBuffer.take())
         }
         defer { g_object_unref(target) }
@@ -126,11 +101,5 @@ extension VipsImage {
                   !value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
             return (field, String(rest[rest.index(after: dash)...]), value)
         }
-    }
-
-    static func splitPath(_ path: String) -> (directory: String, base: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = String(path[..<slash])
-        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 }

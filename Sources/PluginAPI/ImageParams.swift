@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// Where an input image comes from, after the path policy has been applied and base64 decoded.
 public struct ImageInput: Sendable {

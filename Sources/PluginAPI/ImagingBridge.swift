@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import StrictJSON
 
 extension PluginError {
     /// Attaches the request field to an imaging failure so the client knows which image was bad.

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import StrictJSON
 
 /// The contract every operation implements. The daemon owns everything around it: framing, the queue,
 /// validation of `params` against `paramsSchema` (before `run` is called), notifications and errors.

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import StrictJSON
 
 /// Failures a plugin (or the context helpers) reports; each maps to one JSON-RPC error whose message says
 /// what to do next.

@@ -1,4 +1,5 @@
 import DiffusionProtocol
+import StrictJSON
 
 /// A validation failure: `field` is a JSON-pointer-like path ("output.path", "size[1]"), `reason` what is wrong.
 public struct SchemaViolation: Error, Equatable, Sendable {

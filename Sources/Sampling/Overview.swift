@@ -2,7 +2,7 @@
 //
 // How a pipeline uses it (txt2img; img2img/inpaint differ only where marked):
 //
-//     let config = try JSONDecoder().decode(SchedulerConfig.self, from: schedulerConfigJSON)
+//     let config = model.networks.scheduler  // decoded from scheduler_config.json when the model loads
 //     let choice = try SamplerChoice.parse(sampler: "DPM++ 2M Karras")          // or ("dpmpp_2m", "karras")
 //     let plan = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: choice.sampler,
 //                                 schedule: choice.schedule, steps: 20, strength: nil /* img2img: 0.5 */)

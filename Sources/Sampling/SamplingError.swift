@@ -1,6 +1,8 @@
 /// Errors from schedule construction, name parsing and the sampling loop.
 public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case invalidSchedulerConfig(String)
+    /// A scheduler_config.json asks for something the samplers do not implement (named in the text).
+    case unsupportedSchedulerConfig(String)
     case invalidSteps(Int)
     case invalidStrength(Double)
     case unknownSampler(String)
@@ -12,6 +14,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidSchedulerConfig(let why): return "invalid scheduler config: \(why)"
+        case .unsupportedSchedulerConfig(let what): return what
         case .invalidSteps(let n): return "steps must be between 1 and the model's training steps (got \(n))"
         case .invalidStrength(let s): return "strength must be in (0, 1] (got \(s))"
         case .unknownSampler(let name): return "unknown sampler '\(name)'"

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 int vshim_init(const char *argv0) { return VIPS_INIT(argv0); }
 
@@ -177,12 +176,4 @@ int vshim_bandjoin(VipsImage **in, int n, VipsImage **out) { return vips_bandjoi
 
 int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied) {
     return vips_composite2(base, overlay, out, VIPS_BLEND_MODE_OVER, "premultiplied", premultiplied, NULL);
-}
-
-int vshim_rename_noreplace(const char *from, const char *to) {
-#ifdef RENAME_NOREPLACE
-    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
-#else
-    return (int) syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
-#endif
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 @main
 struct DiffusionCtl: ParsableCommand {

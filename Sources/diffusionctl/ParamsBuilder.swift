@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// Builds a params object from a JSON text or file plus `key=value` assignments.
 enum ParamsBuilder {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import AtomicFiles
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// Sends one request, shows its notifications as a progress line on stderr, prints the result on stdout
 /// and exits non-zero when the daemon answers with an error.
@@ -45,8 +47,9 @@ enum Runner {
                 FileHandle.standardError.write(Data("diffusionctl: --save given but the result has no image.base64 (was an output path given?)\n".utf8))
                 throw ExitCode(1)
             }
-            do { try bytes.write(to: URL(fileURLWithPath: save), options: .atomic) } catch {
-                FileHandle.standardError.write(Data("diffusionctl: cannot write \(save): \(error.localizedDescription)\n".utf8))
+            do { try AtomicFile.write([UInt8](bytes), to: save) } catch {
+                let reason = (error as? AtomicFileError)?.reason ?? String(describing: error)
+                FileHandle.standardError.write(Data("diffusionctl: cannot write \(save): \(reason)\n".utf8))
                 throw ExitCode(1)
             }
             // Don't flood the terminal with the base64 we just saved.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 import Tensor
 
 /// `diffusiond-bench` (alias `diffusiond-bench sd`): times our networks against PyTorch on the same weights in

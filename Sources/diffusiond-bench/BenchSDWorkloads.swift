@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Models
+import StrictJSON
 import Tensor
 
 /// Deterministic inputs of a given shape. Values do not change the compute; they only need to be ordinary

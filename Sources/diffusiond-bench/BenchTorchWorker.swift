@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// Why the PyTorch side of the bench could not answer.
 enum BenchTorchError: Error, CustomStringConvertible {

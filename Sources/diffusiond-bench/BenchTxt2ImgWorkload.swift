@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import Sampling
+import StrictJSON
 
 /// A whole txt2img through the Engine's pipeline (text encoder, `steps` Euler steps with CFG, VAE decode to
 /// [0, 1] pixels; no PNG encoding), against diffusers' StableDiffusionPipeline with EulerDiscreteScheduler.

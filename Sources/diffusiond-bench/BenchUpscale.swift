@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import StrictJSON
 import Imaging
 import Models
 import Tensor
@@ -32,11 +33,10 @@ struct BenchUpscale: ParsableCommand {
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             let (h, w) = (x.shape[2] * model.network.scale, x.shape[3] * model.network.scale)
-            let line: [String: Any] = ["model": name, "architecture": model.architecture, "threads": threads,
-                                       "input": [x.shape[3], x.shape[2]], "output": [w, h], "seconds": best,
-                                       "output_megapixels_per_second": Double(w * h) / 1e6 / best]
-            let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let line: JSONValue = ["model": .string(name), "architecture": .string(model.architecture), "threads": JSONValue(threads),
+                                   "input": [JSONValue(x.shape[3]), JSONValue(x.shape[2])], "output": [JSONValue(w), JSONValue(h)],
+                                   "seconds": .double(best), "output_megapixels_per_second": .double(Double(w * h) / 1e6 / best)]
+            print(JSONWriter.serialize(line))
         }
     }
 

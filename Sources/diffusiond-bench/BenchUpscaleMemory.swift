@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import StrictJSON
 import Imaging
 import Models
 import Tensor
@@ -40,10 +41,10 @@ struct BenchUpscaleMemory: ParsableCommand {
         let out = try VipsImage.load(path: output, mode: .sequential)
         let decoded = out.width * out.height * out.bands
         if !keep { unlink(output) }
-        let line: [String: Any] = ["input": [width, height], "output": [out.width, out.height], "tile": tile, "overlap": overlap,
-                                   "seconds": seconds, "rss_before_bytes": before, "peak_rss_bytes": peak,
-                                   "output_decoded_bytes": decoded]
-        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        let line: JSONValue = ["input": [JSONValue(width), JSONValue(height)], "output": [JSONValue(out.width), JSONValue(out.height)],
+                               "tile": JSONValue(tile), "overlap": JSONValue(overlap), "seconds": .double(seconds),
+                               "rss_before_bytes": JSONValue(before), "peak_rss_bytes": JSONValue(peak),
+                               "output_decoded_bytes": JSONValue(decoded)]
+        print(JSONWriter.serialize(line))
     }
 }

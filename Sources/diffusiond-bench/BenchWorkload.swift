@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Engine
 import Foundation
 import Models
+import StrictJSON
 
 /// One named thing `diffusiond-bench` times: ours against PyTorch's equivalent, alternating.
 ///

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 /// `--config FILE`: a JSON object with the same keys as the flags (snake_case or the flag spelling),
 /// e.g. {"socket": "/run/user/1000/diffusiond.sock", "max_queue": 8, "allow_dir": ["/home/me/images"]}.

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 import XCTest
 
 /// Several clients, one queue: isolation of responses, busy, cancellation and disconnects.

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import StrictJSON
 import XCTest
 
 /// The diffusionctl executable against a real daemon: output, progress on stderr and exit codes.

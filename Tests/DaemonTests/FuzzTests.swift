@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 import XCTest
 
 /// A bounded, seeded protocol fuzz against a real daemon: hostile lines of every kind, one at a time, each

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import PluginAPI
+import StrictJSON
 import XCTest
 
 final class JSONParserTests: XCTestCase {

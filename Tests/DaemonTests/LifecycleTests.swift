@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 import XCTest
 
 /// Start-up and shutdown: socket permissions, single instance, stale sockets, signals.

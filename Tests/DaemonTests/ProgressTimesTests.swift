@@ -1,6 +1,7 @@
 @testable import Daemon
 import DiffusionProtocol
 import PluginAPI
+import StrictJSON
 import XCTest
 
 /// Progress reports come from plugins (external ones through the C ABI with any int64): the times the daemon

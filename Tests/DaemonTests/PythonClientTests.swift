@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import StrictJSON
 import XCTest
 
 /// examples/python/diffusiond_client.py against the real daemon (python3 is in CI; skipped where absent).

@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 import XCTest
 
 /// protocol/schema/*.json describe what the daemon really sends: every schema file is checked against live

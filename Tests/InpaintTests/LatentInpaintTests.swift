@@ -6,7 +6,7 @@ final class LatentInpaintTests: XCTestCase {
     /// torch: F.interpolate(arange(25).view(1,1,5,5), size=(3,3)) picks rows/cols floor(i·5/3) = 0, 1, 3.
     func testNearestResizeMatchesTorchIndexing() {
         let x = Tensor(shape: [1, 1, 5, 5], values: (0 ..< 25).map(Float.init))
-        let y = LatentInpaintMask.nearestResized(x, height: 3, width: 3)
+        let y = resizeNearest(x, height: 3, width: 3)
         XCTAssertEqual(y.shape, [1, 1, 3, 3])
         XCTAssertEqual(y.scalars, [0, 1, 3, 5, 6, 8, 15, 16, 18])
         // /8 latent mask: pixel (8i, 8j).

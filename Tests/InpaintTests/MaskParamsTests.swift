@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Imaging
 import InpaintPlugin
 import PluginAPI
+import StrictJSON
 import XCTest
 
 /// Mask polarity and options on tiny synthetic masks, with exact expected values.

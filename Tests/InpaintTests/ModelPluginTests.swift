@@ -4,6 +4,7 @@ import Imaging
 import InpaintPlugin
 import OutpaintPlugin
 import PluginAPI
+import StrictJSON
 import XCTest
 
 /// The plugins with the tiny random models of Tests/Fixtures/sd (9-channel sd1-inpaint, 4-channel sd1): the promise

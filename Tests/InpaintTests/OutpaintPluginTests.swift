@@ -4,6 +4,7 @@ import Imaging
 import InpaintPlugin
 import OutpaintPlugin
 import PluginAPI
+import StrictJSON
 import XCTest
 
 final class OutpaintPluginTests: XCTestCase {

@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 import XCTest
 
 /// The three input kinds every mode is proved on.

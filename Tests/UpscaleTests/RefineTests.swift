@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Sampling
 import PluginAPI
+import StrictJSON
 import Tensor
 import UpscalePlugin
 import XCTest

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 import UpscalePlugin
 import XCTest
 

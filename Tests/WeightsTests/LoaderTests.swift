@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 import Tensor
 @testable import Weights
 import XCTest

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import PluginAPI
+import StrictJSON
 
 /// `generate`: txt2img with a resident Stable Diffusion 1.x/2.x model (see `StableDiffusionPipeline`).
 public struct GeneratePlugin: OperationPlugin {

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import PluginAPI
 import Sampling
+import StrictJSON
 
 /// Request fields shared by `generate` and `img2img`, their schema and their parsing into a
 /// `GenerationRequest`.

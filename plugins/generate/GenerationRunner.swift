@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 import Tensor
 
 /// Runs a `GenerationRequest` inside a job: model from the shared cache, progress per step, cancellation

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import PluginAPI
+import StrictJSON
 
 /// `models.list`, `models.load`, `models.unload`: the daemon's one model host, shared by all operations.
 /// `models.list` and `models.unload` only read or drop references, so they answer at once even while a job

@@ -3,6 +3,7 @@ import Engine
 import GeneratePlugin
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// `img2img`: re-noise an image to `strength` and denoise it with a prompt, as diffusers'
 /// StableDiffusionImg2ImgPipeline (steps = int(steps × strength) of the schedule; the VAE's posterior sample

@@ -3,6 +3,7 @@ import Engine
 import GeneratePlugin
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// `inpaint`: repaint the masked part of an image. Outside the (feathered) mask the result equals the input bit
 /// for bit, at its bit depth, alpha and size. With `model` the area is repainted (generation parameters as

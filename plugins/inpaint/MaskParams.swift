@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Engine
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// The mask parameters shared by `inpaint` and `outpaint`: where the mask comes from and the options applied
 /// to it (see protocol/masks.md for the polarity: white / transparent = repaint, black / opaque = keep).

@@ -4,6 +4,7 @@ import GeneratePlugin
 import Imaging
 import InpaintPlugin
 import PluginAPI
+import StrictJSON
 
 /// `outpaint`: extend the canvas on any side. The original lands unchanged (bit-identical) at (left, top) and
 /// the output is exactly (width + left + right) × (height + top + bottom). Without `model` the new area is filled

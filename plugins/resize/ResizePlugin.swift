@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// `resize`: scale an image to a size or by a factor with libvips, keeping alpha and bit depth.
 public struct ResizePlugin: OperationPlugin {

@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Models
 import PluginAPI
+import StrictJSON
 
 /// `upscale`: enlarge an image with a Real-ESRGAN network (RRDBNet or SRVGGNetCompact) by overlapping, blended
 /// tiles, streaming through libvips — or with a plain lanczos3/bicubic resize when `model` names a kernel.

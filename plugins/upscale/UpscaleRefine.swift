@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// The `refine` parameter of `upscale` (SD upscale): after the upscale, `TileRefiner` runs img2img at low
 /// strength over overlapping tiles of the result with a resident Stable Diffusion model.

@@ -68,7 +68,7 @@ public struct InpaintPipeline {
         }
 
         // The sampling plan of img2img with this strength (txt2img's when strength is 1, as diffusers).
-        let config = try nets.scheduler.samplingConfig(modelName: model.name)
+        let config = nets.scheduler
         let plan = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: request.sampler.sampler,
                                     schedule: request.sampler.schedule, steps: request.steps, strength: request.strength)
         let n = request.batchSize
@@ -81,7 +81,7 @@ public struct InpaintPipeline {
             withUnconditional: guidance.needsUnconditional)
 
         let binaryMask = blend == .soft ? pixelMask : LatentInpaintMask.binarized(pixelMask)
-        let latentMask = LatentInpaintMask.nearestResized(binaryMask, height: h / factor, width: w / factor)
+        let latentMask = resizeNearest(binaryMask, height: h / factor, width: w / factor)
         let noise = request.rng.makeNoise(seeds: request.seeds)
 
         /// A posterior sample of `pixels` scaled to latent units, drawing from the generator(s) now.

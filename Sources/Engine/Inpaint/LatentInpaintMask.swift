@@ -34,30 +34,10 @@ public enum LatentInpaintMask {
         return Tensor(shape: image.shape, values: out)
     }
 
-    /// torch's `F.interpolate(x, size: (height, width), mode: "nearest")` for x [N, C, H, W]: output pixel i reads
-    /// input floor(i · (in/out)), the scale computed in float32 as torch does on CPU, clamped to the last pixel.
-    public static func nearestResized(_ x: Tensor, height: Int, width: Int) -> Tensor {
-        precondition(x.shape.count == 4 && height > 0 && width > 0, "nearestResized needs NCHW and a positive size")
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let scaleY = Float(h) / Float(height), scaleX = Float(w) / Float(width)
-        let rows = (0 ..< height).map { min(Int((Float($0) * scaleY).rounded(.down)), h - 1) }
-        let columns = (0 ..< width).map { min(Int((Float($0) * scaleX).rounded(.down)), w - 1) }
-        let v = x.scalars
-        var out = [Float](repeating: 0, count: n * c * height * width)
-        for p in 0 ..< n * c {
-            for (oy, iy) in rows.enumerated() {
-                for (ox, ix) in columns.enumerated() {
-                    out[(p * height + oy) * width + ox] = v[(p * h + iy) * w + ix]
-                }
-            }
-        }
-        return Tensor(shape: [n, c, height, width], values: out)
-    }
-
     /// The latent-size mask [1, 1, H/f, W/f] from a pixel mask [1, 1, H, W] (already binarised by the caller
     /// when the model needs it).
     public static func latentMask(_ pixelMask: Tensor, downscale factor: Int = 8) -> Tensor {
-        nearestResized(pixelMask, height: pixelMask.shape[2] / factor, width: pixelMask.shape[3] / factor)
+        resizeNearest(pixelMask, height: pixelMask.shape[2] / factor, width: pixelMask.shape[3] / factor)
     }
 
     /// The 9-channel UNet input: `latents` [B, 4, h, w] (already scaled by c_in), mask [1|B, 1, h, w],

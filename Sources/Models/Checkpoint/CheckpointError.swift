@@ -9,6 +9,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
     /// A diffusers folder lacks a file it needs (config or weights).
     case missingFile(path: String)
     case invalidJSON(path: String, reason: String)
+    /// A well-formed config asks for something we do not implement (e.g. `trained_betas`).
+    case unsupportedConfig(path: String, reason: String)
     /// The file format layer failed (malformed safetensors, refused pickle, …).
     case unreadable(path: String, reason: String)
     /// The tensors do not look like an SD 1.x/2.x checkpoint.
@@ -25,6 +27,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
             return "\(path): not a diffusers folder, .safetensors, .ckpt, .pt or .pth file"
         case let .missingFile(path): return "missing \(path)"
         case let .invalidJSON(path, reason): return "\(path): invalid JSON (\(reason))"
+        case let .unsupportedConfig(path, reason): return "\(path): \(reason)"
         case let .unreadable(path, reason): return "\(path): \(reason)"
         case let .unrecognised(path, reason): return "\(path): not a recognised Stable Diffusion 1.x/2.x checkpoint (\(reason))"
         case let .component(name, path, error): return "\(path): \(name): \(error)"

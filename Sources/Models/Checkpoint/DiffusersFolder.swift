@@ -1,4 +1,6 @@
 import Foundation
+import Sampling
+import StrictJSON
 import Weights
 
 /// Loads a diffusers pipeline folder (`model_index.json`, `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
@@ -70,12 +72,15 @@ enum DiffusersFolder {
         throw CheckpointError.missingFile(path: directoryNS.appendingPathComponent("\(stem).safetensors"))
     }
 
+    /// A config file through the strict parser; every failure names the file and, past parsing, the field.
     static func decodeJSON<T: Decodable>(_ path: String) throws -> T {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError.missingFile(path: path)
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try JSONValueDecoder().decode(T.self, from: JSONParser.parse([UInt8](data)))
+        } catch let error as SamplingError {
+            throw CheckpointError.unsupportedConfig(path: path, reason: error.description)
         } catch {
             throw CheckpointError.invalidJSON(path: path, reason: String(describing: error))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Sampling
 import Weights
 
 /// Loads an original (LDM layout) single-file checkpoint: detects the architecture from tensor names and
@@ -48,7 +49,7 @@ enum SingleFileCheckpoint {
     /// The original LDM config users keep next to a checkpoint (`model.yaml` beside `model.safetensors`,
     /// as A1111 reads it): `parameterization: "v"` means v-prediction; a sidecar without the key means
     /// epsilon (LDM's default). Only that one key is read, by a line scan; nil when there is no sidecar.
-    static func sidecarPrediction(_ path: String) -> PredictionType? {
+    static func sidecarPrediction(_ path: String) -> SchedulerConfig.PredictionType? {
         let sidecar = (path as NSString).deletingPathExtension + ".yaml"
         guard let data = FileManager.default.contents(atPath: sidecar),
               let text = String(data: data, encoding: .utf8) else { return nil }
@@ -64,7 +65,7 @@ enum SingleFileCheckpoint {
     }
 
     /// SD1: epsilon. SD2: v-prediction (768-v), except a .ckpt saved at SD2-base's final step 875000.
-    static func defaultPrediction(_ family: SingleFileArchitecture.Family, _ file: TensorSource) -> PredictionType {
+    static func defaultPrediction(_ family: SingleFileArchitecture.Family, _ file: TensorSource) -> SchedulerConfig.PredictionType {
         guard family == .sd2 else { return .epsilon }
         let step = (file as? TorchCheckpoint)?.scalars["global_step"]
         return step == 875_000 ? .epsilon : .vPrediction

@@ -1,4 +1,5 @@
 import Foundation
+import Sampling
 import Weights
 
 /// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
@@ -12,7 +13,7 @@ public struct StableDiffusionModels: Sendable {
     public let tokenizer: TokenizerFiles
     public let layout: CheckpointLayout
 
-    public var predictionType: PredictionType { scheduler.predictionType }
+    public var predictionType: SchedulerConfig.PredictionType { scheduler.predictionType }
     /// A 9-channel inpainting UNet (latents + mask + masked-image latents are concatenated by the pipeline).
     public var isInpainting: Bool { unet.config.inChannels == 9 }
     /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
@@ -52,13 +53,13 @@ public struct CheckpointOptions: Equatable, Sendable {
     /// use a sidecar LDM config (`<name>.yaml`, its `parameterization`) when present, else SD1 epsilon and
     /// SD2 v-prediction unless the .ckpt's `global_step` is 875000 (SD2 512-base) — the same brittle rule
     /// as diffusers' single-file loader.
-    public var predictionType: PredictionType?
+    public var predictionType: SchedulerConfig.PredictionType?
     /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
     public var variant: String?
     /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale).
     public var conventions: SingleFileConventions
 
-    public init(predictionType: PredictionType? = nil, variant: String? = nil,
+    public init(predictionType: SchedulerConfig.PredictionType? = nil, variant: String? = nil,
                 conventions: SingleFileConventions = .stableDiffusion) {
         self.predictionType = predictionType
         self.variant = variant

@@ -38,30 +38,3 @@ func paddingBottomRight(_ x: Tensor) -> Tensor {
     }
     return out
 }
-
-/// Nearest-neighbour resize of [N, C, H, W] to an explicit size, as `F.interpolate(size:, mode="nearest")`
-/// (source index = floor(dst × in / out)). The UNet needs it only when the latent side is not a multiple
-/// of 2^(number of downsamplers); otherwise the 2× op is used.
-func upsampleNearest(_ x: Tensor, height outH: Int, width outW: Int) -> Tensor {
-    precondition(x.shape.count == 4)
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    if outH == 2 * h && outW == 2 * w { return upsampleNearest2x(x) }
-    // PyTorch computes the scale in float32 as in/out and truncates dst*scale.
-    let scaleH = Float(h) / Float(outH)
-    let scaleW = Float(w) / Float(outW)
-    let rowIndex = (0..<outH).map { min(Int(Float($0) * scaleH), h - 1) }
-    let colIndex = (0..<outW).map { min(Int(Float($0) * scaleW), w - 1) }
-    var out = Tensor(shape: [n, c, outH, outW])
-    x.withUnsafeBufferPointer { src in
-        out.withUnsafeMutableBufferPointer { dst in
-            for plane in 0..<(n * c) {
-                for y in 0..<outH {
-                    let s = plane * h * w + rowIndex[y] * w
-                    let d = plane * outH * outW + y * outW
-                    for i in 0..<outW { dst[d + i] = src[s + colIndex[i]] }
-                }
-            }
-        }
-    }
-    return out
-}

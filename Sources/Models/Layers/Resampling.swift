@@ -46,7 +46,7 @@ struct Upsample2D {
             return fused(x)
         case let .plain(conv):
             if let size {
-                return conv(upsampleNearest(x, height: size.height, width: size.width))
+                return conv(resizeNearest(x, height: size.height, width: size.width))
             }
             return conv(upsampleNearest2x(x))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// CLIP's BPE tokenizer, producing the ids of transformers' `CLIPTokenizer` (the tokenizers-backed class
 /// transformers 5 gives for `CLIPTokenizer.from_pretrained`) as Stable Diffusion pipelines call it.
@@ -173,19 +174,13 @@ public struct CLIPTokenizer: Sendable {
     }
 
     private static func readVocabulary(_ url: URL) throws -> [[UInt8]: Int32] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.fileUnreadable(path: url.path, detail: String(describing: error))
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError.invalidJSON(path: url.path, detail: "vocab.json is not a JSON object")
-        }
+        let object = try TokenizerJSONFile.object(at: url, notAnObject: "vocab.json is not a JSON object")
         var vocabulary: [[UInt8]: Int32] = [:]
         vocabulary.reserveCapacity(object.count)
         var used = Set<Int32>()
         for (token, value) in object {
-            guard let number = value as? NSNumber, let id = Int32(exactly: number.doubleValue), id >= 0 else {
-                throw TokenizerError.invalidVocabulary(path: url.path, detail: "token '\(token)' has id \(value)")
+            guard let number = value.doubleValue, let id = Int32(exactly: number), id >= 0 else {
+                throw TokenizerError.invalidVocabulary(path: url.path, detail: "token '\(token)' has id \(JSONWriter.serialize(value))")
             }
             guard used.insert(id).inserted else {
                 throw TokenizerError.invalidVocabulary(path: url.path, detail: "id \(id) used twice")

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// A special token as transformers registers it. `normalized` decides where it is recognised in a
 /// prompt: in the raw text (false: exact, case-sensitive) or in the normalized, lowercased text (true).
@@ -63,38 +64,32 @@ public struct CLIPSpecialTokens: Equatable, Sendable {
         // Later roles decide the flag of a shared content.
         var flags: [String: Bool] = [:]
         for token in resolved { flags[token.content] = token.normalized }
-        if let decoder = config?["added_tokens_decoder"] as? [String: Any] {
-            for case let entry as [String: Any] in decoder.values {
-                if let content = entry["content"] as? String, let normalized = entry["normalized"] as? Bool {
+        if case .object(let decoder)? = config?["added_tokens_decoder"] {
+            // Ordered by id, so that two ids sharing a content resolve the same way on every run.
+            for (_, entry) in decoder.sorted(by: { (Int($0.key) ?? .max, $0.key) < (Int($1.key) ?? .max, $1.key) }) {
+                if let content = entry["content"]?.stringValue, let normalized = entry["normalized"]?.boolValue {
                     flags[content] = normalized
                 }
             }
         }
         func final(_ t: SpecialToken) -> SpecialToken { SpecialToken(t.content, normalized: flags[t.content] ?? false) }
         var maxLength = 77
-        if let n = config?["model_max_length"] as? Int, n > 2, n <= 1_000_000 { maxLength = n }
+        if let n = config?["model_max_length"]?.intValue, n > 2, n <= 1_000_000 { maxLength = n }
         self.init(bos: final(resolved[0]), eos: final(resolved[1]), unknown: final(resolved[2]),
                   pad: final(resolved[3]), modelMaxLength: maxLength)
     }
 
-    private static func token(from value: Any?) -> SpecialToken? {
-        if let s = value as? String { return SpecialToken(s, normalized: false) }
-        if let d = value as? [String: Any], let content = d["content"] as? String {
+    private static func token(from value: JSONValue?) -> SpecialToken? {
+        if let s = value?.stringValue { return SpecialToken(s, normalized: false) }
+        if let content = value?["content"]?.stringValue {
             // A special AddedToken without an explicit flag is not normalized.
-            return SpecialToken(content, normalized: d["normalized"] as? Bool ?? false)
+            return SpecialToken(content, normalized: value?["normalized"]?.boolValue ?? false)
         }
         return nil
     }
 
-    private static func readObject(_ url: URL) throws -> [String: Any]? {
+    private static func readObject(_ url: URL) throws -> [String: JSONValue]? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.fileUnreadable(path: url.path, detail: String(describing: error))
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError.invalidJSON(path: url.path, detail: "not a JSON object")
-        }
-        return object
+        return try TokenizerJSONFile.object(at: url, notAnObject: "not a JSON object")
     }
 }

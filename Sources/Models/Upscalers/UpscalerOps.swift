@@ -79,26 +79,4 @@ enum UpscalerOps {
         }
         return out
     }
-
-    /// `F.interpolate(x, scale_factor=r, mode="nearest")` for an integer factor.
-    static func upsampleNearest(_ x: Tensor, factor r: Int) -> Tensor {
-        if r == 2 { return upsampleNearest2x(x) }
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        var out = Tensor(uninitializedShape: [n, c, h * r, w * r])
-        x.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-                Parallel.forEach(0..<(n * c)) { plane in
-                    let source = s + plane * h * w
-                    let target = d + plane * h * r * w * r
-                    for y in 0..<(h * r) {
-                        let inRow = source + (y / r) * w
-                        let outRow = target + y * w * r
-                        for xx in 0..<(w * r) { outRow[xx] = inRow[xx / r] }
-                    }
-                }
-            }
-        }
-        return out
-    }
 }

@@ -1,6 +1,8 @@
-/// The subset of a diffusers `scheduler_config.json` that defines a model's discrete noise
-/// schedule and how inference timesteps are picked. Keys are diffusers' (snake_case);
-/// missing keys take diffusers' defaults for Stable Diffusion checkpoints.
+/// A model's training noise schedule and how inference timesteps are picked: the one reading of a diffusers
+/// `scheduler_config.json` (models load it, samplers run from it). Keys are diffusers' (snake_case); missing
+/// keys take the values diffusers' single-file loader uses for Stable Diffusion checkpoints; unknown keys are
+/// ignored. What the samplers cannot honour (`trained_betas`, `prediction_type` "sample", other beta schedules
+/// or timestep spacings) is refused while decoding, so a model that loads can always be sampled exactly.
 public struct SchedulerConfig: Codable, Equatable, Sendable {
     public enum BetaSchedule: String, Codable, Sendable {
         case linear
@@ -58,19 +60,41 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         case timestepScaling = "timestep_scaling", rescaleBetasZeroSNR = "rescale_betas_zero_snr"
     }
 
+    /// Keys that are read only to be refused; not part of the config, so not in `CodingKeys`.
+    private enum RefusedKeys: String, CodingKey {
+        case trainedBetas = "trained_betas"
+    }
+
+    /// Beta bounds are decoded as Double straight from the JSON text, so "0.00085" becomes the same double
+    /// as the Python float diffusers starts from (a float32 detour would move every sigma by an ulp).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = SchedulerConfig()
+        let refused = try decoder.container(keyedBy: RefusedKeys.self)
+        if refused.contains(.trainedBetas), try !refused.decodeNil(forKey: .trainedBetas) {
+            throw SamplingError.unsupportedSchedulerConfig("trained_betas are not supported")
+        }
         numTrainTimesteps = try c.decodeIfPresent(Int.self, forKey: .numTrainTimesteps) ?? d.numTrainTimesteps
         betaStart = try c.decodeIfPresent(Double.self, forKey: .betaStart) ?? d.betaStart
         betaEnd = try c.decodeIfPresent(Double.self, forKey: .betaEnd) ?? d.betaEnd
-        betaSchedule = try c.decodeIfPresent(BetaSchedule.self, forKey: .betaSchedule) ?? d.betaSchedule
-        predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
-        timestepSpacing = try c.decodeIfPresent(TimestepSpacing.self, forKey: .timestepSpacing) ?? d.timestepSpacing
+        betaSchedule = try c.supported(.betaSchedule, default: d.betaSchedule)
+        predictionType = try c.supported(.predictionType, default: d.predictionType)
+        timestepSpacing = try c.supported(.timestepSpacing, default: d.timestepSpacing)
         stepsOffset = try c.decodeIfPresent(Int.self, forKey: .stepsOffset) ?? d.stepsOffset
         setAlphaToOne = try c.decodeIfPresent(Bool.self, forKey: .setAlphaToOne) ?? d.setAlphaToOne
         originalInferenceSteps = try c.decodeIfPresent(Int.self, forKey: .originalInferenceSteps) ?? d.originalInferenceSteps
         timestepScaling = try c.decodeIfPresent(Double.self, forKey: .timestepScaling) ?? d.timestepScaling
         rescaleBetasZeroSNR = try c.decodeIfPresent(Bool.self, forKey: .rescaleBetasZeroSNR) ?? d.rescaleBetasZeroSNR
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A string-valued choice: its default when absent or null, refused by name when we do not implement it.
+    fileprivate func supported<T: RawRepresentable>(_ key: Key, default fallback: T) throws -> T where T.RawValue == String {
+        guard let raw = try decodeIfPresent(String.self, forKey: key) else { return fallback }
+        guard let value = T(rawValue: raw) else {
+            throw SamplingError.unsupportedSchedulerConfig("\(key.stringValue) \"\(raw)\" is not supported")
+        }
+        return value
     }
 }

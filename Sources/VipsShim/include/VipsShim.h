@@ -72,7 +72,4 @@ int vshim_round(VipsImage *in, VipsImage **out, int mode);
 int vshim_bandjoin(VipsImage **in, int n, VipsImage **out);
 int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied);
 
-// Renames without replacing an existing destination (renameat2 RENAME_NOREPLACE): -1 with errno.
-int vshim_rename_noreplace(const char *from, const char *to);
-
 #endif

@@ -8,7 +8,8 @@ public enum WeightsError: Error, Equatable, Sendable {
     // safetensors header.
     case headerTooLarge(path: String, length: UInt64, limit: Int)
     case headerOutOfBounds(path: String, headerEnd: UInt64, fileSize: Int)
-    case invalidHeaderJSON(path: String, offset: Int, detail: String)
+    /// `offset` is a byte offset into the header; nil when the fault is the whole header's (nesting depth).
+    case invalidHeaderJSON(path: String, offset: Int?, detail: String)
     case invalidHeader(path: String, detail: String)
     case invalidTensorEntry(path: String, tensor: String, detail: String)
     case unknownDType(path: String, tensor: String, dtype: String)
@@ -63,7 +64,8 @@ extension WeightsError: CustomStringConvertible {
         case let .fileTooSmall(p, s, n): return "\(p): file is \(s) bytes, at least \(n) needed"
         case let .headerTooLarge(p, l, lim): return "\(p): safetensors header length \(l) exceeds the \(lim)-byte limit"
         case let .headerOutOfBounds(p, e, s): return "\(p): safetensors header ends at byte \(e) but the file has \(s) bytes"
-        case let .invalidHeaderJSON(p, o, d): return "\(p): safetensors header is not valid JSON at header byte \(o): \(d)"
+        case let .invalidHeaderJSON(p, o?, d): return "\(p): safetensors header is not valid JSON at header byte \(o): \(d)"
+        case let .invalidHeaderJSON(p, nil, d): return "\(p): safetensors header is not valid JSON: \(d)"
         case let .invalidHeader(p, d): return "\(p): invalid safetensors header: \(d)"
         case let .invalidTensorEntry(p, t, d): return "\(p): tensor '\(t)': invalid header entry: \(d)"
         case let .unknownDType(p, t, d): return "\(p): tensor '\(t)': unknown dtype '\(d)'"

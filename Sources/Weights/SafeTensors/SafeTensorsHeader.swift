@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// One tensor's header entry; `begin`/`end` are byte offsets relative to the start of the data section.
 public struct SafeTensorsEntry: Sendable, Equatable {
     public let name: String
@@ -44,7 +46,7 @@ public struct SafeTensorsHeader: Sendable {
         do {
             json = try JSONParser.parse(headerBytes)
         } catch let e as JSONParseError {
-            throw WeightsError.invalidHeaderJSON(path: path, offset: e.offset, detail: e.detail)
+            throw WeightsError.invalidHeaderJSON(path: path, offset: e.offset, detail: e.description)
         }
         guard case let .object(members) = json else {
             throw WeightsError.invalidHeader(path: path, detail: "top level is a \(json.typeName), not an object")
@@ -53,7 +55,8 @@ public struct SafeTensorsHeader: Sendable {
         var metadata: [String: String] = [:]
         var entries: [SafeTensorsEntry] = []
         entries.reserveCapacity(members.count)
-        for (name, value) in members {
+        // Sorted, so that of several bad entries the same one is always reported.
+        for (name, value) in members.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" {
                 metadata = try Self.parseMetadata(value, path: path)
             } else {
@@ -87,7 +90,7 @@ public struct SafeTensorsHeader: Sendable {
             throw WeightsError.invalidHeader(path: path, detail: "__metadata__ is a \(value.typeName), not an object")
         }
         var out: [String: String] = [:]
-        for (k, v) in items {
+        for (k, v) in items.sorted(by: { $0.key < $1.key }) {
             guard case let .string(s) = v else {
                 throw WeightsError.invalidHeader(path: path, detail: "__metadata__['\(k)'] is a \(v.typeName), not a string")
             }
@@ -100,7 +103,7 @@ public struct SafeTensorsHeader: Sendable {
         func bad(_ detail: String) -> WeightsError { .invalidTensorEntry(path: path, tensor: name, detail: detail) }
         guard case let .object(fields) = value else { throw bad("entry is a \(value.typeName), not an object") }
         var dtypeValue: JSONValue?, shapeValue: JSONValue?, offsetsValue: JSONValue?
-        for (k, v) in fields {
+        for (k, v) in fields.sorted(by: { $0.key < $1.key }) {
             switch k {
             case "dtype": dtypeValue = v
             case "shape": shapeValue = v
@@ -116,7 +119,7 @@ public struct SafeTensorsHeader: Sendable {
         var shape: [Int] = []
         shape.reserveCapacity(dims.count)
         for d in dims {
-            guard let v = d.nonNegativeInt else { throw bad("shape element \(d.brief) is not a non-negative integer") }
+            guard let v = d.nonNegativeInt else { throw bad("shape element \(JSONWriter.serialize(d).prefix(40)) is not a non-negative integer") }
             shape.append(v)
         }
         guard case let .array(offsets)? = offsetsValue, offsets.count == 2,
@@ -131,5 +134,13 @@ public struct SafeTensorsHeader: Sendable {
             throw WeightsError.sizeMismatch(path: path, tensor: name, expectedBytes: bytes, actualBytes: end - begin)
         }
         return SafeTensorsEntry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
+    }
+}
+
+extension JSONValue {
+    /// An integer literal that is >= 0 and fits in Int; nil for fractions, exponents (even "1e3"), signs, overflow.
+    fileprivate var nonNegativeInt: Int? {
+        guard let i = integerValue, i >= 0 else { return nil }
+        return Int(exactly: i)
     }
 }

@@ -3,11 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AtomicFiles
+import StrictJSON
 import Tensor
 
 /// Writes .safetensors files. Tensor data is produced lazily at write time, one tensor at a time, so
 /// converting a multi-gigabyte checkpoint never holds more than one tensor in memory. The file is
-/// written to a temporary name in the same directory, fsynced and renamed into place.
+/// written atomically (`AtomicFile`).
 public struct SafeTensorsWriter {
     private struct Item {
         let name: String
@@ -113,44 +115,23 @@ public struct SafeTensorsWriter {
         // multiple of 8), then by name for a deterministic file.
         let order = items.sorted { ($0.dtype.byteSize, $1.name) > ($1.dtype.byteSize, $0.name) }
         let header = headerBytes(order: order)
-        let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WeightsError.writeFailed(path: path, detail: String(cString: strerror(errno))) }
-        var ok = false
-        defer {
-            if fd >= 0 { close(fd) }
-            if !ok { unlink(tmp) }
-        }
-        func put(_ bytes: [UInt8]) throws {
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { sysWrite(fd, $0.baseAddress! + done, bytes.count - done) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw WeightsError.writeFailed(path: path, detail: String(cString: strerror(errno)))
+        do {
+            try AtomicFile.write(to: path, permissions: 0o644) { output in
+                var length = UInt64(header.count).littleEndian
+                try output.write(withUnsafeBytes(of: &length) { Array($0) })
+                try output.write(header)
+                for item in order {
+                    let bytes = try item.produce()
+                    guard bytes.count == item.byteCount else {
+                        throw WeightsError.writeFailed(path: path, detail: "tensor '\(item.name)' produced \(bytes.count) bytes, declared \(item.byteCount)")
+                    }
+                    try output.write(bytes)
                 }
-                done += n
             }
+        } catch let error as AtomicFileError {
+            throw WeightsError.writeFailed(path: path, detail: error.reason)
         }
-        var length = UInt64(header.count).littleEndian
-        try put(withUnsafeBytes(of: &length) { Array($0) })
-        try put(header)
-        for item in order {
-            let bytes = try item.produce()
-            guard bytes.count == item.byteCount else {
-                throw WeightsError.writeFailed(path: path, detail: "tensor '\(item.name)' produced \(bytes.count) bytes, declared \(item.byteCount)")
-            }
-            try put(bytes)
-        }
-        guard fsync(fd) == 0 else { throw WeightsError.writeFailed(path: path, detail: String(cString: strerror(errno))) }
-        guard rename(tmp, path) == 0 else { throw WeightsError.writeFailed(path: path, detail: String(cString: strerror(errno))) }
-        ok = true
     }
-}
-
-/// The libc write(2), reachable from inside a type that has its own `write` method.
-private func sysWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }
 
 extension SafeTensorsWriter {

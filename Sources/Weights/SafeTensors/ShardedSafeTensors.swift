@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// Sharded safetensors as transformers/diffusers write them: `<name>.safetensors.index.json` with a
 /// "weight_map" from tensor name to shard file in the same folder. Shard names must be plain file
 /// names (no path separators), every shard must exist, and the shards' tensors must be exactly the
@@ -12,14 +14,13 @@ public enum ShardedSafeTensors {
         guard String(validating: file.bytes, as: UTF8.self) != nil else { throw bad("not UTF-8") }
         let json: JSONValue
         do { json = try JSONParser.parse(file.bytes) } catch let e as JSONParseError {
-            throw bad("JSON error at byte \(e.offset): \(e.detail)")
+            throw bad("JSON error: \(e)")
         }
-        guard case let .object(top) = json, let mapValue = top.first(where: { $0.key == "weight_map" })?.value,
-              case let .object(map) = mapValue else {
+        guard case let .object(map)? = json["weight_map"] else {
             throw bad("no \"weight_map\" object")
         }
         var expected: [String: String] = [:]
-        for (name, v) in map {
+        for (name, v) in map.sorted(by: { $0.key < $1.key }) {
             guard case let .string(shard) = v else { throw bad("weight_map['\(name)'] is not a string") }
             guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
                 throw bad("shard name '\(shard)' must be a file name in the index's folder")

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import StrictJSON
 
 extension LineSocketClient {
     /// Reads messages until the response with `id` arrives; returns it and the notifications seen for that id.

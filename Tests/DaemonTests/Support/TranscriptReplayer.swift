@@ -2,6 +2,7 @@ import DiffusionProtocol
 import Foundation
 import Imaging
 import PluginAPI
+import StrictJSON
 
 /// Replays a protocol/examples/*.jsonl transcript against a daemon (format: protocol/examples/README.md).
 struct TranscriptReplayer {

@@ -11,6 +11,14 @@ public enum JSONWriter {
         Array(serialize(value).utf8)
     }
 
+    /// One string as a JSON string literal, for writers that lay out the rest of a document themselves
+    /// (the safetensors header's fixed field order).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, into: &out)
+        return out
+    }
+
     static func write(_ value: JSONValue, into out: inout String) {
         switch value {
         case .null: out += "null"

@@ -1,5 +1,7 @@
-/// A JSON document as a value. Integers and non-integers are kept apart so that ids, sizes and seeds
-/// survive a round trip exactly (a Double cannot hold every Int64).
+/// A JSON document as a value. Integers and non-integers are kept apart so that ids, sizes, seeds and file
+/// offsets survive exactly (a Double cannot hold every Int64): a number literal without fraction or exponent
+/// that fits in Int64 is `.integer`; every other number is `.double`, parsed straight from its text (so
+/// "0.00085" is the same double Python reads).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -35,6 +37,9 @@ public enum JSONValue: Sendable, Hashable {
         default: return nil
         }
     }
+
+    /// Only an integer literal (no fraction, no exponent), exactly: what offsets and sizes must be.
+    public var integerValue: Int64? { if case .integer(let i) = self { return i }; return nil }
 
     public var doubleValue: Double? {
         switch self {

@@ -1,61 +1,32 @@
-/// Why a line is not acceptable JSON. Offsets are byte offsets into the line so a client can find the spot.
-public enum JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
-    case invalidUTF8(offset: Int)
-    case unexpectedEnd
-    case unexpectedByte(offset: Int, found: UInt8, expected: String)
-    case tooDeep(limit: Int)
-    case nonFiniteNumber(offset: Int)
-    case invalidNumber(offset: Int)
-    case invalidEscape(offset: Int)
-    case controlCharacterInString(offset: Int)
-    case duplicateKey(String)
-    case trailingData(offset: Int)
-
-    public var description: String {
-        switch self {
-        case .invalidUTF8(let o): return "the line is not valid UTF-8 (first bad byte at offset \(o))"
-        case .unexpectedEnd: return "the JSON text ends early"
-        case .unexpectedByte(let o, let b, let e):
-            let shown = (0x20..<0x7f).contains(b) ? "'\(Character(Unicode.Scalar(b)))'" : String(format0x: b)
-            return "unexpected \(shown) at offset \(o), expected \(e)"
-        case .tooDeep(let l): return "the JSON nests deeper than \(l) levels"
-        case .nonFiniteNumber(let o): return "the number at offset \(o) is not finite (too large for a double)"
-        case .invalidNumber(let o): return "malformed number at offset \(o)"
-        case .invalidEscape(let o): return "invalid escape sequence in string at offset \(o)"
-        case .controlCharacterInString(let o): return "unescaped control character in string at offset \(o)"
-        case .duplicateKey(let k): return "duplicate object key \"\(k)\""
-        case .trailingData(let o): return "extra data after the JSON value at offset \(o)"
-        }
-    }
-}
-
-extension String {
-    fileprivate init(format0x byte: UInt8) {
-        let hex = String(byte, radix: 16, uppercase: true)
-        self = "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
-    }
-}
-
-/// A strict RFC 8259 parser with a nesting limit. It is written here rather than using Foundation so that
-/// the depth limit applies before any recursion happens, integers stay exact, duplicate keys are refused and
-/// numbers that overflow to infinity are rejected instead of silently becoming `inf`.
+/// The one strict RFC 8259 parser (the wire, safetensors headers, model configs, tokenizer files). It is written
+/// here rather than using Foundation so that the depth limit applies before any recursion happens, integer
+/// literals stay exact (`.integer`, so 64-bit sizes and offsets survive), duplicate keys are refused, numbers
+/// that overflow to infinity are rejected instead of silently becoming `inf`, and every error but the depth
+/// limit names a byte offset.
 public struct JSONParser {
     public static let defaultMaxDepth = 64
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buffer in
-            if let bad = firstInvalidUTF8Offset(buffer) { throw JSONParseError.invalidUTF8(offset: bad) }
-            var parser = Cursor(bytes: buffer, maxDepth: maxDepth)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.index != buffer.count { throw JSONParseError.trailingData(offset: parser.index) }
-            return value
-        }
+        try bytes.withUnsafeBufferPointer { try parse($0, maxDepth: maxDepth) }
     }
 
     public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    /// Parses borrowed bytes (a memory-mapped file) without copying them first.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+        try parse(bytes.assumingMemoryBound(to: UInt8.self), maxDepth: maxDepth)
+    }
+
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+        if let bad = firstInvalidUTF8Offset(buffer) { throw JSONParseError.invalidUTF8(offset: bad) }
+        var parser = Cursor(bytes: buffer, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count { throw JSONParseError.trailingData(offset: parser.index) }
+        return value
     }
 
     /// Validates UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF); returns the first bad offset.
@@ -112,7 +83,7 @@ public struct JSONParser {
         }
 
         func peek() throws -> UInt8 {
-            guard index < bytes.count else { throw JSONParseError.unexpectedEnd }
+            guard index < bytes.count else { throw JSONParseError.unexpectedEnd(offset: bytes.count) }
             return bytes[index]
         }
 
@@ -149,6 +120,7 @@ public struct JSONParser {
                 skipWhitespace()
                 let q = try peek()
                 guard q == UInt8(ascii: "\"") else { throw JSONParseError.unexpectedByte(offset: index, found: q, expected: "a string key") }
+                let keyOffset = index
                 let key = try parseString()
                 skipWhitespace()
                 let colon = try peek()
@@ -156,7 +128,7 @@ public struct JSONParser {
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                if result.updateValue(value, forKey: key) != nil { throw JSONParseError.duplicateKey(key) }
+                if result.updateValue(value, forKey: key) != nil { throw JSONParseError.duplicateKey(key, offset: keyOffset) }
                 skipWhitespace()
                 let sep = try peek()
                 index += 1
@@ -185,7 +157,7 @@ public struct JSONParser {
         }
 
         mutating func parseHex4() throws -> UInt32 {
-            guard index + 4 <= bytes.count else { throw JSONParseError.unexpectedEnd }
+            guard index + 4 <= bytes.count else { throw JSONParseError.unexpectedEnd(offset: bytes.count) }
             var v: UInt32 = 0
             for _ in 0..<4 {
                 let c = bytes[index]
@@ -206,14 +178,14 @@ public struct JSONParser {
             index += 1  // opening quote
             var out: [UInt8] = []
             while true {
-                guard index < bytes.count else { throw JSONParseError.unexpectedEnd }
+                guard index < bytes.count else { throw JSONParseError.unexpectedEnd(offset: bytes.count) }
                 let c = bytes[index]
                 if c == UInt8(ascii: "\"") { index += 1; break }
                 if c < 0x20 { throw JSONParseError.controlCharacterInString(offset: index) }
                 if c != UInt8(ascii: "\\") { out.append(c); index += 1; continue }
                 let escapeStart = index
                 index += 1
-                guard index < bytes.count else { throw JSONParseError.unexpectedEnd }
+                guard index < bytes.count else { throw JSONParseError.unexpectedEnd(offset: bytes.count) }
                 let e = bytes[index]
                 index += 1
                 switch e {
