@@ -164,6 +164,24 @@ public struct UNet: Sendable {
         1 + downBlocks.reduce(0) { $0 + $1.resnets.count + ($1.downsampler == nil ? 0 : 1) }
     }
 
+    /// The shapes a ControlNet's residuals must have for latents [batch, in, height, width]: one per skip
+    /// connection (in `ControlResiduals.down` order) and the mid block's output.
+    public func controlResidualShapes(batch: Int, height: Int, width: Int) -> (down: [[Int]], mid: [Int]) {
+        var (h, w) = (height, width)
+        var shapes: [[Int]] = [[batch, config.blockOutChannels[0], h, w]]
+        for (i, block) in downBlocks.enumerated() {
+            let channels = config.blockOutChannels[i]
+            shapes += Array(repeating: [batch, channels, h, w], count: block.resnets.count)
+            if block.downsampler != nil {
+                // 3×3, stride 2; padding 0 means diffusers' one-sided (0, 1, 0, 1) pad.
+                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
+                (h, w) = ((h + pad - 3) / 2 + 1, (w + pad - 3) / 2 + 1)
+                shapes.append([batch, channels, h, w])
+            }
+        }
+        return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], h, w])
+    }
+
     /// The prediction for `latents` [N, in, H, W] with one timestep per batch element (or one for all),
     /// conditioned on `conditioning` (batch-aligned with the latents).
     public func forward(latents: Tensor, timesteps: [Float], conditioning: UNetConditioning) throws -> Tensor {
