@@ -1,8 +1,10 @@
 import Models
 import Tensor
 
-/// Text conditioning as A1111 builds it: emphasis-weighted 75-token chunks, each encoded as a full
-/// 77-token CLIP input, concatenated along the sequence axis ([1, 77 * chunks, D]).
+/// One text encoder's side of the conditioning, as A1111 builds it: emphasis-weighted 75-token chunks, each
+/// encoded as a full 77-token CLIP input, concatenated along the sequence axis ([1, 77 * chunks, D]). A model
+/// with several encoders (SDXL) runs one of these per encoder, each with its own tokenizer, and its
+/// conditioner concatenates the results along D.
 ///
 /// Weighting (A1111's default "emphasis"): per chunk, hidden states are multiplied by their token's
 /// weight and then rescaled so the chunk's mean equals the unweighted mean. A chunk whose weights are all 1
@@ -10,47 +12,56 @@ import Tensor
 public struct PromptEncoder {
     public let encoder: CLIPTextEncoder
     public let chunker: PromptChunker
+    public let states: PromptStates
 
+    public init(encoder: CLIPTextEncoder, tokenizer: CLIPTokenizer, states: PromptStates = .finalNormed) {
+        self.encoder = encoder
+        chunker = PromptChunker(tokenizer: tokenizer)
+        self.states = states
+    }
+
+    /// The single text encoder of an SD 1.x/2.x model.
     public init(model: LoadedModel) {
-        encoder = model.networks.textEncoder
-        chunker = PromptChunker(tokenizer: model.tokenizer)
+        self.init(encoder: model.networks.textEncoder, tokenizer: model.tokenizer)
     }
 
     /// Conditional and unconditional embeddings with the same chunk count (the shorter one is padded
     /// with chunks of the empty prompt, as A1111 does).
     public func encodePair(prompt: String, negative: String, clipSkip: Int) throws -> (cond: Tensor, uncond: Tensor) {
+        let pair = try encodingPair(prompt: prompt, negative: negative, clipSkip: clipSkip, pooled: false)
+        return (pair.cond.states, pair.uncond.states)
+    }
+
+    public func encode(_ prompt: String, clipSkip: Int) throws -> Tensor {
+        try encoding(prompt, clipSkip: clipSkip, pooled: false).states
+    }
+
+    /// `encodePair` with the pooled outputs when `pooled`.
+    public func encodingPair(prompt: String, negative: String, clipSkip: Int,
+                             pooled: Bool) throws -> (cond: PromptEncoding, uncond: PromptEncoding) {
         var cond = chunker.chunks(prompt)
         var uncond = chunker.chunks(negative)
         let count = max(cond.count, uncond.count)
         let empty = chunker.emptyChunk
         while cond.count < count { cond.append(empty) }
         while uncond.count < count { uncond.append(empty) }
-        return (try encode(cond, clipSkip: clipSkip), try encode(uncond, clipSkip: clipSkip))
+        return (try encode(cond, clipSkip: clipSkip, pooled: pooled), try encode(uncond, clipSkip: clipSkip, pooled: pooled))
     }
 
-    public func encode(_ prompt: String, clipSkip: Int) throws -> Tensor {
-        try encode(chunker.chunks(prompt), clipSkip: clipSkip)
+    public func encoding(_ prompt: String, clipSkip: Int, pooled: Bool) throws -> PromptEncoding {
+        try encode(chunker.chunks(prompt), clipSkip: clipSkip, pooled: pooled)
     }
 
-    /// The UNet context for a batch of `batch` images, laid out as diffusers batches classifier-free guidance:
-    /// [uncond × batch, cond × batch] when the unconditional pass runs, else [cond × batch].
-    public func batchedContext(prompt: String, negative: String, clipSkip: Int, batch: Int,
-                               withUnconditional: Bool) throws -> Tensor {
-        if withUnconditional {
-            let pair = try encodePair(prompt: prompt, negative: negative, clipSkip: clipSkip)
-            return concat(Array(repeating: pair.uncond, count: batch) + Array(repeating: pair.cond, count: batch), axis: 0)
-        }
-        let cond = try encode(prompt, clipSkip: clipSkip)
-        return batch == 1 ? cond : concat(Array(repeating: cond, count: batch), axis: 0)
-    }
-
-    func encode(_ chunks: [PromptChunk], clipSkip: Int) throws -> Tensor {
+    func encode(_ chunks: [PromptChunk], clipSkip: Int, pooled: Bool) throws -> PromptEncoding {
+        let selection = states.selection(clipSkip: clipSkip, layers: encoder.layersToRun)
         var parts: [Tensor] = []
-        for chunk in chunks {
-            let hidden = try encoder.encode(ids: [chunk.ids], clipSkip: clipSkip)
-            parts.append(Self.applyWeights(hidden, chunk.weights))
+        var firstPooled: Tensor?
+        for (index, chunk) in chunks.enumerated() {
+            let encoded = try encoder.encode(ids: [chunk.ids], states: selection, pooled: pooled && index == 0)
+            if index == 0 { firstPooled = encoded.pooled }
+            parts.append(Self.applyWeights(encoded.states, chunk.weights))
         }
-        return parts.count == 1 ? parts[0] : concat(parts, axis: 1)
+        return PromptEncoding(states: parts.count == 1 ? parts[0] : concat(parts, axis: 1), pooled: firstPooled)
     }
 
     /// z * w, then z * (mean(z) / mean(z * w)); means in float32 order-independent enough for 1e-4 parity

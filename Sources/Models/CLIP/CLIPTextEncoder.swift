@@ -9,6 +9,9 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
     case sequenceTooLong(length: Int, maximum: Int)
     case tokenOutOfRange(id: Int32, vocabularySize: Int)
     case clipSkipOutOfRange(clipSkip: Int, layers: Int)
+    case layerOutOfRange(layer: Int, layers: Int)
+    /// The pooled output is the last layer's: an encoder that stops early does not hold it.
+    case pooledNeedsEveryLayer(layersToRun: Int, layers: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +21,9 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
         case let .sequenceTooLong(length, maximum): return "\(length) tokens exceed the \(maximum) positions"
         case let .tokenOutOfRange(id, size): return "token id \(id) outside the vocabulary of \(size)"
         case let .clipSkipOutOfRange(skip, layers): return "clip skip \(skip) outside 1...\(layers)"
+        case let .layerOutOfRange(layer, layers): return "hidden-state layer \(layer) outside 0...\(layers)"
+        case let .pooledNeedsEveryLayer(run, layers):
+            return "the pooled output needs all \(layers) layers; this encoder runs \(run)"
         }
     }
 }
@@ -29,7 +35,11 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
 /// `layersToRun` lets a checkpoint that carries more layers than the pipeline uses be loaded strictly:
 /// SD2 single-file checkpoints hold all 24 OpenCLIP layers while SD2 uses the 23rd layer's output, which
 /// diffusers folders express by shipping only 23 layers. Layers past `layersToRun` are shape-checked and
-/// consumed but not kept in memory.
+/// consumed but not kept in memory, and so is `text_projection` (it only serves the pooled output of the
+/// full tower).
+///
+/// `text_projection.weight` (transformers' `CLIPTextModelWithProjection`, SDXL's second encoder) is optional:
+/// present, it is loaded and shape-checked against `projection_dim`; absent, the pooled output is unprojected.
 public struct CLIPTextEncoder: Sendable {
     public let config: CLIPTextConfig
     /// How many transformer layers a forward pass runs (≤ `config.numHiddenLayers`).
@@ -40,6 +50,9 @@ public struct CLIPTextEncoder: Sendable {
     let positionEmbedding: Tensor
     let layers: [CLIPEncoderLayer]
     let finalLayerNorm: LayerNorm
+    let textProjection: Linear?
+    /// transformers' `eos_token_id`, which picks the pooled position (see `pooledPositions`).
+    let eosTokenID: Int32?
 
     public init(config: CLIPTextConfig, weights: TensorSource, layersToRun: Int? = nil) throws {
         try requirePositive([config.hiddenSize], "hidden_size")
@@ -80,6 +93,20 @@ public struct CLIPTextEncoder: Sendable {
         }
         layers = built
         finalLayerNorm = try LayerNorm(root["final_layer_norm"], dim: config.hiddenSize, eps: config.layerNormEps)
+        // transformers keeps the projection beside the tower, never under "text_model.".
+        let projection = WeightScope(reader)["text_projection"]
+        let projectionShape = [config.projectionDim ?? config.hiddenSize, config.hiddenSize]
+        if reader.contains(projection.name("weight")) {
+            if run == config.numHiddenLayers {
+                textProjection = try Linear(projection, input: config.hiddenSize, output: projectionShape[0], bias: false)
+            } else {
+                try projection.validate("weight", shape: projectionShape)
+                textProjection = nil
+            }
+        } else {
+            textProjection = nil
+        }
+        eosTokenID = config.eosTokenId.flatMap { Int32(exactly: $0) }
         try reader.finish()
         self.config = config
         self.layersToRun = run
@@ -93,6 +120,11 @@ public struct CLIPTextEncoder: Sendable {
     /// with the final LayerNorm applied, which is diffusers' `clip_skip = k - 1`
     /// (`hidden_states[-(clip_skip + 1)]` then `final_layer_norm`).
     public func encode(ids: [[Int32]], clipSkip: Int = 1) throws -> Tensor {
+        try encode(ids: ids, states: .normed(clipSkip: clipSkip), pooled: false).states
+    }
+
+    /// The states `states` selects and, when `pooled`, the pooled output, from one pass over the layers.
+    public func encode(ids: [[Int32]], states: CLIPHiddenStates, pooled: Bool) throws -> CLIPTextEncoding {
         guard let length = ids.first?.count else { throw CLIPTextEncoderError.emptyBatch }
         guard ids.allSatisfy({ $0.count == length }) else {
             throw CLIPTextEncoderError.raggedBatch(lengths: ids.map(\.count))
@@ -101,18 +133,71 @@ public struct CLIPTextEncoder: Sendable {
         guard length <= config.maxPositionEmbeddings else {
             throw CLIPTextEncoderError.sequenceTooLong(length: length, maximum: config.maxPositionEmbeddings)
         }
-        guard clipSkip >= 1, clipSkip <= layersToRun else {
-            throw CLIPTextEncoderError.clipSkipOutOfRange(clipSkip: clipSkip, layers: layersToRun)
+        let statesLayer: Int
+        switch states {
+        case let .normed(clipSkip):
+            guard clipSkip >= 1, clipSkip <= layersToRun else {
+                throw CLIPTextEncoderError.clipSkipOutOfRange(clipSkip: clipSkip, layers: layersToRun)
+            }
+            statesLayer = layersToRun - (clipSkip - 1)
+        case let .raw(layer):
+            guard layer >= 0, layer <= layersToRun else {
+                throw CLIPTextEncoderError.layerOutOfRange(layer: layer, layers: layersToRun)
+            }
+            statesLayer = layer
+        }
+        if pooled, layersToRun < config.numHiddenLayers {
+            throw CLIPTextEncoderError.pooledNeedsEveryLayer(layersToRun: layersToRun, layers: config.numHiddenLayers)
         }
         if let bad = ids.lazy.flatMap({ $0 }).first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
             throw CLIPTextEncoderError.tokenOutOfRange(id: bad, vocabularySize: config.vocabSize)
         }
         var hidden = embed(ids, length: length)
         let mask = Self.causalMask(length)
-        for layer in layers.prefix(layersToRun - (clipSkip - 1)) {
+        var selected: Tensor? = statesLayer == 0 ? hidden : nil
+        let lastLayer = pooled ? layersToRun : statesLayer
+        for (index, layer) in layers.prefix(lastLayer).enumerated() {
             hidden = layer(hidden, mask: mask)
+            if index + 1 == statesLayer { selected = hidden }
         }
-        return finalLayerNorm(hidden)
+        // statesLayer is within 0...layersToRun and the loop ran at least that far, so it was captured.
+        guard let chosen = selected else { throw CLIPTextEncoderError.layerOutOfRange(layer: statesLayer, layers: layersToRun) }
+        let isNormed: Bool
+        if case .normed = states { isNormed = true } else { isNormed = false }
+        let output = isNormed ? finalLayerNorm(chosen) : chosen
+        guard pooled else { return CLIPTextEncoding(states: output, pooled: nil) }
+        // The pooled row reads the normed last layer, which `output` already is for clip skip 1.
+        let last = isNormed && statesLayer == layersToRun ? output : finalLayerNorm(hidden)
+        let rows = Self.gatherRows(last, positions: pooledPositions(ids))
+        return CLIPTextEncoding(states: output, pooled: textProjection.map { $0(rows) } ?? rows)
+    }
+
+    /// The EOS position of each sequence, by transformers' rule: legacy configs with `eos_token_id == 2` take
+    /// the argmax of the ids (the EOS id is the vocabulary's largest), others the first occurrence of
+    /// `eos_token_id` (position 0 when absent, as `argmax` of an all-false row).
+    func pooledPositions(_ ids: [[Int32]]) -> [Int] {
+        ids.map { sequence in
+            guard let eos = eosTokenID, eos != 2 else {
+                var best = 0
+                for (i, id) in sequence.enumerated() where id > sequence[best] { best = i }
+                return best
+            }
+            return sequence.firstIndex(of: eos) ?? 0
+        }
+    }
+
+    /// Rows `positions[b]` of x [B, L, D] -> [B, D].
+    static func gatherRows(_ x: Tensor, positions: [Int]) -> Tensor {
+        let (length, width) = (x.shape[1], x.shape[2])
+        var out = Tensor(shape: [positions.count, width])
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (b, p) in positions.enumerated() {
+                    for i in 0..<width { dst[b * width + i] = src[(b * length + p) * width + i] }
+                }
+            }
+        }
+        return out
     }
 
     /// token embedding + position embedding -> [B, L, D].

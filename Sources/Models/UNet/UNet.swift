@@ -146,12 +146,47 @@ public struct UNet: Sendable {
 
     /// Noise (or v) prediction [N, out, H, W] for latents [N, in, H, W] at one timestep for the whole batch.
     public func forward(latents: Tensor, timestep: Float, context: Tensor) throws -> Tensor {
-        try forward(latents: latents, timesteps: [timestep], context: context)
+        try forward(latents: latents, timesteps: [timestep], conditioning: UNetConditioning(context: context))
     }
 
     /// Prediction with one timestep per batch element (or one for all); context [N, L, cross_attention_dim].
     public func forward(latents: Tensor, timesteps: [Float], context: Tensor) throws -> Tensor {
+        try forward(latents: latents, timesteps: timesteps, conditioning: UNetConditioning(context: context))
+    }
+
+    public func forward(latents: Tensor, timestep: Float, conditioning: UNetConditioning) throws -> Tensor {
+        try forward(latents: latents, timesteps: [timestep], conditioning: conditioning)
+    }
+
+    /// Skip connections a pass produces: conv_in's output, every down-block resnet (with its transformer)
+    /// and every downsampler. ControlNet residuals come one per skip.
+    public var skipConnectionCount: Int {
+        1 + downBlocks.reduce(0) { $0 + $1.resnets.count + ($1.downsampler == nil ? 0 : 1) }
+    }
+
+    /// The shapes a ControlNet's residuals must have for latents [batch, in, height, width]: one per skip
+    /// connection (in `ControlResiduals.down` order) and the mid block's output.
+    public func controlResidualShapes(batch: Int, height: Int, width: Int) -> (down: [[Int]], mid: [Int]) {
+        var (h, w) = (height, width)
+        var shapes: [[Int]] = [[batch, config.blockOutChannels[0], h, w]]
+        for (i, block) in downBlocks.enumerated() {
+            let channels = config.blockOutChannels[i]
+            shapes += Array(repeating: [batch, channels, h, w], count: block.resnets.count)
+            if block.downsampler != nil {
+                // 3×3, stride 2; padding 0 means diffusers' one-sided (0, 1, 0, 1) pad.
+                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
+                (h, w) = ((h + pad - 3) / 2 + 1, (w + pad - 3) / 2 + 1)
+                shapes.append([batch, channels, h, w])
+            }
+        }
+        return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], h, w])
+    }
+
+    /// The prediction for `latents` [N, in, H, W] with one timestep per batch element (or one for all),
+    /// conditioned on `conditioning` (batch-aligned with the latents).
+    public func forward(latents: Tensor, timesteps: [Float], conditioning: UNetConditioning) throws -> Tensor {
         let shape = latents.shape
+        let context = conditioning.context
         guard shape.count == 4, shape[1] == config.inChannels, shape[0] > 0, shape[2] > 0, shape[3] > 0 else {
             throw UNetError.latentShape(found: shape, expectedChannels: config.inChannels)
         }
@@ -162,6 +197,11 @@ public struct UNet: Sendable {
         guard context.shape.count == 3, context.shape[0] == batch, context.shape[1] > 0,
               context.shape[2] == contextDim else {
             throw UNetError.contextShape(found: context.shape, batch: batch, expectedDim: contextDim)
+        }
+        // checkSupported refused addition_embed_type, so no SD 1.x/2.x UNet here has an add_embedding.
+        guard conditioning.added == nil else { throw UNetError.addedConditioningUnsupported }
+        if let control = conditioning.control, control.down.count != skipConnectionCount {
+            throw UNetError.controlResidualCount(found: control.down.count, skipConnections: skipConnectionCount)
         }
         let perSample = timesteps.count == batch ? timesteps : Array(repeating: timesteps[0], count: batch)
         let projected = timestepEmbedding(timesteps: perSample, dim: config.blockOutChannels[0],
@@ -179,7 +219,22 @@ public struct UNet: Sendable {
         for block in downBlocks {
             h = block(h, inputs, skips: &skips)
         }
+        if let control = conditioning.control {
+            // diffusers adds the residuals to the stored skips only; h itself enters the mid block unchanged.
+            for (index, residual) in control.down.enumerated() {
+                guard residual.shape == skips[index].shape else {
+                    throw UNetError.controlResidualShape(index: index, found: residual.shape, expected: skips[index].shape)
+                }
+                skips[index] += residual
+            }
+        }
         if let midBlock { h = midBlock(h, inputs) }
+        if let mid = conditioning.control?.mid {
+            guard mid.shape == h.shape else {
+                throw UNetError.controlResidualShape(index: nil, found: mid.shape, expected: h.shape)
+            }
+            h += mid
+        }
         for block in upBlocks {
             h = block(h, inputs, skips: &skips, matchSkipSize: matchSkipSize)
         }

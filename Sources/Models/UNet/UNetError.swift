@@ -3,6 +3,11 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
     case latentShape(found: [Int], expectedChannels: Int)
     case timestepCount(found: Int, batch: Int)
     case contextShape(found: [Int], batch: Int, expectedDim: Int)
+    /// Added conditioning (SDXL's text embeds + time ids) given to a UNet without `add_embedding`.
+    case addedConditioningUnsupported
+    case controlResidualCount(found: Int, skipConnections: Int)
+    /// `index` is the skip connection's, or nil for the mid-block residual.
+    case controlResidualShape(index: Int?, found: [Int], expected: [Int])
 
     public var description: String {
         switch self {
@@ -12,6 +17,13 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
             return "\(found) timesteps for a batch of \(batch) (expected 1 or \(batch))"
         case let .contextShape(found, batch, dim):
             return "context has shape \(found), expected [\(batch), L, \(dim)]"
+        case .addedConditioningUnsupported:
+            return "added conditioning (text embeds, time ids) given to a UNet without addition_embed_type"
+        case let .controlResidualCount(found, skips):
+            return "\(found) down-block residuals for a UNet with \(skips) skip connections"
+        case let .controlResidualShape(index, found, expected):
+            let which = index.map { "down-block residual \($0)" } ?? "mid-block residual"
+            return "\(which) has shape \(found), expected \(expected)"
         }
     }
 }

@@ -6,8 +6,11 @@
 /// - SD2 (`cond_stage_model.model.*`, OpenCLIP): renamed, fused `attn.in_proj_*` cut into q/k/v. SD2
 ///   conditions on the penultimate layer + ln_final, which diffusers expresses by shipping one layer less;
 ///   `.penultimate` does the same here (the last resblock must exist and is consumed, not exposed), `.all`
-///   exposes every layer for encoders that stop early themselves. text_projection and logit_scale are
-///   CLIP's image-text head, unused by SD, and dropped.
+///   exposes every layer for encoders that stop early themselves. logit_scale is CLIP's image-text head and
+///   dropped; so is text_projection: diffusers' SD2 text encoder is a `CLIPTextModel` without one, and the
+///   pooled output it serves would come from the last layer, which the penultimate view does not expose.
+///   (`CLIPTextEncoder` loads a projection when a view exposes it as `text_projection.weight`, [out, in]; an
+///   SDXL OpenCLIP table must expose this [in, out] tensor transposed.)
 struct LDMTextEncoderLayout: Equatable {
     static let component = "text_encoder"
     static let clipPrefixes = ["cond_stage_model.transformer.text_model.", "cond_stage_model.transformer."]

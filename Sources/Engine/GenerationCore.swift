@@ -1,0 +1,141 @@
+import Foundation
+import Models
+import Sampling
+import Tensor
+
+/// The one generation core every pipeline runs through: validation of what all runs share, the sampling
+/// plan, the conditioning, the denoiser (the classifier-free-guidance batched UNet call with its timing and
+/// the pipeline's input extensions), the shared sampling loop with cancellation, and the VAE decode.
+/// Pipelines only prepare a `GenerationStart`: start latents, noise draws in their documented order, input
+/// extensions and a blend.
+public struct GenerationCore {
+    public let model: LoadedModel
+    public let conditioner: any Conditioner
+
+    public init(model: LoadedModel, conditioner: (any Conditioner)? = nil) {
+        self.model = model
+        self.conditioner = conditioner ?? model.conditioner
+    }
+
+    /// Pixels per latent cell: 2^(VAE levels - 1) (8 for SD).
+    public var vaeScaleFactor: Int { 1 << max(model.networks.vae.config.blockOutChannels.count - 1, 0) }
+
+    /// The checks every run needs: size, batch, guidance and clip skip.
+    public func validate(_ request: GenerationRequest) throws {
+        let w = request.width, h = request.height
+        let maxSide = StableDiffusionPipeline.maxSide
+        guard w > 0, h > 0, w % 8 == 0, h % 8 == 0 else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "width and height must be positive multiples of 8")
+        }
+        guard w <= maxSide, h <= maxSide else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "sides are limited to \(maxSide) pixels")
+        }
+        guard w % vaeScaleFactor == 0, h % vaeScaleFactor == 0 else {
+            throw EngineError.invalidSize(width: w, height: h, reason: "must be multiples of the VAE factor \(vaeScaleFactor)")
+        }
+        guard (1...64).contains(request.batchSize) else {
+            throw EngineError.invalidParameter(field: "batch_size", reason: "must be in 1...64")
+        }
+        guard request.cfgScale.isFinite, request.cfgScale >= 0 else {
+            throw EngineError.invalidParameter(field: "cfg_scale", reason: "must be a finite number >= 0")
+        }
+        guard (0...1).contains(request.guidanceRescale) else {
+            throw EngineError.invalidParameter(field: "guidance_rescale", reason: "must be in [0, 1]")
+        }
+        let clipSkips = conditioner.clipSkipRange
+        guard clipSkips.contains(request.clipSkip) else {
+            throw EngineError.invalidParameter(field: "clip_skip",
+                reason: "must be in \(clipSkips.lowerBound)...\(clipSkips.upperBound) for this model")
+        }
+    }
+
+    /// The sampling plan: txt2img's without `strength`, img2img's cut schedule with it (diffusers).
+    public func plan(for request: GenerationRequest, strength: Double?) throws -> SamplingPlan {
+        let config = model.networks.scheduler
+        return try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: request.sampler.sampler,
+                                schedule: request.sampler.schedule, steps: request.steps, strength: strength)
+    }
+
+    /// The latent shape [images, channels, H/f, W/f] of a request.
+    public func latentShape(for request: GenerationRequest) -> [Int] {
+        [request.batchSize, model.networks.vae.config.latentChannels, request.height / vaeScaleFactor,
+         request.width / vaeScaleFactor]
+    }
+
+    /// Samples `plan` from `start` and decodes. `request` must have passed validation.
+    public func run(_ request: GenerationRequest, plan: SamplingPlan, start: GenerationStart,
+                    hooks: StableDiffusionPipeline.Hooks) throws -> GenerationResult {
+        let nets = model.networks
+        let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
+        let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
+        let conditioning = try conditioner.conditioning(for: ConditioningRequest(
+            prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
+            batch: request.batchSize, withUnconditional: layout.hasUnconditional)).unetConditioning
+
+        var unetSeconds = 0.0
+        let unet = nets.unet
+        let extensions = start.extensions
+        let denoiser = ModelDenoiser(parameterization: Parameterization(plan.noiseSchedule.config.predictionType)) { input, t in
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+            var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning)
+            for addition in extensions { try addition.extend(&step, layout: layout) }
+            let out = try unet.forward(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning)
+            let halves = layout.halves(out)
+            guard let unconditional = halves.unconditional else { return halves.conditional }
+            return try guidance.combine(unconditional: unconditional, conditional: halves.conditional)
+        }
+        let brownian: IntervalNoise? = plan.sampler == .dpmppSDE
+            ? BrownianTreeNoise(plan: plan, shape: start.latents.shape, seeds: request.seeds, rng: request.rng) : nil
+        let loopStarted = DispatchTime.now().uptimeNanoseconds
+        let latents: Tensor
+        do {
+            latents = try Sampler.sample(
+                plan: plan, x: start.latents, noise: start.noise, eta: request.eta, brownian: brownian,
+                denoise: denoiser.function,
+                hooks: SamplingHooks(isCancelled: hooks.isCancelled,
+                                     onStep: { p in try hooks.onStep(PipelineStep(step: p.step, steps: p.steps, denoised: p.denoised)) },
+                                     blend: Self.chained(start.blend, then: hooks.blend)))
+        } catch SamplingError.cancelled(let step) {
+            throw EngineError.cancelled(step: step)
+        }
+        let loopSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStarted) / 1e9
+
+        let decoded = try nets.vae.decode(Self.map(latents) { $0 / nets.latentScale })
+        let images = Self.map(decoded) { min(max($0 / 2 + 0.5, 0), 1) }
+        return GenerationResult(latents: latents, images: images, decoded: decoded, seeds: request.seeds,
+                                unetSeconds: unetSeconds, loopSeconds: loopSeconds)
+    }
+
+    /// A sample of the VAE's posterior for `image`, repeated for a batch of `batch` (unscaled latent units).
+    /// Draws from `noise` now: diffusers' img2img/inpaint draw this before any add_noise noise.
+    public func posteriorSample(of image: Tensor, batch n: Int, noise: NoiseSource) throws -> Tensor {
+        let (mean, logvar) = try model.networks.vae.encode(image)
+        let std = Self.map(logvar * Float(0.5)) { expf($0) }
+        let means = n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
+        let stds = n == 1 ? std : concat(Array(repeating: std, count: n), axis: 0)
+        return means + stds * noise.randn(means.shape)
+    }
+
+    /// The posterior mean for `image`, repeated for a batch (unscaled latent units); draws nothing.
+    public func posteriorMean(of image: Tensor, batch n: Int) throws -> Tensor {
+        let (mean, _) = try model.networks.vae.encode(image)
+        return n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
+    }
+
+    /// The pipeline's blend, then the caller's.
+    static func chained(_ first: ((Tensor, Int) throws -> Tensor)?,
+                        then second: ((Tensor, Int) throws -> Tensor)?) -> ((Tensor, Int) throws -> Tensor)? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return { x, i in try second(try first(x, i), i) }
+    }
+
+    static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+        var out = x
+        out.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = f(p[i]) }
+        }
+        return out
+    }
+}

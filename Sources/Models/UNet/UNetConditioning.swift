@@ -1,0 +1,21 @@
+import Tensor
+
+/// Everything a UNet call is conditioned on besides the latents and the timestep, batch-aligned with the
+/// latents: the cross-attention context, and the optional inputs of the models built on top of SD
+/// (SDXL's added conditioning, ControlNet/adapter residuals), so a new kind of conditioning is a new
+/// field here rather than a new `forward` overload.
+public struct UNetConditioning {
+    /// Cross-attention context [N, L, cross_attention_dim].
+    public var context: Tensor
+    /// SDXL's pooled text embeddings and time ids (`added_cond_kwargs`); SD 1.x/2.x UNets have no
+    /// `add_embedding` and refuse it.
+    public var added: AddedConditioning?
+    /// Residuals added to the skip connections and the mid-block output (ControlNet, T2I adapters).
+    public var control: ControlResiduals?
+
+    public init(context: Tensor, added: AddedConditioning? = nil, control: ControlResiduals? = nil) {
+        self.context = context
+        self.added = added
+        self.control = control
+    }
+}
