@@ -39,36 +39,43 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Weights"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Imaging", dependencies: ["VipsShim", "Tensor"]),
-        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Weights",
+        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // The wire format and the plugin contract.
         .target(name: "DiffusionProtocol"),
-        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging", "Engine"]),
+        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "Imaging"]),
+        // What the generation operations share: typed parameters and their defaults, the SD model lookup, the
+        // runner, previews, delivery of generated images, engine-error mapping and result-schema pieces.
+        .target(name: "GenerationKit", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"]),
 
-        // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
+        // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/);
+        // none depends on another.
         .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
-        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GeneratePlugin"],
-                path: "plugins/inpaint"),
-        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "InpaintPlugin",
-                                                      "GeneratePlugin"], path: "plugins/outpaint"),
-        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"],
+        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"],
                 path: "plugins/generate", exclude: ["README.md"]),
-        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine"],
+        .target(name: "Img2ImgPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
                 path: "plugins/img2img"),
-        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
+        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
+                path: "plugins/inpaint"),
+        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
+                path: "plugins/outpaint"),
+        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit"],
+                path: "plugins/upscale"),
+        .target(name: "ModelsPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"], path: "plugins/models"),
+        // The one list of built-in operations, shared by the executable and the tests.
+        .target(name: "Builtins", dependencies: ["PluginAPI", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin", "InpaintPlugin",
+                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin"]),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
+            "DiffusionProtocol", "PluginAPI", "CDiffusiondPlugin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
-            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging", "Models",
+            "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "Imaging", "Models", "Sampling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,8 +97,10 @@ let package = Package(
                                                         "PluginAPI", "DiffusionProtocol",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
-        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "Sampling", "UpscalePlugin",
+                                                        "PluginAPI", "DiffusionProtocol"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Imaging", "Tensor", "Weights"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import PluginAPI
 
 /// `models.list`, `models.load`, `models.unload`: the resident model cache shared by all operations.
@@ -30,6 +31,7 @@ public enum ModelMethods {
         public let method = "models.list"
         public let summary = "Models in the models directory (diffusers folders and single-file checkpoints) and which are resident."
         public var paramsSchema: JSONValue { ["type": "object", "properties": [:], "additionalProperties": false] }
+        public var resultSchema: JSONValue? { ModelSchemas.listResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             let cache = SharedModels.cache(directory: context.modelsDirectory)
             var o = ModelMethods.budgetSummary(cache)
@@ -43,15 +45,10 @@ public enum ModelMethods {
         public let method = "models.load"
         public let summary = "Load a model now (evicting least recently used ones beyond --memory-budget); a failed load leaves resident models as they were."
         public var paramsSchema: JSONValue { nameOnly }
+        public var resultSchema: JSONValue? { ModelSchemas.loadResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             let cache = SharedModels.cache(directory: context.modelsDirectory)
-            let name = params["model"]?.stringValue ?? ""
-            context.progress(stage: "load_model", step: 0, steps: 1)
-            let model: LoadedModel
-            do { model = try cache.model(named: name) } catch let e as EngineError {
-                throw PluginError.invalidParam(field: "model", reason: e.description)
-            }
-            context.progress(stage: "load_model", step: 1, steps: 1)
+            let model = try StableDiffusionModels.model(named: params["model"]?.stringValue ?? "", context: context)
             var o = ModelMethods.budgetSummary(cache)
             o["model"] = .string(model.name)
             o["bytes"] = JSONValue(model.bytes)
@@ -65,6 +62,7 @@ public enum ModelMethods {
         public let method = "models.unload"
         public let summary = "Drop a resident model (requests already using it finish first)."
         public var paramsSchema: JSONValue { nameOnly }
+        public var resultSchema: JSONValue? { ModelSchemas.unloadResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             let cache = SharedModels.cache(directory: context.modelsDirectory)
             let requested = params["model"]?.stringValue ?? ""
