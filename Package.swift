@@ -49,36 +49,43 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
-        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Weights",
+        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // The wire format and the plugin contract.
         .target(name: "DiffusionProtocol", dependencies: ["StrictJSON"]),
-        .target(name: "PluginAPI", dependencies: ["DiffusionProtocol", "StrictJSON", "Imaging", "Engine"]),
+        .target(name: "PluginAPI", dependencies: ["StrictJSON", "Engine", "DiffusionProtocol", "Imaging"]),
+        // What the generation operations share: typed parameters and their defaults, the SD model lookup, the
+        // runner, previews, delivery of generated images, engine-error mapping and result-schema pieces.
+        .target(name: "GenerationKit", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Sampling", "Tensor"]),
 
-        // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/).
-        .target(name: "ResizePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging"], path: "plugins/resize"),
-        .target(name: "InpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "GeneratePlugin"],
-                path: "plugins/inpaint"),
-        .target(name: "OutpaintPlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "InpaintPlugin",
-                                                      "GeneratePlugin"], path: "plugins/outpaint"),
-        .target(name: "GeneratePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "Sampling", "Tensor"],
+        // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/);
+        // none depends on another.
+        .target(name: "ResizePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging"], path: "plugins/resize"),
+        .target(name: "GeneratePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"],
                 path: "plugins/generate", exclude: ["README.md"]),
-        .target(name: "Img2ImgPlugin", dependencies: ["GeneratePlugin", "PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine"],
+        .target(name: "Img2ImgPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
                 path: "plugins/img2img"),
-        .target(name: "UpscalePlugin", dependencies: ["PluginAPI", "DiffusionProtocol", "StrictJSON", "Imaging", "Engine", "Models"], path: "plugins/upscale"),
+        .target(name: "InpaintPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
+                path: "plugins/inpaint"),
+        .target(name: "OutpaintPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
+                path: "plugins/outpaint"),
+        .target(name: "UpscalePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit"],
+                path: "plugins/upscale"),
+        .target(name: "ModelsPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"], path: "plugins/models"),
+        // The one list of built-in operations, shared by the executable and the tests.
+        .target(name: "Builtins", dependencies: ["PluginAPI", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin", "InpaintPlugin",
+                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin"]),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "DiffusionProtocol", "StrictJSON", "PluginAPI", "Engine", "CDiffusiondPlugin",
+            "StrictJSON", "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "Daemon", "DiffusionProtocol", "StrictJSON", "PluginAPI", "Engine", "Tensor", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin",
-            "InpaintPlugin", "OutpaintPlugin", "UpscalePlugin", "Imaging",
+            "StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,14 +106,16 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Tensor", "Imaging"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
         .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
                                                         "PluginAPI", "DiffusionProtocol", "StrictJSON",
                                                         "InpaintPlugin", "OutpaintPlugin"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling", "Weights", "Tensor", "Imaging"]),
-        .testTarget(name: "UpscaleTests", dependencies: ["Engine", "Models", "Weights", "Imaging", "Tensor", "UpscalePlugin", "PluginAPI", "DiffusionProtocol", "StrictJSON"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DiffusionProtocol", "StrictJSON", "PluginAPI", "Imaging", "Weights"], exclude: ["Fixtures"]),
+        .testTarget(name: "UpscaleTests", dependencies: ["StrictJSON", "Engine", "Models", "Weights", "Imaging", "Tensor", "Sampling", "UpscalePlugin",
+                                                        "PluginAPI", "DiffusionProtocol"]),
+        .testTarget(name: "DaemonTests", dependencies: ["StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Imaging", "Tensor", "Weights"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

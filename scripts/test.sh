@@ -3,7 +3,10 @@
 # executables), runs every XCTest suite, and closes with one plain "N passed, N failed, N skipped" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build
+# Every target may import only the targets it declares (README "Architecture").
+swift build --explicit-target-dependency-import-check error
+# protocol/schema/ must be exactly what the code generates (regenerate: diffusiond schema --write protocol/schema).
+"$(swift build --show-bin-path)/diffusiond" schema --check protocol/schema
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

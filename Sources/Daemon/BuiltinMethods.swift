@@ -19,4 +19,12 @@ enum BuiltinMethods {
     static var capabilitiesJSON: JSONValue {
         .array(schemas.keys.sorted().map { name in ["method": .string(name), "params_schema": schemas[name] ?? noParams] })
     }
+
+    /// The params schema as protocol/schema/ publishes it: a method without params says so in a description
+    /// (kept out of `capabilities`, whose schemas are what requests are validated with).
+    static func documented(_ method: String, _ schema: JSONValue) -> JSONValue {
+        guard schema == noParams, case .object(var o) = schema else { return schema }
+        o["description"] = .string("\(method) takes no params (omit params or send {})")
+        return .object(o)
+    }
 }

@@ -7,6 +7,7 @@ public enum DaemonError: Error, CustomStringConvertible {
     case systemCall(name: String, path: String, errno: Int32, detail: String)
     case pluginLoad(path: String, reason: String)
     case duplicateMethod(String)
+    case capabilityConflict(member: String, method: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum DaemonError: Error, CustomStringConvertible {
             return "cannot load plugin \(path): \(reason)"
         case .duplicateMethod(let m):
             return "two plugins declare the method \"\(m)\"; remove one of them"
+        case .capabilityConflict(let member, let method):
+            return "plugin \(method) publishes the capabilities member \"\(member)\", which the daemon or another plugin already gives another value"
         }
     }
 }

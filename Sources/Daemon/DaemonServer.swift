@@ -288,13 +288,20 @@ public final class DaemonServer: Sendable {
         }
     }
 
+    /// The daemon's own members plus those the plugins contribute (the generation operations' samplers,
+    /// schedulers and rngs); registration keeps the two sets apart.
     var capabilities: JSONValue {
+        var members = registry.capabilityMembers
+        for (key, value) in daemonCapabilities { members[key] = value }
+        return .object(members)
+    }
+
+    private var daemonCapabilities: [String: JSONValue] {
         [
             "protocol_version": .string(ProtocolVersion.protocolVersion),
             "daemon_version": .string(ProtocolVersion.daemonVersion),
             "methods": BuiltinMethods.capabilitiesJSON,
             "operations": registry.capabilitiesJSON,
-            "samplers": SamplingCatalog.samplers, "schedulers": SamplingCatalog.schedulers, "rngs": SamplingCatalog.rngs,
             "limits": [
                 "max_line_bytes": JSONValue(configuration.maxLineBytes),
                 "max_queue": JSONValue(configuration.maxQueue),

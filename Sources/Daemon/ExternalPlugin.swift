@@ -14,6 +14,8 @@ struct ExternalPlugin: OperationPlugin, @unchecked Sendable {
     let method: String
     let summary: String
     let paramsSchema: JSONValue
+    /// The C ABI has no result schema: external results are documented by the plugin, not the protocol.
+    var resultSchema: JSONValue? { nil }
     let libraryPath: String
     private let descriptor: UnsafePointer<diffusiond_plugin_v1>
 

@@ -5,26 +5,26 @@ import Tensor
 public struct GenerationRequest: Sendable {
     public var prompt: String
     public var negativePrompt: String = ""
-    public var sampler: SamplerChoice = SamplerChoice(sampler: .euler)
-    public var steps: Int = 20
-    public var cfgScale: Double = 7.5
+    public var sampler: SamplerChoice = GenerationDefaults.sampler
+    public var steps: Int = GenerationDefaults.steps
+    public var cfgScale: Double = GenerationDefaults.cfgScale
     /// diffusers' `guidance_rescale` (0 = off).
-    public var guidanceRescale: Double = 0
+    public var guidanceRescale: Double = GenerationDefaults.guidanceRescale
     /// 1 = last layer (no skip), 2 = penultimate (A1111's "Clip skip: 2").
-    public var clipSkip: Int = 1
+    public var clipSkip: Int = GenerationDefaults.clipSkip
     /// Seed of the first image; image i uses seed + i (its own generator), as A1111 and diffusers with a
     /// list of generators.
     public var seed: UInt64 = 0
-    public var rng: RNGKind = .cpu
-    public var batchSize: Int = 1
-    public var width: Int = 512
-    public var height: Int = 512
+    public var rng: RNGKind = GenerationDefaults.rng
+    public var batchSize: Int = GenerationDefaults.batchSize
+    public var width: Int = GenerationDefaults.width
+    public var height: Int = GenerationDefaults.height
     /// DDIM's eta.
-    public var eta: Double = 0
+    public var eta: Double = GenerationDefaults.eta
     /// img2img: the source image [1, 3, height, width] in [-1, 1] (already resized to width × height),
     /// and how much of the schedule to run (diffusers' `strength`).
     public var initImage: Tensor? = nil
-    public var strength: Double = 0.75
+    public var strength: Double = GenerationDefaults.img2imgStrength
 
     public init(prompt: String) {
         self.prompt = prompt

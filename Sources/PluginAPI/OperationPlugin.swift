@@ -15,6 +15,13 @@ public protocol OperationPlugin: Sendable {
     /// A JSON Schema (the subset `SchemaValidator` implements) for the params object. It is published in
     /// `capabilities` and enforced before `run`, so `run` may rely on types, ranges and required fields.
     var paramsSchema: JSONValue { get }
+    /// A JSON Schema of the `result` member `run` returns: the source of protocol/schema/<method>.result.json
+    /// (`diffusiond schema --write`). nil where the daemon publishes none (external plugins).
+    var resultSchema: JSONValue? { get }
+    /// Top-level members this plugin adds to the `capabilities` result (the generation operations add the
+    /// `samplers`, `schedulers` and `rngs` they accept). Plugins naming the same member must give the same
+    /// value; the daemon refuses a conflict at registration.
+    var capabilities: [String: JSONValue] { get }
     /// Returns the `result` member of the response. Throws `PluginError` (or `RPCError`) for failures
     /// a client can act on; any other error becomes -32603 with its description.
     func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue
@@ -33,4 +40,9 @@ public enum PluginScheduling: Sendable {
 
 extension OperationPlugin {
     public var scheduling: PluginScheduling { .queued }
+}
+
+extension OperationPlugin {
+    /// Most operations publish nothing beyond their method entry.
+    public var capabilities: [String: JSONValue] { [:] }
 }

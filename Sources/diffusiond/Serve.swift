@@ -1,4 +1,5 @@
 import ArgumentParser
+import Builtins
 import Daemon
 import DiffusionProtocol
 import Engine
@@ -81,8 +82,7 @@ struct Serve: AsyncParsableCommand {
         logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)",
                                              "openblas_kernel": "\(kernelDecision)"])
 
-        var registry = PluginRegistry()
-        for plugin in BuiltinPlugins.all() { try registry.register(plugin) }
+        var registry = try PluginRegistry(builtin: BuiltinPlugins.all())
         if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
 
         var configuration = DaemonConfiguration(

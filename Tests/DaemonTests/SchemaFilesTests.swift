@@ -1,3 +1,5 @@
+import Builtins
+import Daemon
 import DiffusionProtocol
 import Foundation
 import Imaging
@@ -26,9 +28,9 @@ final class SchemaFilesTests: XCTestCase {
     func assertOperationSchemaFilesMatch(_ operations: [JSONValue], file: StaticString = #filePath, line: UInt = #line) throws {
         let builtin = operations.filter { $0["source"] == "builtin" }
         let names = builtin.compactMap { $0["method"]?.stringValue }
-        // The operations BuiltinPlugins registers; a new one must come with its schema files (and this list).
-        XCTAssertEqual(names.sorted(), ["generate", "img2img", "inpaint", "models.list", "models.load", "models.unload",
-                                        "outpaint", "resize", "upscale"], file: file, line: line)
+        // The operations BuiltinPlugins registers; each must come with its schema files.
+        let registered = try PluginRegistry(builtin: BuiltinPlugins.all()).builtinEntries.map(\.plugin.method)
+        XCTAssertEqual(names.sorted(), registered.sorted(), file: file, line: line)
         let folder = TestPaths.packageRoot.appendingPathComponent("protocol/schema").path
         for operation in builtin {
             guard let name = operation["method"]?.stringValue, let live = operation["params_schema"] else {
@@ -44,6 +46,18 @@ final class SchemaFilesTests: XCTestCase {
                           file: file, line: line)
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(name).result.json"),
                           "protocol/schema/\(name).result.json is missing", file: file, line: line)
+        }
+    }
+
+    /// protocol/schema/ is exactly what `diffusiond schema --write` generates from the code (scripts/test.sh checks
+    /// the same through the executable).
+    func testSchemaFolderIsWhatTheCodeGenerates() throws {
+        let folder = TestPaths.packageRoot.appendingPathComponent("protocol/schema").path
+        let texts = try ProtocolSchemas.texts(registry: try PluginRegistry(builtin: BuiltinPlugins.all()))
+        XCTAssertEqual(try SchemaFolder(path: folder).differences(from: texts), [],
+                       "regenerate with: swift run diffusiond schema --write protocol/schema")
+        for entry in try PluginRegistry(builtin: BuiltinPlugins.all()).builtinEntries {
+            XCTAssertNotNil(texts["\(entry.plugin.method).result.json"], entry.plugin.method)
         }
     }
 

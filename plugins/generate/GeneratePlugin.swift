@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import PluginAPI
 import StrictJSON
 
@@ -11,19 +12,25 @@ public struct GeneratePlugin: OperationPlugin {
     public let summary = "txt2img: Stable Diffusion 1.x/2.x with A1111/diffusers samplers, schedules, seeds (cpu/cuda noise) and prompt syntax; images equal diffusers'."
 
     public var paramsSchema: JSONValue {
-        var properties = GenerationParams.commonProperties
-        properties["width"] = GenerationParams.sizeProperty("image width", defaultText: "default 512")
-        properties["height"] = GenerationParams.sizeProperty("image height", defaultText: "default 512")
+        var properties = GenerationSchema.commonProperties
+        properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default \(GenerationDefaults.width)")
+        properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default \(GenerationDefaults.height)")
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt"], "additionalProperties": false]
     }
 
+    public var resultSchema: JSONValue? {
+        ResultSchemas.object(GenerationResultSchema.txt2imgProperties, required: GenerationResultSchema.txt2imgRequired)
+    }
+
+    public var capabilities: [String: JSONValue] { GenerationCapabilities.members }
+
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        let request = try GenerationParams.request(from: params)
+        let p = GenerateParams(params)
+        let request = try p.generation.request()
         try GenerationParams.checkSize(request)
-        let outputs = try GenerationParams.outputs(params, batch: request.batchSize, context: context)
-        let runner = GenerationRunner(context: context)
-        let model = try runner.model(params)
+        let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
+        let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         try context.checkCancelled()
-        return try runner.run(request, model: model, params: params, outputs: outputs)
+        return try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs)
     }
 }

@@ -1,14 +1,38 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import Imaging
 import PluginAPI
 import StrictJSON
 
-/// The mask parameters shared by `inpaint` and `outpaint`: where the mask comes from and the options applied
-/// to it (see protocol/masks.md for the polarity: white / transparent = repaint, black / opaque = keep).
-public enum MaskParams {
+/// The mask members of `inpaint`: where the mask comes from and the options applied to it (see protocol/masks.md
+/// for the polarity: white / transparent = repaint, black / opaque = keep).
+public struct MaskParams: Sendable {
     static let maxGrow = 1024
     static let maxFeather = 512.0
+
+    /// `{"path"}` or `{"base64"}` (an image), or nil for `{"from_alpha": true}`.
+    public var source: JSONValue?
+    public var fromAlpha: Bool
+    public var options: MaskOptions
+
+    public init(_ params: [String: JSONValue]) {
+        source = params["mask"]
+        fromAlpha = params["mask"]?["from_alpha"]?.boolValue == true
+        var options = MaskOptions()
+        options.invert = params["invert"]?.boolValue ?? false
+        options.threshold = params["threshold"]?.doubleValue.map { Float($0) }
+        options.grow = params["grow"]?.intValue ?? 0
+        if let sigma = params["feather"]?.doubleValue {
+            options.featherX = sigma
+            options.featherY = sigma
+        } else if let o = params["feather"]?.objectValue {
+            options.featherX = o["x"]?.doubleValue ?? 0
+            options.featherY = o["y"]?.doubleValue ?? 0
+        }
+        options.resizeToImage = params["resize_mask"]?.boolValue ?? false
+        self.options = options
+    }
 
     /// Schema entries for the mask options (not the mask source itself).
     public static var optionSchemas: [String: JSONValue] {
@@ -48,48 +72,26 @@ public enum MaskParams {
         ]
     }
 
-    /// The user's options from the request (already schema-validated).
-    public static func options(_ params: [String: JSONValue]) -> MaskOptions {
-        var options = MaskOptions()
-        options.invert = params["invert"]?.boolValue ?? false
-        options.threshold = params["threshold"]?.doubleValue.map { Float($0) }
-        options.grow = params["grow"]?.intValue ?? 0
-        if let sigma = params["feather"]?.doubleValue {
-            options.featherX = sigma
-            options.featherY = sigma
-        } else if let o = params["feather"]?.objectValue {
-            options.featherX = o["x"]?.doubleValue ?? 0
-            options.featherY = o["y"]?.doubleValue ?? 0
-        }
-        options.resizeToImage = params["resize_mask"]?.boolValue ?? false
-        return options
-    }
-
     /// Loads the mask for `image` and applies the options (fit, invert, threshold, grow, feather in that order).
-    public static func resolve(_ params: [String: JSONValue], image: VipsImage, context: JobContext) throws -> Mask {
+    public func resolve(image: VipsImage, context: JobContext) throws -> Mask {
         let raw: Mask
-        if params["mask"]?["from_alpha"]?.boolValue == true {
+        if fromAlpha {
             guard image.hasAlpha else {
                 throw PluginError.invalidParam(field: "mask.from_alpha",
                     reason: "the image has no alpha channel; send a mask image or an image with transparency")
             }
-            raw = try imaging(field: "image") { try Mask(alphaOf: image) }
+            raw = try FieldErrors.naming("image") { try Mask(alphaOf: image) }
         } else {
-            let picture = try context.loadImage(params["mask"], field: "mask")
-            raw = try imaging(field: "mask") { try Mask(maskImage: picture) }
+            let picture = try context.loadImage(source, field: "mask")
+            raw = try FieldErrors.naming("mask") { try Mask(maskImage: picture) }
         }
-        let options = options(params)
-        return try imaging(field: raw.size == image.size ? "mask" : "resize_mask") {
+        return try FieldErrors.naming(raw.size == image.size ? "mask" : "resize_mask") {
             try raw.applying(options, imageSize: image.size)
         }
     }
 
-    /// Runs imaging/inpainting work, naming `field` in any error.
-    public static func imaging<T>(field: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as ImagingError {
-            throw PluginError(e, field: field)
-        } catch let e as InpaintError {
-            throw PluginError.invalidParam(field: field, reason: e.description)
-        }
+    /// Decodes the mask members of `params` and resolves them (for callers holding raw params).
+    public static func resolve(_ params: [String: JSONValue], image: VipsImage, context: JobContext) throws -> Mask {
+        try MaskParams(params).resolve(image: image, context: context)
     }
 }

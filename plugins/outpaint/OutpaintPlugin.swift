@@ -1,8 +1,7 @@
 import DiffusionProtocol
 import Engine
-import GeneratePlugin
+import GenerationKit
 import Imaging
-import InpaintPlugin
 import PluginAPI
 import StrictJSON
 
@@ -20,67 +19,75 @@ public struct OutpaintPlugin: OperationPlugin {
 
     public var paramsSchema: JSONValue {
         let side: JSONValue = ["type": "integer", "minimum": 0, "maximum": JSONValue(Self.maxExtend)]
-        var properties = GenerationParams.commonProperties
+        var properties = GenerationSchema.commonProperties
         let own: [String: JSONValue] = [
             "image": ImageSchemas.input(description: "the image to extend"),
             "extend": ["type": "object", "description": "pixels to add on each side (any may be 0)",
                        "properties": ["left": side, "top": side, "right": side, "bottom": side],
                        "additionalProperties": false],
-            "fill": ["type": "string", "enum": ["edge", "mirror", "blur", "noise", "patchmatch"],
-                     "description": "how the new area is filled (default patchmatch)"],
+            "fill": ["type": "string", "enum": Self.fills,
+                     "description": .string("how the new area is filled (default \(OutpaintParams.defaultFill))")],
             "blur_sigma": ["type": "number", "exclusiveMinimum": 0, "maximum": 1024,
-                           "description": "Gaussian sigma in px for fill \"blur\" (default 32)"],
+                           "description": .string("Gaussian sigma in px for fill \"blur\" (default \(GenerationSchema.plain(OutpaintParams.defaultBlurSigma)))")],
             "feather": ["type": "integer", "minimum": 0, "maximum": 1024,
                         "description": "px over which the repaint mask fades into the original along the seam (used with a model)"],
-            "strength": ["type": "number", "exclusiveMinimum": 0, "maximum": 1,
-                         "description": "how much of the schedule to run on the new area (default 1)"],
+            "strength": GenerationSchema.strengthProperty(
+                "how much of the schedule to run on the new area (default \(GenerationSchema.plain(GenerationDefaults.repaintStrength)))"),
             "blend": ["type": "string", "enum": ["hard", "soft"],
                       "description": "soft: the seam feather is honoured during sampling (differential diffusion)"],
             "window": ["type": "integer", "minimum": 64, "maximum": 2048,
-                       "description": "model resolution in px; larger canvases are repainted in overlapping windows along the border (default 512)"],
+                       "description": .string("model resolution in px; larger canvases are repainted in overlapping windows along the border (default \(OutpaintParams.defaultWindow))")],
         ]
         for (key, value) in own { properties[key] = value }
-        properties["model"] = ["type": "string", "minLength": 1, "maxLength": 255,
-                               "description": "diffusion model; omit to get the filled canvas"]
+        properties["model"] = GenerationSchema.modelProperty(description: "diffusion model; omit to get the filled canvas")
         return ["type": "object", "properties": .object(properties), "required": ["image", "extend"],
                 "additionalProperties": false]
     }
 
+    public var resultSchema: JSONValue? {
+        let original = ResultSchemas.object(
+            ["x": ["type": "integer", "minimum": 0], "y": ["type": "integer", "minimum": 0],
+             "width": ["type": "integer", "minimum": 1], "height": ["type": "integer", "minimum": 1]],
+            required: ["x", "y", "width", "height"], description: "where the original image sits in the output, unchanged")
+        let fill: JSONValue = ["type": "string", "enum": Self.fills, "description": "how the new area was filled"]
+        return ["oneOf": [
+            GenerationResultSchema.repaint(extra: ["original": original, "fill": fill], extraRequired: ["original", "fill"],
+                                           description: "with model: the repainted canvases"),
+            ResultSchemas.object(["image": ResultSchemas.image(description: ResultSchemas.outputImageDescription),
+                                  "original": original, "fill": fill, "timings": ResultSchemas.daemonTimings()],
+                                 required: ["image", "original", "fill", "timings"], description: "without model: the filled canvas"),
+        ]]
+    }
+
+    public var capabilities: [String: JSONValue] { GenerationCapabilities.members }
+
+    static let fills: JSONValue = ["edge", "mirror", "blur", "noise", "patchmatch"]
+
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        let e = params["extend"]
-        let ext = try MaskParams.imaging(field: "extend") {
-            try CanvasExtension(left: e?["left"]?.intValue ?? 0, top: e?["top"]?.intValue ?? 0,
-                                right: e?["right"]?.intValue ?? 0, bottom: e?["bottom"]?.intValue ?? 0)
+        let p = OutpaintParams(params)
+        let ext = try FieldErrors.naming("extend") {
+            try CanvasExtension(left: p.left, top: p.top, right: p.right, bottom: p.bottom)
         }
         guard !ext.isEmpty else { throw PluginError.invalidParam(field: "extend", reason: InpaintError.emptyExtension.description) }
-        let seed = UInt64(max(0, params["seed"]?.intValue ?? 0))
         let token = context.cancellation
-        let fill: CanvasFill
-        switch params["fill"]?.stringValue ?? "patchmatch" {
-        case "edge": fill = .edge
-        case "mirror": fill = .mirror
-        case "blur": fill = .blur(sigma: params["blur_sigma"]?.doubleValue ?? 32)
-        case "noise": fill = .noise(seed: seed)
-        default: fill = .patchMatch(PatchMatchOptions(seed: seed, shouldCancel: { token.isCancelled }))
+        let fill = p.canvasFill(isCancelled: { token.isCancelled })
+        if p.generation.model != nil {
+            return try runWithModel(p, context: context, extension: ext, fill: fill)
         }
-        let feather = params["feather"]?.intValue ?? 0
-        if params["model"] != nil {
-            return try runWithModel(params: params, context: context, extension: ext, fill: fill, feather: feather)
-        }
-        guard params["outputs"] == nil, params["preview"] == nil, (params["batch_size"]?.intValue ?? 1) == 1 else {
+        guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
         }
-        let output = try context.resolveOutput(params["output"], field: "output")
+        let output = try context.resolveOutput(p.generation.output, field: "output")
 
         context.progress(stage: "load", step: 0, steps: 3)
-        let image = try context.loadImage(params["image"], field: "image")
+        let image = try context.loadImage(p.image, field: "image")
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         context.progress(stage: "fill", step: 1, steps: 3)
         let canvas: ExtendedCanvas
         do {
-            canvas = try MaskParams.imaging(field: "extend") {
-                try ModelFreeEdit.outpaint(image: image, extension: ext, fill: fill, seamFeather: feather)
+            canvas = try FieldErrors.naming("extend") {
+                try ModelFreeEdit.outpaint(image: image, extension: ext, fill: fill, seamFeather: p.feather)
             }
         } catch PluginError.cancelled {
             // Report the token's own reason (cancel request, disconnect, shutdown), not the fill's.
@@ -94,7 +101,7 @@ public struct OutpaintPlugin: OperationPlugin {
         return ["image": described,
                 "original": ["x": JSONValue(canvas.original.x), "y": JSONValue(canvas.original.y),
                              "width": JSONValue(canvas.original.width), "height": JSONValue(canvas.original.height)],
-                "fill": .string(params["fill"]?.stringValue ?? "patchmatch")]
+                "fill": .string(p.fillName)]
     }
 
     /// The extended canvas is a new image the job produces, so it gets the same limits as a decoded input
@@ -118,35 +125,29 @@ public struct OutpaintPlugin: OperationPlugin {
 
     /// The model path: the aligned canvas and seam mask go through `ModelInpaint.outpaint` (one pass, or windows
     /// along the border), then the result is cropped back to exactly the requested canvas.
-    func runWithModel(params: [String: JSONValue], context: JobContext, extension ext: CanvasExtension,
-                      fill: CanvasFill, feather: Int) throws -> JSONValue {
-        var request = try GenerationParams.request(from: params)
-        request.strength = params["strength"]?.doubleValue ?? 1
+    func runWithModel(_ p: OutpaintParams, context: JobContext, extension ext: CanvasExtension, fill: CanvasFill) throws -> JSONValue {
+        var request = try p.generation.request()
+        request.strength = p.strength
         var options = ModelInpaint.Options()
-        options.blend = params["blend"]?.stringValue == "soft" ? .soft : .hard
-        let window = params["window"]?.intValue ?? 512
-        let outputs = try GenerationParams.outputs(params, batch: request.batchSize, context: context)
-        let image = try context.loadImage(params["image"], field: "image")
+        options.blend = p.blend
+        let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
+        let image = try context.loadImage(p.image, field: "image")
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
-        let model = try GenerationRunner(context: context).model(params)
-        let token = context.cancellation
-        let hooks = StableDiffusionPipeline.Hooks(isCancelled: { token.isCancelled },
-                                                  onStep: { step in context.progress(stage: "sampling", step: step.step, steps: step.steps) })
+        let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
-            results = try MaskParams.imaging(field: "extend") {
-                try ModelInpaint(model: model).outpaint(image: image, extension: ext, fill: fill, seamFeather: feather,
-                                                        request: request, options: options, modelResolution: window, hooks: hooks)
+            results = try FieldErrors.naming("extend") {
+                try ModelInpaint(model: model).outpaint(image: image, extension: ext, fill: fill, seamFeather: p.feather,
+                                                        request: request, options: options, modelResolution: p.window, hooks: hooks)
             }
         } catch let e as EngineError {
-            if case .cancelled = e { try context.checkCancelled() }
-            if case .invalidParameter(let field, let reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
-            throw PluginError.invalidParam(field: "model", reason: e.description)
+            throw try RepaintHooks.failure(e, context: context)
         }
-        return try InpaintPlugin.deliver(results, request: request, outputs: outputs, model: model, context: context,
-                                         extra: ["original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
-                                                              "width": JSONValue(image.width), "height": JSONValue(image.height)],
-                                                 "fill": .string(params["fill"]?.stringValue ?? "patchmatch")])
+        return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
+                                                 extra: ["original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
+                                                                      "width": JSONValue(image.width), "height": JSONValue(image.height)],
+                                                         "fill": .string(p.fillName)])
     }
 }

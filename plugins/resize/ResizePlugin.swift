@@ -25,8 +25,8 @@ public struct ResizePlugin: OperationPlugin {
                            "description": "output height; with only height, width keeps the aspect ratio"],
                 "scale": ["type": "number", "exclusiveMinimum": 0, "maximum": 64,
                           "description": "factor applied to both sides (instead of width/height)"],
-                "kernel": ["type": "string", "enum": ["lanczos3", "bicubic", "linear", "nearest"],
-                           "description": "resampling kernel (default lanczos3)"],
+                "kernel": ["type": "string", "enum": .array(ResizeParams.kernels.map { .string($0.name) }),
+                           "description": .string("resampling kernel (default \(ResizeParams.defaultKernel))")],
                 "output": ImageSchemas.output(description: "where to put the result (default: inline PNG as base64)"),
             ],
             "required": ["image"],
@@ -34,28 +34,27 @@ public struct ResizePlugin: OperationPlugin {
         ]
     }
 
+    public var resultSchema: JSONValue? {
+        ResultSchemas.object(["image": ResultSchemas.looseImage(description: ResultSchemas.outputImageDescription),
+                              "source": ResultSchemas.size(minimum: 0), "kernel": ["type": "string"],
+                              "timings": ResultSchemas.daemonTimings(description: nil)],
+                             required: ["image", "source", "kernel", "timings"])
+    }
+
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        let width = params["width"]?.intValue
-        let height = params["height"]?.intValue
-        let scale = params["scale"]?.doubleValue
+        let p = ResizeParams(params)
+        let (width, height, scale) = (p.width, p.height, p.scale)
         if scale != nil, width != nil || height != nil {
             throw PluginError.invalidParam(field: "scale", reason: "cannot be combined with width/height; give one or the other")
         }
         if scale == nil, width == nil, height == nil {
             throw PluginError.invalidParam(field: "width", reason: "is required (or height, or scale): say what size to resize to")
         }
-        let kernel: ResizeKernel
-        switch params["kernel"]?.stringValue ?? "lanczos3" {
-        case "nearest": kernel = .nearest
-        case "linear": kernel = .linear
-        case "bicubic": kernel = .cubic
-        default: kernel = .lanczos3
-        }
         // Check the destination before doing any work.
-        let output = try context.resolveOutput(params["output"], field: "output")
+        let output = try context.resolveOutput(p.output, field: "output")
 
         context.progress(stage: "load", step: 0, steps: 3)
-        let image = try context.loadImage(params["image"], field: "image")
+        let image = try context.loadImage(p.image, field: "image")
         try context.checkCancelled()
 
         let target = try Self.targetSize(source: (image.width, image.height), width: width, height: height, scale: scale)
@@ -66,7 +65,7 @@ public struct ResizePlugin: OperationPlugin {
         }
         context.progress(stage: "resize", step: 1, steps: 3)
         let resized: VipsImage
-        do { resized = try image.resized(width: target.0, height: target.1, kernel: kernel) } catch let e as ImagingError {
+        do { resized = try image.resized(width: target.0, height: target.1, kernel: p.kernel) } catch let e as ImagingError {
             throw PluginError(e, field: "image")
         }
         try context.checkCancelled()
@@ -74,7 +73,7 @@ public struct ResizePlugin: OperationPlugin {
         let described = try context.deliver(resized, to: output, field: "output")
         context.progress(stage: "write", step: 3, steps: 3)
         return ["image": described, "source": ["width": JSONValue(image.width), "height": JSONValue(image.height)],
-                "kernel": .string(params["kernel"]?.stringValue ?? "lanczos3")]
+                "kernel": .string(p.kernelName)]
     }
 
     /// Output size: both sides given, one side (the other keeps the aspect ratio, rounded, at least 1) or a scale.

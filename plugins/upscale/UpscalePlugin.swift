@@ -15,7 +15,6 @@ public struct UpscalePlugin: OperationPlugin {
     public let summary = "Upscale an image with a Real-ESRGAN model (tiled, seamless, bounded memory) or lanczos3/bicubic, to a factor or an exact size; alpha and 16-bit kept."
 
     static let maxSide = 65_535
-    static let defaultModel = "realesrgan-x4plus"
     static let kernels: [String: ResizeKernel] = ["lanczos3": .lanczos3, "bicubic": .cubic]
 
     public var paramsSchema: JSONValue {
@@ -24,7 +23,7 @@ public struct UpscalePlugin: OperationPlugin {
             "properties": [
                 "image": ImageSchemas.input(description: "the image to upscale (8/16-bit grey or RGB, alpha allowed)"),
                 "model": ["type": "string", "minLength": 1, "maxLength": 128,
-                          "description": "upscaler under the models folder (e.g. realesrgan-x4plus, realesrgan-x4plus-anime, realesr-animevideov3 = its x4 network), or lanczos3 / bicubic for no network (default realesrgan-x4plus)"],
+                          "description": .string("upscaler under the models folder (e.g. realesrgan-x4plus, realesrgan-x4plus-anime, realesr-animevideov3 = its x4 network), or lanczos3 / bicubic for no network (default \(UpscaleParams.defaultModel))")],
                 "scale": ["type": "number", "exclusiveMinimum": 0, "maximum": 16,
                           "description": "output/input size factor; the network runs at its own scale, then libvips resizes to the exact size (default: the model's scale)"],
                 "width": ["type": "integer", "minimum": 1, "maximum": JSONValue(Self.maxSide),
@@ -45,14 +44,31 @@ public struct UpscalePlugin: OperationPlugin {
         ]
     }
 
+    public var resultSchema: JSONValue? {
+        let image = ResultSchemas.image(description: ResultSchemas.outputImageDescription)
+        let source = ResultSchemas.size(minimum: 1, description: "the input image's size")
+        let network = ResultSchemas.object(["architecture": ["type": "string", "minLength": 1], "scale": ["type": "integer", "minimum": 1]],
+                                           required: ["architecture", "scale"], description: "the network that ran and its own scale factor")
+        return ["oneOf": [
+            ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
+                                  "source": source, "network": network,
+                                  "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
+                                  "timings": ResultSchemas.daemonTimings()],
+                                 required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
+            ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
+                                  "source": source, "timings": ResultSchemas.daemonTimings()],
+                                 required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
+        ]]
+    }
+
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        let modelName = params["model"]?.stringValue ?? Self.defaultModel
-        let scale = params["scale"]?.doubleValue
-        let width = params["width"]?.intValue, height = params["height"]?.intValue
+        let p = UpscaleParams(params)
+        let modelName = p.modelName
+        let (scale, width, height) = (p.scale, p.width, p.height)
         if scale != nil, width != nil || height != nil {
             throw PluginError.invalidParam(field: "scale", reason: "cannot be combined with width/height; give one or the other")
         }
-        let output = try context.resolveOutput(params["output"], field: "output")
+        let output = try context.resolveOutput(p.output, field: "output")
 
         // Model first: a bad name fails before any decoding.
         var model: UpscalerModel?
@@ -63,11 +79,11 @@ public struct UpscalePlugin: OperationPlugin {
         } else if scale == nil, width == nil, height == nil {
             throw PluginError.invalidParam(field: "scale", reason: "is required with model '\(modelName)' (or width/height): a plain resize has no scale of its own")
         }
-        let refine = try UpscaleRefine.parse(params["refine"], context: context)
+        let refine = try UpscaleRefine.parse(p.refine, context: context)
         try context.checkCancelled()
 
         // The compressed input is held in memory; its pixels are decoded top to bottom as tiles need them.
-        let input = try context.readImage(params["image"], field: "image")
+        let input = try context.readImage(p.image, field: "image")
         let image: VipsImage
         do { image = try VipsImage.load(data: input.bytes, mode: .sequential) } catch let e as ImagingError {
             throw PluginError(e, field: "image")
@@ -83,7 +99,7 @@ public struct UpscalePlugin: OperationPlugin {
         if refine != nil, image.hasAlpha {
             throw PluginError.invalidParam(field: "refine", reason: "cannot refine an image with alpha (Stable Diffusion works on RGB)")
         }
-        let options = Self.encodeOptions(tiff: params["tiff"]?.stringValue, output: output)
+        let options = Self.encodeOptions(tiff: p.tiff, output: output)
 
         // Temporary rows of the upscale and the refine go next to the output (one disk), else to the temp folder.
         let scratch: String
@@ -110,8 +126,7 @@ public struct UpscalePlugin: OperationPlugin {
             if let model {
                 let upscaler: TiledUpscaler
                 do {
-                    upscaler = try TiledUpscaler(model: model, tile: params["tile"]?.intValue ?? TiledUpscaler.defaultTile,
-                                                 overlap: params["overlap"]?.intValue ?? TiledUpscaler.defaultOverlap)
+                    upscaler = try TiledUpscaler(model: model, tile: p.tile, overlap: p.overlap)
                 } catch let e as UpscaleError {
                     if case let .invalidParameter(field, reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
                     throw e
@@ -167,14 +182,15 @@ public struct UpscalePlugin: OperationPlugin {
 
     static func encodeOptions(tiff: String?, output: ImageOutput) -> EncodeOptions {
         guard case .file = output, ["tif", "tiff"].contains(output.formatExtension) else { return EncodeOptions() }
-        switch tiff ?? "tiled" {
+        switch tiff ?? UpscaleParams.defaultTiffLayout {
         case "strip": return EncodeOptions()
         case "pyramid": return EncodeOptions(pyramid: true)
         default: return EncodeOptions(tiled: true)
         }
     }
 
-    /// The one place this operation gets its network: the job's model host, errors in this operation's terms.
+    /// The one place a Real-ESRGAN network is looked up: by name in the job's model host, errors in this
+    /// operation's terms.
     static func upscaler(named name: String, context: JobContext) throws -> UpscalerModel {
         do {
             return try context.models.upscaler(named: name)

@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import Foundation
+import GenerationKit
 import Imaging
 import PluginAPI
 import StrictJSON
@@ -53,9 +54,7 @@ struct UpscaleRefine {
             if p["sampler"] != nil || p["scheduler"] != nil {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
-            context.progress(stage: "load refine model", step: 0, steps: 1)
-            let model = try context.models.stableDiffusion(named: name)
-            context.progress(stage: "load refine model", step: 1, steps: 1)
+            let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s))
         } catch let e as EngineError {
             throw pluginError(e)
@@ -77,13 +76,5 @@ struct UpscaleRefine {
         }
     }
 
-    static func pluginError(_ e: EngineError) -> PluginError {
-        switch e {
-        case let .invalidParameter(field, reason): return .invalidParam(field: field, reason: reason)
-        case .invalidSize: return .invalidParam(field: "refine", reason: e.description)
-        case .cancelled: return .cancelled(reason: "request cancelled")
-        case .unsupportedModel, .modelNotFound, .upscalerNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
-            return .invalidParam(field: "refine.model", reason: e.description)
-        }
-    }
+    static func pluginError(_ e: EngineError) -> PluginError { PluginError(e, sizeField: "refine", modelField: "refine.model") }
 }

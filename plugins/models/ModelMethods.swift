@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import PluginAPI
 import StrictJSON
 
@@ -24,6 +25,7 @@ public enum ModelMethods {
         public let summary = "Every model the daemon can use (Stable Diffusion checkpoints and upscalers) with its kind, format and what its files say (family, prediction type, inpainting, architecture), and which are resident. Answers at once, even while a job runs."
         public var paramsSchema: JSONValue { ["type": "object", "properties": [:], "additionalProperties": false] }
         public var scheduling: PluginScheduling { .immediate }
+        public var resultSchema: JSONValue? { ModelSchemas.listResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             var o = ModelReport.budget(context.models)
             o["models"] = .array(context.models.catalog().map(ModelReport.listing))
@@ -36,6 +38,7 @@ public enum ModelMethods {
         public let method = "models.load"
         public let summary = "Load a model now (a Stable Diffusion checkpoint, else an upscaler of that name), evicting least recently used ones beyond --memory-budget; a failed load leaves resident models as they were."
         public var paramsSchema: JSONValue { nameOnly }
+        public var resultSchema: JSONValue? { ModelSchemas.loadResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             let host = context.models
             let name = params["model"]?.stringValue ?? ""
@@ -71,6 +74,7 @@ public enum ModelMethods {
         public let summary = "Drop a resident model of any kind (requests already using it finish first). Answers at once."
         public var paramsSchema: JSONValue { nameOnly }
         public var scheduling: PluginScheduling { .immediate }
+        public var resultSchema: JSONValue? { ModelSchemas.unloadResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
             let host = context.models
             let requested = params["model"]?.stringValue ?? ""

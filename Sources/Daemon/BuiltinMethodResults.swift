@@ -1,0 +1,172 @@
+import StrictJSON
+import DiffusionProtocol
+
+/// Result schemas of the methods the daemon answers itself (protocol/schema/<method>.result.json).
+enum BuiltinMethodResults {
+    static let capabilitiesResult: JSONValue = [
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+            "protocol_version",
+            "daemon_version",
+            "methods",
+            "operations",
+            "samplers",
+            "schedulers",
+            "rngs",
+            "limits",
+            "blas_core",
+            "threads",
+        ],
+        "properties": [
+            "protocol_version": ["type": "string", "description": "1.0 for this specification"],
+            "daemon_version": ["type": "string"],
+            "methods": [
+                "type": "array",
+                "description": "built-in methods",
+                "items": [
+                    "type": "object",
+                    "required": ["method", "params_schema"],
+                    "additionalProperties": false,
+                    "properties": ["method": ["type": "string"], "params_schema": ["type": "object"]],
+                ],
+            ],
+            "operations": [
+                "type": "array",
+                "description": "operation plugins (each request is a job)",
+                "items": [
+                    "type": "object",
+                    "required": ["method", "summary", "params_schema", "source"],
+                    "additionalProperties": false,
+                    "properties": [
+                        "method": ["type": "string"],
+                        "summary": ["type": "string"],
+                        "params_schema": ["type": "object"],
+                        "source": [
+                            "type": "string",
+                            "description": "builtin, or the path of the external plugin library",
+                        ],
+                    ],
+                ],
+            ],
+            "samplers": ["type": "array", "items": ["type": "string"]],
+            "schedulers": ["type": "array", "items": ["type": "string"]],
+            "rngs": ["type": "array", "items": ["type": "string"]],
+            "limits": [
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                    "max_line_bytes",
+                    "max_queue",
+                    "max_json_depth",
+                    "max_input_bytes",
+                    "max_image_pixels",
+                ],
+                "properties": [
+                    "max_line_bytes": ["type": "integer", "minimum": 0],
+                    "max_queue": ["type": "integer", "minimum": 0],
+                    "max_json_depth": ["type": "integer", "minimum": 0],
+                    "max_input_bytes": ["type": "integer", "minimum": 0],
+                    "max_image_pixels": [
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "largest width × height any job decodes or produces (--max-image-pixels)",
+                    ],
+                ],
+            ],
+            "blas_core": ["type": "string", "description": "the OpenBLAS kernel in use (openblas_get_corename)"],
+            "threads": ["type": "integer", "minimum": 1],
+        ],
+    ]
+
+    static let statusResult: JSONValue = [
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+            "queue_length",
+            "max_queue",
+            "running",
+            "models_loaded",
+            "memory",
+            "connections",
+            "uptime_ms",
+            "blas_core",
+        ],
+        "properties": [
+            "queue_length": [
+                "type": "integer",
+                "minimum": 0,
+                "description": "jobs waiting (not counting the running one)",
+            ],
+            "max_queue": ["type": "integer", "minimum": 0],
+            "running": [
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "required": ["id", "method", "elapsed_ms"],
+                "properties": [
+                    "id": ["type": ["integer", "string"]],
+                    "method": ["type": "string"],
+                    "elapsed_ms": ["type": "integer", "minimum": 0],
+                    "progress": [
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["stage", "elapsed_ms"],
+                        "properties": [
+                            "stage": ["type": "string"],
+                            "step": ["type": "integer", "minimum": 0],
+                            "steps": ["type": "integer", "minimum": 0],
+                            "tile": ["type": "integer", "minimum": 0],
+                            "tiles": ["type": "integer", "minimum": 0],
+                            "elapsed_ms": ["type": "integer", "minimum": 0],
+                            "remaining_ms": ["type": "integer", "minimum": 0],
+                        ],
+                    ],
+                ],
+            ],
+            "models_loaded": ["type": "array", "items": ["type": "string"]],
+            "memory": [
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["rss_bytes"],
+                "properties": ["rss_bytes": ["type": ["integer", "null"], "minimum": 0]],
+            ],
+            "connections": ["type": "integer", "minimum": 0],
+            "uptime_ms": ["type": "integer", "minimum": 0],
+            "blas_core": ["type": "string"],
+        ],
+    ]
+
+    static let cancelResult: JSONValue = [
+        "type": "object",
+        "properties": [
+            "id": ["type": ["integer", "string"]],
+            "cancelled": ["const": true],
+            "state": [
+                "type": "string",
+                "enum": ["queued", "running"],
+                "description": "queued: removed, its -32800 was sent; running: it stops at its next step, then its -32800 is sent",
+            ],
+        ],
+        "required": ["id", "cancelled", "state"],
+        "additionalProperties": false,
+    ]
+
+    static let pingResult: JSONValue = [
+        "type": "object",
+        "properties": ["pong": ["const": true]],
+        "required": ["pong"],
+        "additionalProperties": false,
+    ]
+
+    static let shutdownResult: JSONValue = [
+        "type": "object",
+        "properties": ["shutting_down": ["const": true]],
+        "required": ["shutting_down"],
+        "additionalProperties": false,
+    ]
+
+    static let all: [String: JSONValue] = [
+        "capabilities": capabilitiesResult, "status": statusResult, "cancel": cancelResult, "ping": pingResult,
+        "shutdown": shutdownResult,
+    ]
+}

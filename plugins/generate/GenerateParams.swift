@@ -1,0 +1,12 @@
+import StrictJSON
+import DiffusionProtocol
+import GenerationKit
+
+/// `generate`'s params: only the shared generation members (sizes default to `GenerationDefaults`' 512 × 512).
+struct GenerateParams {
+    var generation: GenerationParams
+
+    init(_ params: [String: JSONValue]) {
+        generation = GenerationParams(params)
+    }
+}
