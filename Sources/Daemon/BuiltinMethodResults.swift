@@ -1,5 +1,6 @@
 import StrictJSON
 import DiffusionProtocol
+import PluginAPI
 
 /// Result schemas of the methods the daemon answers itself (protocol/schema/<method>.result.json).
 enum BuiltinMethodResults {
@@ -79,7 +80,7 @@ enum BuiltinMethodResults {
         ],
     ]
 
-    static let statusResult: JSONValue = [
+    static var statusResult: JSONValue { [
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -87,6 +88,8 @@ enum BuiltinMethodResults {
             "max_queue",
             "running",
             "models_loaded",
+            "resident_bytes",
+            "memory_budget_bytes",
             "memory",
             "connections",
             "uptime_ms",
@@ -123,7 +126,10 @@ enum BuiltinMethodResults {
                     ],
                 ],
             ],
-            "models_loaded": ["type": "array", "items": ["type": "string"]],
+            "models_loaded": ["type": "array", "items": ModelReport.residentSchema,
+                              "description": "every resident model (all kinds and variants)"],
+            "resident_bytes": ModelReport.budgetProperties["resident_bytes"] ?? [:],
+            "memory_budget_bytes": ModelReport.budgetProperties["memory_budget_bytes"] ?? [:],
             "memory": [
                 "type": "object",
                 "additionalProperties": false,
@@ -134,7 +140,7 @@ enum BuiltinMethodResults {
             "uptime_ms": ["type": "integer", "minimum": 0],
             "blas_core": ["type": "string"],
         ],
-    ]
+    ] }
 
     static let cancelResult: JSONValue = [
         "type": "object",

@@ -45,4 +45,53 @@ public enum ModelReport {
             return .string(text)
         }
     }
+
+    // MARK: - schemas (one definition for status and models.*)
+
+    /// Members detected from a model's files or at load; which appear depends on the kind.
+    static var detailProperties: [String: JSONValue] {
+        [
+            "family": ["type": "string", "description": "Stable Diffusion family detected from the files (sd1, sd2)"],
+            "prediction": ["type": "string", "enum": ["epsilon", "v_prediction"], "description": "what the UNet predicts"],
+            "inpainting": ["type": "boolean", "description": "a 9-channel inpainting UNet"],
+            "unet_in_channels": ["type": "integer", "minimum": 1],
+            "dtypes": ["type": "string", "description": "stored element types of the weights, comma-separated (F16, F32, ...)"],
+            "architecture": ["type": "string", "description": "upscaler network (RRDBNet, SRVGGNetCompact)"],
+            "scale": ["type": "number", "exclusiveMinimum": 0, "description": "upscaler output/input size factor the file promises"],
+            "network_scale": ["type": "integer", "minimum": 1, "description": "the upscaler network's own factor"],
+            "declared_scale": ["type": "number", "exclusiveMinimum": 0],
+        ]
+    }
+
+    static let kindSchema: JSONValue = ["type": "string", "enum": .array(ModelKind.allCases.map { .string($0.rawValue) })]
+
+    /// One entry of `status.models_loaded`.
+    public static var residentSchema: JSONValue {
+        var p = detailProperties
+        p["kind"] = kindSchema
+        p["name"] = ["type": "string", "minLength": 1]
+        p["variant"] = ["type": "string", "description": "the variant (adapter set) when not the file as stored"]
+        p["path"] = ["type": "string"]
+        p["bytes"] = ["type": "integer", "minimum": 0, "description": "what the memory budget counts for it"]
+        return ResultSchemas.object(p, required: ["kind", "name", "path", "bytes"])
+    }
+
+    /// One entry of `models.list`.
+    public static var listingSchema: JSONValue {
+        var p = detailProperties
+        p["name"] = ["type": "string", "minLength": 1, "description": "the name to pass as model"]
+        p["kind"] = kindSchema
+        p["format"] = ["type": "string", "description": "diffusers (a folder), the file extension, or resident for a loaded model whose file is gone"]
+        p["path"] = ["type": "string"]
+        p["loaded"] = ["type": "boolean"]
+        p["bytes"] = ["type": "integer", "minimum": 0, "description": "resident size, only when loaded"]
+        p["error"] = ["type": "string", "description": "why its files cannot be read (it would fail to load)"]
+        return ResultSchemas.object(p, required: ["name", "kind", "format", "path", "loaded"])
+    }
+
+    /// `resident_bytes` and `memory_budget_bytes`.
+    public static var budgetProperties: [String: JSONValue] {
+        ["resident_bytes": ["type": "integer", "minimum": 0, "description": "bytes held by resident models"],
+         "memory_budget_bytes": ["type": ["integer", "null"], "minimum": 1, "description": "--memory-budget, or null when unlimited"]]
+    }
 }

@@ -13,6 +13,8 @@
 //   PrefixedSource / RenamedSource / CombinedSource   views over other sources
 //   SafeTensorsWriter       writes safetensors (F32/F16/BF16), lazily per tensor; convert(source, to:)
 //   NameMapping/            LDM single-file <-> diffusers names (owned by the "sdref" helper)
+//   Families/               ModelFamily (SD1Family, SD2Family): recognition, architecture, mapping and
+//                           conventions per family; ModelFamilies.all is the registry, in detection order
 //
 // Every failure is a WeightsError naming the file, the tensor/entry/layer and byte offsets. Limits
 // (header 100 MB, pickle 256 MB, memo/stack/marks/tuple depth, broadcast views 16M elements, ncnn

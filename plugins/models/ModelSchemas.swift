@@ -5,11 +5,9 @@ import PluginAPI
 /// Result schemas of `models.list`, `models.load` and `models.unload`.
 enum ModelSchemas {
     static var budget: [String: JSONValue] {
-        [
-            "resident_bytes": ["type": "integer", "minimum": 0, "description": "bytes held by resident models"],
-            "memory_budget_bytes": ["type": ["integer", "null"], "minimum": 1, "description": "--memory-budget, or null when unlimited"],
-            "timings": ResultSchemas.daemonTimings(),
-        ]
+        var properties = ModelReport.budgetProperties
+        properties["timings"] = ResultSchemas.daemonTimings()
+        return properties
     }
     static let budgetRequired = ["resident_bytes", "memory_budget_bytes"]
     static let modelName: JSONValue = ["type": "string", "minLength": 1, "description": "the model's name in the models directory"]
@@ -17,23 +15,17 @@ enum ModelSchemas {
 
     static var listResult: JSONValue {
         var properties = budget
-        properties["models"] = ["type": "array", "items": ResultSchemas.object(
-            ["name": ["type": "string", "minLength": 1, "description": "the name to pass as model"],
-             "path": ["type": "string"],
-             "kind": ["type": "string", "enum": ["diffusers", "safetensors", "ckpt", "pt", "pth", "resident"],
-                      "description": "a diffusers folder, a single-file checkpoint by extension, or resident for a loaded model whose file is gone"],
-             "loaded": ["type": "boolean"],
-             "bytes": ["type": "integer", "minimum": 0, "description": "resident size, only when loaded"]],
-            required: ["name", "path", "kind", "loaded"])]
+        properties["models"] = ["type": "array", "items": ModelReport.listingSchema]
         return ResultSchemas.object(properties, required: budgetRequired + ["models", "timings"])
     }
 
     static var loadResult: JSONValue {
         var properties = budget
         properties["model"] = modelName
+        properties["kind"] = ["type": "string", "description": "what was loaded (stable-diffusion, upscaler)"]
         properties["bytes"] = ["type": "integer", "minimum": 0, "description": "the model's resident size"]
         properties["resident"] = resident
-        return ResultSchemas.object(properties, required: budgetRequired + ["model", "bytes", "resident", "timings"])
+        return ResultSchemas.object(properties, required: budgetRequired + ["model", "kind", "bytes", "resident", "timings"])
     }
 
     static var unloadResult: JSONValue {

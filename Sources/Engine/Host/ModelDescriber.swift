@@ -1,12 +1,16 @@
 import Foundation
+import Models
 
 /// What a model's files say about it without loading it, for `models.list`, remembered per file stamp so a
 /// listing re-reads only files that changed.
 public final class ModelDescriber: @unchecked Sendable {
     public struct Description: Sendable, Equatable {
+        /// What the files are, when they could be read.
+        public var kind: ModelKind?
         public var details: [String: String]
         public var problem: String?
-        public init(details: [String: String] = [:], problem: String? = nil) {
+        public init(kind: ModelKind? = nil, details: [String: String] = [:], problem: String? = nil) {
+            self.kind = kind
             self.details = details
             self.problem = problem
         }
@@ -18,7 +22,7 @@ public final class ModelDescriber: @unchecked Sendable {
     private let lock = NSLock()
     private var memo: [String: (stamp: FileStamp?, description: Description)] = [:]
 
-    public init(probe: @escaping Probe = { _, _ in Description() }) {
+    public init(probe: @escaping Probe = ModelDescriber.headers) {
         self.probe = probe
     }
 
@@ -31,8 +35,30 @@ public final class ModelDescriber: @unchecked Sendable {
         return description
     }
 
-    /// The kind a single file's tensors say it is, when the probe can tell.
+    /// The kind a file's tensors say it is, when they can be read.
     public func kind(ofFile path: String) -> ModelKind? {
-        describe(kind: .upscaler, path: path).details["architecture"] != nil ? .upscaler : nil
+        describe(kind: .upscaler, path: path).kind
+    }
+
+    /// `ModelProbe`: headers and configs only, the same detection rules as loading; a file it cannot read is
+    /// described by the error loading would give.
+    public static func headers(kind: ModelKind, path: String) -> Description {
+        let d: ModelDescription
+        do { d = try ModelProbe.describe(path: path) } catch {
+            return Description(problem: String(describing: error))
+        }
+        var details = ["dtypes": d.dtypes.map(\.rawValue).joined(separator: ",")]
+        if let sd = d.stableDiffusion {
+            details["family"] = sd.family.rawValue
+            details["prediction"] = sd.predictionType.rawValue
+            details["inpainting"] = sd.isInpainting ? "true" : "false"
+            details["unet_in_channels"] = String(sd.unetInChannels)
+        }
+        if let up = d.upscaler {
+            details["architecture"] = up.architecture
+            details["scale"] = String(up.scale)
+            details["network_scale"] = String(up.networkScale)
+        }
+        return Description(kind: d.kind == .upscaler ? .upscaler : .stableDiffusion, details: details)
     }
 }

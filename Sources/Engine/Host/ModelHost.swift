@@ -167,7 +167,10 @@ public final class ModelHost: @unchecked Sendable {
         let resident = residentModels()
         var listings: [ModelListing] = []
         let checkpoints = stableDiffusionDirectory?.entries() ?? []
+        var upscalerFiles: Set<String> = []
         for e in checkpoints {
+            // A file in the models root whose tensors say upscaler is listed (and used) as one.
+            if e.kind != "diffusers", describer.kind(ofFile: e.path) == .upscaler { upscalerFiles.insert(e.path); continue }
             listings.append(listing(kind: .stableDiffusion, name: e.name, path: e.path, format: e.kind))
         }
         if let folder = upscalerDirectory {
@@ -176,7 +179,7 @@ public final class ModelHost: @unchecked Sendable {
                 guard let path = UpscalerCatalog.resolve(name, in: folder) else { continue }
                 // A checkpoint in the models root is a Stable Diffusion model unless its tensors say upscaler.
                 let inRoot = (path as NSString).deletingLastPathComponent == folder
-                if inRoot, checkpointNames.contains(name), describer.kind(ofFile: path) != .upscaler { continue }
+                if inRoot, checkpointNames.contains(name), !upscalerFiles.contains(path) { continue }
                 listings.append(listing(kind: .upscaler, name: name, path: path,
                                         format: (path as NSString).pathExtension.lowercased()))
             }

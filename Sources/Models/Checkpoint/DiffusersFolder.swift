@@ -39,15 +39,28 @@ enum DiffusersFolder {
             root.appendingPathComponent("scheduler/scheduler_config.json"))
         if let override = options.predictionType { scheduler.predictionType = override }
 
-        // A folder without tokenizer files gets the standard vocabulary; SD2 is recognised by its GELU text tower.
+        // A folder without tokenizer files gets the standard vocabulary with its family's special tokens.
         let tokenizerDir = root.appendingPathComponent("tokenizer")
         let hasVocabulary = FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("vocab.json"))
             && FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("merges.txt"))
-        let tokenizer: TokenizerFiles = hasVocabulary ? .folder(path: tokenizerDir)
-            : .standard(textConfig.hiddenAct == "gelu" ? .sd2 : .clip)
+        let tokenizer: TokenizerFiles
+        if hasVocabulary {
+            tokenizer = .folder(path: tokenizerDir)
+        } else {
+            tokenizer = .standard(CLIPSpecialTokens(try family(path, text: textConfig, unet: unetConfig).tokenizer))
+        }
 
         return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
                                      tokenizer: tokenizer, layout: .diffusersFolder(path: path))
+    }
+
+    /// The folder's family, from its text encoder and UNet configs.
+    static func family(_ path: String, text: CLIPTextConfig?, unet: UNetConfig) throws -> any ModelFamily {
+        do {
+            return try ModelFamilies.recognise(folder: DiffusersFolderSummary(text: text, unet: unet))
+        } catch let error as NameMappingError {
+            throw CheckpointError.unrecognised(path: path, reason: error.description)
+        }
     }
 
     /// The component's weights file: the requested variant first, then the plain safetensors, then the
@@ -93,5 +106,16 @@ func component<T>(_ name: String, _ path: String, _ build: () throws -> T) throw
         return try build()
     } catch let error as ModelLoadError {
         throw CheckpointError.component(name: name, path: path, error: error)
+    }
+}
+
+extension DiffusersFolderSummary {
+    init(text: CLIPTextConfig?, unet: UNetConfig) {
+        let crossAttention: Int?
+        switch unet.crossAttentionDim {
+        case let .single(width): crossAttention = width
+        case let .perBlock(widths): crossAttention = widths.first
+        }
+        self.init(textEncoderHiddenAct: text?.hiddenAct, unetCrossAttentionDim: crossAttention)
     }
 }

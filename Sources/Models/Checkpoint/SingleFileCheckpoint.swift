@@ -9,9 +9,11 @@ import Weights
 enum SingleFileCheckpoint {
     static func load(_ path: String, options: CheckpointOptions) throws -> StableDiffusionModels {
         let file = try WeightFiles.open(path)
+        let family: any ModelFamily
         let architecture: SingleFileArchitecture
         do {
-            architecture = try SingleFileArchitecture.detect(file, conventions: options.conventions)
+            family = try ModelFamilies.recognise(singleFile: file)
+            architecture = try family.architecture(of: file, conventions: options.conventions ?? family.conventions)
         } catch let error as NameMappingError {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }
@@ -23,52 +25,27 @@ enum SingleFileCheckpoint {
         }
 
         let textConfig = CLIPTextConfig(textArchitecture)
-        let textSource = try mapped(path) { try LDMToDiffusers.textEncoder(file, openCLIPDepth: .penultimate) }
+        let textSource = try mapped(path) { try family.diffusersView(of: .textEncoder, in: file) }
         let textEncoder = try component("text_encoder", path) {
             try CLIPTextEncoder(config: textConfig, weights: textSource)
         }
 
         let unetConfig = UNetConfig(architecture.unet)
-        let unetSource = try mapped(path) { try LDMToDiffusers.unet(file) }
+        let unetSource = try mapped(path) { try family.diffusersView(of: .unet, in: file) }
         let unet = try component("unet", path) { try UNet(config: unetConfig, weights: unetSource) }
 
         let vaeConfig = VAEConfig(vaeArchitecture)
-        let vaeSource = try mapped(path) { try LDMToDiffusers.vae(file) }
+        let vaeSource = try mapped(path) { try family.diffusersView(of: .vae, in: file) }
         let vae = try component("vae", path) { try VAE(config: vaeConfig, weights: vaeSource) }
 
         var scheduler = SchedulerConfig()
         scheduler.predictionType = options.predictionType
-            ?? sidecarPrediction(path)
-            ?? defaultPrediction(architecture.family, file)
+            ?? PredictionRule.singleFile(path: path, family: family, checkpoint: file)
 
-        let family = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
+        let layoutFamily = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
         return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
-                                     tokenizer: .standard(architecture.family == .sd2 ? .sd2 : .clip), layout: .singleFile(path: path, family: family))
-    }
-
-    /// The original LDM config users keep next to a checkpoint (`model.yaml` beside `model.safetensors`,
-    /// as A1111 reads it): `parameterization: "v"` means v-prediction; a sidecar without the key means
-    /// epsilon (LDM's default). Only that one key is read, by a line scan; nil when there is no sidecar.
-    static func sidecarPrediction(_ path: String) -> SchedulerConfig.PredictionType? {
-        let sidecar = (path as NSString).deletingPathExtension + ".yaml"
-        guard let data = FileManager.default.contents(atPath: sidecar),
-              let text = String(data: data, encoding: .utf8) else { return nil }
-        for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("parameterization:") else { continue }
-            let value = trimmed.dropFirst("parameterization:".count)
-                .split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
-            let cleaned = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
-            return cleaned == "v" ? .vPrediction : .epsilon
-        }
-        return .epsilon
-    }
-
-    /// SD1: epsilon. SD2: v-prediction (768-v), except a .ckpt saved at SD2-base's final step 875000.
-    static func defaultPrediction(_ family: SingleFileArchitecture.Family, _ file: TensorSource) -> SchedulerConfig.PredictionType {
-        guard family == .sd2 else { return .epsilon }
-        let step = (file as? TorchCheckpoint)?.scalars["global_step"]
-        return step == 875_000 ? .epsilon : .vPrediction
+                                     tokenizer: .standard(CLIPSpecialTokens(family.tokenizer)),
+                                     layout: .singleFile(path: path, family: layoutFamily))
     }
 
     private static func mapped(_ path: String, _ body: () throws -> MappedTensorSource) throws -> MappedTensorSource {

@@ -29,7 +29,7 @@ public enum TokenizerFiles: Equatable, Sendable {
     /// A diffusers folder's `tokenizer/` (vocab.json, merges.txt and its special-token files).
     case folder(path: String)
     /// Single-file checkpoints carry no vocabulary: CLIP's standard one shipped with the project, with the
-    /// family's special tokens (SD1 pads with EOS, SD2 with "!").
+    /// family's special tokens (`ModelFamily.tokenizer`: SD1 pads with EOS, SD2 with "!").
     case standard(CLIPSpecialTokens)
 
     /// Builds the tokenizer (parses vocabulary and merges; do it once per loaded model).
@@ -50,17 +50,19 @@ public enum CheckpointLayout: Equatable, Sendable {
 /// Choices a user can make when loading that the files do not (reliably) say.
 public struct CheckpointOptions: Equatable, Sendable {
     /// Overrides the prediction type. Without it, diffusers folders use their scheduler config; single files
-    /// use a sidecar LDM config (`<name>.yaml`, its `parameterization`) when present, else SD1 epsilon and
+    /// use a sidecar LDM config (`<name>.yaml`, its `parameterization`) when present, else their family's rule
+    /// (`ModelFamily.defaultParameterisation`, see `PredictionRule`): SD1 epsilon and
     /// SD2 v-prediction unless the .ckpt's `global_step` is 875000 (SD2 512-base) — the same brittle rule
     /// as diffusers' single-file loader.
     public var predictionType: SchedulerConfig.PredictionType?
     /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
     public var variant: String?
-    /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale).
-    public var conventions: SingleFileConventions
+    /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale);
+    /// nil takes the detected family's own (`ModelFamily.conventions`).
+    public var conventions: SingleFileConventions?
 
-    public init(predictionType: SchedulerConfig.PredictionType? = nil, variant: String? = nil,
-                conventions: SingleFileConventions = .stableDiffusion) {
+    public init(predictionType: PredictionType? = nil, variant: String? = nil,
+                conventions: SingleFileConventions? = nil) {
         self.predictionType = predictionType
         self.variant = variant
         self.conventions = conventions

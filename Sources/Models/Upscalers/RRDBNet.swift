@@ -25,12 +25,21 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
     private let convHR: Conv2D
     private let convLast: Conv2D
 
-    /// `weights` must carry basicsr's names ("conv_first.weight", "body.0.rdb1.conv1.weight", …) and nothing else.
-    public init(weights: any TensorSource) throws {
+    /// What the weights' names and shapes say, before any tensor is read (also what `ModelProbe` reports).
+    public struct Structure: Equatable, Sendable {
+        public let scale: Int
+        public let inChannels: Int
+        public let features: Int
+        public let growth: Int
+        public let blocks: Int
+    }
+
+    public static func structure(of weights: any TensorSource) throws -> Structure {
         guard let first = weights.shape(of: "conv_first.weight"), first.count == 4 else {
             throw ModelLoadError.missingTensor(name: "conv_first.weight", expectedShape: [64, 3, 3, 3])
         }
-        features = first[0]
+        let features = first[0]
+        let scale: Int
         switch first[1] {
         case 3: scale = 4
         case 12: scale = 2
@@ -40,15 +49,24 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
         guard let dense = weights.shape(of: "body.0.rdb1.conv1.weight"), dense.count == 4 else {
             throw ModelLoadError.missingTensor(name: "body.0.rdb1.conv1.weight", expectedShape: [32, features, 3, 3])
         }
-        growth = dense[0]
         var count = 0
         while weights.contains("body.\(count).rdb1.conv1.weight") { count += 1 }
-        blocks = count
-        try requirePositive([features, growth, blocks], "RRDBNet features/growth/blocks")
+        try requirePositive([features, dense[0], count], "RRDBNet features/growth/blocks")
+        return Structure(scale: scale, inChannels: first[1], features: features, growth: dense[0], blocks: count)
+    }
+
+    /// `weights` must carry basicsr's names ("conv_first.weight", "body.0.rdb1.conv1.weight", …) and nothing else.
+    public init(weights: any TensorSource) throws {
+        let structure = try Self.structure(of: weights)
+        scale = structure.scale
+        features = structure.features
+        growth = structure.growth
+        blocks = structure.blocks
+        let count = structure.blocks
 
         let reader = WeightReader(weights)
         let root = WeightScope(reader)
-        convFirst = try Conv2D(root["conv_first"], input: first[1], output: features, kernel: 3)
+        convFirst = try Conv2D(root["conv_first"], input: structure.inChannels, output: features, kernel: 3)
         let (f, g) = (features, growth)
         body = try (0..<count).map { try RRDB(root["body"][$0], features: f, growth: g) }
         convBody = try Conv2D(root["conv_body"], input: features, output: features, kernel: 3)

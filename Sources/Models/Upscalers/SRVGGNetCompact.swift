@@ -17,11 +17,21 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
     private let convs: [Conv2D]
     private let slopes: [[Float]]
 
-    public init(weights: any TensorSource) throws {
+    /// What the weights' names and shapes say, before any tensor is read (also what `ModelProbe` reports).
+    public struct Structure: Equatable, Sendable {
+        public let scale: Int
+        public let inChannels: Int
+        public let features: Int
+        /// Entries of the `body` ModuleList (convs and PReLUs).
+        public let modules: Int
+        public let outChannels: Int
+    }
+
+    public static func structure(of weights: any TensorSource) throws -> Structure {
         guard let first = weights.shape(of: "body.0.weight"), first.count == 4 else {
             throw ModelLoadError.missingTensor(name: "body.0.weight", expectedShape: [64, 3, 3, 3])
         }
-        features = first[0]
+        let features = first[0]
         let inChannels = first[1]
         var modules = 0
         while weights.contains("body.\(modules).weight") { modules += 1 }
@@ -29,14 +39,23 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
         guard modules >= 3, modules % 2 == 1, let last = weights.shape(of: "body.\(modules - 1).weight"), last.count == 4 else {
             throw ModelLoadError.invalidConfig("SRVGGNetCompact needs body.0 … body.(2n+2) (conv/PReLU pairs then a conv), found \(modules) modules")
         }
-        convCount = (modules - 3) / 2
+        // Before dividing by it: a file declaring a zero-channel first conv is refused, not a trap.
+        try requirePositive([features, inChannels], "SRVGGNetCompact features/channels")
         let shuffled = last[0] / inChannels
         let s = Int(Double(shuffled).squareRoot().rounded())
         guard s >= 1, s * s * inChannels == last[0] else {
             throw ModelLoadError.unsupportedConfig(field: "last conv output channels (3·scale²)", value: "\(last[0])")
         }
-        scale = s
-        try requirePositive([features, inChannels], "SRVGGNetCompact features/channels")
+        return Structure(scale: s, inChannels: inChannels, features: features, modules: modules, outChannels: last[0])
+    }
+
+    public init(weights: any TensorSource) throws {
+        let structure = try Self.structure(of: weights)
+        features = structure.features
+        scale = structure.scale
+        let inChannels = structure.inChannels
+        let modules = structure.modules
+        convCount = (modules - 3) / 2
 
         let reader = WeightReader(weights)
         let body = WeightScope(reader)["body"]
@@ -44,7 +63,7 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
         var slopes: [[Float]] = []
         for i in stride(from: 0, to: modules, by: 2) {
             let input = i == 0 ? inChannels : features
-            let output = i == modules - 1 ? last[0] : features
+            let output = i == modules - 1 ? structure.outChannels : features
             convs.append(try Conv2D(body[i], input: input, output: output, kernel: 3))
             if i + 1 < modules { slopes.append(try body[i + 1].tensor("weight", shape: [features]).scalars) }
         }

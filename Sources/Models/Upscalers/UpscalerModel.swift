@@ -39,6 +39,18 @@ public struct UpscalerModel: Sendable {
         self.architecture = architecture
     }
 
+    /// Whether a source holds a network under basicsr's names (what `network(from:path:)` builds).
+    public static func isUpscaler(_ weights: any TensorSource) -> Bool {
+        weights.contains("conv_first.weight") || weights.contains("body.0.weight")
+    }
+
+    /// The architecture `network(from:path:)` would build and its scale, from names and shapes only.
+    public static func architecture(of weights: any TensorSource, path: String) throws -> (name: String, scale: Int) {
+        if weights.contains("conv_first.weight") { return ("RRDBNet", try RRDBNet.structure(of: weights).scale) }
+        if weights.contains("body.0.weight") { return ("SRVGGNetCompact", try SRVGGNetCompact.structure(of: weights).scale) }
+        throw UpscalerLoadError.unknownArchitecture(path: path, detail: "neither conv_first.weight nor body.0.weight")
+    }
+
     /// Builds the network from a source with basicsr's names: SRVGGNetCompact when `body.0.weight` is there,
     /// RRDBNet when `conv_first.weight` is.
     public static func network(from weights: any TensorSource, path: String) throws -> (any UpscalerNetwork, String) {

@@ -3,9 +3,11 @@ import Foundation
 /// What a single-file SD checkpoint is, read from its tensor names and shapes, expressed as the values
 /// of the diffusers config.json files the equivalent folder would have. Values the tensors cannot tell
 /// (head counts, norm groups, scaling factor) come from `SingleFileConventions`; the prediction type
-/// (epsilon or v) is not recorded at all and must come from the user or a sidecar config.
+/// (epsilon or v) is not recorded at all and must come from the user, a sidecar config or the family's rule.
+/// Which family a file is, and how its tensors are read, is the family's (`ModelFamily`, `SD1Family.swift`, …).
 public struct SingleFileArchitecture: Equatable, Sendable {
-    public enum Family: String, Equatable, Sendable { case sd1, sd2 }
+    /// The family's identifier (`.sd1`, `.sd2`); the family itself is `ModelFamilies.family(_:)`.
+    public typealias Family = ModelFamilyID
 
     public struct UNet: Equatable, Sendable {
         public var inChannels: Int
@@ -51,53 +53,12 @@ public struct SingleFileArchitecture: Equatable, Sendable {
     public var vae: VAE?
     public var textEncoder: TextEncoder?
 
-    /// Detects the architecture. The UNet is required; the VAE and text encoder are reported when present
-    /// (nil when absent; a present but unrecognisable one fails).
+    /// Detects the family (`ModelFamilies`, in registry order) and lets it read the architecture.
+    /// `conventions` overrides the family's own hyper-parameters (the tiny test fixtures need that).
     public static func detect(_ checkpoint: any TensorSource,
-                              conventions: SingleFileConventions = .stableDiffusion) throws -> SingleFileArchitecture {
-        let unet = try LDMUNetLayout.detect(checkpoint)
-        let text = try ifPresent { try LDMTextEncoderLayout.detect(checkpoint) }
-        let vae = try ifPresent { try LDMVAELayout.detect(checkpoint) }
-        // The text encoder is the reliable witness (CLIP vs OpenCLIP); without one, SD2's 1024-wide context.
-        let family: Family
-        if let text { family = text.kind == .openCLIP ? .sd2 : .sd1 } else { family = unet.contextDim == 1024 ? .sd2 : .sd1 }
-
-        let heads: [Int] = unet.blockOutChannels.map { channels in
-            family == .sd1 ? conventions.sd1AttentionHeads : channels / max(conventions.sd2AttentionHeadDim, 1)
-        }
-        let levels = unet.levels
-        let detectedUNet = UNet(
-            inChannels: unet.inChannels, outChannels: unet.outChannels, blockOutChannels: unet.blockOutChannels,
-            layersPerBlock: unet.layersPerBlock,
-            downBlockTypes: unet.downHasAttention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
-            upBlockTypes: unet.upHasAttention.map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
-            crossAttentionDim: unet.contextDim, attentionHeadDim: Array(heads.prefix(levels)),
-            useLinearProjection: unet.useLinearProjection, transformerLayersPerBlock: unet.transformerDepth,
-            normNumGroups: conventions.unetNormGroups)
-        let detectedVAE = vae.map {
-            VAE(inChannels: $0.inChannels, outChannels: $0.outChannels, latentChannels: $0.latentChannels,
-                blockOutChannels: $0.blockOutChannels, layersPerBlock: $0.layersPerBlock,
-                normNumGroups: conventions.vaeNormGroups, scalingFactor: conventions.vaeScalingFactor)
-        }
-        let detectedText = text.map {
-            TextEncoder(hiddenSize: $0.hiddenSize, intermediateSize: $0.intermediateSize,
-                        numHiddenLayers: $0.exposedLayers(.penultimate), storedLayers: $0.storedLayers,
-                        numAttentionHeads: $0.hiddenSize / max(conventions.textAttentionHeadDim, 1),
-                        vocabSize: $0.vocabSize, maxPositionEmbeddings: $0.maxPositions,
-                        hiddenAct: $0.kind == .openCLIP ? "gelu" : "quick_gelu")
-        }
-        return SingleFileArchitecture(family: family, unet: detectedUNet, vae: detectedVAE, textEncoder: detectedText)
-    }
-}
-
-/// nil when the checkpoint has no tensors for the component (UNet-only files exist); a component that is
-/// present but malformed still fails detection with its error.
-private func ifPresent<T>(_ detect: () throws -> T) throws -> T? {
-    do {
-        return try detect()
-    } catch let error as NameMappingError {
-        if case .componentNotFound = error { return nil }
-        throw error
+                              conventions: SingleFileConventions? = nil) throws -> SingleFileArchitecture {
+        let family = try ModelFamilies.recognise(singleFile: checkpoint)
+        return try family.architecture(of: checkpoint, conventions: conventions ?? family.conventions)
     }
 }
 

@@ -1,6 +1,8 @@
-/// Hyper-parameters a single-file checkpoint does not record in its tensors (attention head counts,
-/// group-norm group counts, the latent scaling factor). Detection takes them from here; the defaults are
-/// Stable Diffusion's own (the values of the original LDM configs v1-inference.yaml / v2-inference.yaml).
+/// Hyper-parameters a single-file SD1/SD2 checkpoint does not record in its tensors (attention head counts,
+/// group-norm group counts, the latent scaling factor). Each family supplies its own (`ModelFamily.conventions`,
+/// the values of the original LDM configs v1-inference.yaml / v2-inference.yaml); a caller may override
+/// them (`CheckpointOptions.conventions`) for checkpoints that follow other values, like the tiny test fixtures.
+/// A family reads only the fields that apply to it (SD1 the fixed head count, SD2 the head width).
 public struct SingleFileConventions: Equatable, Sendable {
     /// SD1 UNets use 8 heads in every attention block (`num_heads: 8`).
     public var sd1AttentionHeads: Int
@@ -13,8 +15,8 @@ public struct SingleFileConventions: Equatable, Sendable {
     public var vaeScalingFactor: Double
 
     public static let stableDiffusion = SingleFileConventions(
-        sd1AttentionHeads: 8, sd2AttentionHeadDim: 64, textAttentionHeadDim: 64, unetNormGroups: 32,
-        vaeNormGroups: 32, vaeScalingFactor: 0.18215)
+        sd1AttentionHeads: SD1Family.attentionHeads, sd2AttentionHeadDim: SD2Family.attentionHeadDim,
+        textAttentionHeadDim: 64, unetNormGroups: 32, vaeNormGroups: 32, vaeScalingFactor: 0.18215)
 
     public init(sd1AttentionHeads: Int, sd2AttentionHeadDim: Int, textAttentionHeadDim: Int, unetNormGroups: Int,
                 vaeNormGroups: Int, vaeScalingFactor: Double) {
