@@ -3,7 +3,9 @@
 # executables), runs every XCTest suite, and closes with one plain "N passed, N failed, N skipped" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Every target may import only the targets it declares (README "Architecture").
+# Every target imports exactly the targets it declares (README "Architecture"): SwiftPM's check refuses imports
+# of undeclared modules it cannot reach; ours also refuses reachable-but-undeclared ones and unused declarations.
+python3 scripts/check_imports.py
 swift build --explicit-target-dependency-import-check error
 # protocol/schema/ must be exactly what the code generates (regenerate: diffusiond schema --write protocol/schema).
 "$(swift build --show-bin-path)/diffusiond" schema --check protocol/schema
