@@ -20,19 +20,21 @@ enum NotificationSchemas {
         "properties": ["id": ["type": ["integer", "string"]], "method": ["type": "string"]],
     ]
 
-    static let progress: JSONValue = [
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["id", "stage", "elapsed_ms"],
-        "properties": [
-            "id": ["type": ["integer", "string"]],
-            "stage": ["type": "string"],
-            "step": ["type": "integer", "minimum": 0],
-            "steps": ["type": "integer", "minimum": 0],
-            "tile": ["type": "integer", "minimum": 0],
-            "tiles": ["type": "integer", "minimum": 0],
-            "elapsed_ms": ["type": "integer", "minimum": 0],
-            "remaining_ms": ["type": "integer", "minimum": 0],
-        ],
+    /// What a progress report says; `status` shows the running job's latest report with the same members.
+    static let progressMembers: [String: JSONValue] = [
+        "stage": ["type": "string"],
+        "step": ["type": "integer", "minimum": 0],
+        "steps": ["type": "integer", "minimum": 0],
+        "tile": ["type": "integer", "minimum": 0],
+        "tiles": ["type": "integer", "minimum": 0],
+        "elapsed_ms": ["type": "integer", "minimum": 0],
+        "remaining_ms": ["type": "integer", "minimum": 0],
     ]
+
+    static var progress: JSONValue {
+        var properties = progressMembers
+        properties["id"] = ["type": ["integer", "string"]]
+        return ["type": "object", "additionalProperties": false, "required": ["id", "stage", "elapsed_ms"],
+                "properties": .object(properties)]
+    }
 }
