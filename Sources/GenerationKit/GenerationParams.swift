@@ -29,6 +29,7 @@ public struct GenerationParams: Sendable {
     public var output: JSONValue?
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
+    public var sdxl: SDXLParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -49,6 +50,7 @@ public struct GenerationParams: Sendable {
         output = params["output"]
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
+        sdxl = SDXLParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -83,7 +85,14 @@ public struct GenerationParams: Sendable {
             r.rng = kind
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
+        sdxl.apply(to: &r)
         return r
+    }
+
+    /// Width and height as sent, else the model family's default size (SDXL 1024, SD 1.x/2.x 512).
+    public func applyDefaultSize(of model: LoadedModel, to r: inout GenerationRequest) {
+        r.width = width ?? model.defaultSize.width
+        r.height = height ?? model.defaultSize.height
     }
 
     /// Sizes must be multiples of 8 (the VAE's factor).

@@ -13,8 +13,9 @@ public struct GenerationRunner {
         self.context = context
     }
 
+    /// `ignored`: the result's `ignored` member (`SDXLParams.ignoredMember`), merged in.
     public func run(_ request: GenerationRequest, model: LoadedModel, preview: PreviewParams?,
-                    outputs: [ImageOutput]) throws -> JSONValue {
+                    outputs: [ImageOutput], ignored: [String: JSONValue] = [:]) throws -> JSONValue {
         let pipeline = StableDiffusionPipeline(model: model)
         do { try pipeline.validate(request) } catch let e as EngineError { throw Self.pluginError(e) }
         let previewWriter = try LatentPreviewWriter(preview, context: context)
@@ -47,7 +48,7 @@ public struct GenerationRunner {
                                                       request: request, modelName: model.name, outputs: outputs,
                                                       reportParameters: true, context: context))
         }
-        return [
+        let members: [String: JSONValue] = [
             "images": .array(images),
             "seeds": .array(result.seeds.map { JSONValue(Int(clamping: $0)) }),
             "model": .string(model.name),
@@ -57,6 +58,7 @@ public struct GenerationRunner {
             "timings": ["unet_seconds": .double(result.unetSeconds), "loop_seconds": .double(result.loopSeconds),
                         "total_seconds": .double(context.elapsedSeconds)],
         ]
+        return .object(members.merging(ignored) { own, _ in own })
     }
 
     static func pluginError(_ e: EngineError) -> PluginError { PluginError(e, sizeField: "width", modelField: "model") }

@@ -10,6 +10,10 @@ public enum GenerationSchema {
 
     /// Properties common to generate, img2img, inpaint and outpaint (each adds its own and may redefine `model`).
     public static var commonProperties: [String: JSONValue] {
+        sharedProperties.merging(SDXLSchema.properties) { shared, _ in shared }
+    }
+
+    private static var sharedProperties: [String: JSONValue] {
         [
             "model": modelProperty(description: "model name in the models directory: a diffusers folder name or a single-file checkpoint name (extension optional); loaded on first use, then resident"),
             "prompt": ["type": "string", "maxLength": 20000,

@@ -2,7 +2,7 @@ import StrictJSON
 import DiffusionProtocol
 import GenerationKit
 
-/// `generate`'s params: only the shared generation members (sizes default to `GenerationDefaults`' 512 × 512).
+/// `generate`'s params: only the shared generation members (sizes default to the model's, `LoadedModel.defaultSize`).
 struct GenerateParams {
     var generation: GenerationParams
 

@@ -13,8 +13,8 @@ public struct GeneratePlugin: OperationPlugin {
 
     public var paramsSchema: JSONValue {
         var properties = GenerationSchema.commonProperties
-        properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default \(GenerationDefaults.width)")
-        properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default \(GenerationDefaults.height)")
+        properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default: the model's, \(GenerationDefaults.width) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
+        properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default: the model's, \(GenerationDefaults.height) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt"], "additionalProperties": false]
     }
 
@@ -26,11 +26,14 @@ public struct GeneratePlugin: OperationPlugin {
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = GenerateParams(params)
-        let request = try p.generation.request()
+        var request = try p.generation.request()
         try GenerationParams.checkSize(request)
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        // The family's default size is known only now; sizes that were sent passed checkSize above.
+        p.generation.applyDefaultSize(of: model, to: &request)
         try context.checkCancelled()
-        return try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs)
+        return try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs,
+                                                          ignored: p.generation.sdxl.ignoredMember(for: model))
     }
 }

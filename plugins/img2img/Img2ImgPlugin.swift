@@ -61,7 +61,8 @@ public struct Img2ImgPlugin: OperationPlugin {
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         try context.checkCancelled()
-        var result = try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs)
+        var result = try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs,
+                                                            ignored: p.generation.sdxl.ignoredMember(for: model))
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

@@ -130,6 +130,7 @@ public struct InpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
-                                                 extra: ["fill": .string(options.fill.name), "area": .string(p.areaName)])
+                                                 extra: p.generation.sdxl.ignoredMember(for: model)
+                                                    .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
     }
 }

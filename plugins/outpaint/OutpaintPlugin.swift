@@ -146,8 +146,9 @@ public struct OutpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
-                                                 extra: ["original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
-                                                                      "width": JSONValue(image.width), "height": JSONValue(image.height)],
-                                                         "fill": .string(p.fillName)])
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging([
+                                                    "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
+                                                                 "width": JSONValue(image.width), "height": JSONValue(image.height)],
+                                                    "fill": .string(p.fillName)]) { _, own in own })
     }
 }

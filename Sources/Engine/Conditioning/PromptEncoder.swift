@@ -14,9 +14,11 @@ public struct PromptEncoder {
     public let chunker: PromptChunker
     public let states: PromptStates
 
-    public init(encoder: CLIPTextEncoder, tokenizer: CLIPTokenizer, states: PromptStates = .finalNormed) {
+    /// `commaBacktrack`: A1111's `comma_padding_backtrack` (see `PromptChunker`).
+    public init(encoder: CLIPTextEncoder, tokenizer: CLIPTokenizer, states: PromptStates = .finalNormed,
+                commaBacktrack: Int = 20) {
         self.encoder = encoder
-        chunker = PromptChunker(tokenizer: tokenizer)
+        chunker = PromptChunker(tokenizer: tokenizer, commaBacktrack: commaBacktrack)
         self.states = states
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Models
 import Sampling
 import Tensor
@@ -70,7 +71,10 @@ public struct GenerationCore {
         let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
         let conditioning = try conditioner.conditioning(for: ConditioningRequest(
             prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
-            batch: request.batchSize, withUnconditional: layout.hasUnconditional)).unetConditioning
+            batch: request.batchSize, withUnconditional: layout.hasUnconditional,
+            prompt2: request.prompt2, negativePrompt2: request.negativePrompt2,
+            outputSize: ImageSize(width: request.width, height: request.height), micro: request.micro,
+            imageToImage: request.initImage != nil)).unetConditioning
 
         var unetSeconds = 0.0
         let unet = nets.unet

@@ -19,4 +19,11 @@ public enum GenerationDefaults {
     /// img2img's strength (diffusers' default); inpaint and outpaint repaint fully unless told otherwise.
     public static let img2imgStrength = 0.75
     public static let repaintStrength = 1.0
+    /// SDXL micro-conditioning (diffusers' defaults); original and target size default to the output size.
+    public static let cropsCoordsTopLeft = CropCoordinates.zero
+    /// The refiner's `aesthetic_score` / `negative_aesthetic_score`.
+    public static let aestheticScore = 6.0
+    public static let negativeAestheticScore = 2.5
+    /// SDXL's size when a request names none (SD 1.x/2.x keep `width` × `height`; see `LoadedModel.defaultSize`).
+    public static let sdxlSide = 1024
 }

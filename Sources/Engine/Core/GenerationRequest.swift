@@ -25,6 +25,11 @@ public struct GenerationRequest: Sendable {
     /// and how much of the schedule to run (diffusers' `strength`).
     public var initImage: Tensor? = nil
     public var strength: Double = GenerationDefaults.img2imgStrength
+    /// SDXL: the second text encoder's prompts (nil = `prompt` / `negativePrompt`) and the micro-conditioning
+    /// time ids. Other families ignore them.
+    public var prompt2: String? = nil
+    public var negativePrompt2: String? = nil
+    public var micro = MicroConditioning()
 
     public init(prompt: String) {
         self.prompt = prompt
