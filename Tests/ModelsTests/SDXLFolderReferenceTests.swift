@@ -15,15 +15,8 @@ final class SDXLFolderReferenceTests: XCTestCase {
 
     func testUNetMatchesReference() throws {
         for model in SDXLFixtures.models {
-            let reference = try SDXLFixtures.reference(model)
-            let unet = try load(model).unet
-            let added = AddedConditioning(textEmbeds: try reference.tensor("unet.text_embeds"),
-                                          timeIDs: try reference.tensor("unet.time_ids"))
-            let prediction = try unet.forward(
-                latents: try reference.tensor("unet.latents"), timesteps: try reference.tensor("unet.timesteps").scalars,
-                conditioning: UNetConditioning(context: try reference.tensor("unet.context"), added: added))
-            assertMatches(prediction, try reference.tensor("unet.noise_pred"), tolerance: tolerance,
-                          "\(model) UNet prediction")
+            try ReferenceChecks.textTimeUNet(try load(model).unet, try SDXLFixtures.reference(model), model: model,
+                                             tolerance: tolerance)
         }
     }
 
@@ -162,5 +155,19 @@ final class SDXLFolderReferenceTests: XCTestCase {
             XCTAssertEqual(inner, .missingTensor(name: "add_embedding.linear_1.weight", expectedShape: [32, 88]))
             XCTAssertTrue("\(error)".contains("add_embedding.linear_1.weight"), "\(error)")
         }
+    }
+}
+
+extension ReferenceChecks {
+    /// An SDXL UNet's prediction for the reference's latents, timesteps, context, text embeds and time ids.
+    static func textTimeUNet(_ unet: UNet, _ reference: SafeTensorsFile, model: String, tolerance: Float,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let added = AddedConditioning(textEmbeds: try reference.tensor("unet.text_embeds"),
+                                      timeIDs: try reference.tensor("unet.time_ids"))
+        let prediction = try unet.forward(
+            latents: try reference.tensor("unet.latents"), timesteps: try reference.tensor("unet.timesteps").scalars,
+            conditioning: UNetConditioning(context: try reference.tensor("unet.context"), added: added))
+        assertMatches(prediction, try reference.tensor("unet.noise_pred"), tolerance: tolerance,
+                      "\(model) UNet prediction", file: file, line: line)
     }
 }
