@@ -3,8 +3,8 @@ import Sampling
 import StrictJSON
 import Weights
 
-/// Loads a diffusers pipeline folder (`model_index.json`, `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
-/// `scheduler/`).
+/// Loads a diffusers pipeline folder (`model_index.json`, `unet/`, `vae/`, `scheduler/`, and the text
+/// encoders with their tokenizers: `text_encoder/` + `tokenizer/`, SDXL's `text_encoder_2/` + `tokenizer_2/`).
 enum DiffusersFolder {
     static func isFolder(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("model_index.json"))
@@ -12,15 +12,23 @@ enum DiffusersFolder {
 
     static func load(_ path: String, options: CheckpointOptions) throws -> StableDiffusionModels {
         let root = path as NSString
-        let textEncoderDir = root.appendingPathComponent("text_encoder")
+        let index = try ModelIndex.read(root.appendingPathComponent("model_index.json"))
         let unetDir = root.appendingPathComponent("unet")
         let vaeDir = root.appendingPathComponent("vae")
 
-        let textConfig: CLIPTextConfig = try decodeJSON((textEncoderDir as NSString).appendingPathComponent("config.json"))
-        let textWeights = try openWeights(in: textEncoderDir, stem: "model", legacyStem: "pytorch_model",
+        var encoders: [(slot: TextEncoderSlot, config: CLIPTextConfig, encoder: CLIPTextEncoder)] = []
+        for slot in TextEncoderSlot.allCases where hasTextEncoder(slot, in: path, index: index) {
+            let directory = root.appendingPathComponent(slot.rawValue)
+            let config: CLIPTextConfig = try decodeJSON((directory as NSString).appendingPathComponent("config.json"))
+            let weights = try openWeights(in: directory, stem: "model", legacyStem: "pytorch_model",
                                           variant: options.variant)
-        let textEncoder = try component("text_encoder", textWeights.path) {
-            try CLIPTextEncoder(config: textConfig, weights: textWeights.source)
+            let encoder = try component(slot.rawValue, weights.path) {
+                try CLIPTextEncoder(config: config, weights: weights.source)
+            }
+            encoders.append((slot, config, encoder))
+        }
+        guard let first = encoders.first else {
+            throw CheckpointError.missingFile(path: root.appendingPathComponent("text_encoder/config.json"))
         }
 
         let unetConfig: UNetConfig = try decodeJSON((unetDir as NSString).appendingPathComponent("config.json"))
@@ -39,19 +47,44 @@ enum DiffusersFolder {
             root.appendingPathComponent("scheduler/scheduler_config.json"))
         if let override = options.predictionType { scheduler.predictionType = override }
 
-        // A folder without tokenizer files gets the standard vocabulary with its family's special tokens.
-        let tokenizerDir = root.appendingPathComponent("tokenizer")
-        let hasVocabulary = FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("vocab.json"))
-            && FileManager.default.fileExists(atPath: (tokenizerDir as NSString).appendingPathComponent("merges.txt"))
-        let tokenizer: TokenizerFiles
-        if hasVocabulary {
-            tokenizer = .folder(path: tokenizerDir)
-        } else {
-            tokenizer = .standard(CLIPSpecialTokens(try family(path, text: textConfig, unet: unetConfig).tokenizer))
+        let textEncoders = try encoders.map { entry in
+            LoadedTextEncoder(slot: entry.slot, encoder: entry.encoder, tokenizer: try tokenizer(
+                for: entry.slot, in: path, family: { try family(path, text: first.config, unet: unetConfig) }))
         }
+        var flags: PipelineFlags = unet.textTimeEmbedding == nil ? .none : .sdxlDefaults
+        if let value = index.forceZerosForEmptyPrompt { flags.forceZerosForEmptyPrompt = value }
+        if let value = index.requiresAestheticsScore { flags.requiresAestheticsScore = value }
 
-        return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
-                                     tokenizer: tokenizer, layout: .diffusersFolder(path: path))
+        return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
+                                     layout: .diffusersFolder(path: path), flags: flags)
+    }
+
+    /// Whether the folder has an encoder in `slot`: as `model_index.json` says (the SDXL refiner's
+    /// `text_encoder` is null there); when it does not say, `text_encoder` is expected and
+    /// `text_encoder_2` is loaded if its folder exists.
+    static func hasTextEncoder(_ slot: TextEncoderSlot, in path: String, index: ModelIndex) -> Bool {
+        switch index.component(slot.rawValue) {
+        case .present: return true
+        case .absent: return false
+        case .unspecified:
+            let config = ((path as NSString).appendingPathComponent(slot.rawValue) as NSString)
+                .appendingPathComponent("config.json")
+            return slot == .textEncoder || FileManager.default.fileExists(atPath: config)
+        }
+    }
+
+    /// The slot's tokenizer folder when it has a vocabulary; otherwise the standard vocabulary with the
+    /// special tokens of the family's first tokenizer, or (second slot) OpenCLIP's, as bigG's pads with "!".
+    static func tokenizer(for slot: TextEncoderSlot, in path: String,
+                          family: () throws -> any ModelFamily) throws -> TokenizerFiles {
+        let directory = (path as NSString).appendingPathComponent(slot.tokenizerFolder) as NSString
+        let hasVocabulary = FileManager.default.fileExists(atPath: directory.appendingPathComponent("vocab.json"))
+            && FileManager.default.fileExists(atPath: directory.appendingPathComponent("merges.txt"))
+        if hasVocabulary { return .folder(path: directory as String) }
+        switch slot {
+        case .textEncoder: return .standard(CLIPSpecialTokens(try family().tokenizer))
+        case .textEncoder2: return .standard(CLIPSpecialTokens(.openCLIP))
+        }
     }
 
     /// The folder's family, from its text encoder and UNet configs.

@@ -2,23 +2,54 @@ import Foundation
 import Sampling
 import Weights
 
-/// The three networks of a Stable Diffusion 1.x/2.x model, loaded once and shared by requests,
-/// plus what the pipeline needs to drive them.
+/// The networks of a Stable Diffusion model (SD 1.x/2.x: one text encoder; SDXL: two, or the refiner's
+/// one), loaded once and shared by requests, plus what the pipeline needs to drive them.
 public struct StableDiffusionModels: Sendable {
-    public let textEncoder: CLIPTextEncoder
+    /// Every text encoder with its tokenizer, in slot order; never empty.
+    public let textEncoders: [LoadedTextEncoder]
     public let unet: UNet
     public let vae: VAE
     /// The training noise schedule and parameterisation (epsilon or v).
     public let scheduler: SchedulerConfig
-    public let tokenizer: TokenizerFiles
     public let layout: CheckpointLayout
+    /// The pipeline options `model_index.json` registers (SDXL's zero negatives, aesthetic score).
+    public let flags: PipelineFlags
+
+    /// One text encoder (SD 1.x/2.x).
+    public init(textEncoder: CLIPTextEncoder, unet: UNet, vae: VAE, scheduler: SchedulerConfig,
+                tokenizer: TokenizerFiles, layout: CheckpointLayout) {
+        self.init(textEncoders: [LoadedTextEncoder(slot: .textEncoder, encoder: textEncoder, tokenizer: tokenizer)],
+                  unet: unet, vae: vae, scheduler: scheduler, layout: layout, flags: .none)
+    }
+
+    /// `textEncoders` must not be empty (loaders refuse a model without one before building this).
+    public init(textEncoders: [LoadedTextEncoder], unet: UNet, vae: VAE, scheduler: SchedulerConfig,
+                layout: CheckpointLayout, flags: PipelineFlags) {
+        precondition(!textEncoders.isEmpty, "a Stable Diffusion model has at least one text encoder")
+        self.textEncoders = textEncoders
+        self.unet = unet
+        self.vae = vae
+        self.scheduler = scheduler
+        self.layout = layout
+        self.flags = flags
+    }
+
+    /// The first text encoder: SD 1.x/2.x's only one, SDXL's CLIP-L (the refiner's bigG).
+    public var textEncoder: CLIPTextEncoder { textEncoders[0].encoder }
+    /// The first text encoder's tokenizer.
+    public var tokenizer: TokenizerFiles { textEncoders[0].tokenizer }
+    /// The encoder in `slot`, if the model has one there.
+    public func textEncoder(_ slot: TextEncoderSlot) -> LoadedTextEncoder? {
+        textEncoders.first { $0.slot == slot }
+    }
 
     public var predictionType: SchedulerConfig.PredictionType { scheduler.predictionType }
     /// A 9-channel inpainting UNet (latents + mask + masked-image latents are concatenated by the pipeline).
     public var isInpainting: Bool { unet.config.inChannels == 9 }
-    /// Bytes of float32 parameters the three networks hold (what a resident-model budget should count).
+    /// Bytes of float32 parameters every network holds (what a resident-model budget should count).
     public var parameterBytes: Int {
-        (textEncoder.parameterCount + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
+        let text = textEncoders.reduce(0) { $0 + $1.encoder.parameterCount }
+        return (text + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
     }
     /// VAE latent scale (latents = scalingFactor × posterior sample).
     public var latentScale: Float { vae.config.scalingFactor }
@@ -26,7 +57,7 @@ public struct StableDiffusionModels: Sendable {
 
 /// Where the CLIP tokenizer's vocabulary comes from.
 public enum TokenizerFiles: Equatable, Sendable {
-    /// A diffusers folder's `tokenizer/` (vocab.json, merges.txt and its special-token files).
+    /// A diffusers folder's `tokenizer/` or `tokenizer_2/` (vocab.json, merges.txt and its special-token files).
     case folder(path: String)
     /// Single-file checkpoints carry no vocabulary: CLIP's standard one shipped with the project, with the
     /// family's special tokens (`ModelFamily.tokenizer`: SD1 pads with EOS, SD2 with "!").

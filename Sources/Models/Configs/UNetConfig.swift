@@ -29,6 +29,12 @@ public struct UNetConfig: Codable, Equatable, Sendable {
     public var useLinearProjection = false
     public var classEmbedType: String? = nil
     public var additionEmbedType: String? = nil
+    /// Channels of each time id's sinusoidal embedding (`add_time_proj`) for `addition_embed_type "text_time"`.
+    public var additionTimeEmbedDim: Int? = nil
+    /// Input width of `add_embedding.linear_1`: pooled text width + time ids × `addition_time_embed_dim`.
+    public var projectionClassEmbeddingsInputDim: Int? = nil
+    /// Per-layer transformer depths of the up blocks (diffusers' asymmetric UNets); the UNet refuses it.
+    public var reverseTransformerLayersPerBlock: [[Int]]? = nil
     public var numClassEmbeds: Int? = nil
     public var upcastAttention = false
     public var resnetTimeScaleShift = "default"
@@ -63,6 +69,9 @@ public struct UNetConfig: Codable, Equatable, Sendable {
         case attentionHeadDim = "attention_head_dim", numAttentionHeads = "num_attention_heads"
         case dualCrossAttention = "dual_cross_attention", useLinearProjection = "use_linear_projection"
         case classEmbedType = "class_embed_type", additionEmbedType = "addition_embed_type"
+        case additionTimeEmbedDim = "addition_time_embed_dim"
+        case projectionClassEmbeddingsInputDim = "projection_class_embeddings_input_dim"
+        case reverseTransformerLayersPerBlock = "reverse_transformer_layers_per_block"
         case numClassEmbeds = "num_class_embeds", upcastAttention = "upcast_attention"
         case resnetTimeScaleShift = "resnet_time_scale_shift", resnetSkipTimeAct = "resnet_skip_time_act"
         case resnetOutScaleFactor = "resnet_out_scale_factor", timeEmbeddingType = "time_embedding_type"
@@ -103,6 +112,9 @@ public struct UNetConfig: Codable, Equatable, Sendable {
         useLinearProjection = try c.value(.useLinearProjection, default: d.useLinearProjection)
         classEmbedType = try c.decodeIfPresent(String.self, forKey: .classEmbedType)
         additionEmbedType = try c.decodeIfPresent(String.self, forKey: .additionEmbedType)
+        additionTimeEmbedDim = try c.decodeIfPresent(Int.self, forKey: .additionTimeEmbedDim)
+        projectionClassEmbeddingsInputDim = try c.decodeIfPresent(Int.self, forKey: .projectionClassEmbeddingsInputDim)
+        reverseTransformerLayersPerBlock = try c.decodeIfPresent([[Int]].self, forKey: .reverseTransformerLayersPerBlock)
         numClassEmbeds = try c.decodeIfPresent(Int.self, forKey: .numClassEmbeds)
         upcastAttention = try c.value(.upcastAttention, default: d.upcastAttention)
         resnetTimeScaleShift = try c.value(.resnetTimeScaleShift, default: d.resnetTimeScaleShift)

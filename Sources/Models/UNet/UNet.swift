@@ -1,8 +1,9 @@
 import Tensor
 import Weights
 
-/// diffusers' `UNet2DConditionModel` as Stable Diffusion 1.x/2.x configure it (4- or 9-channel input,
-/// 1×1-conv or linear transformer projections, any per-block head counts).
+/// diffusers' `UNet2DConditionModel` as Stable Diffusion 1.x/2.x and SDXL configure it (4- or 9-channel
+/// input, 1×1-conv or linear transformer projections, any number of levels, per-level head counts and
+/// transformer depths, levels with or without attention, SDXL's `text_time` added embedding).
 ///
 /// All weights are resolved into stored tensors at init; `forward` never looks a name up.
 public struct UNet: Sendable {
@@ -12,6 +13,8 @@ public struct UNet: Sendable {
     let convIn: Conv2D
     let timeLinear1: Linear
     let timeLinear2: Linear
+    /// SDXL's `add_embedding` (with `add_time_proj`); nil for SD 1.x/2.x, which refuse added conditioning.
+    public let textTimeEmbedding: TextTimeEmbedding?
     let downBlocks: [UNetDownBlock]
     let midBlock: UNetMidBlock?
     let upBlocks: [UNetUpBlock]
@@ -31,8 +34,10 @@ public struct UNet: Sendable {
                 "down_block_types (\(blockCount)), up_block_types (\(config.upBlockTypes.count)) and "
                 + "block_out_channels (\(channels.count)) must have the same length, 1 to 16")
         }
-        // diffusers' naming quirk: without num_attention_heads, attention_head_dim is the number of heads.
-        let heads = try config.attentionHeadDim.expanded(to: blockCount, field: "attention_head_dim")
+        // diffusers' naming quirk: without num_attention_heads, attention_head_dim is the number of heads
+        // (its transformers then get channels / heads per head, whatever attention_head_dim says).
+        let heads = try config.numAttentionHeads?.expanded(to: blockCount, field: "num_attention_heads")
+            ?? config.attentionHeadDim.expanded(to: blockCount, field: "attention_head_dim")
         let layers = try config.layersPerBlock.expanded(to: blockCount, field: "layers_per_block")
         let crossDims = try config.crossAttentionDim.expanded(to: blockCount, field: "cross_attention_dim")
         let transformerDepth = try config.transformerLayersPerBlock.expanded(
@@ -44,7 +49,7 @@ public struct UNet: Sendable {
             throw ModelLoadError.unsupportedConfig(field: "norm_num_groups", value: "null")
         }
         try requirePositive(channels, "block_out_channels")
-        try requirePositive(heads, "attention_head_dim")
+        try requirePositive(heads, config.numAttentionHeads == nil ? "attention_head_dim" : "num_attention_heads")
         try requirePositive(layers, "layers_per_block")
         try requirePositive(transformerDepth, "transformer_layers_per_block", allowZero: true)
         try requirePositive([contextDim], "cross_attention_dim")
@@ -62,6 +67,8 @@ public struct UNet: Sendable {
         convIn = try Conv2D(root["conv_in"], input: config.inChannels, output: channels[0], kernel: config.convInKernel)
         timeLinear1 = try Linear(root["time_embedding"]["linear_1"], input: timeInput, output: timeDim)
         timeLinear2 = try Linear(root["time_embedding"]["linear_2"], input: timeDim, output: timeDim)
+        textTimeEmbedding = config.additionEmbedType == "text_time"
+            ? try TextTimeEmbedding(root["add_embedding"], config: config, timeEmbeddingDim: timeDim) : nil
 
         func transformer(_ scope: WeightScope, _ channels: Int, _ heads: Int, _ depth: Int) throws -> Transformer2D {
             try Transformer2D(scope, channels: channels, heads: heads, contextDim: contextDim, layers: depth,
@@ -198,8 +205,13 @@ public struct UNet: Sendable {
               context.shape[2] == contextDim else {
             throw UNetError.contextShape(found: context.shape, batch: batch, expectedDim: contextDim)
         }
-        // checkSupported refused addition_embed_type, so no SD 1.x/2.x UNet here has an add_embedding.
-        guard conditioning.added == nil else { throw UNetError.addedConditioningUnsupported }
+        let addedEmbedding: Tensor?
+        switch (textTimeEmbedding, conditioning.added) {
+        case (nil, nil): addedEmbedding = nil
+        case (nil, .some): throw UNetError.addedConditioningUnsupported
+        case (.some, nil): throw UNetError.addedConditioningMissing
+        case let (.some(embedding), .some(added)): addedEmbedding = try embedding(added, batch: batch)
+        }
         if let control = conditioning.control, control.down.count != skipConnectionCount {
             throw UNetError.controlResidualCount(found: control.down.count, skipConnections: skipConnectionCount)
         }
@@ -207,7 +219,8 @@ public struct UNet: Sendable {
         let projected = timestepEmbedding(timesteps: perSample, dim: config.blockOutChannels[0],
                                           flipSinToCos: config.flipSinToCos,
                                           downscaleFreqShift: config.freqShift)
-        let timeEmbedding = timeLinear2(silu(timeLinear1(projected)))
+        var timeEmbedding = timeLinear2(silu(timeLinear1(projected)))
+        if let addedEmbedding { timeEmbedding += addedEmbedding }
         let inputs = UNetStepInputs(activatedTimeEmbedding: silu(timeEmbedding), context: context)
 
         // diffusers forwards explicit upsample sizes when H or W is not a multiple of 2^upsamplers.
@@ -256,11 +269,15 @@ public struct UNet: Sendable {
         if c.actFn != "silu" { try reject("act_fn", c.actFn) }
         if c.onlyCrossAttention.anyTrue { try reject("only_cross_attention", c.onlyCrossAttention) }
         if c.midBlockOnlyCrossAttention == true { try reject("mid_block_only_cross_attention", true) }
-        if let heads = c.numAttentionHeads { try reject("num_attention_heads", heads) }
         if c.dualCrossAttention { try reject("dual_cross_attention", true) }
         if let v = c.classEmbedType { try reject("class_embed_type", v) }
         if let v = c.numClassEmbeds { try reject("num_class_embeds", v) }
-        if let v = c.additionEmbedType { try reject("addition_embed_type", v) }
+        if let v = c.additionEmbedType {
+            // text_time is SDXL's, and only whole with both of its widths (diffusers cannot build it without).
+            let complete = c.additionTimeEmbedDim != nil && c.projectionClassEmbeddingsInputDim != nil
+            if v != "text_time" || !complete { try reject("addition_embed_type", v) }
+        }
+        if let v = c.reverseTransformerLayersPerBlock { try reject("reverse_transformer_layers_per_block", v) }
         if c.resnetTimeScaleShift != "default" { try reject("resnet_time_scale_shift", c.resnetTimeScaleShift) }
         if c.resnetSkipTimeAct { try reject("resnet_skip_time_act", true) }
         if c.resnetOutScaleFactor != 1 { try reject("resnet_out_scale_factor", c.resnetOutScaleFactor) }

@@ -7,8 +7,8 @@ import Tensor
 public struct UNetConditioning {
     /// Cross-attention context [N, L, cross_attention_dim].
     public var context: Tensor
-    /// SDXL's pooled text embeddings and time ids (`added_cond_kwargs`); SD 1.x/2.x UNets have no
-    /// `add_embedding` and refuse it.
+    /// SDXL's pooled text embeddings and time ids (`added_cond_kwargs`): required by a UNet with
+    /// `addition_embed_type "text_time"` (`UNet.textTimeEmbedding`), refused by SD 1.x/2.x UNets.
     public var added: AddedConditioning?
     /// Residuals added to the skip connections and the mid-block output (ControlNet, T2I adapters).
     public var control: ControlResiduals?

@@ -5,6 +5,11 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
     case contextShape(found: [Int], batch: Int, expectedDim: Int)
     /// Added conditioning (SDXL's text embeds + time ids) given to a UNet without `add_embedding`.
     case addedConditioningUnsupported
+    /// A UNet with `addition_embed_type "text_time"` (SDXL) called without its text embeds and time ids.
+    case addedConditioningMissing
+    /// Text embeds [N, P] and time ids [N, K] must match the batch and fill `add_embedding`'s input:
+    /// P + K × timeIDWidth = inputWidth.
+    case addedConditioningShape(textEmbeds: [Int], timeIDs: [Int], batch: Int, inputWidth: Int, timeIDWidth: Int)
     case controlResidualCount(found: Int, skipConnections: Int)
     /// `index` is the skip connection's, or nil for the mid-block residual.
     case controlResidualShape(index: Int?, found: [Int], expected: [Int])
@@ -19,6 +24,11 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
             return "context has shape \(found), expected [\(batch), L, \(dim)]"
         case .addedConditioningUnsupported:
             return "added conditioning (text embeds, time ids) given to a UNet without addition_embed_type"
+        case .addedConditioningMissing:
+            return "this UNet (addition_embed_type \"text_time\") needs added conditioning: text embeds and time ids"
+        case let .addedConditioningShape(text, ids, batch, width, idWidth):
+            return "text embeds \(text) and time ids \(ids) do not fit: expected [\(batch), P] and [\(batch), K] "
+                + "with P + K × \(idWidth) = \(width)"
         case let .controlResidualCount(found, skips):
             return "\(found) down-block residuals for a UNet with \(skips) skip connections"
         case let .controlResidualShape(index, found, expected):
