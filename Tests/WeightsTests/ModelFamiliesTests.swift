@@ -6,9 +6,10 @@ import XCTest
 /// The family registry: detection order, recognition of every fixture layout, and each family's conventions.
 final class ModelFamiliesTests: XCTestCase {
     func testRegistryListsSD2BeforeSD1() {
-        XCTAssertEqual(ModelFamilies.all.map(\.id), [.sd2, .sd1])
+        XCTAssertEqual(ModelFamilies.all.map(\.id), [.sdxlRefiner, .sdxl, .sd2, .sd1])
         XCTAssertEqual(ModelFamilies.family(.sd1)?.id, .sd1)
-        XCTAssertNil(ModelFamilies.family(ModelFamilyID(rawValue: "sdxl")))
+        XCTAssertEqual(ModelFamilies.family(ModelFamilyID(rawValue: "sdxl"))?.id, .sdxl)
+        XCTAssertNil(ModelFamilies.family(ModelFamilyID(rawValue: "sd3")))
     }
 
     func testSingleFilesAreRecognisedByTheirTextTower() throws {

@@ -17,6 +17,12 @@ enum SingleFileCheckpoint {
         } catch let error as NameMappingError {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }
+        // SDXL's networks are mapped (`SDXLSingleFile.components(of:)`, `family.diffusersView`) but
+        // StableDiffusionModels holds one text encoder and the UNet has no added embedding yet.
+        if family.singleFileComponents.contains(.textEncoder2) {
+            throw CheckpointError.unsupportedConfig(
+                path: path, reason: "\(family.id) single files: a second text encoder (text_encoder_2) is not loaded yet")
+        }
         guard let textArchitecture = architecture.textEncoder else {
             throw CheckpointError.unrecognised(path: path, reason: "no text encoder (cond_stage_model.*) tensors")
         }
@@ -70,8 +76,10 @@ extension UNetConfig {
         crossAttentionDim = .single(detected.crossAttentionDim)
         attentionHeadDim = .perBlock(detected.attentionHeadDim)
         useLinearProjection = detected.useLinearProjection
-        transformerLayersPerBlock = .single(detected.transformerLayersPerBlock)
+        let depths = detected.transformerLayersPerBlock
+        transformerLayersPerBlock = Set(depths).count == 1 ? .single(depths[0]) : .perBlock(depths)
         normNumGroups = detected.normNumGroups
+        if detected.textTimeEmbedding != nil { additionEmbedType = "text_time" }
     }
 }
 

@@ -35,16 +35,26 @@ public enum ModelProbe {
             throw CheckpointError.missingFile(path: (path as NSString).appendingPathComponent("model_index.json"))
         }
         let root = path as NSString
-        let text: CLIPTextConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("text_encoder/config.json"))
+        // SDXL refiner folders have no text_encoder (model_index lists it as null), only text_encoder_2.
+        let text: CLIPTextConfig? = try FolderSummaryReader.optionalConfig(path, component: "text_encoder")
         let unet: UNetConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("unet/config.json"))
         let _: VAEConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("vae/config.json"))
         let scheduler: SchedulerConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("scheduler/scheduler_config.json"))
+        let summary = try FolderSummaryReader.summary(of: path, text: text, unet: unet)
         // The files loading would pick (no variant requested), headers only.
-        let weights = try [("text_encoder", "model", "pytorch_model"), ("unet", "diffusion_pytorch_model", "diffusion_pytorch_model"),
-                           ("vae", "diffusion_pytorch_model", "diffusion_pytorch_model")].map { folder, stem, legacy in
+        var components = [("unet", "diffusion_pytorch_model", "diffusion_pytorch_model"),
+                          ("vae", "diffusion_pytorch_model", "diffusion_pytorch_model")]
+        if text != nil { components.insert(("text_encoder", "model", "pytorch_model"), at: 0) }
+        if summary.hasTextEncoder2 { components.append(("text_encoder_2", "model", "pytorch_model")) }
+        let weights = try components.map { folder, stem, legacy in
             try DiffusersFolder.openWeights(in: root.appendingPathComponent(folder), stem: stem, legacyStem: legacy, variant: nil).source
         }
-        let family = try DiffusersFolder.family(path, text: text, unet: unet)
+        let family: any ModelFamily
+        do {
+            family = try ModelFamilies.recognise(folder: summary)
+        } catch let error as NameMappingError {
+            throw CheckpointError.unrecognised(path: path, reason: error.description)
+        }
         let details = StableDiffusionDescription(family: family.id, predictionType: scheduler.predictionType,
                                                  unetInChannels: unet.inChannels)
         return ModelDescription(path: path, layout: .diffusers, dtypes: weights.flatMap { storedDTypes($0) },
@@ -62,8 +72,11 @@ public enum ModelProbe {
         do {
             family = try ModelFamilies.recognise(singleFile: file)
             architecture = try family.architecture(of: file, conventions: family.conventions)
-            guard architecture.textEncoder != nil else {
+            if family.singleFileComponents.contains(.textEncoder), architecture.textEncoder == nil {
                 throw CheckpointError.unrecognised(path: path, reason: "no text encoder (cond_stage_model.*) tensors")
+            }
+            if family.singleFileComponents.contains(.textEncoder2), architecture.textEncoder2 == nil {
+                throw CheckpointError.unrecognised(path: path, reason: "no second text encoder (OpenCLIP bigG) tensors")
             }
             guard architecture.vae != nil else {
                 throw CheckpointError.unrecognised(path: path, reason: "no VAE (first_stage_model.*) tensors")
@@ -73,7 +86,7 @@ public enum ModelProbe {
         }
         // Names only: the strict mapping loading applies, so missing or stray tensors are reported here.
         var used: Set<String> = []
-        for component in SingleFileComponent.allCases {
+        for component in family.singleFileComponents {
             do {
                 used.formUnion(try family.diffusersView(of: component, in: file).table.values.map(\.name))
             } catch let error as NameMappingError {

@@ -33,7 +33,7 @@ enum LDMFamilySupport {
             downBlockTypes: unet.downHasAttention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
             upBlockTypes: unet.upHasAttention.map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
             crossAttentionDim: unet.contextDim, attentionHeadDim: Array(heads.prefix(unet.levels)),
-            useLinearProjection: unet.useLinearProjection, transformerLayersPerBlock: unet.transformerDepth,
+            useLinearProjection: unet.useLinearProjection, transformerLayersPerBlock: unet.transformerDepths,
             normNumGroups: conventions.unetNormGroups)
         let detectedVAE = vae.map {
             SingleFileArchitecture.VAE(
@@ -58,6 +58,8 @@ enum LDMFamilySupport {
         case .unet: return try LDMToDiffusers.unet(checkpoint)
         case .vae: return try LDMToDiffusers.vae(checkpoint)
         case .textEncoder: return try LDMToDiffusers.textEncoder(checkpoint, openCLIPDepth: textDepth)
+        case .textEncoder2:
+            throw NameMappingError.componentNotFound(component: component.rawValue, prefix: LDMTextEncoderLayout.strictPrefix)
         }
     }
 

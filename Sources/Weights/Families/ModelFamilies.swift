@@ -1,7 +1,7 @@
 /// The registry of model families, in detection order: the first family that recognises a file wins.
-/// More specific families come first (a future SDXL before SD2 and SD1).
+/// More specific families come first: SDXL (refiner, then base) before SD2 and SD1.
 public enum ModelFamilies {
-    public static let all: [any ModelFamily] = [SD2Family(), SD1Family()]
+    public static let all: [any ModelFamily] = [SDXLRefinerFamily(), SDXLFamily(), SD2Family(), SD1Family()]
 
     public static func family(_ id: ModelFamilyID) -> (any ModelFamily)? {
         all.first { $0.id == id }

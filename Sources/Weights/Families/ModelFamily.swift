@@ -41,6 +41,22 @@ public protocol ModelFamily: Sendable {
 
     /// Hyper-parameters this family's single files do not record, with the family's own values.
     var conventions: SingleFileConventions { get }
+
+    /// The networks a single file of this family holds (SD: unet, vae, text_encoder; the SDXL refiner has
+    /// text_encoder_2 only), the components `diffusersView(of:in:)` answers for.
+    var singleFileComponents: [SingleFileComponent] { get }
+
+    /// The special tokens of the tokenizer feeding `encoder` (SDXL: CLIP-L pads with EOS, bigG with "!").
+    func tokenizer(for encoder: SingleFileComponent) -> TokenizerStyle
+
+    /// The image side the family was trained at, the default width and height of a request.
+    var defaultImageSize: Int { get }
+}
+
+extension ModelFamily {
+    public var singleFileComponents: [SingleFileComponent] { [.unet, .vae, .textEncoder] }
+    /// One text encoder: its tokenizer is the family's.
+    public func tokenizer(for encoder: SingleFileComponent) -> TokenizerStyle { tokenizer }
 }
 
 /// A family's stable name: what `models.list` reports and `CheckpointLayout.singleFile` records ("sd1").
@@ -51,10 +67,12 @@ public struct ModelFamilyID: RawRepresentable, Hashable, Sendable, CustomStringC
     public var description: String { rawValue }
 }
 
-/// The three networks of a single-file SD checkpoint.
+/// The networks of a single-file SD checkpoint, by their diffusers folder names.
 public enum SingleFileComponent: String, CaseIterable, Sendable {
     case unet, vae
     case textEncoder = "text_encoder"
+    /// SDXL's OpenCLIP ViT-bigG (`CLIPTextModelWithProjection`).
+    case textEncoder2 = "text_encoder_2"
 }
 
 /// Which special tokens a family's CLIP tokenizer registers over the standard vocabulary.
@@ -77,9 +95,28 @@ public struct DiffusersFolderSummary: Equatable, Sendable {
     public var textEncoderHiddenAct: String?
     /// unet/config.json `cross_attention_dim` (the first block's, when given per block).
     public var unetCrossAttentionDim: Int?
+    /// unet/config.json `addition_embed_type` ("text_time" for SDXL).
+    public var unetAdditionEmbedType: String?
+    /// unet/config.json `projection_class_embeddings_input_dim` and `addition_time_embed_dim`.
+    public var unetProjectionClassEmbeddingsInputDim: Int?
+    public var unetAdditionTimeEmbedDim: Int?
+    /// Whether the folder has a `text_encoder_2` (SDXL), and its config's `projection_dim`.
+    public var hasTextEncoder2: Bool
+    public var textEncoder2ProjectionDim: Int?
+    /// model_index.json `requires_aesthetics_score` (SDXL refiner pipelines); nil when absent.
+    public var requiresAestheticsScore: Bool?
 
-    public init(textEncoderHiddenAct: String?, unetCrossAttentionDim: Int?) {
+    public init(textEncoderHiddenAct: String?, unetCrossAttentionDim: Int?, unetAdditionEmbedType: String? = nil,
+                unetProjectionClassEmbeddingsInputDim: Int? = nil, unetAdditionTimeEmbedDim: Int? = nil,
+                hasTextEncoder2: Bool = false, textEncoder2ProjectionDim: Int? = nil,
+                requiresAestheticsScore: Bool? = nil) {
         self.textEncoderHiddenAct = textEncoderHiddenAct
         self.unetCrossAttentionDim = unetCrossAttentionDim
+        self.unetAdditionEmbedType = unetAdditionEmbedType
+        self.unetProjectionClassEmbeddingsInputDim = unetProjectionClassEmbeddingsInputDim
+        self.unetAdditionTimeEmbedDim = unetAdditionTimeEmbedDim
+        self.hasTextEncoder2 = hasTextEncoder2
+        self.textEncoder2ProjectionDim = textEncoder2ProjectionDim
+        self.requiresAestheticsScore = requiresAestheticsScore
     }
 }

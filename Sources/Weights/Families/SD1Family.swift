@@ -40,6 +40,9 @@ public struct SD1Family: ModelFamily {
         try LDMFamilySupport.diffusersView(of: component, in: checkpoint, textDepth: textDepth)
     }
 
+    /// SD 1.x's 512×512.
+    public var defaultImageSize: Int { 512 }
+
     public var tokenizer: TokenizerStyle { .openAICLIP }
 
     public func defaultParameterisation(globalStep: Double?) -> Parameterisation { .epsilon }

@@ -46,6 +46,9 @@ public struct SD2Family: ModelFamily {
         try LDMFamilySupport.diffusersView(of: component, in: checkpoint, textDepth: textDepth)
     }
 
+    /// SD 2.x 768-v's 768×768 (the family's default, v-prediction, model).
+    public var defaultImageSize: Int { 768 }
+
     public var tokenizer: TokenizerStyle { .openCLIP }
 
     /// v-prediction (768-v), except a .ckpt saved at SD2-base's final step — the same brittle rule as

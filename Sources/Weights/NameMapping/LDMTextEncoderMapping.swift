@@ -19,6 +19,24 @@ struct LDMTextEncoderLayout: Equatable {
 
     enum Kind: Equatable { case clip, openCLIP }
 
+    /// Where a text tower sits in a checkpoint: SD's `cond_stage_model.*` or one of SDXL's
+    /// `conditioner.embedders.N.*` (see `TextTowerSite.sdxl…`).
+    struct Site: Equatable {
+        /// The diffusers component the view is for ("text_encoder", "text_encoder_2"), named in errors.
+        var component: String
+        /// Every tensor under it must be consumed.
+        var strictPrefix: String
+        var openCLIPPrefix: String?
+        var clipPrefixes: [String]
+        /// Whether the tower's `text_projection` is exposed as `text_projection.weight` ([proj, hidden],
+        /// SDXL's pooled embedding); SD's is dropped (see the type's comment).
+        var projection: Bool
+
+        static let stableDiffusion = Site(component: LDMTextEncoderLayout.component, strictPrefix: LDMTextEncoderLayout.strictPrefix,
+                                          openCLIPPrefix: LDMTextEncoderLayout.openCLIPPrefix,
+                                          clipPrefixes: LDMTextEncoderLayout.clipPrefixes, projection: false)
+    }
+
     var kind: Kind
     var prefix: String
     /// Layers stored in the checkpoint.
@@ -27,11 +45,21 @@ struct LDMTextEncoderLayout: Equatable {
     var intermediateSize: Int
     var vocabSize: Int
     var maxPositions: Int
+    var site: Site = .stableDiffusion
+    /// The full name of the stored projection (OpenCLIP `text_projection` [hidden, proj], transformers
+    /// `text_projection.weight` [proj, hidden]) when `site.projection`; nil otherwise.
+    var projectionName: String? = nil
+    /// Its output width (SDXL's pooled `text_embeds` width).
+    var projectionDim: Int? = nil
 
     static func detect(_ source: any TensorSource) throws -> LDMTextEncoderLayout {
-        func fail(_ detail: String) -> NameMappingError { .unrecognisedStructure(component: component, detail: detail) }
-        if source.shape(of: openCLIPPrefix + "token_embedding.weight") != nil {
-            let b = MappingBuilder(source: source, component: component, prefix: openCLIPPrefix)
+        try detect(source, at: .stableDiffusion)
+    }
+
+    static func detect(_ source: any TensorSource, at site: Site) throws -> LDMTextEncoderLayout {
+        func fail(_ detail: String) -> NameMappingError { .unrecognisedStructure(component: site.component, detail: detail) }
+        if let openCLIPPrefix = site.openCLIPPrefix, source.shape(of: openCLIPPrefix + "token_embedding.weight") != nil {
+            let b = MappingBuilder(source: source, component: site.component, prefix: openCLIPPrefix)
             let layers = b.indices(under: "transformer.resblocks.")
             guard let token = b.shape("token_embedding.weight"), token.count == 2,
                   let positions = b.shape("positional_embedding"), positions.count == 2,
@@ -39,12 +67,25 @@ struct LDMTextEncoderLayout: Equatable {
                   layers == Array(0..<layers.count), !layers.isEmpty else {
                 throw fail("OpenCLIP tensors under \(openCLIPPrefix) are incomplete")
             }
-            return LDMTextEncoderLayout(kind: .openCLIP, prefix: openCLIPPrefix, storedLayers: layers.count,
-                                        hiddenSize: token[1], intermediateSize: fc[0], vocabSize: token[0],
-                                        maxPositions: positions[0])
+            var layout = LDMTextEncoderLayout(kind: .openCLIP, prefix: openCLIPPrefix, storedLayers: layers.count,
+                                              hiddenSize: token[1], intermediateSize: fc[0], vocabSize: token[0],
+                                              maxPositions: positions[0], site: site)
+            if site.projection {
+                let name = openCLIPPrefix + "text_projection"
+                guard let shape = source.shape(of: name) else {
+                    throw NameMappingError.missingTensors(component: site.component, names: [name])
+                }
+                guard shape.count == 2 else {
+                    throw NameMappingError.shapeMismatch(component: site.component, name: name, shape: shape,
+                                                         expected: "[hidden, projection]")
+                }
+                layout.projectionName = name
+                layout.projectionDim = shape[1]
+            }
+            return layout
         }
-        for prefix in clipPrefixes where source.shape(of: prefix + "embeddings.token_embedding.weight") != nil {
-            let b = MappingBuilder(source: source, component: component, prefix: prefix)
+        for prefix in site.clipPrefixes where source.shape(of: prefix + "embeddings.token_embedding.weight") != nil {
+            let b = MappingBuilder(source: source, component: site.component, prefix: prefix)
             let layers = b.indices(under: "encoder.layers.")
             guard let token = b.shape("embeddings.token_embedding.weight"), token.count == 2,
                   let positions = b.shape("embeddings.position_embedding.weight"), positions.count == 2,
@@ -52,10 +93,26 @@ struct LDMTextEncoderLayout: Equatable {
                   layers == Array(0..<layers.count), !layers.isEmpty else {
                 throw fail("CLIP tensors under \(prefix) are incomplete")
             }
-            return LDMTextEncoderLayout(kind: .clip, prefix: prefix, storedLayers: layers.count, hiddenSize: token[1],
-                                        intermediateSize: fc[0], vocabSize: token[0], maxPositions: positions[0])
+            var layout = LDMTextEncoderLayout(kind: .clip, prefix: prefix, storedLayers: layers.count, hiddenSize: token[1],
+                                              intermediateSize: fc[0], vocabSize: token[0], maxPositions: positions[0],
+                                              site: site)
+            if site.projection {
+                // transformers' CLIPTextModelWithProjection keeps the projection beside text_model.
+                let tower = prefix.hasSuffix("text_model.") ? String(prefix.dropLast("text_model.".count)) : prefix
+                let name = tower + "text_projection.weight"
+                guard let shape = source.shape(of: name) else {
+                    throw NameMappingError.missingTensors(component: site.component, names: [name])
+                }
+                guard shape.count == 2 else {
+                    throw NameMappingError.shapeMismatch(component: site.component, name: name, shape: shape,
+                                                         expected: "[projection, hidden]")
+                }
+                layout.projectionName = name
+                layout.projectionDim = shape[0]
+            }
+            return layout
         }
-        throw NameMappingError.componentNotFound(component: component, prefix: "cond_stage_model.")
+        throw NameMappingError.componentNotFound(component: site.component, prefix: site.strictPrefix)
     }
 
     /// Layers exposed by `mapping(_:depth:)`.
@@ -64,8 +121,8 @@ struct LDMTextEncoderLayout: Equatable {
     }
 
     func mapping(_ source: any TensorSource, depth: OpenCLIPDepth) throws -> MappedTensorSource {
-        var b = MappingBuilder(source: source, component: Self.component, prefix: prefix,
-                               strictPrefix: Self.strictPrefix)
+        var b = MappingBuilder(source: source, component: site.component, prefix: prefix,
+                               strictPrefix: site.strictPrefix)
         let t = "text_model."
         switch kind {
         case .clip:
@@ -86,7 +143,7 @@ struct LDMTextEncoderLayout: Equatable {
             b.map("token_embedding.weight", t + "embeddings.token_embedding.weight")
             b.map("positional_embedding", t + "embeddings.position_embedding.weight")
             b.mapLayer("ln_final", t + "final_layer_norm")
-            b.ignoreIfPresent("text_projection")
+            if projectionName == nil { b.ignoreIfPresent("text_projection") }
             b.ignoreIfPresent("logit_scale")
             b.ignoreIfPresent("attn_mask")
             let exposed = exposedLayers(depth)
@@ -107,6 +164,9 @@ struct LDMTextEncoderLayout: Equatable {
                     b.map(ldm + "attn.in_proj_bias", layer + "self_attn.\(projection).bias", .rows(part: part, parts: 3))
                 }
             }
+        }
+        if let projectionName {
+            b.mapFullName(projectionName, "text_projection.weight", kind == .openCLIP ? .transpose : .identity)
         }
         return try b.finish()
     }

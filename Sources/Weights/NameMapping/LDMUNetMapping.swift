@@ -5,6 +5,9 @@
 /// (resnet, optional transformer) blocks and, except on the last level, one downsampler block;
 /// output_blocks hold `layersPerBlock + 1` blocks per level, the last of each level (but the last level)
 /// ending with an upsampler.
+///
+/// Transformer depths are read per level from the tensors (SD: 1 everywhere; SDXL: 0/2/10 with a 10-deep
+/// middle block), and SDXL's added embedding (`label_emb.0.0`/`label_emb.0.2`) is read when present.
 struct LDMUNetLayout: Equatable {
     static let component = "unet"
     static let prefix = "model.diffusion_model."
@@ -19,7 +22,21 @@ struct LDMUNetLayout: Equatable {
     var outChannels: Int
     var contextDim: Int
     var useLinearProjection: Bool
-    var transformerDepth: Int
+    /// diffusers' `transformer_layers_per_block`, one per level: the depth of the level's transformers where
+    /// it has attention; a level without attention reports 1 (diffusers' default), except the last, which
+    /// reports the middle block's depth (diffusers builds the mid block with the last level's value).
+    var transformerDepths: [Int]
+    var midTransformerDepth: Int
+    /// `label_emb.0.0.weight`'s [time embedding width, projection_class_embeddings_input_dim]; nil without one.
+    var addedEmbedding: AddedEmbedding?
+
+    struct AddedEmbedding: Equatable {
+        var inputDim: Int
+        var outputDim: Int
+    }
+
+    /// SD 1.x/2.x UNets have one depth for every transformer.
+    var transformerDepth: Int { transformerDepths.first ?? 1 }
 
     static func detect(_ source: any TensorSource) throws -> LDMUNetLayout {
         let b = MappingBuilder(source: source, component: component, prefix: prefix)
@@ -63,23 +80,57 @@ struct LDMUNetLayout: Equatable {
               let toK = b.shape(root + ".transformer_blocks.0.attn2.to_k.weight"), toK.count == 2 else {
             throw fail("no cross-attention transformer found")
         }
-        let depth = b.indices(under: root + ".transformer_blocks.").count
+        func depth(_ root: String) -> Int { b.indices(under: root + ".transformer_blocks.").count }
+        let midDepth = depth("middle_block.1")
+        var depths: [Int] = []
+        for level in 0..<levels {
+            if downAttention[level] {
+                depths.append(depth("input_blocks.\(1 + level * (layers + 1)).1"))
+            } else {
+                depths.append(level == levels - 1 && midDepth > 0 ? midDepth : 1)
+            }
+        }
+        // diffusers mirrors the down depths on the way up and gives the mid block the last level's depth;
+        // a file that does otherwise has no diffusers config.
+        for level in 0..<levels where upAttention[level] {
+            let mirrored = levels - 1 - level
+            let up = depth("output_blocks.\(level * (layers + 1)).1")
+            guard up == depths[mirrored] else {
+                throw fail("output_blocks.\(level * (layers + 1)).1 has \(up) transformer blocks, the mirrored down level \(depths[mirrored])")
+            }
+        }
+        if midDepth > 0, midDepth != depths[levels - 1] {
+            throw fail("middle_block.1 has \(midDepth) transformer blocks, the last level \(depths[levels - 1])")
+        }
+        var added: AddedEmbedding?
+        if let linear1 = b.shape("label_emb.0.0.weight") {
+            guard linear1.count == 2 else { throw fail("label_emb.0.0.weight is not a 2-d linear weight") }
+            added = AddedEmbedding(inputDim: linear1[1], outputDim: linear1[0])
+        }
         return LDMUNetLayout(levels: levels, layersPerBlock: layers, blockOutChannels: channels,
                              downHasAttention: downAttention, upHasAttention: upAttention, inChannels: convIn[1],
                              outChannels: out, contextDim: toK[1], useLinearProjection: proj.count == 2,
-                             transformerDepth: depth)
+                             transformerDepths: depths, midTransformerDepth: midDepth, addedEmbedding: added)
     }
 
-    func mapping(_ source: any TensorSource) throws -> MappedTensorSource {
+    /// `addedEmbedding`: whether the family's UNet has one (SDXL's `label_emb.0.0/0.2` → `add_embedding.linear_1/2`);
+    /// without, a `label_emb` is refused as unexpected like any stray tensor.
+    func mapping(_ source: any TensorSource, addedEmbedding: Bool = false) throws -> MappedTensorSource {
         var b = MappingBuilder(source: source, component: Self.component, prefix: Self.prefix)
         b.mapLayer("time_embed.0", "time_embedding.linear_1")
         b.mapLayer("time_embed.2", "time_embedding.linear_2")
+        if addedEmbedding {
+            b.mapLayer("label_emb.0.0", "add_embedding.linear_1")
+            b.mapLayer("label_emb.0.2", "add_embedding.linear_2")
+        }
         b.mapLayer("input_blocks.0.0", "conv_in")
         for level in 0..<levels {
             for j in 0..<layersPerBlock {
                 let i = 1 + level * (layersPerBlock + 1) + j
                 resnet(&b, "input_blocks.\(i).0", "down_blocks.\(level).resnets.\(j)")
-                if downHasAttention[level] { transformer(&b, "input_blocks.\(i).1", "down_blocks.\(level).attentions.\(j)") }
+                if downHasAttention[level] {
+                    transformer(&b, "input_blocks.\(i).1", "down_blocks.\(level).attentions.\(j)", depth: transformerDepths[level])
+                }
             }
             if level < levels - 1 {
                 let i = (level + 1) * (layersPerBlock + 1)
@@ -87,13 +138,16 @@ struct LDMUNetLayout: Equatable {
             }
         }
         resnet(&b, "middle_block.0", "mid_block.resnets.0")
-        transformer(&b, "middle_block.1", "mid_block.attentions.0")
+        transformer(&b, "middle_block.1", "mid_block.attentions.0", depth: midTransformerDepth)
         resnet(&b, "middle_block.2", "mid_block.resnets.1")
         for level in 0..<levels {
             for j in 0...layersPerBlock {
                 let o = level * (layersPerBlock + 1) + j
                 resnet(&b, "output_blocks.\(o).0", "up_blocks.\(level).resnets.\(j)")
-                if upHasAttention[level] { transformer(&b, "output_blocks.\(o).1", "up_blocks.\(level).attentions.\(j)") }
+                if upHasAttention[level] {
+                    transformer(&b, "output_blocks.\(o).1", "up_blocks.\(level).attentions.\(j)",
+                                depth: transformerDepths[levels - 1 - level])
+                }
                 if level < levels - 1, j == layersPerBlock {
                     let slot = upHasAttention[level] ? 2 : 1
                     b.mapLayer("output_blocks.\(o).\(slot).conv", "up_blocks.\(level).upsamplers.0.conv")
@@ -118,10 +172,10 @@ struct LDMUNetLayout: Equatable {
     }
 
     /// SpatialTransformer: identical names in both layouts; q/k/v projections have no bias.
-    private func transformer(_ b: inout MappingBuilder, _ ldm: String, _ diffusers: String) {
+    private func transformer(_ b: inout MappingBuilder, _ ldm: String, _ diffusers: String, depth: Int) {
         b.mapLayer(ldm + ".norm", diffusers + ".norm")
         b.mapLayer(ldm + ".proj_in", diffusers + ".proj_in")
-        for k in 0..<transformerDepth {
+        for k in 0..<depth {
             let block = ".transformer_blocks.\(k)"
             for attention in [".attn1", ".attn2"] {
                 for projection in [".to_q", ".to_k", ".to_v"] {

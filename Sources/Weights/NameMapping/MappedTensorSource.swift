@@ -11,6 +11,9 @@ public struct MappedTensorSource: TensorSource, @unchecked Sendable {
         case squeezeConv1x1
         /// Rows `part` of `parts` equal blocks along dimension 0 (OpenCLIP's fused q/k/v in_proj).
         case rows(part: Int, parts: Int)
+        /// A 2-D matrix transposed: OpenCLIP's `text_projection` is stored [hidden, proj] (used as `x @ P`),
+        /// transformers' `text_projection.weight` is the Linear weight [proj, hidden].
+        case transpose
     }
 
     public struct Origin: Equatable, Sendable {
@@ -50,6 +53,15 @@ public struct MappedTensorSource: TensorSource, @unchecked Sendable {
             let start = part * rows * rowSize
             return original.withUnsafeBufferPointer { buffer in
                 Tensor(shape: origin.shape, values: Array(buffer[start..<(start + rows * rowSize)]))
+            }
+        case .transpose:
+            let (rows, columns) = (original.shape[0], original.shape[1])
+            return original.withUnsafeBufferPointer { buffer in
+                var values = [Float](repeating: 0, count: buffer.count)
+                for r in 0..<rows {
+                    for c in 0..<columns { values[c * rows + r] = buffer[r * columns + c] }
+                }
+                return Tensor(shape: origin.shape, values: values)
             }
         }
     }

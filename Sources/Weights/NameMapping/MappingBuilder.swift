@@ -27,7 +27,12 @@ struct MappingBuilder {
     /// Exposes original `prefix + ldm` as `diffusers`.
     mutating func map(_ ldm: String, _ diffusers: String, _ transform: MappedTensorSource.Transform = .identity,
                       required: Bool = true) {
-        let full = prefix + ldm
+        mapFullName(prefix + ldm, diffusers, transform, required: required)
+    }
+
+    /// Exposes the original `full` (a name outside `prefix`, still under `strictPrefix`) as `diffusers`.
+    mutating func mapFullName(_ full: String, _ diffusers: String,
+                              _ transform: MappedTensorSource.Transform = .identity, required: Bool = true) {
         guard let shape = source.shape(of: full) else {
             if required { missing.append(full) }
             return
@@ -52,6 +57,12 @@ struct MappingBuilder {
                 return
             }
             outShape[0] = first / parts
+        case .transpose:
+            guard shape.count == 2 else {
+                shapeErrors.append(.shapeMismatch(component: component, name: full, shape: shape, expected: "a 2-d matrix"))
+                return
+            }
+            outShape = [shape[1], shape[0]]
         }
         table[diffusers] = MappedTensorSource.Origin(name: full, transform: transform, shape: outShape)
     }
@@ -91,7 +102,8 @@ struct MappingBuilder {
 
     func finish() throws -> MappedTensorSource {
         if let error = shapeErrors.first { throw error }
-        if !missing.isEmpty { throw NameMappingError.missingTensors(component: component, names: missing.sorted()) }
+        // A fused original (q/k/v in_proj) feeds three rules: name it once.
+        if !missing.isEmpty { throw NameMappingError.missingTensors(component: component, names: Set(missing).sorted()) }
         let unexpected = source.names.filter { $0.hasPrefix(strictPrefix) && !consumed.contains($0) }
         if !unexpected.isEmpty {
             throw NameMappingError.unexpectedTensors(component: component, names: unexpected.sorted())

@@ -20,8 +20,23 @@ public struct SingleFileArchitecture: Equatable, Sendable {
         /// diffusers' `attention_head_dim`, which is really the number of heads per down block.
         public var attentionHeadDim: [Int]
         public var useLinearProjection: Bool
-        public var transformerLayersPerBlock: Int
+        /// Per level (SDXL base: [1, 2, 10]); see `LDMUNetLayout.transformerDepths`.
+        public var transformerLayersPerBlock: [Int]
         public var normNumGroups: Int
+        /// SDXL's `addition_embed_type: "text_time"` embedding; nil for SD 1.x/2.x.
+        public var textTimeEmbedding: TextTimeEmbedding? = nil
+    }
+
+    /// diffusers' `add_embedding` (LDM `label_emb.0`): the pooled text embedding and the sinusoidally
+    /// embedded time ids, concatenated, through two linears into the time embedding.
+    public struct TextTimeEmbedding: Equatable, Sendable {
+        /// `addition_time_embed_dim`: the sinusoid width per time id (SDXL: 256).
+        public var timeEmbedDim: Int
+        /// `projection_class_embeddings_input_dim` = pooled width + time ids × `timeEmbedDim` (SDXL base 2816).
+        public var inputDim: Int
+        /// Time ids per sample: 6 (original size, crop, target size) or 5 (the refiner's aesthetic score
+        /// instead of the target size).
+        public var timeIDs: Int
     }
 
     public struct VAE: Equatable, Sendable {
@@ -45,6 +60,9 @@ public struct SingleFileArchitecture: Equatable, Sendable {
         public var maxPositionEmbeddings: Int
         /// "quick_gelu" (OpenAI CLIP, SD1) or "gelu" (OpenCLIP, SD2).
         public var hiddenAct: String
+        /// The `text_projection` output width of a `CLIPTextModelWithProjection` (SDXL's second encoder);
+        /// nil for encoders whose projection is not used.
+        public var projectionDim: Int? = nil
     }
 
     public var family: Family
@@ -52,6 +70,8 @@ public struct SingleFileArchitecture: Equatable, Sendable {
     public var unet: UNet
     public var vae: VAE?
     public var textEncoder: TextEncoder?
+    /// SDXL's second encoder (OpenCLIP ViT-bigG, diffusers' `text_encoder_2`); the refiner's only one.
+    public var textEncoder2: TextEncoder? = nil
 
     /// Detects the family (`ModelFamilies`, in registry order) and lets it read the architecture.
     /// `conventions` overrides the family's own hyper-parameters (the tiny test fixtures need that).
@@ -67,14 +87,22 @@ extension SingleFileArchitecture.UNet {
     /// SD1 writes `attention_head_dim` as one number, SD2 as a list, as diffusers' converter does.
     public var diffusersConfig: [String: Any] {
         let uniform = Set(attentionHeadDim).count == 1 && !useLinearProjection
-        return [
+        let depths = Set(transformerLayersPerBlock).count == 1 ? transformerLayersPerBlock[0] as Any
+            : transformerLayersPerBlock as Any
+        var config: [String: Any] = [
             "in_channels": inChannels, "out_channels": outChannels, "block_out_channels": blockOutChannels,
             "layers_per_block": layersPerBlock, "down_block_types": downBlockTypes, "up_block_types": upBlockTypes,
             "cross_attention_dim": crossAttentionDim,
             "attention_head_dim": uniform ? attentionHeadDim[0] as Any : attentionHeadDim as Any,
-            "use_linear_projection": useLinearProjection, "transformer_layers_per_block": transformerLayersPerBlock,
+            "use_linear_projection": useLinearProjection, "transformer_layers_per_block": depths,
             "norm_num_groups": normNumGroups,
         ]
+        if let added = textTimeEmbedding {
+            config["addition_embed_type"] = "text_time"
+            config["addition_time_embed_dim"] = added.timeEmbedDim
+            config["projection_class_embeddings_input_dim"] = added.inputDim
+        }
+        return config
     }
 }
 
@@ -92,10 +120,12 @@ extension SingleFileArchitecture.VAE {
 
 extension SingleFileArchitecture.TextEncoder {
     public var diffusersConfig: [String: Any] {
-        [
+        var config: [String: Any] = [
             "hidden_size": hiddenSize, "intermediate_size": intermediateSize, "num_hidden_layers": numHiddenLayers,
             "num_attention_heads": numAttentionHeads, "vocab_size": vocabSize,
             "max_position_embeddings": maxPositionEmbeddings, "hidden_act": hiddenAct, "layer_norm_eps": 1e-5,
         ]
+        if let projectionDim { config["projection_dim"] = projectionDim }
+        return config
     }
 }

@@ -13,18 +13,32 @@ public struct SingleFileConventions: Equatable, Sendable {
     public var unetNormGroups: Int
     public var vaeNormGroups: Int
     public var vaeScalingFactor: Double
+    /// SDXL UNets use 64 channels per head (diffusers' `attention_head_dim` [5, 10, 20] for 320/640/1280).
+    public var sdxlAttentionHeadDim: Int
+    /// SDXL's second text encoder (OpenCLIP ViT-bigG/14: 20 heads of 64); `textAttentionHeadDim` is its first.
+    public var secondTextAttentionHeadDim: Int
 
     public static let stableDiffusion = SingleFileConventions(
         sd1AttentionHeads: SD1Family.attentionHeads, sd2AttentionHeadDim: SD2Family.attentionHeadDim,
         textAttentionHeadDim: 64, unetNormGroups: 32, vaeNormGroups: 32, vaeScalingFactor: 0.18215)
 
+    /// sd_xl_base.yaml / sd_xl_refiner.yaml: `num_head_channels: 64`, VAE `scale_factor: 0.13025`.
+    public static let stableDiffusionXL: SingleFileConventions = {
+        var xl = SingleFileConventions.stableDiffusion
+        xl.vaeScalingFactor = 0.13025
+        return xl
+    }()
+
     public init(sd1AttentionHeads: Int, sd2AttentionHeadDim: Int, textAttentionHeadDim: Int, unetNormGroups: Int,
-                vaeNormGroups: Int, vaeScalingFactor: Double) {
+                vaeNormGroups: Int, vaeScalingFactor: Double, sdxlAttentionHeadDim: Int = 64,
+                secondTextAttentionHeadDim: Int = 64) {
         self.sd1AttentionHeads = sd1AttentionHeads
         self.sd2AttentionHeadDim = sd2AttentionHeadDim
         self.textAttentionHeadDim = textAttentionHeadDim
         self.unetNormGroups = unetNormGroups
         self.vaeNormGroups = vaeNormGroups
         self.vaeScalingFactor = vaeScalingFactor
+        self.sdxlAttentionHeadDim = sdxlAttentionHeadDim
+        self.secondTextAttentionHeadDim = secondTextAttentionHeadDim
     }
 }
