@@ -16,9 +16,10 @@ public struct StableDiffusionPipeline {
     public let model: LoadedModel
     let core: GenerationCore
 
-    public init(model: LoadedModel) {
+    /// `conditioner` replaces the model's own (`LoadedModel.conditioner`), e.g. one with other prompt rules.
+    public init(model: LoadedModel, conditioner: (any Conditioner)? = nil) {
         self.model = model
-        core = GenerationCore(model: model)
+        core = GenerationCore(model: model, conditioner: conditioner)
     }
 
     /// Largest width/height accepted (A1111's limit); bounds the VAE's activation memory per request.

@@ -1,7 +1,7 @@
 /// Turns prompts into the conditioning a model's UNet takes. SD 1.x/2.x have one CLIP text encoder
 /// (`SingleCLIPConditioner`); SDXL will concatenate two encoders' states and add pooled embeddings and
 /// time ids, each encoder chunking and weighting its prompt on its own (`PromptEncoder`).
-public protocol Conditioner {
+public protocol Conditioner: Sendable {
     /// The clip skips this conditioner accepts (validated before a run starts).
     var clipSkipRange: ClosedRange<Int> { get }
 

@@ -9,7 +9,7 @@ import Tensor
 /// Weighting (A1111's default "emphasis"): per chunk, hidden states are multiplied by their token's
 /// weight and then rescaled so the chunk's mean equals the unweighted mean. A chunk whose weights are all 1
 /// is left untouched, so a plain prompt of at most 75 tokens gives exactly diffusers' `prompt_embeds`.
-public struct PromptEncoder {
+public struct PromptEncoder: Sendable {
     public let encoder: CLIPTextEncoder
     public let chunker: PromptChunker
     public let states: PromptStates

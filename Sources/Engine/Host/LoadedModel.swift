@@ -1,28 +1,36 @@
 import Foundation
 import Models
 
-/// A resident model: its networks plus the tokenizer that goes with them. Immutable and shared by requests.
+/// A resident model: its networks, the tokenizer of each text encoder and the conditioner of its family.
+/// Immutable and shared by requests.
 public final class LoadedModel: Sendable {
     public let name: String
     public let path: String
     public let networks: StableDiffusionModels
-    public let tokenizer: CLIPTokenizer
+    /// One per text encoder, in `networks.textEncoders` order.
+    public let tokenizers: [CLIPTokenizer]
+    /// Turns prompts into what this model's UNet is conditioned on (`Conditioners.make`).
+    public let conditioner: any Conditioner
 
-    public init(name: String, path: String, networks: StableDiffusionModels, tokenizer: CLIPTokenizer) {
+    public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer]) throws {
         self.name = name
         self.path = path
         self.networks = networks
-        self.tokenizer = tokenizer
+        self.tokenizers = tokenizers
+        self.conditioner = try Conditioners.make(for: networks, tokenizers: tokenizers)
     }
+
+    /// The first text encoder's tokenizer (SD 1.x/2.x's only one).
+    public var tokenizer: CLIPTokenizer { tokenizers[0] }
 
     /// Float32 bytes of the weights (what the memory budget counts).
     public var bytes: Int { networks.parameterBytes }
 
-    /// Loads any layout `ModelFiles` understands and the matching tokenizer.
+    /// Loads any layout `ModelFiles` understands and the matching tokenizers.
     public static func load(name: String, path: String, options: CheckpointOptions = CheckpointOptions()) throws -> LoadedModel {
         let networks = try ModelFiles.load(path: path, options: options)
         // Folders pad as their special_tokens_map.json says; single files with their family's special tokens.
-        let tokenizer = try networks.tokenizer.load()
-        return LoadedModel(name: name, path: path, networks: networks, tokenizer: tokenizer)
+        let tokenizers = try networks.textEncoders.map { try $0.tokenizer.load() }
+        return try LoadedModel(name: name, path: path, networks: networks, tokenizers: tokenizers)
     }
 }

@@ -27,9 +27,10 @@ public struct InpaintPipeline {
     public let model: LoadedModel
     let core: GenerationCore
 
-    public init(model: LoadedModel) {
+    /// `conditioner` replaces the model's own (`LoadedModel.conditioner`), e.g. one with other prompt rules.
+    public init(model: LoadedModel, conditioner: (any Conditioner)? = nil) {
         self.model = model
-        core = GenerationCore(model: model)
+        core = GenerationCore(model: model, conditioner: conditioner)
     }
 
     /// The UNet takes mask + masked-image latents (a dedicated inpainting model).

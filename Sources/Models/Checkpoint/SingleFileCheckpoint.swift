@@ -17,23 +17,23 @@ enum SingleFileCheckpoint {
         } catch let error as NameMappingError {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }
-        // SDXL's networks are mapped (`SDXLSingleFile.components(of:)`, `family.diffusersView`) but
-        // StableDiffusionModels holds one text encoder and the UNet has no added embedding yet.
-        if family.singleFileComponents.contains(.textEncoder2) {
-            throw CheckpointError.unsupportedConfig(
-                path: path, reason: "\(family.id) single files: a second text encoder (text_encoder_2) is not loaded yet")
-        }
-        guard let textArchitecture = architecture.textEncoder else {
-            throw CheckpointError.unrecognised(path: path, reason: "no text encoder (cond_stage_model.*) tensors")
-        }
         guard let vaeArchitecture = architecture.vae else {
             throw CheckpointError.unrecognised(path: path, reason: "no VAE (first_stage_model.*) tensors")
         }
-
-        let textConfig = CLIPTextConfig(textArchitecture)
-        let textSource = try mapped(path) { try family.diffusersView(of: .textEncoder, in: file) }
-        let textEncoder = try component("text_encoder", path) {
-            try CLIPTextEncoder(config: textConfig, weights: textSource)
+        // SD 1.x/2.x: one encoder (cond_stage_model.*); SDXL: CLIP-L and bigG; the refiner: bigG alone.
+        var textEncoders: [LoadedTextEncoder] = []
+        for (slot, part, detected) in [(TextEncoderSlot.textEncoder, SingleFileComponent.textEncoder, architecture.textEncoder),
+                                            (.textEncoder2, .textEncoder2, architecture.textEncoder2)] {
+            guard let detected else { continue }
+            var config = CLIPTextConfig(detected)
+            if let projection = detected.projectionDim { config.projectionDim = projection }
+            let source = try mapped(path) { try family.diffusersView(of: part, in: file) }
+            let encoder = try component(slot.rawValue, path) { try CLIPTextEncoder(config: config, weights: source) }
+            textEncoders.append(LoadedTextEncoder(slot: slot, encoder: encoder,
+                                                  tokenizer: .standard(CLIPSpecialTokens(family.tokenizer(for: part)))))
+        }
+        guard !textEncoders.isEmpty else {
+            throw CheckpointError.unrecognised(path: path, reason: "no text encoder (cond_stage_model.* or conditioner.embedders.*) tensors")
         }
 
         let unetConfig = UNetConfig(architecture.unet)
@@ -49,9 +49,16 @@ enum SingleFileCheckpoint {
             ?? PredictionRule.singleFile(path: path, family: family, checkpoint: file)
 
         let layoutFamily = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
-        return StableDiffusionModels(textEncoder: textEncoder, unet: unet, vae: vae, scheduler: scheduler,
-                                     tokenizer: .standard(CLIPSpecialTokens(family.tokenizer)),
-                                     layout: .singleFile(path: path, family: layoutFamily))
+        // What diffusers' SDXL pipelines register: zero negatives for the base and inpaint models; the refiner
+        // (5 time ids) conditions on an aesthetic score and encodes an empty negative like any prompt.
+        let flags: PipelineFlags
+        if let added = architecture.unet.textTimeEmbedding {
+            flags = added.timeIDs == 5 ? PipelineFlags(forceZerosForEmptyPrompt: false, requiresAestheticsScore: true) : .sdxlDefaults
+        } else {
+            flags = .none
+        }
+        return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
+                                     layout: .singleFile(path: path, family: layoutFamily), flags: flags)
     }
 
     private static func mapped(_ path: String, _ body: () throws -> MappedTensorSource) throws -> MappedTensorSource {
@@ -79,7 +86,11 @@ extension UNetConfig {
         let depths = detected.transformerLayersPerBlock
         transformerLayersPerBlock = Set(depths).count == 1 ? .single(depths[0]) : .perBlock(depths)
         normNumGroups = detected.normNumGroups
-        if detected.textTimeEmbedding != nil { additionEmbedType = "text_time" }
+        if let added = detected.textTimeEmbedding {
+            additionEmbedType = "text_time"
+            additionTimeEmbedDim = added.timeEmbedDim
+            projectionClassEmbeddingsInputDim = added.inputDim
+        }
     }
 }
 
@@ -110,5 +121,9 @@ extension CLIPTextConfig {
         maxPositionEmbeddings = detected.maxPositionEmbeddings
         hiddenAct = detected.hiddenAct
         layerNormEps = 1e-5
+        // The configs diffusers ships for these encoders (SD 1.x/2.x, both SDXL encoders) keep the legacy ids
+        // (bos 0, eos 2), so transformers pools at the argmax of the ids: the same position for CLIP's vocabulary.
+        bosTokenId = 0
+        eosTokenId = 2
     }
 }
