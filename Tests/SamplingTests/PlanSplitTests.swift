@@ -1,0 +1,103 @@
+import Foundation
+import Sampling
+import Tensor
+import XCTest
+
+/// The SDXL hand-off split against diffusers' denoising_end / denoising_start (Tests/Fixtures/sdxl: the
+/// per-step timesteps each pipeline of the hand-off cases ran).
+final class PlanSplitTests: XCTestCase {
+    let config = SchedulerConfig()  // SDXL's shipped scheduler: scaled_linear, leading, steps_offset 1
+
+    func plan(_ sampler: SamplerKind, _ steps: Int, strength: Double? = nil) throws -> SamplingPlan {
+        try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: sampler, steps: steps, strength: strength)
+    }
+
+    func testFixtureHandoffTimesteps() throws {
+        let cases = try FixtureFile("../sdxl/pipeline/cases.safetensors")
+        for (name, sampler, steps, fraction) in [("handoff_euler_08", SamplerKind.euler, 10, 0.8),
+                                                  ("handoff_ddim_05", .ddim, 8, 0.5)] {
+            let split = try plan(sampler, steps).split(switchAt: fraction)
+            XCTAssertEqual(split.base.timesteps, try cases.doubles("\(name).timesteps"), name)
+            XCTAssertEqual(split.refiner.timesteps, try cases.doubles("\(name).refiner_timesteps"), name)
+        }
+    }
+
+    func testCutoffIsDiffusersRule() throws {
+        XCTAssertEqual(try SamplingPlan.handoffCutoff(switchAt: 0.8, trainTimesteps: 1000), 200)
+        XCTAssertEqual(try SamplingPlan.handoffCutoff(switchAt: 0.5, trainTimesteps: 1000), 500)
+        // int(round(1000 - 0.0005 * 1000)) = round(999.5) = 1000 (half to even).
+        XCTAssertEqual(try SamplingPlan.handoffCutoff(switchAt: 0.0005, trainTimesteps: 1000), 1000)
+        for bad in [0.0, 1.0, -0.1, 1.5, .nan, .infinity] {
+            XCTAssertThrowsError(try plan(.euler, 10).split(switchAt: bad)) {
+                guard case .invalidSwitch? = $0 as? SamplingError else { return XCTFail("\(bad): \($0)") }
+            }
+        }
+    }
+
+    func testPartsTileTheSchedule() throws {
+        for sampler in SamplerKind.allCases where sampler != .heun && sampler != .lcm {
+            let full = try plan(sampler, 10)
+            let split = try full.split(switchAt: 0.8)
+            XCTAssertEqual(split.base.timesteps + split.refiner.timesteps, full.timesteps, "\(sampler)")
+            XCTAssertEqual(split.base.sigmas.last, split.refiner.sigmas.first, "\(sampler)")
+            XCTAssertEqual(split.refiner.sigmas.last, full.sigmas.last, "\(sampler)")
+            XCTAssertEqual(split.refiner.startIndex, split.base.steps, "\(sampler)")
+            XCTAssertEqual(split.refiner.outputScale, full.outputScale, "\(sampler)")
+            XCTAssertEqual(split.refiner.fullSigmas, full.fullSigmas, "\(sampler)")
+        }
+    }
+
+    /// DDIM (VP in diffusers) leaves the base with the VP latent at the cutoff's sigma: diffusers' hand-off latents.
+    func testVPBaseLeavesWithItsLastSigma() throws {
+        let split = try plan(.ddim, 8).split(switchAt: 0.5)
+        let s = split.base.sigmas[split.base.sigmas.count - 1]
+        XCTAssertEqual(split.base.outputScale, 1 / (s * s + 1).squareRoot())
+        XCTAssertEqual(split.base.leavingVE.outputScale, 1)
+        XCTAssertEqual(try plan(.euler, 10).split(switchAt: 0.8).base.outputScale, 1)
+    }
+
+    /// diffusers' Heun lists t0, t1, t1, t2, t2, ...: the base stops after the first-order half of the crossing
+    /// step and the refiner (order 2, even count + 1) redoes that step.
+    func testHeunRefinerRedoesTheCrossingStep() throws {
+        let full = try plan(.heun, 10)
+        let split = try full.split(switchAt: 0.8)
+        XCTAssertEqual(split.base.timesteps, Array(full.timesteps.prefix(8)))
+        XCTAssertEqual(split.refiner.timesteps, Array(full.timesteps.suffix(3)))
+        XCTAssertEqual(split.refiner.startIndex, 7)
+    }
+
+    /// img2img: diffusers' refiner ignores strength and takes the full schedule's tail, which is the tail of the
+    /// strength-cut plan whenever the strength cut starts above the cutoff.
+    func testImg2ImgStrengthWithSwitch() throws {
+        let cut = try plan(.euler, 10, strength: 0.6)
+        XCTAssertEqual(cut.timesteps, [501, 401, 301, 201, 101, 1])
+        let split = try cut.split(switchAt: 0.8)
+        XCTAssertEqual(split.base.timesteps, [501, 401, 301, 201])
+        let diffusersRefiner = try plan(.euler, 10).split(switchAt: 0.8).refiner
+        XCTAssertEqual(split.refiner.timesteps, diffusersRefiner.timesteps)
+        XCTAssertEqual(split.refiner.sigmas, diffusersRefiner.sigmas)
+        XCTAssertEqual(split.refiner.startIndex, diffusersRefiner.startIndex)
+        // A strength cut below the cutoff leaves the base nothing; the refiner runs the whole cut plan.
+        let low = try plan(.euler, 10, strength: 0.1).split(switchAt: 0.8)
+        XCTAssertEqual(low.base.steps, 0)
+        XCTAssertEqual(low.refiner.timesteps, [1])
+    }
+
+    /// Running the parts one after the other (VE between them) equals the unsplit run bit for bit for the
+    /// samplers that carry no state across steps.
+    func testSplitRunEqualsUnsplitForStatelessSamplers() throws {
+        let denoise: DenoiseFunction = { x, point in x * Float(1 / (1 + point.sigma * 0.01)) }
+        for sampler in [SamplerKind.euler, .ddim, .eulerAncestral] {
+            for fraction in [0.3, 0.5, 0.8] {
+                let full = try plan(sampler, 10)
+                let split = try full.split(switchAt: fraction)
+                let start = Sampler.initialLatent(plan: full, shape: [1, 4, 4, 4], noise: RNGKind.cpu.makeNoise(seeds: [7]))
+                let whole = try Sampler.sample(plan: full, x: start, noise: RNGKind.cpu.makeNoise(seeds: [8]), denoise: denoise)
+                let noise = RNGKind.cpu.makeNoise(seeds: [8])
+                let handed = try Sampler.sample(plan: split.base.leavingVE, x: start, noise: noise, denoise: denoise)
+                let parts = try Sampler.sample(plan: split.refiner, x: handed, noise: noise, denoise: denoise)
+                XCTAssertEqual(parts.scalars, whole.scalars, "\(sampler) at \(fraction)")
+            }
+        }
+    }
+}
