@@ -25,6 +25,7 @@ public enum GenerationResultSchema {
                  "total_seconds": ["type": "number", "minimum": 0]],
                 required: ["unet_seconds", "loop_seconds", "total_seconds"],
                 description: "set by the operation instead of the daemon's queue_ms/run_ms: seconds in the UNet, in the sampling loop and in the whole job"),
+            "refiner": RefinerResult.schema,
         ]
     }
 
