@@ -22,6 +22,20 @@ final class PlanSplitTests: XCTestCase {
         }
     }
 
+    /// Timesteps diffusers' pipelines run for DPM++ 2M Karras (DPMSolverMultistepScheduler, use_karras_sigmas) and
+    /// Heun (HeunDiscreteScheduler; distinct timesteps of its interleaved list) with SDXL's scheduler config,
+    /// printed from diffusers 0.42.1 with the pipelines' denoising_end / denoising_start rule.
+    func testDiffusersTimestepsOfMultistepAndSecondOrderSamplers() throws {
+        let dpm = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: .dpmpp2m, schedule: .karras, steps: 10)
+            .split(switchAt: 0.8)
+        XCTAssertEqual(dpm.base.timesteps, [999, 916, 815, 687, 523, 327])
+        XCTAssertEqual(dpm.refiner.timesteps, [146, 41, 7, 0])
+        // Heun 20 steps at 0.8: base t0 .. 201 (its last step only the first-order half), refiner from 201.
+        let heun = try plan(.heun, 20).split(switchAt: 0.8)
+        XCTAssertEqual(heun.base.timesteps, stride(from: 951.0, through: 201, by: -50).map { $0 })
+        XCTAssertEqual(heun.refiner.timesteps, [201, 151, 101, 51, 1])
+    }
+
     func testCutoffIsDiffusersRule() throws {
         XCTAssertEqual(try SamplingPlan.handoffCutoff(switchAt: 0.8, trainTimesteps: 1000), 200)
         XCTAssertEqual(try SamplingPlan.handoffCutoff(switchAt: 0.5, trainTimesteps: 1000), 500)
