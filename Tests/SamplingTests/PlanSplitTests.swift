@@ -115,23 +115,24 @@ final class PlanSplitTests: XCTestCase {
         }
     }
 
-    /// A toy eps model (0.1 x_in + 0.0005 t) run through diffusers' own scheduler protocol for a hand-off at 0.8 of
-    /// 10 steps: the base scheduler up to denoising_end, then a fresh scheduler from denoising_start
+    /// A toy eps model (0.1 x_in + 0.0005 t) run through diffusers' own scheduler protocol for a hand-off (0.8 of 10
+    /// steps; DDIM 0.5 of 8, handing on the VP latent): the base scheduler up to denoising_end, then a fresh scheduler from denoising_start
     /// (get_timesteps' rule with the order-2 +1, set_begin_index), the latents handed on as they are. Checks that
     /// each part restarts its sampler state as diffusers does: DPM++ 2M's history, LMS's derivatives at their
     /// absolute index, Heun redoing the crossing step. Expected values printed by
     /// scripts/fixtures/handoff_toy_reference.py (diffusers 0.42.1, torch float32).
     func testToyModelHandoffEqualsDiffusersSchedulers() throws {
-        let expected: [(SamplerKind, SigmaScheduleKind, [Float])] = [
-            (.euler, .normal, [-9.09515285, -7.21765184, -5.3401494, -3.46264815, -1.58514786, 0.2923536, 2.16985464, 4.04735613]),
-            (.heun, .normal, [-8.44024563, -6.66293764, -4.88563156, -3.10832453, -1.33101833, 0.446288168, 2.2235949, 4.00090122]),
-            (.lms, .normal, [-8.43467045, -6.68274784, -4.93082619, -3.17890596, -1.42698586, 0.324934721, 2.07685614, 3.82877564]),
-            (.dpmpp2m, .karras, [-14.9314299, -11.9405651, -8.94970322, -5.95883703, -2.96797419, 0.0228882506, 3.01375103, 6.00461292]),
+        let expected: [(SamplerKind, SigmaScheduleKind, Int, Double, [Float])] = [
+            (.euler, .normal, 10, 0.8, [-9.09515285, -7.21765184, -5.3401494, -3.46264815, -1.58514786, 0.2923536, 2.16985464, 4.04735613]),
+            (.heun, .normal, 10, 0.8, [-8.44024563, -6.66293764, -4.88563156, -3.10832453, -1.33101833, 0.446288168, 2.2235949, 4.00090122]),
+            (.lms, .normal, 10, 0.8, [-8.43467045, -6.68274784, -4.93082619, -3.17890596, -1.42698586, 0.324934721, 2.07685614, 3.82877564]),
+            (.ddim, .normal, 8, 0.5, [-8.09797192, -6.41291666, -4.7278595, -3.04280329, -1.35774744, 0.327308625, 2.01236534, 3.69742155]),
+            (.dpmpp2m, .karras, 10, 0.8, [-14.9314299, -11.9405651, -8.94970322, -5.95883703, -2.96797419, 0.0228882506, 3.01375103, 6.00461292]),
         ]
         let values = Tensor(shape: [1, 2, 2, 2], values: (0..<8).map { -1 + Float($0) * 2 / 7 })
-        for (sampler, schedule, reference) in expected {
-            let full = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: sampler, schedule: schedule, steps: 10)
-            let split = try full.split(switchAt: 0.8)
+        for (sampler, schedule, steps, fraction, reference) in expected {
+            let full = try SamplingPlan(noiseSchedule: NoiseSchedule(config: config), sampler: sampler, schedule: schedule, steps: steps)
+            let split = try full.split(switchAt: fraction)
             let denoise = ModelDenoiser(parameterization: Parameterization(config.predictionType)) { x, t in
                 x * Float(0.1) + Tensor(shape: x.shape, repeating: Float(0.0005 * t))
             }.function
