@@ -117,7 +117,8 @@ public struct GenerationCore {
     /// step. The step index the blend hooks get is the first stage's plan's (the plan the pipeline built its
     /// blend on). Stages without steps are skipped, but the last one still decodes. Step noise (ancestral and
     /// SDE samplers) continues from `start.noise` across stages, as A1111; a DPM++ SDE Brownian tree is built
-    /// per stage over its own part.
+    /// per stage over the full schedule's sigma range with the run's seeds (`SamplingPlan.fullSigmas`, which
+    /// slices keep), so both stages query the unsplit run's tree.
     public func run(_ request: GenerationRequest, stages: [GenerationStage], start: GenerationStart,
                     hooks: StableDiffusionPipeline.Hooks) throws -> GenerationResult {
         guard let first = stages.first, let last = stages.last else {
