@@ -7,11 +7,13 @@ import Sampling
 ///     Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x512,
 ///     Model: <name>, Denoising strength: 0.5, Clip skip: 2, RNG: CPU
 ///
-/// (one line; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
+/// (one line; `Refiner: <name>, Refiner switch at: 0.8` with a refiner hand-off, before `RNG`, as A1111 writes
+/// them; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
 /// `RNG`: "CPU" for torch CPU noise, "NV" for the NVIDIA/Philox family as A1111 names its CPU emulation of
 /// GPU noise).
 public enum GenerationInfo {
-    public static func parameters(_ request: GenerationRequest, seed: UInt64, modelName: String) -> String {
+    public static func parameters(_ request: GenerationRequest, seed: UInt64, modelName: String,
+                                  refiner: RefinerHandoff? = nil) -> String {
         var fields: [(String, String)] = [
             ("Steps", "\(request.steps)"),
             ("Sampler", request.sampler.sampler.displayName),
@@ -30,6 +32,9 @@ public enum GenerationInfo {
         if request.clipSkip > 1 { fields.append(("Clip skip", "\(request.clipSkip)")) }
         if request.guidanceRescale > 0 { fields.append(("Guidance rescale", format(request.guidanceRescale))) }
         if request.sampler.sampler == .ddim, request.eta != 0 { fields.append(("Eta DDIM", format(request.eta))) }
+        if let refiner {
+            fields += [("Refiner", refiner.model.name), ("Refiner switch at", format(refiner.switchAt))]
+        }
         fields.append(("RNG", request.rng == .cpu ? "CPU" : "NV"))
         var text = request.prompt
         if !request.negativePrompt.isEmpty { text += "\nNegative prompt: " + request.negativePrompt }

@@ -70,8 +70,22 @@ public struct StableDiffusionPipeline {
         try core.plan(for: request, strength: request.initImage == nil ? nil : request.strength)
     }
 
-    public func run(_ request: GenerationRequest, hooks: Hooks = Hooks()) throws -> GenerationResult {
+    /// The checks a refiner hand-off adds (see `GenerationCore.validate(refiner:for:)`).
+    public func validate(_ request: GenerationRequest, refiner: RefinerHandoff?) throws {
         try validate(request)
+        if let refiner { try core.validate(refiner: refiner, for: request) }
+    }
+
+    /// The stages of a request: one over the whole plan, or the base's and the refiner's parts of it.
+    public func stages(for request: GenerationRequest, refiner: RefinerHandoff?) throws -> [GenerationStage] {
+        try core.stages(for: request, plan: plan(for: request), strength: request.initImage == nil ? nil : request.strength,
+                        refiner: refiner)
+    }
+
+    /// Runs the request on this model, or with `refiner` the SDXL hand-off: this model up to the switch, the
+    /// refiner after it (img2img included: diffusers' refiner with `denoising_start`).
+    public func run(_ request: GenerationRequest, refiner: RefinerHandoff? = nil, hooks: Hooks = Hooks()) throws -> GenerationResult {
+        try validate(request, refiner: refiner)
         let plan = try plan(for: request)
         let noise = request.rng.makeNoise(seeds: request.seeds)
         let x: Tensor
@@ -82,6 +96,8 @@ public struct StableDiffusionPipeline {
         } else {
             x = Sampler.initialLatent(plan: plan, shape: core.latentShape(for: request), noise: noise)
         }
-        return try core.run(request, plan: plan, start: GenerationStart(latents: x, noise: noise), hooks: hooks)
+        let stages = try core.stages(for: request, plan: plan, strength: request.initImage == nil ? nil : request.strength,
+                                     refiner: refiner)
+        return try core.run(request, stages: stages, start: GenerationStart(latents: x, noise: noise), hooks: hooks)
     }
 }

@@ -9,8 +9,9 @@ import PluginAPI
 public enum GeneratedImages {
     /// One image; `reportParameters` also puts the text in the described object (generate and img2img do).
     public static func deliver(_ image: VipsImage, index: Int, seed: UInt64, request: GenerationRequest, modelName: String,
+                               refiner: RefinerHandoff? = nil,
                                outputs: [ImageOutput], reportParameters: Bool, context: JobContext) throws -> JSONValue {
-        let text = GenerationInfo.parameters(request, seed: seed, modelName: modelName)
+        let text = GenerationInfo.parameters(request, seed: seed, modelName: modelName, refiner: refiner)
         let described = try context.deliver(try image.settingText("parameters", text), to: outputs[index],
                                             field: GenerationOutputs.field(index: index, count: outputs.count))
         guard case .object(var o) = described else { return described }
@@ -22,11 +23,12 @@ public enum GeneratedImages {
     /// The repaint operations' result (inpaint and outpaint with a model): `images`, `image` (the first), `model`,
     /// `seeds`, plus the operation's own `extra` members.
     public static func repaintResult(_ results: [VipsImage], request: GenerationRequest, outputs: [ImageOutput], model: LoadedModel,
+                                     refiner: RefinerHandoff? = nil,
                                      context: JobContext, extra: [String: JSONValue]) throws -> JSONValue {
         var images: [JSONValue] = []
         for (i, result) in results.enumerated() {
             images.append(try deliver(result, index: i, seed: request.seeds[i], request: request, modelName: model.name,
-                                      outputs: outputs, reportParameters: false, context: context))
+                                      refiner: refiner, outputs: outputs, reportParameters: false, context: context))
         }
         var result: [String: JSONValue] = ["images": .array(images), "image": images.first ?? .null, "model": .string(model.name),
                                            "seeds": .array(request.seeds.prefix(results.count).map { JSONValue(Int(clamping: $0)) })]

@@ -26,6 +26,7 @@ public enum GenerationResultSchema {
                 required: ["unet_seconds", "loop_seconds", "total_seconds"],
                 description: "set by the operation instead of the daemon's queue_ms/run_ms: seconds in the UNet, in the sampling loop and in the whole job"),
             "ignored": SDXLSchema.ignoredResult,
+            "refiner": RefinerResult.schema,
         ]
     }
 

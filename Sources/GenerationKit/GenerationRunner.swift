@@ -13,16 +13,21 @@ public struct GenerationRunner {
         self.context = context
     }
 
-    /// `ignored`: the result's `ignored` member (`SDXLParams.ignoredMember`), merged in.
-    public func run(_ request: GenerationRequest, model: LoadedModel, preview: PreviewParams?,
-                    outputs: [ImageOutput], ignored: [String: JSONValue] = [:]) throws -> JSONValue {
+    /// - Parameters:
+    ///   - refiner: the SDXL hand-off (`RefinerLookup.handoff`); steps and progress then count both stages.
+    ///   - ignored: the result's `ignored` member (`SDXLParams.ignoredMember`), merged in.
+    public func run(_ request: GenerationRequest, model: LoadedModel, refiner: RefinerHandoff? = nil,
+                    preview: PreviewParams?, outputs: [ImageOutput], ignored: [String: JSONValue] = [:]) throws -> JSONValue {
         let pipeline = StableDiffusionPipeline(model: model)
-        do { try pipeline.validate(request) } catch let e as EngineError { throw Self.pluginError(e) }
+        do { try pipeline.validate(request, refiner: refiner) } catch let e as EngineError { throw Self.pluginError(e) }
         let previewWriter = try LatentPreviewWriter(preview, context: context)
-        let steps: Int
-        do { steps = try pipeline.plan(for: request).steps } catch {
+        let stages: [GenerationStage]
+        do { stages = try pipeline.stages(for: request, refiner: refiner) } catch let e as EngineError {
+            throw Self.pluginError(e)
+        } catch {
             throw PluginError(planning: error, request: request)
         }
+        let steps = stages.reduce(0) { $0 + $1.plan.steps }
         try context.checkCancelled()
         let context = self.context
         let token = context.cancellation
@@ -34,7 +39,7 @@ public struct GenerationRunner {
             })
         let result: GenerationResult
         do {
-            result = try pipeline.run(request, hooks: hooks)
+            result = try pipeline.run(request, refiner: refiner, hooks: hooks)
         } catch let e as EngineError {
             if case .cancelled = e { try context.checkCancelled() }
             throw Self.pluginError(e)
@@ -45,10 +50,10 @@ public struct GenerationRunner {
         var images: [JSONValue] = []
         for (i, seed) in result.seeds.enumerated() {
             images.append(try GeneratedImages.deliver(try VipsImage(tensor: result.decoded[batch: i]), index: i, seed: seed,
-                                                      request: request, modelName: model.name, outputs: outputs,
+                                                      request: request, modelName: model.name, refiner: refiner, outputs: outputs,
                                                       reportParameters: true, context: context))
         }
-        let members: [String: JSONValue] = [
+        var members: [String: JSONValue] = [
             "images": .array(images),
             "seeds": .array(result.seeds.map { JSONValue(Int(clamping: $0)) }),
             "model": .string(model.name),
@@ -58,6 +63,9 @@ public struct GenerationRunner {
             "timings": ["unet_seconds": .double(result.unetSeconds), "loop_seconds": .double(result.loopSeconds),
                         "total_seconds": .double(context.elapsedSeconds)],
         ]
+        if let refiner, let last = stages.last {
+            members["refiner"] = RefinerResult.member(refiner, steps: last.plan.steps)
+        }
         return .object(members.merging(ignored) { own, _ in own })
     }
 

@@ -26,6 +26,10 @@
 //                              blend: nil /* inpaint: { x, i in mask * x + (1 - mask) * (x0 + noise_i * plan.sigmas[i + 1]) } */))
 //     // latents / scalingFactor -> VAE decode.
 //
+// SDXL refiner hand-off (diffusers' denoising_end / denoising_start): `plan.split(switchAt: 0.8)` gives the base's
+// part (t >= cutoff) and the refiner's (the rest), each a plan of its own; run the base's `.leavingVE` and feed its
+// result to the refiner's, no noise added (the engine's `GenerationStage`s do this).
+//
 // Conventions:
 // - Latents inside the loop are VE (x = x0 + sigma * eps). `SamplingPlan` carries how diffusers'
 //   pipelines enter (init_noise_sigma) and leave (VP output for DDIM/DPM/LCM) so results equal

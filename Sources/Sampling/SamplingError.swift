@@ -5,6 +5,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case unsupportedSchedulerConfig(String)
     case invalidSteps(Int)
     case invalidStrength(Double)
+    /// A hand-off fraction (diffusers' denoising_end / denoising_start) outside (0, 1).
+    case invalidSwitch(Double)
     case unknownSampler(String)
     case unknownSchedule(String)
     case unsupportedCombination(sampler: String, schedule: String, reason: String)
@@ -17,6 +19,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .unsupportedSchedulerConfig(let what): return what
         case .invalidSteps(let n): return "steps must be between 1 and the model's training steps (got \(n))"
         case .invalidStrength(let s): return "strength must be in (0, 1] (got \(s))"
+        case .invalidSwitch(let f): return "switch_at must be in (0, 1) (got \(f))"
         case .unknownSampler(let name): return "unknown sampler '\(name)'"
         case .unknownSchedule(let name): return "unknown schedule '\(name)'"
         case .unsupportedCombination(let s, let sch, let why): return "sampler \(s) with schedule \(sch): \(why)"

@@ -15,6 +15,7 @@ public struct GeneratePlugin: OperationPlugin {
         var properties = GenerationSchema.commonProperties
         properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default: the model's, \(GenerationDefaults.width) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default: the model's, \(GenerationDefaults.height) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
+        properties["refiner"] = RefinerSchema.property
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt"], "additionalProperties": false]
     }
 
@@ -25,15 +26,19 @@ public struct GeneratePlugin: OperationPlugin {
     public var capabilities: [String: JSONValue] { GenerationCapabilities.members }
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
-        let p = GenerateParams(params)
+        let p = try GenerateParams(params)
         var request = try p.generation.request()
         try GenerationParams.checkSize(request)
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        // txt2img starts from noise, which an SDXL refiner cannot.
+        try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
+        let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
-        return try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs,
+        return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
+                                                          preview: p.generation.preview, outputs: outputs,
                                                           ignored: p.generation.sdxl.ignoredMember(for: model))
     }
 }

@@ -23,6 +23,7 @@ public struct Img2ImgPlugin: OperationPlugin {
                                      "description": .string("how the image is fitted to width × height (default \(Img2ImgParams.defaultResizeMode.rawValue))")]
         properties["width"] = GenerationSchema.sizeProperty("output width", defaultText: "default: the image's width rounded down to a multiple of 8")
         properties["height"] = GenerationSchema.sizeProperty("output height", defaultText: "default: the image's height rounded down to a multiple of 8")
+        properties["refiner"] = RefinerSchema.property
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt", "image"], "additionalProperties": false]
     }
 
@@ -41,6 +42,7 @@ public struct Img2ImgPlugin: OperationPlugin {
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = Img2ImgParams(params)
+        let refinerParams = try RefinerParams.parse(params)
         var request = try p.generation.request()
         request.strength = p.strength
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
@@ -60,9 +62,11 @@ public struct Img2ImgPlugin: OperationPlugin {
         }
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
-        var result = try GenerationRunner(context: context).run(request, model: model, preview: p.generation.preview, outputs: outputs,
-                                                            ignored: p.generation.sdxl.ignoredMember(for: model))
+        var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
+                                                                preview: p.generation.preview, outputs: outputs,
+                                                                ignored: p.generation.sdxl.ignoredMember(for: model))
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

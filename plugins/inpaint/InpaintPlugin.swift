@@ -18,6 +18,7 @@ public struct InpaintPlugin: OperationPlugin {
         var properties = GenerationSchema.commonProperties
         let own: [String: JSONValue] = [
             "image": ImageSchemas.input(description: "the image to edit"),
+            "refiner": RefinerSchema.property,
             "mask": MaskParams.sourceSchema,
             "area": ["type": "string", "enum": Self.areas,
                      "description": .string("process the whole image, or only the mask's bounding box plus padding (default \(InpaintParams.defaultArea))")],
@@ -61,7 +62,11 @@ public struct InpaintPlugin: OperationPlugin {
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = InpaintParams(params)
-        if p.generation.model != nil { return try runWithModel(p, context: context) }
+        let refiner = try RefinerParams.parse(params)
+        if p.generation.model != nil { return try runWithModel(p, refiner: refiner, context: context) }
+        guard refiner == nil else {
+            throw PluginError.invalidParam(field: "refiner", reason: "needs model: a refiner continues a model's run")
+        }
         guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
         }
@@ -98,7 +103,7 @@ public struct InpaintPlugin: OperationPlugin {
 
     /// The model path: generation parameters as img2img, then `ModelInpaint` (region, fill, shared sampler loop,
     /// exact composite).
-    func runWithModel(_ p: InpaintParams, context: JobContext) throws -> JSONValue {
+    func runWithModel(_ p: InpaintParams, refiner refinerParams: RefinerParams?, context: JobContext) throws -> JSONValue {
         var request = try p.generation.request()
         request.strength = p.strength
         var options = ModelInpaint.Options()
@@ -120,16 +125,19 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
             results = try FieldErrors.naming("mask") {
-                try ModelInpaint(model: model).run(image: image, mask: mask, request: request, options: options, hooks: hooks)
+                try ModelInpaint(model: model).run(image: image, mask: mask, request: request, options: options,
+                                                   refiner: refiner, hooks: hooks)
             }
         } catch let e as EngineError {
             throw try RepaintHooks.failure(e, context: context)
         }
-        return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
+        return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
+                                                 context: context,
                                                  extra: p.generation.sdxl.ignoredMember(for: model)
                                                     .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
     }

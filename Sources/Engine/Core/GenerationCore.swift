@@ -63,52 +63,137 @@ public struct GenerationCore {
          request.width / vaeScaleFactor]
     }
 
-    /// Samples `plan` from `start` and decodes. `request` must have passed validation.
+    /// The stages of a run: this model over `plan`, or, with a refiner, this model's part of `plan` up to the
+    /// switch and the refiner's part after it. The refiner's part is cut from its own model's plan for the same
+    /// request (diffusers: each pipeline sets its own scheduler's timesteps), equal to `plan`'s tail when the
+    /// two models share a scheduler config.
+    public func stages(for request: GenerationRequest, plan: SamplingPlan, strength: Double?,
+                       refiner: RefinerHandoff?) throws -> [GenerationStage] {
+        let whole = GenerationStage(model: model, conditioner: conditioner, plan: plan)
+        guard let refiner else { return [whole] }
+        do {
+            let base = try plan.split(switchAt: refiner.switchAt).base
+            let refinerPlan = try GenerationCore(model: refiner.model).plan(for: request, strength: strength)
+            let tail = try refinerPlan.split(switchAt: refiner.switchAt).refiner
+            return [GenerationStage(model: model, conditioner: conditioner, plan: base),
+                    GenerationStage(model: refiner.model, conditioner: refiner.conditioner, plan: tail,
+                                    aestheticScores: refiner.aestheticScores)]
+        } catch SamplingError.invalidSwitch(let fraction) {
+            throw EngineError.invalidParameter(field: "refiner.switch_at", reason: "must be in (0, 1), got \(fraction)")
+        }
+    }
+
+    /// The checks a refiner needs besides the request's own: it continues this model's latents, so it must
+    /// take the same latents (channels, VAE factor) with a UNet of the same inputs, and accept the clip skip.
+    public func validate(refiner: RefinerHandoff, for request: GenerationRequest) throws {
+        guard refiner.switchAt.isFinite, refiner.switchAt > 0, refiner.switchAt < 1 else {
+            throw EngineError.invalidParameter(field: "refiner.switch_at", reason: "must be in (0, 1), got \(refiner.switchAt)")
+        }
+        let mine = model.networks, theirs = refiner.model.networks
+        guard theirs.vae.config.latentChannels == mine.vae.config.latentChannels,
+              GenerationCore(model: refiner.model).vaeScaleFactor == vaeScaleFactor else {
+            throw EngineError.invalidParameter(field: "refiner.model",
+                reason: "\(refiner.model.name)'s latents (\(theirs.vae.config.latentChannels) channels) differ from \(model.name)'s")
+        }
+        guard theirs.unet.config.inChannels == mine.unet.config.inChannels else {
+            throw EngineError.invalidParameter(field: "refiner.model",
+                reason: "\(refiner.model.name)'s UNet takes \(theirs.unet.config.inChannels) channels, \(model.name)'s \(mine.unet.config.inChannels)")
+        }
+        let clipSkips = (refiner.conditioner ?? refiner.model.conditioner).clipSkipRange
+        guard clipSkips.contains(request.clipSkip) else {
+            throw EngineError.invalidParameter(field: "clip_skip",
+                reason: "must be in \(clipSkips.lowerBound)...\(clipSkips.upperBound) for the refiner \(refiner.model.name)")
+        }
+    }
+
+    /// Samples `plan` from `start` on this model and decodes. `request` must have passed validation.
     public func run(_ request: GenerationRequest, plan: SamplingPlan, start: GenerationStart,
                     hooks: StableDiffusionPipeline.Hooks) throws -> GenerationResult {
-        let nets = model.networks
+        try run(request, stages: [GenerationStage(model: model, conditioner: conditioner, plan: plan)], start: start, hooks: hooks)
+    }
+
+    /// Runs `stages` one after the other from `start` (each on its model's conditioning and UNet, the latents
+    /// handed on as they are, no noise added), and decodes with the last stage's VAE (diffusers decodes with
+    /// the refiner pipeline's). Progress counts the steps of all stages; cancellation is checked before every
+    /// step. The step index the blend hooks get is the first stage's plan's (the plan the pipeline built its
+    /// blend on). Stages without steps are skipped, but the last one still decodes. Step noise (ancestral and
+    /// SDE samplers) continues from `start.noise` across stages, as A1111; a DPM++ SDE Brownian tree is built
+    /// per stage over the full schedule's sigma range with the run's seeds (`SamplingPlan.fullSigmas`, which
+    /// slices keep), so both stages query the unsplit run's tree.
+    public func run(_ request: GenerationRequest, stages: [GenerationStage], start: GenerationStart,
+                    hooks: StableDiffusionPipeline.Hooks) throws -> GenerationResult {
+        guard let first = stages.first, let last = stages.last else {
+            throw EngineError.invalidParameter(field: "stages", reason: "a run needs at least one stage")
+        }
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
         let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
-        let conditioning = try conditioner.conditioning(for: ConditioningRequest(
-            prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
-            batch: request.batchSize, withUnconditional: layout.hasUnconditional,
-            prompt2: request.prompt2, negativePrompt2: request.negativePrompt2,
-            outputSize: ImageSize(width: request.width, height: request.height), micro: request.micro,
-            imageToImage: request.initImage != nil)).unetConditioning
-
+        let totalSteps = stages.reduce(0) { $0 + $1.plan.steps }
+        let blend = Self.chained(start.blend, then: hooks.blend)
         var unetSeconds = 0.0
-        let unet = nets.unet
-        let extensions = start.extensions
-        let denoiser = ModelDenoiser(parameterization: Parameterization(plan.noiseSchedule.config.predictionType)) { input, t in
-            let started = DispatchTime.now().uptimeNanoseconds
-            defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-            var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning)
-            for addition in extensions { try addition.extend(&step, layout: layout) }
-            let out = try unet.forward(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning)
-            let halves = layout.halves(out)
-            guard let unconditional = halves.unconditional else { return halves.conditional }
-            return try guidance.combine(unconditional: unconditional, conditional: halves.conditional)
-        }
-        let brownian: IntervalNoise? = plan.sampler == .dpmppSDE
-            ? BrownianTreeNoise(plan: plan, shape: start.latents.shape, seeds: request.seeds, rng: request.rng) : nil
+        var x = start.latents
+        var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
-        let latents: Tensor
-        do {
-            latents = try Sampler.sample(
-                plan: plan, x: start.latents, noise: start.noise, eta: request.eta, brownian: brownian,
-                denoise: denoiser.function,
-                hooks: SamplingHooks(isCancelled: hooks.isCancelled,
-                                     onStep: { p in try hooks.onStep(PipelineStep(step: p.step, steps: p.steps, denoised: p.denoised)) },
-                                     blend: Self.chained(start.blend, then: hooks.blend)))
-        } catch SamplingError.cancelled(let step) {
-            throw EngineError.cancelled(step: step)
+        for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
+            let conditioning = try stage.conditioner.conditioning(
+                for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
+            let unet = stage.model.networks.unet
+            let extensions = start.extensions
+            let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in
+                let started = DispatchTime.now().uptimeNanoseconds
+                defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+                var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning)
+                for addition in extensions { try addition.extend(&step, layout: layout) }
+                let out = try unet.forward(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning)
+                let halves = layout.halves(out)
+                guard let unconditional = halves.unconditional else { return halves.conditional }
+                return try guidance.combine(unconditional: unconditional, conditional: halves.conditional)
+            }
+            let brownian: IntervalNoise? = stage.plan.sampler == .dpmppSDE
+                ? BrownianTreeNoise(plan: stage.plan, shape: x.shape, seeds: request.seeds, rng: request.rng) : nil
+            let progressOffset = stepsDone
+            let blendOffset = stage.plan.startIndex - first.plan.startIndex
+            let stageBlend = blend.map { blend in { (x: Tensor, i: Int) in try blend(x, blendOffset + i) } }
+            do {
+                x = try Sampler.sample(
+                    plan: stage.plan.leavingVE, x: x, noise: start.noise, eta: request.eta, brownian: brownian,
+                    denoise: denoiser.function,
+                    hooks: SamplingHooks(isCancelled: hooks.isCancelled,
+                                         onStep: { p in try hooks.onStep(PipelineStep(step: progressOffset + p.step, steps: totalSteps,
+                                                                                    denoised: p.denoised)) },
+                                         blend: stageBlend))
+            } catch SamplingError.cancelled(let step) {
+                throw EngineError.cancelled(step: progressOffset + step)
+            }
+            stepsDone += stage.plan.steps
         }
+        // The scaling the loop leaves with (VP samplers), once, after the last stage.
+        let latents = last.plan.outputScale == 1 ? x : x * Float(last.plan.outputScale)
         let loopSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStarted) / 1e9
 
+        let nets = last.model.networks
         let decoded = try nets.vae.decode(Self.map(latents) { $0 / nets.latentScale })
         let images = Self.map(decoded) { min(max($0 / 2 + 0.5, 0), 1) }
         return GenerationResult(latents: latents, images: images, decoded: decoded, seeds: request.seeds,
                                 unetSeconds: unetSeconds, loopSeconds: loopSeconds)
+    }
+
+    /// What `stage`'s conditioner encodes. The hook for the SDXL refiner conditioner: `stage.aestheticScores`
+    /// go into the request here once `ConditioningRequest` carries micro-conditioning (xl-cond).
+    /// A stage's prompts and micro-conditioning: the request's, with a refiner stage's aesthetic scores; a stage
+    /// after the first continues from latents as diffusers' img2img pipeline does (its time-id rules).
+    func conditioningRequest(for request: GenerationRequest, stage: GenerationStage, isFirstStage: Bool,
+                             layout: GuidanceBatchLayout) -> ConditioningRequest {
+        var micro = request.micro
+        if let scores = stage.aestheticScores {
+            micro.aestheticScore = scores.positive
+            micro.negativeAestheticScore = scores.negative
+        }
+        return ConditioningRequest(
+            prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
+            batch: request.batchSize, withUnconditional: layout.hasUnconditional,
+            prompt2: request.prompt2, negativePrompt2: request.negativePrompt2,
+            outputSize: ImageSize(width: request.width, height: request.height), micro: micro,
+            imageToImage: request.initImage != nil || !isFirstStage)
     }
 
     /// A sample of the VAE's posterior for `image`, repeated for a batch of `batch` (unscaled latent units).

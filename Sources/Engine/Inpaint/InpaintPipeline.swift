@@ -42,12 +42,17 @@ public struct InpaintPipeline {
     ///   - blend: `.soft` releases latent pixels by grey level (differential diffusion) and then uses the
     ///     feathered mask unbinarised; `.hard` is diffusers' behaviour.
     public func run(_ request: GenerationRequest, mask pixelMask: Tensor, blend: InpaintLatentBlend.Mode = .hard,
-                    latentFill: InpaintFill = .original, hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> GenerationResult {
+                    latentFill: InpaintFill = .original, refiner: RefinerHandoff? = nil,
+                    hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> GenerationResult {
         try validate(request, mask: pixelMask)
+        if let refiner { try core.validate(refiner: refiner, for: request) }
         // The sampling plan of img2img with this strength (txt2img's when strength is 1, as diffusers).
         let plan = try core.plan(for: request, strength: request.strength)
+        // The mask input and the blend are built on the whole plan and serve every stage (the core maps each
+        // stage's steps onto it); the refiner must take the same UNet inputs (validated above).
         let start = try prepare(request, mask: pixelMask, blend: blend, latentFill: latentFill, plan: plan)
-        return try core.run(request, plan: plan, start: start, hooks: hooks)
+        let stages = try core.stages(for: request, plan: plan, strength: request.strength, refiner: refiner)
+        return try core.run(request, stages: stages, start: start, hooks: hooks)
     }
 
     func validate(_ request: GenerationRequest, mask pixelMask: Tensor) throws {

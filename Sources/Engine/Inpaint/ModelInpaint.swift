@@ -38,7 +38,9 @@ public struct ModelInpaint {
 
     /// Repaints `image` through `mask` (image size). `request` carries prompt, sampler, steps, seed, strength
     /// (its size and init image are set here). Returns one composited picture per batch image.
+    /// `refiner`: the SDXL hand-off (see `InpaintPipeline.run`).
     public func run(image: VipsImage, mask: Mask, request template: GenerationRequest, options: Options,
+                    refiner: RefinerHandoff? = nil,
                     hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> [VipsImage] {
         guard try mask.image.extrema().max > 0 else { throw InpaintError.emptyMask(imageSize: image.size) }
         // Latent fills replace the original's latents under the mask; at strength 1 the run starts from pure
@@ -62,7 +64,7 @@ public struct ModelInpaint {
         request.height = size.height
         request.initImage = try prepared.toTensor()
         let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend,
-                                      latentFill: options.fill, hooks: hooks)
+                                      latentFill: options.fill, refiner: refiner, hooks: hooks)
         var outputs: [VipsImage] = []
         for i in 0 ..< result.seeds.count {
             var repainted = try VipsImage(tensor: result.decoded[batch: i], bitDepth: image.bitDepth == 16 ? 16 : 8)

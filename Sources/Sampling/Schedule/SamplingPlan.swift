@@ -15,7 +15,7 @@ public struct SamplingPlan: Sendable {
     /// scheduler ends on alphas_cumprod[0]).
     public internal(set) var sigmas: [Double]
     /// The model's timestep at `sigmas[i]`, `steps` values.
-    public let timesteps: [Double]
+    public internal(set) var timesteps: [Double]
     /// The sigma each step actually lands on. Equal to `sigmas[i + 1]` except for diffusers'
     /// DDIM, which steps to alphas_cumprod[t - n_train / steps] and then reads the result as
     /// if it were at the next timestep.
@@ -26,13 +26,13 @@ public struct SamplingPlan: Sendable {
     public let initialNoiseScale: Double
     /// The result is `x * outputScale`: 1 for VE schedulers, 1/sqrt(1 + sigma_last^2) for VP
     /// ones (their output latent is the VP latent at the last sigma).
-    public let outputScale: Double
+    public internal(set) var outputScale: Double
     /// Steps of the full (strength 1) schedule; `steps` is smaller for img2img.
     public let fullSteps: Int
     /// Sigmas of the full schedule and where this run starts in it (img2img's t_start);
     /// LMS needs them because diffusers picks its order and coefficients by absolute index.
     public internal(set) var fullSigmas: [Double]
-    public let startIndex: Int
+    public internal(set) var startIndex: Int
 
     public var steps: Int { timesteps.count }
 
