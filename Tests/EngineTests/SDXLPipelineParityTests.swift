@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Imaging
 import Models
 import Sampling
 import Tensor
@@ -67,6 +68,22 @@ final class SDXLPipelineParityTests: XCTestCase {
     /// bigG stored under Hugging Face names (as some merged checkpoints have it) instead of OpenCLIP's.
     func testSingleFileWithHFLayoutBigGMatchesDiffusers() throws {
         try checkCases(file: "single-hfclipg.safetensors", models: ["base"])
+    }
+
+    /// Both layouts name the family, which sets the default size (SDXL 1024², SD 512²) and the refiner's role.
+    func testFamilyAndDefaultSize() throws {
+        for (name, family) in [("base", "sdxl"), ("refiner", "sdxl-refiner"), ("inpaint", "sdxl")] {
+            for file in [nil, "single.fp16.safetensors"] {
+                let model = try Self.model(name, file: file)
+                XCTAssertEqual(model.networks.family?.rawValue, family, "\(name) \(file ?? "folder")")
+                XCTAssertEqual(model.defaultSize, ImageSize(width: 1024, height: 1024))
+                XCTAssertEqual(model.networks.flags.requiresAestheticsScore, name == "refiner")
+                XCTAssertEqual(model.networks.flags.forceZerosForEmptyPrompt, name != "refiner")
+            }
+        }
+        let sd1 = try PipelineParityTests.model("sd1")
+        XCTAssertEqual(sd1.networks.family?.rawValue, "sd1")
+        XCTAssertEqual(sd1.defaultSize, ImageSize(width: 512, height: 512))
     }
 
     func checkCases(file: String?, models only: Set<String>? = nil) throws {

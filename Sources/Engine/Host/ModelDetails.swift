@@ -8,7 +8,7 @@ extension LoadedModel {
             "inpainting": networks.isInpainting ? "true" : "false",
             "unet_in_channels": String(networks.unet.config.inChannels),
         ]
-        if case let .singleFile(_, family) = networks.layout { d["family"] = family }
+        if let family = networks.family { d["family"] = family.rawValue }
         return d
     }
 }

@@ -55,8 +55,10 @@ enum DiffusersFolder {
         if let value = index.forceZerosForEmptyPrompt { flags.forceZerosForEmptyPrompt = value }
         if let value = index.requiresAestheticsScore { flags.requiresAestheticsScore = value }
 
+        // Recognition only names the family here (for status and models.list); loading never depended on it.
+        let recognised = try? family(path, text: first.config, unet: unetConfig)
         return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
-                                     layout: .diffusersFolder(path: path), flags: flags)
+                                     layout: .diffusersFolder(path: path), flags: flags, family: recognised?.id)
     }
 
     /// Whether the folder has an encoder in `slot`: as `model_index.json` says (the SDXL refiner's
@@ -90,7 +92,7 @@ enum DiffusersFolder {
     /// The folder's family, from its text encoder and UNet configs.
     static func family(_ path: String, text: CLIPTextConfig?, unet: UNetConfig) throws -> any ModelFamily {
         do {
-            return try ModelFamilies.recognise(folder: DiffusersFolderSummary(text: text, unet: unet))
+            return try ModelFamilies.recognise(folder: try FolderSummaryReader.summary(of: path, text: text, unet: unet))
         } catch let error as NameMappingError {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }

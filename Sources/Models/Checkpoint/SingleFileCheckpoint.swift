@@ -58,7 +58,8 @@ enum SingleFileCheckpoint {
             flags = .none
         }
         return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
-                                     layout: .singleFile(path: path, family: layoutFamily), flags: flags)
+                                     layout: .singleFile(path: path, family: layoutFamily), flags: flags,
+                                     family: family.id)
     }
 
     private static func mapped(_ path: String, _ body: () throws -> MappedTensorSource) throws -> MappedTensorSource {

@@ -14,6 +14,8 @@ public struct StableDiffusionModels: Sendable {
     public let layout: CheckpointLayout
     /// The pipeline options `model_index.json` registers (SDXL's zero negatives, aesthetic score).
     public let flags: PipelineFlags
+    /// The model family its files were recognised as (`ModelFamilies`), nil when built by hand.
+    public let family: ModelFamilyID?
 
     /// One text encoder (SD 1.x/2.x).
     public init(textEncoder: CLIPTextEncoder, unet: UNet, vae: VAE, scheduler: SchedulerConfig,
@@ -24,7 +26,7 @@ public struct StableDiffusionModels: Sendable {
 
     /// `textEncoders` must not be empty (loaders refuse a model without one before building this).
     public init(textEncoders: [LoadedTextEncoder], unet: UNet, vae: VAE, scheduler: SchedulerConfig,
-                layout: CheckpointLayout, flags: PipelineFlags) {
+                layout: CheckpointLayout, flags: PipelineFlags, family: ModelFamilyID? = nil) {
         precondition(!textEncoders.isEmpty, "a Stable Diffusion model has at least one text encoder")
         self.textEncoders = textEncoders
         self.unet = unet
@@ -32,6 +34,7 @@ public struct StableDiffusionModels: Sendable {
         self.scheduler = scheduler
         self.layout = layout
         self.flags = flags
+        self.family = family
     }
 
     /// The first text encoder: SD 1.x/2.x's only one, SDXL's CLIP-L (the refiner's bigG).
