@@ -7,17 +7,19 @@ import Tensor
 /// `diffusiond-bench` (alias `diffusiond-bench sd`): times our networks against PyTorch on the same weights in
 /// the same run.
 ///
-/// For each workload: one untimed call of each side, then `repeats` timed calls alternating ours and
-/// PyTorch's (the worker is a child process that idles while we run and vice versa), reported as medians.
-/// Alternating matters on a shared or thermally drifting machine: only the ratio from one run means much.
+/// For each workload: one untimed call of each side, then `repeats` timed calls per side, reported as medians.
+/// By default they alternate, ours and PyTorch's (the worker is a child process that idles while we run and
+/// vice versa): on a shared or thermally drifting machine only the ratio from one run means much. SDXL runs
+/// `BenchOrder.sequential` instead, because the 24 GB machine cannot hold both float32 copies.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sd",
         abstract: "Time the networks (and PyTorch on the same weights) in this build; use a release build.",
         discussion: """
-            Make full-size SD 1.5-architecture random weights first (python3 scripts/bench/make_weights.py), \
-            or use scripts/bench/run.sh, which does both. Workloads: \
-            \(BenchWorkloads.all(txt2imgSteps: 20).map(\.name).joined(separator: ", ")).
+            Make full-size random weights first (python3 scripts/bench/make_weights.py for SD 1.5, \
+            scripts/bench/make_sdxl_weights.py for SDXL), or use scripts/bench/run.sh / run_sdxl.sh, which do \
+            both. The model picks the suite (SDXL: a text_time UNet and two text encoders). Workloads: \
+            \(BenchSuite.allNames(txt2imgSteps: 20).joined(separator: ", ")).
             """)
 
     @Option(help: "Model to time: a diffusers folder or a single checkpoint file.")
@@ -26,10 +28,13 @@ struct BenchCommand: ParsableCommand {
     var threads: Int?
     @Option(help: "Timed calls per workload per side (default: per workload, 3 for the big ones).")
     var repeats: Int?
-    @Option(help: "Comma-separated workload names to run (default: all).")
+    @Option(help: "Comma-separated workload names to run (default: all of the model's suite).")
     var workloads: String?
     @Flag(help: "Only time our side (no Python needed).")
     var noTorch = false
+    @Flag(inversion: .prefixedNo,
+          help: "Run all our calls, free our model, then PyTorch's, instead of alternating (default: on for SDXL, whose two float32 copies do not fit 24 GB).")
+    var sequential: Bool?
     @Option(help: "Python interpreter with torch, diffusers and transformers.")
     var python: String = "python3"
     @Option(help: "Path of scripts/bench/torch_worker.py (default: found from the working directory or the executable).")
@@ -51,77 +56,111 @@ struct BenchCommand: ParsableCommand {
         let kernelDecision = OpenBLASRuntime.ensureFastKernel()
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         OpenBLASRuntime.setThreads(threads)
-        var out = BenchOutput()
+        let out = BenchOutput()
         out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads)")
         #if DEBUG
         out.line("WARNING: this is a debug build; timings mean nothing. Use `swift build -c release`.")
         #endif
 
-        let selected = try selectedWorkloads()
+        // Ours loads first (PyTorch's worker starts after it): the model decides the suite and the order.
         let context = BenchContext(modelPath: model)
-        var torch: BenchTorchWorker?
-        defer { torch?.quit() }
-        if !noTorch {
-            let worker = try BenchTorchWorker(python: python, script: try BenchTorchWorker.locateScript(explicit: torchWorker))
-            torch = worker
+        // No reference to the networks outlives this statement: the sequential order frees them by
+        // releasing the context.
+        let (suite, parameterBytes) = try { () throws -> (BenchSuite, Int) in
+            let models = try context.models()
+            return (BenchSuite.matching(models, txt2imgSteps: steps), models.parameterBytes)
+        }()
+        let selected = try selectedWorkloads(suite)
+        let order: BenchOrder = (sequential ?? suite.sequentialByDefault) ? .sequential : .alternating
+        out.line(String(format: "model %@ loaded in %.2f s: %@ float32 parameters (suite %@)", model,
+                        context.loadSeconds ?? 0, parameterBytes.gigabytes, suite.name))
+        let sgemmRate = 2 * pow(Double(sgemmSize), 3) / measureSgemm() / 1e9
+        out.line(String(format: "sgemm %d³ through our OpenBLAS (%d threads): %.1f GFLOP/s", sgemmSize, threads, sgemmRate))
+        if !noTorch { out.line("order: \(order.description)") }
+
+        let script = noTorch ? nil : try BenchTorchWorker.locateScript(explicit: torchWorker)
+        var torch: BenchTorchSide?
+        defer { torch?.worker.quit() }
+        func startTorch() throws {
+            guard let script else { return }
+            torch = try BenchTorchSide.start(python: python, script: script, model: absolute(model), threads: threads,
+                                             sgemmSize: sgemmSize, out: out)
         }
 
-        // Loads: ours first, then PyTorch's, each measured on its own process.
-        let models = try context.models()
-        let parameterBytes = models.parameterBytes
-        out.line(String(format: "model %@ loaded in %.2f s: %@ float32 parameters", model, context.loadSeconds ?? 0,
-                        parameterBytes.gigabytes))
-        var torchLoad: [String: JSONValue]?
-        if let torch {
-            torchLoad = try torch.ask(["op": "load", "model": .string(absolute(model)), "threads": JSONValue(threads)])
-            let version = torchLoad?["torch"]?.stringValue ?? "?"
-            let seconds = torchLoad?["seconds"]?.doubleValue ?? 0
-            out.line(String(format: "PyTorch %@ (threads %d) loaded in %.2f s", version, torchLoad?["threads"]?.intValue ?? 0, seconds))
-        }
-
-        let sgemm = measureSgemm()
-        let sgemmRate = 2 * pow(Double(sgemmSize), 3) / sgemm / 1e9
-        var torchSgemmRate: Double?
-        if let torch {
-            let seconds = try torch.seconds(["op": "sgemm", "n": JSONValue(sgemmSize), "repeats": 5])
-            torchSgemmRate = 2 * pow(Double(sgemmSize), 3) / seconds / 1e9
-        }
-        out.line(String(format: "sgemm %d³ through our OpenBLAS (%d threads): %.1f GFLOP/s", sgemmSize, threads, sgemmRate)
-                 + (torchSgemmRate.map { String(format: "; PyTorch's torch.mm: %.1f GFLOP/s", $0) } ?? ""))
-
-        var rows: [BenchRow] = []
-        var peak: BenchPeak?
+        var timings = Array(repeating: BenchTimings(), count: selected.count)
+        var peaks: [BenchPeak] = []
+        var flops: [Double?] = []
         for workload in selected {
-            let row = try measure(workload, context: context, torch: torch, peak: &peak, out: &out)
-            rows.append(row)
+            try workload.prepare(context)
+            flops.append(try workload.nominalFLOPs(context))
         }
-        let steady = BenchMemory.current()
+        var released: BenchMemory?
+        let steady: BenchMemory?, idle: BenchMemory?, cached: Int
+        switch order {
+        case .alternating:
+            try startTorch()
+            for (index, workload) in selected.enumerated() {
+                try alternate(workload, context: context, torch: torch, timings: &timings[index], peaks: &peaks, out: out)
+            }
+            (steady, cached, idle) = Self.idleMemory()
+        case .sequential:
+            for (index, workload) in selected.enumerated() {
+                try timeOurs(workload, context: context, timings: &timings[index], peaks: &peaks, out: out)
+            }
+            (steady, cached, idle) = Self.idleMemory()
+            // Everything of ours goes before PyTorch loads its float32 copy: inputs, results, the model and
+            // the buffer cache with the heap it leaves behind.
+            selected.forEach { $0.release() }
+            context.release()
+            TensorBufferCache.purge()
+            released = BenchMemory.current()
+            if let released {
+                out.line("ours released before PyTorch loads: resident \(released.resident.gigabytes) "
+                         + "(anonymous \(released.anonymous.gigabytes), file-mapped \(released.fileBacked.gigabytes))")
+            }
+            try startTorch()
+            if let torch {
+                for (index, workload) in selected.enumerated() {
+                    try timeTorch(workload, torch: torch, timings: &timings[index], peaks: &peaks, out: out)
+                }
+            }
+        }
         // Measured again at the end: the machine's rate is the better of the two (a busy neighbour at either
         // moment only lowers it), so "% of sgemm" does not flatter us when the first reading was disturbed.
         let sgemmAfter = 2 * pow(Double(sgemmSize), 3) / measureSgemm() / 1e9
         out.line(String(format: "sgemm %d³ again after the workloads: %.1f GFLOP/s", sgemmSize, sgemmAfter))
         let sgemmReference = max(sgemmRate, sgemmAfter)
-        // What an idle daemon holds: the daemon purges the activation-buffer cache when a request ends.
-        let cached = TensorBufferCache.cachedBytes
-        TensorBufferCache.purge()
-        let idle = BenchMemory.current()
 
+        let rows = zip(selected, zip(timings, flops)).map { workload, measured in
+            BenchRow(name: workload.name, title: workload.title, ours: measured.0.ours, torch: measured.0.torch,
+                     flops: measured.1, target: workload.targetRatio)
+        }
         out.line("")
-        out.table(rows: rows, sgemmRate: sgemmReference)
+        out.table(rows: rows, sgemmRate: sgemmReference, order: torch == nil ? nil : order)
         for note in selected.flatMap(\.notes) { out.line(note) }
         out.line("")
-        out.memory(parameterBytes: parameterBytes, afterLoad: context.memoryAfterLoad, beforeLoad: context.memoryBeforeLoad,
-                   steady: steady, idle: idle, cachedBuffers: cached, peak: peak,
-                   torchAfterLoad: torchLoad?["rss"]?.intValue, torchParameterBytes: torchLoad?["param_bytes"]?.intValue)
+        out.memory(parameterBytes: parameterBytes, targets: suite.memoryTargets, afterLoad: context.memoryAfterLoad,
+                   beforeLoad: context.memoryBeforeLoad, steady: steady, idle: idle, released: released,
+                   cachedBuffers: cached, peaks: peaks, torchAfterLoad: torch?.load["rss"]?.intValue,
+                   torchParameterBytes: torch?.load["param_bytes"]?.intValue)
         if let torch {
             out.line("")
-            try out.flopCheck(rows: rows, workloads: selected, torch: torch)
+            try out.flopCheck(rows: rows, workloads: selected, torch: torch.worker)
         }
     }
 
-    private func selectedWorkloads() throws -> [any BenchWorkload] {
-        let all = BenchWorkloads.all(txt2imgSteps: steps)
-        guard let workloads else { return all }
+    /// What the process holds after the workloads, how much of it is the buffer cache, and what an idle
+    /// daemon holds (it purges the activation-buffer cache when a request ends).
+    private static func idleMemory() -> (steady: BenchMemory?, cached: Int, idle: BenchMemory?) {
+        let steady = BenchMemory.current()
+        let cached = TensorBufferCache.cachedBytes
+        TensorBufferCache.purge()
+        return (steady, cached, BenchMemory.current())
+    }
+
+    private func selectedWorkloads(_ suite: BenchSuite) throws -> [any BenchWorkload] {
+        guard let workloads else { return suite.workloads }
+        let all = BenchSuite.sd(txt2imgSteps: steps).workloads + BenchSuite.sdxl(txt2imgSteps: steps).workloads
         return try workloads.split(separator: ",").map { raw in
             let name = raw.trimmingCharacters(in: .whitespaces)
             guard let found = all.first(where: { $0.name == name }) else {
@@ -131,45 +170,77 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func measure(_ workload: any BenchWorkload, context: BenchContext, torch: BenchTorchWorker?,
-                         peak: inout BenchPeak?, out: inout BenchOutput) throws -> BenchRow {
-        try workload.prepare(context)
-        let request = torch == nil ? nil : workload.torchRequest
-        func torchRun(_ op: String) throws -> [String: JSONValue]? {
-            guard let torch, var body = request else { return nil }
-            body["op"] = .string(op)
-            return try torch.ask(.object(body))
-        }
+    private func count(_ workload: any BenchWorkload) -> Int { repeats ?? workload.defaultRepeats }
+
+    /// Ours and PyTorch's calls taking turns (one warm-up each first).
+    private func alternate(_ workload: any BenchWorkload, context: BenchContext, torch: BenchTorchSide?,
+                           timings: inout BenchTimings, peaks: inout [BenchPeak], out: BenchOutput) throws {
+        Self.startFromIdle(workload)
         if workload.warmsUp {
             try workload.run(context)
-            _ = try torchRun("run")
+            _ = try torch?.ask(workload, op: "run")
         }
-        let count = repeats ?? workload.defaultRepeats
-        var ours: [Double] = []
-        var theirs: [Double] = []
-        for index in 0..<count {
-            let recordPeak = index == 0 && (workload as? UNetStepWorkload)?.measuresPeakMemory == true
-            let before = BenchMemory.current()
-            let peakReset = recordPeak && BenchMemory.resetPeak()
-            let start = BenchClock.now()
-            try workload.run(context)
-            ours.append(BenchClock.seconds(since: start))
-            if recordPeak {
-                peak = BenchPeak(workload: workload.name, residentBefore: before?.resident,
-                                 peak: peakReset ? BenchMemory.current()?.peak : nil)
-            }
-            if let answer = try torchRun(recordPeak ? "peak" : "run"), let seconds = answer["seconds"]?.doubleValue {
-                theirs.append(seconds)
-                if recordPeak {
-                    peak?.torchResidentBefore = answer["rss_before"]?.intValue
-                    peak?.torchPeak = answer["hwm"]?.intValue.flatMap { $0 > 0 ? $0 : nil }
-                }
-            }
-            out.line(String(format: "  %@ #%d: ours %.3f s", workload.name, index + 1, ours.last ?? 0)
-                     + (theirs.count == ours.count ? String(format: ", PyTorch %.3f s", theirs.last ?? 0) : ""))
+        for index in 0..<count(workload) {
+            try oursCall(workload, index: index, context: context, timings: &timings, peaks: &peaks)
+            if let torch { try torchCall(workload, index: index, torch: torch, timings: &timings, peaks: &peaks) }
+            out.progress(workload.name, index: index, timings: timings)
         }
-        return BenchRow(name: workload.name, title: workload.title, ours: ours, torch: theirs,
-                        flops: try workload.nominalFLOPs(context), target: workload.targetRatio)
+    }
+
+    /// All of our calls of one workload (sequential order).
+    private func timeOurs(_ workload: any BenchWorkload, context: BenchContext, timings: inout BenchTimings,
+                          peaks: inout [BenchPeak], out: BenchOutput) throws {
+        Self.startFromIdle(workload)
+        if workload.warmsUp { try workload.run(context) }
+        for index in 0..<count(workload) {
+            try oursCall(workload, index: index, context: context, timings: &timings, peaks: &peaks)
+            out.progress(workload.name, index: index, timings: timings)
+        }
+    }
+
+    /// All of PyTorch's calls of one workload (sequential order, after ours were freed).
+    private func timeTorch(_ workload: any BenchWorkload, torch: BenchTorchSide, timings: inout BenchTimings,
+                           peaks: inout [BenchPeak], out: BenchOutput) throws {
+        guard workload.torchRequest != nil else { return }
+        if workload.warmsUp { _ = try torch.ask(workload, op: "run") }
+        for index in 0..<count(workload) {
+            try torchCall(workload, index: index, torch: torch, timings: &timings, peaks: &peaks)
+            out.progress(workload.name, index: index, timings: timings, side: .torch)
+        }
+    }
+
+    /// A workload whose peak is recorded starts as a job does on an idle daemon: without the buffers other
+    /// workloads' sizes left in the cache (its own warm-up call then caches what its timed calls reuse), so
+    /// the peak is the weights plus this workload's activations.
+    private static func startFromIdle(_ workload: any BenchWorkload) {
+        if workload.measuresPeakMemory { TensorBufferCache.purge() }
+    }
+
+    /// One timed call of ours; the first of a peak-recording workload also records the peak resident set.
+    private func oursCall(_ workload: any BenchWorkload, index: Int, context: BenchContext, timings: inout BenchTimings,
+                          peaks: inout [BenchPeak]) throws {
+        let recordPeak = index == 0 && workload.measuresPeakMemory
+        let before = BenchMemory.current()
+        let peakReset = recordPeak && BenchMemory.resetPeak()
+        let start = BenchClock.now()
+        try workload.run(context)
+        timings.ours.append(BenchClock.seconds(since: start))
+        if recordPeak {
+            peaks.append(BenchPeak(workload: workload.name, residentBefore: before?.resident,
+                                   peak: peakReset ? BenchMemory.current()?.peak : nil))
+        }
+    }
+
+    private func torchCall(_ workload: any BenchWorkload, index: Int, torch: BenchTorchSide, timings: inout BenchTimings,
+                           peaks: inout [BenchPeak]) throws {
+        let recordPeak = index == 0 && workload.measuresPeakMemory
+        guard let answer = try torch.ask(workload, op: recordPeak ? "peak" : "run"),
+              let seconds = answer["seconds"]?.doubleValue else { return }
+        timings.torch.append(seconds)
+        if recordPeak, let at = peaks.firstIndex(where: { $0.workload == workload.name }) {
+            peaks[at].torchResidentBefore = answer["rss_before"]?.intValue
+            peaks[at].torchPeak = answer["hwm"]?.intValue.flatMap { $0 > 0 ? $0 : nil }
+        }
     }
 
     /// Median seconds of a square sgemm through `Gemm` (our thread split over single-threaded OpenBLAS calls).

@@ -22,7 +22,7 @@ enum BenchFLOPs {
         4 * Double(batch) * Double(queries) * Double(keys) * Double(width)
     }
 
-    /// One UNet2DConditionModel forward (SD 1.x/2.x block types) on latents [batch, in, height, width].
+    /// One UNet2DConditionModel forward (SD 1.x/2.x/XL block types) on latents [batch, in, height, width].
     static func unet(_ c: UNetConfig, batch: Int, height: Int, width: Int, contextLength: Int = 77) throws -> Double {
         let levels = c.blockOutChannels.count
         let channels = c.blockOutChannels
@@ -59,6 +59,11 @@ enum BenchFLOPs {
                       outHeight: h, outWidth: w)
         flops += linear(rows: batch, inFeatures: channels[0], outFeatures: timeDim)
         flops += linear(rows: batch, inFeatures: timeDim, outFeatures: timeDim)
+        if c.additionEmbedType == "text_time", let input = c.projectionClassEmbeddingsInputDim {
+            // SDXL's add_embedding (linear_1, linear_2) on pooled text + time-id embeddings.
+            flops += linear(rows: batch, inFeatures: input, outFeatures: timeDim)
+            flops += linear(rows: batch, inFeatures: timeDim, outFeatures: timeDim)
+        }
 
         var output = channels[0]
         for (i, type) in c.downBlockTypes.enumerated() {
@@ -141,13 +146,16 @@ enum BenchFLOPs {
         return flops
     }
 
-    /// CLIPTextModel on [batch, length] token ids (all layers; the last hidden state).
-    static func textEncoder(_ c: CLIPTextConfig, batch: Int, length: Int = 77) -> Double {
+    /// CLIPTextModel on [batch, length] token ids (all layers; the last hidden state), plus
+    /// CLIPTextModelWithProjection's text_projection of the pooled rows when `pooledProjection`.
+    static func textEncoder(_ c: CLIPTextConfig, batch: Int, length: Int = 77, pooledProjection: Bool = false) -> Double {
+        let projection = pooledProjection
+            ? linear(rows: batch, inFeatures: c.hiddenSize, outFeatures: c.projectionDim ?? c.hiddenSize) : 0
         let tokens = batch * length
         let perLayer = 4 * linear(rows: tokens, inFeatures: c.hiddenSize, outFeatures: c.hiddenSize)
             + attention(batch: batch, queries: length, keys: length, width: c.hiddenSize)
             + linear(rows: tokens, inFeatures: c.hiddenSize, outFeatures: c.intermediateSize)
             + linear(rows: tokens, inFeatures: c.intermediateSize, outFeatures: c.hiddenSize)
-        return Double(c.numHiddenLayers) * perLayer
+        return Double(c.numHiddenLayers) * perLayer + projection
     }
 }

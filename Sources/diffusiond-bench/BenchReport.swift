@@ -16,6 +16,14 @@ struct BenchRow {
     var gflops: Double? { flops.map { $0 / oursMedian / 1e9 } }
 }
 
+/// The timed calls of one workload so far, per side.
+struct BenchTimings {
+    var ours: [Double] = []
+    var torch: [Double] = []
+}
+
+enum BenchSide { case ours, torch }
+
 /// Peak resident memory around the first timed call of the workload that records it (both processes).
 struct BenchPeak {
     let workload: String
@@ -41,8 +49,20 @@ struct BenchOutput {
         fflush(stdout)
     }
 
-    /// The results table, in Markdown so it can go into the README as printed.
-    func table(rows: [BenchRow], sgemmRate: Double) {
+    /// One timed call as it completes (`side`: the call just made; alternating runs show both).
+    func progress(_ name: String, index: Int, timings: BenchTimings, side: BenchSide = .ours) {
+        let ours = String(format: "ours %.3f s", timings.ours.last ?? 0)
+        let torch = String(format: "PyTorch %.3f s", timings.torch.last ?? 0)
+        switch side {
+        case .ours:
+            line("  \(name) #\(index + 1): \(ours)" + (timings.torch.count == timings.ours.count ? ", " + torch : ""))
+        case .torch:
+            line("  \(name) #\(index + 1): \(torch)")
+        }
+    }
+
+    /// The results table, in Markdown so it can go into the README as printed. `order` nil: ours only.
+    func table(rows: [BenchRow], sgemmRate: Double, order: BenchOrder?) {
         line("| workload | ours (s) | PyTorch (s) | ours/PyTorch | target | ours GFLOP/s | % of sgemm |")
         line("|---|---:|---:|---:|---:|---:|---:|")
         for row in rows {
@@ -54,8 +74,15 @@ struct BenchOutput {
             line("| \(row.name) | \(String(format: "%.3f", row.oursMedian)) | \(torch) | \(ratio) | \(target) | \(rate) | \(percent) |")
         }
         line("")
-        line(String(format: "Medians of %@ alternating timed calls per side after one warm-up call each; sgemm reference: %.1f GFLOP/s.",
-                    Set(rows.map(\.ours.count)).sorted().map(String.init).joined(separator: "/"), sgemmRate))
+        let calls = Set(rows.map(\.ours.count)).sorted().map(String.init).joined(separator: "/")
+        let how: String
+        switch order {
+        case .alternating?: how = "alternating timed calls per side after one warm-up call each (txt2img: none)"
+        case .sequential?: how = "timed calls per side after one warm-up call each (txt2img: none), run SEQUENTIALLY: "
+            + "all of ours, then (our model freed) all of PyTorch's, not alternating, so drift between the halves is in the ratio"
+        case nil: how = "timed calls (ours only) after one warm-up call each (txt2img: none)"
+        }
+        line(String(format: "Medians of %@ %@; sgemm reference: %.1f GFLOP/s.", calls, how, sgemmRate))
         line("GFLOP/s = nominal FLOPs of the diffusers graph (convs, matmuls, attention; 2 per multiply-add) / our time.")
         for row in rows {
             let spread = { (values: [Double]) in
@@ -66,15 +93,18 @@ struct BenchOutput {
         }
     }
 
-    func memory(parameterBytes: Int, afterLoad: BenchMemory?, beforeLoad: BenchMemory?, steady: BenchMemory?,
-                idle: BenchMemory?, cachedBuffers: Int, peak: BenchPeak?, torchAfterLoad: Int?, torchParameterBytes: Int?) {
+    func memory(parameterBytes: Int, targets: String, afterLoad: BenchMemory?, beforeLoad: BenchMemory?,
+                steady: BenchMemory?, idle: BenchMemory?, released: BenchMemory?, cachedBuffers: Int, peaks: [BenchPeak],
+                torchAfterLoad: Int?, torchParameterBytes: Int?) {
         let weights = Double(parameterBytes)
         func times(_ bytes: Int) -> String { String(format: "%.2f×", Double(bytes) / weights) }
-        line("Memory (float32 weights of the three networks: \(parameterBytes.gigabytes); targets: resident ≤ 1.10× weights, "
-             + "peak of a 512² UNet step < 1.5 GB beyond the weights)")
+        line("Memory (float32 weights of the networks: \(parameterBytes.gigabytes); targets: \(targets))")
         if let afterLoad {
-            line("  ours, resident after load:       \(afterLoad.resident.gigabytes) = \(times(afterLoad.resident)) "
-                 + "(float32 safetensors are mapped, not copied: pages come in on first use) "
+            // float32 files are mapped; float16 ones (SDXL's) are converted into anonymous float32 copies.
+            let how = afterLoad.fileBacked >= afterLoad.anonymous
+                ? "float32 safetensors are mapped, not copied: pages come in on first use"
+                : "converted to float32 on load (float16 files)"
+            line("  ours, resident after load:       \(afterLoad.resident.gigabytes) = \(times(afterLoad.resident)) (\(how)) "
                  + "(anonymous \(afterLoad.anonymous.gigabytes), file-mapped \(afterLoad.fileBacked.gigabytes)"
                  + (beforeLoad.map { "; before load \($0.resident.gigabytes)" } ?? "") + ")")
         }
@@ -87,7 +117,10 @@ struct BenchOutput {
             line("  ours, idle (buffer cache purged): \(idle.resident.gigabytes) = \(times(idle.resident)) "
                  + "(anonymous \(idle.anonymous.gigabytes), file-mapped \(idle.fileBacked.gigabytes))")
         }
-        if let peak {
+        if let released {
+            line("  ours, after releasing the model:  \(released.resident.gigabytes) (sequential order: before PyTorch loads)")
+        }
+        for peak in peaks {
             if let top = peak.peak, let before = peak.residentBefore {
                 line("  ours, peak during \(peak.workload): \(top.gigabytes) = weights + \((top - parameterBytes).gigabytes) "
                      + "(+\((top - before).gigabytes) over the \(before.gigabytes) resident before the call)")

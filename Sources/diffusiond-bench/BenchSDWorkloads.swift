@@ -74,18 +74,26 @@ final class UNetStepWorkload: BenchWorkload {
         guard let inputs else { throw BenchError.notPrepared(name) }
         _ = try context.models().unet.forward(latents: inputs.latents, timestep: 500, context: inputs.context)
     }
+
+    func release() { inputs = nil }
 }
 
 /// AutoencoderKL.decode of one latent to an image of `imageSize`².
 final class VAEDecodeWorkload: BenchWorkload {
     let imageSize: Int
+    /// "sdxl-" for the SDXL suite's (same network shape, SDXL's VAE weights and target).
+    let namePrefix: String
+    let targetRatio: Double?
     private var latents: Tensor?
 
-    init(imageSize: Int) { self.imageSize = imageSize }
+    init(imageSize: Int, namePrefix: String = "", targetRatio: Double = 1.2) {
+        self.imageSize = imageSize
+        self.namePrefix = namePrefix
+        self.targetRatio = targetRatio
+    }
 
-    var name: String { "vae-decode-\(imageSize)" }
+    var name: String { "\(namePrefix)vae-decode-\(imageSize)" }
     var title: String { "VAE decode, batch 1, \(imageSize)×\(imageSize)" }
-    var targetRatio: Double? { 1.2 }
     var torchRequest: [String: JSONValue]? {
         ["kind": "vae_decode", "batch": 1, "height": JSONValue(imageSize), "width": JSONValue(imageSize)]
     }
@@ -103,6 +111,8 @@ final class VAEDecodeWorkload: BenchWorkload {
         guard let latents else { throw BenchError.notPrepared(name) }
         _ = try context.models().vae.decode(latents)
     }
+
+    func release() { latents = nil }
 }
 
 /// The CLIP text encoder on `batch` × 77 token ids (prompt + negative prompt for CFG).
@@ -131,16 +141,20 @@ final class TextEncoderWorkload: BenchWorkload {
         guard let ids else { throw BenchError.notPrepared(name) }
         _ = try context.models().textEncoder.encode(ids: ids)
     }
+
+    func release() { ids = nil }
 }
 
 enum BenchError: Error, CustomStringConvertible {
     case notPrepared(String)
     case unknownWorkload(String, known: [String])
+    case missingNetwork(workload: String, network: String)
 
     var description: String {
         switch self {
         case let .notPrepared(name): return "workload \(name) ran before prepare()"
         case let .unknownWorkload(name, known): return "unknown workload \(name); known: \(known.joined(separator: ", "))"
+        case let .missingNetwork(workload, network): return "workload \(workload) needs a model with \(network) (an SDXL base)"
         }
     }
 }

@@ -4,10 +4,12 @@ import Foundation
 import Models
 import StrictJSON
 
-/// One named thing `diffusiond-bench` times: ours against PyTorch's equivalent, alternating.
+/// One named thing `diffusiond-bench` times: ours against PyTorch's equivalent, alternating (or one side
+/// after the other, `BenchOrder.sequential`).
 ///
 /// To add a workload: a type conforming to this protocol (in its own file) plus one line in
-/// `BenchWorkloads.all`. `prepare` builds inputs once (untimed); `run` is one timed call.
+/// `BenchSuite.sd` or `.sdxl`. `prepare` builds inputs once (untimed); `run` is one timed call; `release`
+/// drops what `prepare` and `run` kept, before the sequential order hands the machine to PyTorch.
 protocol BenchWorkload: AnyObject {
     /// Short name for `--workloads` and the table, e.g. "unet-512".
     var name: String { get }
@@ -26,8 +28,11 @@ protocol BenchWorkload: AnyObject {
     func nominalFLOPs(_ context: BenchContext) throws -> Double?
     /// Extra lines for the report, known after the runs (e.g. the sampling loop's overhead).
     var notes: [String] { get }
+    /// The bench records the peak resident memory of the first timed call (both sides).
+    var measuresPeakMemory: Bool { get }
     func prepare(_ context: BenchContext) throws
     func run(_ context: BenchContext) throws
+    func release()
 }
 
 extension BenchWorkload {
@@ -35,6 +40,8 @@ extension BenchWorkload {
     var warmsUp: Bool { true }
     var targetRatio: Double? { nil }
     var notes: [String] { [] }
+    var measuresPeakMemory: Bool { false }
+    func release() {}
 }
 
 /// What workloads share: the model under test, loaded once on first use, and its memory readings.
@@ -65,25 +72,18 @@ final class BenchContext {
         return model
     }
 
-    /// The three networks of `model()`.
+    /// The networks of `model()`.
     func models() throws -> StableDiffusionModels { try model().networks }
+
+    /// Drops the model (the workloads must have released their inputs and results, which may share its
+    /// tensors); `model()` would load it again. Freed memory goes back to the system with the buffer purge.
+    func release() {
+        loaded = nil
+    }
 }
 
 /// Monotonic wall-clock time (what a user waits for).
 enum BenchClock {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
     static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-}
-
-/// Every workload the bench knows, in the order they run.
-enum BenchWorkloads {
-    static func all(txt2imgSteps: Int = 20) -> [any BenchWorkload] {
-        [
-            TextEncoderWorkload(batch: 2),
-            UNetStepWorkload(imageSize: 256, batch: 2),
-            UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
-            VAEDecodeWorkload(imageSize: 512),
-            Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
-        ]
-    }
 }

@@ -50,7 +50,8 @@ def bytes_to_unicode():
     return [chr(c) for c in cs]
 
 
-def write_tokenizer(folder: str) -> None:
+def write_tokenizer(folder: str, pad_token: str = "<|endoftext|>") -> None:
+    """CLIP's standard vocabulary; SD 1.x and SDXL's `tokenizer` pad with EOS, SDXL's `tokenizer_2` with "!"."""
     with open(MERGES_SWIFT, encoding="utf-8") as f:
         source = f.read()
     match = re.search(r'##"""\n(.*?)\n"""##', source, re.S)
@@ -69,8 +70,8 @@ def write_tokenizer(folder: str) -> None:
         json.dump({token: i for i, token in enumerate(vocab)}, f, ensure_ascii=False)
     with open(merges_path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    # Let transformers write its own tokenizer_config.json / special_tokens_map.json (SD1: pad with EOS).
-    tokenizer = CLIPTokenizer(vocab_path, merges_path, pad_token="<|endoftext|>", model_max_length=77)
+    # Let transformers write its own tokenizer_config.json / special_tokens_map.json.
+    tokenizer = CLIPTokenizer(vocab_path, merges_path, pad_token=pad_token, model_max_length=77)
     tokenizer.save_pretrained(folder)
 
 

@@ -3,7 +3,9 @@
 
 `diffusiond-bench` starts this script next to itself and alternates its own runs with the worker's, so both sides see
 the same machine state (this 2-core machine drifts 20-40% over minutes; only ratios from one run mean anything).
-Everything is float32 on the CPU with torch.set_num_threads(threads) and torch.inference_mode().
+Everything is float32 on the CPU with torch.set_num_threads(threads) and torch.inference_mode(); float16 files (SDXL,
+as real checkpoints ship) are upcast on load. SDXL folders (a text_encoder_2/) load both encoders; the bench then
+starts this worker only after its own side is done and freed (`--sequential`): 24 GB cannot hold two float32 SDXLs.
 
 Requests (stdin) and answers (stdout; logs and warnings go to stderr):
   {"op": "load", "model": DIR, "threads": N}        -> {"ok": true, "seconds": s, "rss": bytes, "param_bytes": b}
@@ -13,8 +15,9 @@ Requests (stdin) and answers (stdout; logs and warnings go to stderr):
   {"op": "memory"}                                   -> {"ok": true, "rss": b, "hwm": b}
   {"op": "sgemm", "n": 2048, "repeats": 5}           -> {"ok": true, "seconds": median s}
   {"op": "quit"}
-Kinds: "unet" (batch, height, width: image pixels), "vae_decode" (batch, height, width), "text" (batch),
-"txt2img" (height, width, steps, cfg, sampler "euler"). A failure answers {"ok": false, "error": "..."}.
+Kinds: "unet" (batch, height, width: image pixels; SDXL adds text_embeds and time_ids), "vae_decode" (batch, height,
+width), "text" (batch; SDXL: both encoders as StableDiffusionXLPipeline.encode_prompt runs them), "txt2img" (height,
+width, steps, cfg, sampler "euler"; StableDiffusionXLPipeline for SDXL). A failure answers {"ok": false, "error": "..."}.
 Inputs are seeded random tensors of the right shapes: compute does not depend on values.
 """
 import json
@@ -48,23 +51,50 @@ def reset_peak() -> bool:
 class Worker:
     def __init__(self):
         self.folder = None
-        self.unet = self.vae = self.text = self.tokenizer = None
+        self.unet = self.vae = self.text = self.text2 = self.tokenizer = None
         self.inputs = {}
         self.pipe = None
 
     def load(self, model: str, threads: int):
         from diffusers import AutoencoderKL, UNet2DConditionModel
-        from transformers import CLIPTextModel
+        from transformers import CLIPTextModel, CLIPTextModelWithProjection
         torch.set_num_threads(threads)
         start = time.perf_counter()
         self.folder = model
         self.unet = UNet2DConditionModel.from_pretrained(model, subfolder="unet", torch_dtype=torch.float32).eval()
         self.vae = AutoencoderKL.from_pretrained(model, subfolder="vae", torch_dtype=torch.float32).eval()
         self.text = CLIPTextModel.from_pretrained(model, subfolder="text_encoder", torch_dtype=torch.float32).eval()
+        if os.path.isdir(os.path.join(model, "text_encoder_2")):
+            self.text2 = CLIPTextModelWithProjection.from_pretrained(model, subfolder="text_encoder_2",
+                                                                     torch_dtype=torch.float32).eval()
         seconds = time.perf_counter() - start
-        params = sum(p.numel() for m in (self.unet, self.vae, self.text) for p in m.parameters()) * 4
+        params = sum(p.numel() for m in self.networks() for p in m.parameters()) * 4
         return {"seconds": seconds, "rss": proc_status("VmRSS"), "param_bytes": params,
                 "threads": torch.get_num_threads(), "torch": torch.__version__}
+
+    def networks(self):
+        return [m for m in (self.unet, self.vae, self.text, self.text2) if m is not None]
+
+    @staticmethod
+    def added_conditioning(cfg, batch: int, height: int, width: int, g=None):
+        """SDXL's added_cond_kwargs: pooled text_embeds (width from the config) and the base's 6 time ids."""
+        if cfg.addition_embed_type != "text_time":
+            return None
+        ids = 6
+        width_embeds = cfg.projection_class_embeddings_input_dim - ids * cfg.addition_time_embed_dim
+        embeds = torch.randn(batch, width_embeds, generator=g) if g is not None else torch.empty(batch, width_embeds)
+        time_ids = torch.tensor([[height, width, 0, 0, height, width]] * batch, dtype=torch.float32)
+        return {"text_embeds": embeds, "time_ids": time_ids}
+
+    @staticmethod
+    def encode_text(text, text2, ids):
+        """What the pipelines' encode_prompt runs: SD's last_hidden_state; SDXL's every layer of both encoders
+        (output_hidden_states, then hidden_states[-2]) and bigG's projected pooled output."""
+        if text2 is None:
+            return text(ids).last_hidden_state
+        first = text(ids, output_hidden_states=True).hidden_states[-2]
+        second = text2(ids, output_hidden_states=True)
+        return torch.cat([first, second.hidden_states[-2]], dim=-1), second.text_embeds
 
     def call(self, req):
         """A zero-argument closure running one call of the requested workload (inputs made once and cached)."""
@@ -77,9 +107,10 @@ class Worker:
                 cfg = self.unet.config
                 self.inputs[key] = (torch.randn(b, cfg.in_channels, h, w, generator=g),
                                     torch.full((b,), 500.0),
-                                    torch.randn(b, 77, cfg.cross_attention_dim, generator=g))
-            x, t, c = self.inputs[key]
-            return lambda: self.unet(x, t, encoder_hidden_states=c).sample
+                                    torch.randn(b, 77, cfg.cross_attention_dim, generator=g),
+                                    self.added_conditioning(cfg, b, req["height"], req["width"], g))
+            x, t, c, added = self.inputs[key]
+            return lambda: self.unet(x, t, encoder_hidden_states=c, added_cond_kwargs=added).sample
         if kind == "vae_decode":
             if key not in self.inputs:
                 g = torch.Generator().manual_seed(2)
@@ -92,7 +123,7 @@ class Worker:
                 g = torch.Generator().manual_seed(3)
                 self.inputs[key] = torch.randint(0, self.text.config.vocab_size - 2, (req["batch"], 77), generator=g)
             ids = self.inputs[key]
-            return lambda: self.text(ids).last_hidden_state
+            return lambda: self.encode_text(self.text, self.text2, ids)
         if kind == "txt2img":
             pipe = self.pipeline(req.get("sampler", "euler"))
             def run():
@@ -105,10 +136,18 @@ class Worker:
         raise ValueError(f"unknown kind {kind!r}")
 
     def pipeline(self, sampler: str):
-        from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+        from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
         from transformers import CLIPTokenizer
         if sampler != "euler":
             raise ValueError(f"sampler {sampler!r} not wired in the worker (euler only)")
+        if self.pipe is None and self.text2 is not None:
+            self.pipe = StableDiffusionXLPipeline(
+                vae=self.vae, text_encoder=self.text, text_encoder_2=self.text2,
+                tokenizer=CLIPTokenizer.from_pretrained(self.folder, subfolder="tokenizer"),
+                tokenizer_2=CLIPTokenizer.from_pretrained(self.folder, subfolder="tokenizer_2"), unet=self.unet,
+                scheduler=EulerDiscreteScheduler.from_pretrained(self.folder, subfolder="scheduler"),
+                force_zeros_for_empty_prompt=True)
+            self.pipe.set_progress_bar_config(disable=True)
         if self.pipe is None:
             tokenizer = CLIPTokenizer.from_pretrained(self.folder, subfolder="tokenizer")
             scheduler = EulerDiscreteScheduler.from_pretrained(self.folder, subfolder="scheduler")
@@ -122,23 +161,25 @@ class Worker:
         """FLOPs torch itself counts (convs, matmuls, attention) for one call, on meta tensors (no compute)."""
         from diffusers import AutoencoderKL, UNet2DConditionModel
         from torch.utils.flop_counter import FlopCounterMode
-        from transformers import CLIPTextModel
+        from transformers import CLIPTextModel, CLIPTextModelWithProjection
         kind = req["kind"]
         with torch.device("meta"):
             if kind == "unet":
                 m = UNet2DConditionModel.from_config(self.unet.config)
                 cfg = m.config
                 args = (torch.empty(req["batch"], cfg.in_channels, req["height"] // 8, req["width"] // 8),
-                        torch.empty(req["batch"]), torch.empty(req["batch"], 77, cfg.cross_attention_dim))
-                fn = lambda: m(args[0], args[1], encoder_hidden_states=args[2])
+                        torch.empty(req["batch"]), torch.empty(req["batch"], 77, cfg.cross_attention_dim),
+                        self.added_conditioning(cfg, req["batch"], req["height"], req["width"]))
+                fn = lambda: m(args[0], args[1], encoder_hidden_states=args[2], added_cond_kwargs=args[3])
             elif kind == "vae_decode":
                 m = AutoencoderKL.from_config(self.vae.config)
                 z = torch.empty(req["batch"], m.config.latent_channels, req["height"] // 8, req["width"] // 8)
                 fn = lambda: m.decode(z)
             elif kind == "text":
                 m = CLIPTextModel(self.text.config)
+                m2 = CLIPTextModelWithProjection(self.text2.config) if self.text2 is not None else None
                 ids = torch.zeros(req["batch"], 77, dtype=torch.long)
-                fn = lambda: m(ids)
+                fn = lambda: self.encode_text(m, m2, ids)
             else:
                 raise ValueError(f"no FLOP count for {kind!r}")
             counter = FlopCounterMode(display=False)
