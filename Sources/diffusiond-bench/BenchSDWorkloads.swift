@@ -35,22 +35,29 @@ enum BenchInputs {
     }
 }
 
-/// One UNet call on a batch of 2 (classifier-free guidance: conditional + unconditional) at one image size.
+/// One UNet call on a batch of 2 (classifier-free guidance: conditional + unconditional) at one image size. An SDXL
+/// UNet (`text_time`) also gets its added conditioning: pooled text_embeds and the base's 6 time ids (sizes, crop 0,
+/// target), so both suites time the same call the pipelines make.
 final class UNetStepWorkload: BenchWorkload {
     let imageSize: Int
     let batch: Int
     /// The bench records the peak resident memory of this workload's first timed call.
     let measuresPeakMemory: Bool
-    private var inputs: (latents: Tensor, context: Tensor)?
+    /// "sdxl-" for the SDXL suite's (names and titles only; the inputs follow the loaded UNet).
+    let namePrefix: String
+    private var inputs: (latents: Tensor, conditioning: UNetConditioning)?
 
-    init(imageSize: Int, batch: Int, measuresPeakMemory: Bool = false) {
+    init(imageSize: Int, batch: Int, measuresPeakMemory: Bool = false, namePrefix: String = "") {
         self.imageSize = imageSize
         self.batch = batch
         self.measuresPeakMemory = measuresPeakMemory
+        self.namePrefix = namePrefix
     }
 
-    var name: String { "unet-\(imageSize)" }
-    var title: String { "UNet step, batch \(batch) (CFG), \(imageSize)×\(imageSize) (latent \(imageSize / 8)²)" }
+    var name: String { "\(namePrefix)unet-\(imageSize)" }
+    var title: String {
+        "\(namePrefix.isEmpty ? "" : "SDXL ")UNet step, batch \(batch) (CFG), \(imageSize)×\(imageSize) (latent \(imageSize / 8)²)"
+    }
     var defaultRepeats: Int { imageSize >= 512 ? 3 : 5 }
     var targetRatio: Double? { 0.75 }
     var torchRequest: [String: JSONValue]? {
@@ -62,17 +69,30 @@ final class UNetStepWorkload: BenchWorkload {
     }
 
     func prepare(_ context: BenchContext) throws {
-        let models = try context.models()
+        let unet = try context.models().unet
+        let config = unet.config
         let latent = imageSize / 8
-        let crossDim = try models.unet.config.crossAttentionDim.expanded(to: models.unet.config.blockOutChannels.count,
-                                                                         field: "cross_attention_dim")[0]
-        inputs = (BenchInputs.tensor([batch, models.unet.config.inChannels, latent, latent], seed: 1),
-                  BenchInputs.tensor([batch, 77, crossDim], seed: 2))
+        let crossDim = try config.crossAttentionDim.expanded(to: config.blockOutChannels.count,
+                                                             field: "cross_attention_dim")[0]
+        let context = BenchInputs.tensor([batch, 77, crossDim], seed: 2)
+        var added: AddedConditioning?
+        if let embedding = unet.textTimeEmbedding {
+            // The base's 6 ids; the pooled width is what the rest of add_embedding's input leaves.
+            let timeIDs = 6
+            let pooledWidth = embedding.inputWidth - timeIDs * embedding.timeIDWidth
+            guard pooledWidth > 0 else { throw BenchError.missingNetwork(workload: name, network: "6 time ids (a base UNet)") }
+            let size = Float(imageSize)
+            let ids = Tensor(shape: [batch, timeIDs],
+                             values: Array(repeating: [size, size, 0, 0, size, size], count: batch).flatMap { $0 })
+            added = AddedConditioning(textEmbeds: BenchInputs.tensor([batch, pooledWidth], seed: 7), timeIDs: ids)
+        }
+        inputs = (BenchInputs.tensor([batch, config.inChannels, latent, latent], seed: 1),
+                  UNetConditioning(context: context, added: added))
     }
 
     func run(_ context: BenchContext) throws {
         guard let inputs else { throw BenchError.notPrepared(name) }
-        _ = try context.models().unet.forward(latents: inputs.latents, timestep: 500, context: inputs.context)
+        _ = try context.models().unet.forward(latents: inputs.latents, timestep: 500, conditioning: inputs.conditioning)
     }
 
     func release() { inputs = nil }

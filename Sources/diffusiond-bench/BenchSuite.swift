@@ -25,8 +25,8 @@ struct BenchSuite {
     static func sdxl(txt2imgSteps: Int) -> BenchSuite {
         BenchSuite(name: "sdxl", workloads: [
             SDXLTextEncodersWorkload(batch: 2),
-            SDXLUNetStepWorkload(imageSize: 768, batch: 2),
-            SDXLUNetStepWorkload(imageSize: 1024, batch: 2, measuresPeakMemory: true),
+            UNetStepWorkload(imageSize: 768, batch: 2, namePrefix: "sdxl-"),
+            UNetStepWorkload(imageSize: 1024, batch: 2, measuresPeakMemory: true, namePrefix: "sdxl-"),
             VAEDecodeWorkload(imageSize: 1024, namePrefix: "sdxl-", targetRatio: 1.0),
             Txt2ImgWorkload(imageSize: 1024, steps: txt2imgSteps, namePrefix: "sdxl-", cfg: 5.0, measuresPeakMemory: true),
         ], sequentialByDefault: true,
