@@ -16,7 +16,8 @@ public final class ModelDescriber: @unchecked Sendable {
         }
     }
 
-    public typealias Probe = (_ kind: ModelKind, _ path: String) -> Description
+    /// What the files at `path` are: the probe decides the kind from their content.
+    public typealias Probe = (_ path: String) -> Description
 
     private let probe: Probe
     private let lock = NSLock()
@@ -26,23 +27,17 @@ public final class ModelDescriber: @unchecked Sendable {
         self.probe = probe
     }
 
-    public func describe(kind: ModelKind, path: String) -> Description {
+    public func describe(path: String) -> Description {
         let stamp = FileStamp(path: path)
-        let key = "\(kind.rawValue)\u{0}\(path)"
-        if let hit = lock.withLock({ memo[key] }), hit.stamp == stamp { return hit.description }
-        let description = probe(kind, path)
-        lock.withLock { memo[key] = (stamp, description) }
+        if let hit = lock.withLock({ memo[path] }), hit.stamp == stamp { return hit.description }
+        let description = probe(path)
+        lock.withLock { memo[path] = (stamp, description) }
         return description
-    }
-
-    /// The kind a file's tensors say it is, when they can be read.
-    public func kind(ofFile path: String) -> ModelKind? {
-        describe(kind: .upscaler, path: path).kind
     }
 
     /// `ModelProbe`: headers and configs only, the same detection rules as loading; a file it cannot read is
     /// described by the error loading would give.
-    public static func headers(kind: ModelKind, path: String) -> Description {
+    public static func headers(path: String) -> Description {
         let d: ModelDescription
         do { d = try ModelProbe.describe(path: path) } catch {
             return Description(problem: String(describing: error))

@@ -170,7 +170,7 @@ public final class ModelHost: @unchecked Sendable {
         var upscalerFiles: Set<String> = []
         for e in checkpoints {
             // A file in the models root whose tensors say upscaler is listed (and used) as one.
-            if e.kind != "diffusers", describer.kind(ofFile: e.path) == .upscaler { upscalerFiles.insert(e.path); continue }
+            if e.kind != "diffusers", describer.describe(path: e.path).kind == .upscaler { upscalerFiles.insert(e.path); continue }
             listings.append(listing(kind: .stableDiffusion, name: e.name, path: e.path, format: e.kind))
         }
         if let folder = upscalerDirectory {
@@ -192,7 +192,7 @@ public final class ModelHost: @unchecked Sendable {
 
         func listing(kind: ModelKind, name: String, path: String, format: String) -> ModelListing {
             let mine = resident.filter { $0.key.kind == kind && $0.key.name == name }
-            let described = describer.describe(kind: kind, path: path)
+            let described = describer.describe(path: path)
             var details = described.details
             for info in mine { details.merge(info.details) { _, loaded in loaded } }
             return ModelListing(kind: kind, name: name, path: path, format: format, resident: mine, details: details,
