@@ -71,16 +71,10 @@ struct LDMTextEncoderLayout: Equatable {
                                               hiddenSize: token[1], intermediateSize: fc[0], vocabSize: token[0],
                                               maxPositions: positions[0], site: site)
             if site.projection {
+                // OpenCLIP stores the projection as [hidden, projection] (transposed on mapping).
                 let name = openCLIPPrefix + "text_projection"
-                guard let shape = source.shape(of: name) else {
-                    throw NameMappingError.missingTensors(component: site.component, names: [name])
-                }
-                guard shape.count == 2 else {
-                    throw NameMappingError.shapeMismatch(component: site.component, name: name, shape: shape,
-                                                         expected: "[hidden, projection]")
-                }
                 layout.projectionName = name
-                layout.projectionDim = shape[1]
+                layout.projectionDim = try projectionShape(name, in: source, site: site, expected: "[hidden, projection]")[1]
             }
             return layout
         }
@@ -100,19 +94,24 @@ struct LDMTextEncoderLayout: Equatable {
                 // transformers' CLIPTextModelWithProjection keeps the projection beside text_model.
                 let tower = prefix.hasSuffix("text_model.") ? String(prefix.dropLast("text_model.".count)) : prefix
                 let name = tower + "text_projection.weight"
-                guard let shape = source.shape(of: name) else {
-                    throw NameMappingError.missingTensors(component: site.component, names: [name])
-                }
-                guard shape.count == 2 else {
-                    throw NameMappingError.shapeMismatch(component: site.component, name: name, shape: shape,
-                                                         expected: "[projection, hidden]")
-                }
                 layout.projectionName = name
-                layout.projectionDim = shape[0]
+                layout.projectionDim = try projectionShape(name, in: source, site: site, expected: "[projection, hidden]")[0]
             }
             return layout
         }
         throw NameMappingError.componentNotFound(component: site.component, prefix: site.strictPrefix)
+    }
+
+    /// The 2-D shape of a text encoder's `text_projection`, required when the site says the encoder has one.
+    private static func projectionShape(_ name: String, in source: any TensorSource, site: Site,
+                                        expected: String) throws -> [Int] {
+        guard let shape = source.shape(of: name) else {
+            throw NameMappingError.missingTensors(component: site.component, names: [name])
+        }
+        guard shape.count == 2 else {
+            throw NameMappingError.shapeMismatch(component: site.component, name: name, shape: shape, expected: expected)
+        }
+        return shape
     }
 
     /// Layers exposed by `mapping(_:depth:)`.
