@@ -17,15 +17,18 @@ enum DiffusersFolder {
         let vaeDir = root.appendingPathComponent("vae")
 
         var encoders: [(slot: TextEncoderSlot, config: CLIPTextConfig, encoder: CLIPTextEncoder)] = []
+        var recorded: [TextEncoderSlot: ComponentWeights] = [:]
         for slot in TextEncoderSlot.allCases where hasTextEncoder(slot, in: path, index: index) {
             let directory = root.appendingPathComponent(slot.rawValue)
             let config: CLIPTextConfig = try decodeJSON((directory as NSString).appendingPathComponent("config.json"))
             let weights = try openWeights(in: directory, stem: "model", legacyStem: "pytorch_model",
                                           variant: options.variant)
+            let recording = RecordingSource(weights.source)
             let encoder = try component(slot.rawValue, weights.path) {
-                try CLIPTextEncoder(config: config, weights: weights.source)
+                try CLIPTextEncoder(config: config, weights: recording)
             }
             encoders.append((slot, config, encoder))
+            recorded[slot] = recording.snapshot()
         }
         guard let first = encoders.first else {
             throw CheckpointError.missingFile(path: root.appendingPathComponent("text_encoder/config.json"))
@@ -34,7 +37,8 @@ enum DiffusersFolder {
         let unetConfig: UNetConfig = try decodeJSON((unetDir as NSString).appendingPathComponent("config.json"))
         let unetWeights = try openWeights(in: unetDir, stem: "diffusion_pytorch_model",
                                           legacyStem: "diffusion_pytorch_model", variant: options.variant)
-        let unet = try component("unet", unetWeights.path) { try UNet(config: unetConfig, weights: unetWeights.source) }
+        let unetRecording = RecordingSource(unetWeights.source)
+        let unet = try component("unet", unetWeights.path) { try UNet(config: unetConfig, weights: unetRecording) }
 
         let vaeConfig: VAEConfig = try decodeJSON((vaeDir as NSString).appendingPathComponent("config.json"))
         let vaeWeights = try openWeights(in: vaeDir, stem: "diffusion_pytorch_model",
@@ -58,7 +62,8 @@ enum DiffusersFolder {
         // Recognition only names the family here (for status and models.list); loading never depended on it.
         let recognised = try? family(path, text: first.config, unet: unetConfig)
         return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
-                                     layout: .diffusersFolder(path: path), flags: flags, family: recognised?.id)
+                                     layout: .diffusersFolder(path: path), flags: flags, family: recognised?.id,
+                                     weights: NetworkWeights(unet: unetRecording.snapshot(), textEncoders: recorded))
     }
 
     /// Whether the folder has an encoder in `slot`: as `model_index.json` says (the SDXL refiner's

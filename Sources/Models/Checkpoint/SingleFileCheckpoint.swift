@@ -22,13 +22,15 @@ enum SingleFileCheckpoint {
         }
         // SD 1.x/2.x: one encoder (cond_stage_model.*); SDXL: CLIP-L and bigG; the refiner: bigG alone.
         var textEncoders: [LoadedTextEncoder] = []
+        var recorded: [TextEncoderSlot: ComponentWeights] = [:]
         for (slot, part, detected) in [(TextEncoderSlot.textEncoder, SingleFileComponent.textEncoder, architecture.textEncoder),
                                             (.textEncoder2, .textEncoder2, architecture.textEncoder2)] {
             guard let detected else { continue }
             var config = CLIPTextConfig(detected)
             if let projection = detected.projectionDim { config.projectionDim = projection }
-            let source = try mapped(path) { try family.diffusersView(of: part, in: file) }
+            let source = RecordingSource(try mapped(path) { try family.diffusersView(of: part, in: file) })
             let encoder = try component(slot.rawValue, path) { try CLIPTextEncoder(config: config, weights: source) }
+            recorded[slot] = source.snapshot()
             textEncoders.append(LoadedTextEncoder(slot: slot, encoder: encoder,
                                                   tokenizer: .standard(CLIPSpecialTokens(family.tokenizer(for: part)))))
         }
@@ -37,7 +39,7 @@ enum SingleFileCheckpoint {
         }
 
         let unetConfig = UNetConfig(architecture.unet)
-        let unetSource = try mapped(path) { try family.diffusersView(of: .unet, in: file) }
+        let unetSource = RecordingSource(try mapped(path) { try family.diffusersView(of: .unet, in: file) })
         let unet = try component("unet", path) { try UNet(config: unetConfig, weights: unetSource) }
 
         let vaeConfig = VAEConfig(vaeArchitecture)
@@ -59,7 +61,8 @@ enum SingleFileCheckpoint {
         }
         return StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler,
                                      layout: .singleFile(path: path, family: layoutFamily), flags: flags,
-                                     family: family.id)
+                                     family: family.id,
+                                     weights: NetworkWeights(unet: unetSource.snapshot(), textEncoders: recorded))
     }
 
     private static func mapped(_ path: String, _ body: () throws -> MappedTensorSource) throws -> MappedTensorSource {

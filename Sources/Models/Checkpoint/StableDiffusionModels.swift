@@ -16,6 +16,9 @@ public struct StableDiffusionModels: Sendable {
     public let flags: PipelineFlags
     /// The model family its files were recognised as (`ModelFamilies`), nil when built by hand.
     public let family: ModelFamilyID?
+    /// The tensors the UNet and text encoders were built from (shared with them), so adapters can build
+    /// patched networks next to these without touching them; nil when built by hand.
+    public let weights: NetworkWeights?
 
     /// One text encoder (SD 1.x/2.x).
     public init(textEncoder: CLIPTextEncoder, unet: UNet, vae: VAE, scheduler: SchedulerConfig,
@@ -26,7 +29,8 @@ public struct StableDiffusionModels: Sendable {
 
     /// `textEncoders` must not be empty (loaders refuse a model without one before building this).
     public init(textEncoders: [LoadedTextEncoder], unet: UNet, vae: VAE, scheduler: SchedulerConfig,
-                layout: CheckpointLayout, flags: PipelineFlags, family: ModelFamilyID? = nil) {
+                layout: CheckpointLayout, flags: PipelineFlags, family: ModelFamilyID? = nil,
+                weights: NetworkWeights? = nil) {
         precondition(!textEncoders.isEmpty, "a Stable Diffusion model has at least one text encoder")
         self.textEncoders = textEncoders
         self.unet = unet
@@ -35,6 +39,13 @@ public struct StableDiffusionModels: Sendable {
         self.layout = layout
         self.flags = flags
         self.family = family
+        self.weights = weights
+    }
+
+    /// The same model with other text encoders and UNet (adapter-patched ones), everything else shared.
+    public func replacing(textEncoders: [LoadedTextEncoder], unet: UNet) -> StableDiffusionModels {
+        StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler, layout: layout,
+                              flags: flags, family: family, weights: weights)
     }
 
     /// The first text encoder: SD 1.x/2.x's only one, SDXL's CLIP-L (the refiner's bigG).

@@ -1,0 +1,214 @@
+import Tensor
+import Weights
+
+/// One adapter file to apply, with its strengths for the text encoders and the UNet.
+public struct AdapterApplication: Sendable {
+    public let file: LoRAFile
+    public let textEncoderWeight: Float
+    public let unetWeight: Float
+
+    public init(file: LoRAFile, textEncoderWeight: Float, unetWeight: Float) {
+        self.file = file
+        self.textEncoderWeight = textEncoderWeight
+        self.unetWeight = unetWeight
+    }
+}
+
+/// How one adapter's modules met the model.
+public struct AdapterMatch: Sendable, Equatable {
+    /// Modules (adapted layers) that found their weight and were applied.
+    public var matched = 0
+    /// Modules in the file (bundled embeddings are not modules).
+    public var total = 0
+    /// Keys of modules that found no weight, or whose shapes do not fit it (with the reason), in file order.
+    public var unmatched: [String] = []
+    /// The networks it touched.
+    public var components: Set<String> = []
+}
+
+public enum AdapterPatchError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The model was built by hand, without the recorded weights patched networks are built from.
+    case noRecordedWeights
+
+    public var description: String {
+        switch self {
+        case .noRecordedWeights: return "the model keeps no record of its weights, so adapters cannot be applied to it"
+        }
+    }
+}
+
+/// Merges adapters into copies of the weights they touch and builds patched networks from the base model's
+/// recorded weights with those copies in place: W' = W + m · scale · ΔW in float32 (`LoRAMath`), DoRA
+/// rescaling the merged weight to its learned norm. The base networks and their tensors are never written;
+/// only touched tensors get a second copy; untouched networks are shared as they are.
+public enum AdapterPatcher {
+    public static func patch(_ models: StableDiffusionModels,
+                             with adapters: [AdapterApplication]) throws -> (models: StableDiffusionModels, matches: [AdapterMatch]) {
+        guard let weights = models.weights else { throw AdapterPatchError.noRecordedWeights }
+        let resolver = AdapterKeyResolver(weights: weights, unetConfig: models.unet.config)
+        var working = WorkingWeights(weights: weights)
+        var matches: [AdapterMatch] = []
+        for adapter in adapters {
+            var match = AdapterMatch()
+            match.total = adapter.file.modules.count
+            for module in adapter.file.modules {
+                guard let (component, target) = resolver.resolve(module.key) else {
+                    match.unmatched.append(module.key)
+                    continue
+                }
+                let strength = component == .unet ? adapter.unetWeight : adapter.textEncoderWeight
+                do {
+                    try working.apply(module, to: target, in: component, strength: strength)
+                    match.matched += 1
+                    match.components.insert(component.description)
+                } catch let misfit as Misfit {
+                    match.unmatched.append("\(module.key): \(misfit.reason)")
+                }
+            }
+            match.unmatched.append(contentsOf: adapter.file.unrecognisedKeys)
+            matches.append(match)
+        }
+        return (try working.build(on: models), matches)
+    }
+
+    struct Misfit: Error { let reason: String }
+
+    /// The touched weights, copied from the base on first touch and accumulated adapter by adapter.
+    struct WorkingWeights {
+        let weights: NetworkWeights
+        var patched: [AdapterComponent: [String: [Float]]] = [:]
+
+        init(weights: NetworkWeights) { self.weights = weights }
+
+        func source(_ component: AdapterComponent) -> ComponentWeights? {
+            switch component {
+            case .unet: return weights.unet
+            case let .textEncoder(slot): return weights.textEncoders[slot]
+            }
+        }
+
+        mutating func values(_ name: String, in component: AdapterComponent) throws -> [Float] {
+            if let values = patched[component]?[name] { return values }
+            guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
+            return base.scalars
+        }
+
+        mutating func apply(_ module: LoRAModule, to target: AdapterTarget, in component: AdapterComponent, strength: Float) throws {
+            guard let source = source(component) else { throw Misfit(reason: "the model has no \(component)") }
+            let names = target.weightNames
+            let shapes = try names.map { name -> [Int] in
+                guard let shape = source.shape(of: name), shape.count >= 2 else { throw Misfit(reason: "\(component) \(name) has no weight matrix") }
+                return shape
+            }
+            // Fused in_proj: one ΔW over the stacked rows of q, k and v.
+            var shape = shapes[0]
+            shape[0] = shapes.reduce(0) { $0 + $1[0] }
+            guard shapes.allSatisfy({ Array($0.dropFirst()) == Array(shapes[0].dropFirst()) }) else {
+                throw Misfit(reason: "fused target of unequal shapes \(shapes)")
+            }
+            // A 4-channel LoRA on a 9-channel inpainting conv_in: ΔW covers the first input channels, the
+            // mask and masked-image channels get none (zero-padded).
+            var deltaShape = shape
+            if names == ["conv_in.weight"], case let .lora(_, down, _) = module.delta, down.rank == 4, down.shape[1] < shape[1] {
+                deltaShape[1] = down.shape[1]
+            }
+            guard let (scale, delta) = LoRAMath.delta(module, shape: deltaShape) else {
+                throw Misfit(reason: "its factors do not make a \(deltaShape) delta for \(component) \(names.joined(separator: "+")) \(shape)")
+            }
+            if let dora = module.doraScale, names.count != 1
+                || !((dora.shape.first == shape[0] && dora.count == shape[0]) || dora.count == shape[1]) {
+                throw Misfit(reason: "dora_scale \(dora.shape) fits neither axis of \(shape)")
+            }
+            if case let .full(_, bias?) = module.delta {
+                let biasName = String(names[0].dropLast("weight".count)) + "bias"
+                guard source.shape(of: biasName) == [shape[0]], bias.count == shape[0] else {
+                    throw Misfit(reason: "diff_b \(bias.shape) has no matching bias \(biasName)")
+                }
+                var b = try values(biasName, in: component)
+                let d = bias.scalars
+                for i in 0..<b.count { b[i] += strength * d[i] }
+                patched[component, default: [:]][biasName] = b
+            }
+            guard strength != 0 else { return }
+            var merged: [Float] = []
+            for name in names { merged += try values(name, in: component) }
+            let d = Self.padded(delta, to: shape)
+            if let dora = module.doraScale {
+                // The axis as ComfyUI picks it: [out, 1, …] scales output rows, [1, in, …] input columns.
+                let perOutput = dora.shape.first == shape[0] && dora.count == shape[0]
+                Self.applyDoRA(&merged, delta: d, scale: scale, dora: dora.scalars, shape: shape, perOutput: perOutput,
+                               strength: strength)
+            } else {
+                let factor = strength * scale
+                for i in 0..<merged.count { merged[i] += factor * d[i] }
+            }
+            var offset = 0
+            for (name, partShape) in zip(names, shapes) {
+                let size = partShape.reduce(1, *)
+                patched[component, default: [:]][name] = Array(merged[offset..<(offset + size)])
+                offset += size
+            }
+        }
+
+        /// ΔW [out, in', k…] placed into a zero [out, in, k…] (in' ≤ in); ΔW itself when the shapes agree.
+        static func padded(_ delta: Tensor, to shape: [Int]) -> [Float] {
+            guard delta.shape != shape else { return delta.scalars }
+            let out = shape[0], inner = shape.dropFirst(2).reduce(1, *)
+            let have = delta.shape[1], want = shape[1]
+            let values = delta.scalars
+            var result = [Float](repeating: 0, count: shape.reduce(1, *))
+            for o in 0..<out {
+                for c in 0..<have {
+                    let src = (o * have + c) * inner, dst = (o * want + c) * inner
+                    result.replaceSubrange(dst..<(dst + inner), with: values[src..<(src + inner)])
+                }
+            }
+            return result
+        }
+
+        /// DoRA (LyCORIS / ComfyUI): W_c = W + scale·ΔW, rescaled to `dora` over the norm of each output row (or,
+        /// for a [1, in, …] scale, each input column) of W_c; the strength blends: W' = W + m·(W_c·dora/‖W_c‖ − W).
+        static func applyDoRA(_ weight: inout [Float], delta: [Float], scale: Float, dora: [Float], shape: [Int],
+                              perOutput: Bool, strength: Float) {
+            let out = shape[0], columns = weight.count / out
+            var calc = weight
+            for i in 0..<calc.count { calc[i] += scale * delta[i] }
+            let inner = shape.dropFirst(2).reduce(1, *)
+            var norms = [Double](repeating: 0, count: perOutput ? out : shape[1])
+            for i in 0..<calc.count {
+                let axis = perOutput ? i / columns : (i % columns) / inner
+                norms[axis] += Double(calc[i]) * Double(calc[i])
+            }
+            let eps = Float.ulpOfOne
+            for i in 0..<calc.count {
+                let axis = perOutput ? i / columns : (i % columns) / inner
+                let rescaled = calc[i] * (dora[axis] / (Float(norms[axis].squareRoot()) + eps))
+                weight[i] += strength * (rescaled - weight[i])
+            }
+        }
+
+        /// The model with patched networks where weights changed; the others (and the VAE) shared.
+        func build(on models: StableDiffusionModels) throws -> StableDiffusionModels {
+            func tensors(_ component: AdapterComponent) -> [String: Tensor] {
+                guard let values = patched[component], let source = source(component) else { return [:] }
+                return values.reduce(into: [:]) { result, entry in
+                    if let shape = source.shape(of: entry.key) { result[entry.key] = Tensor(shape: shape, values: entry.value) }
+                }
+            }
+            var encoders = models.textEncoders
+            for (i, loaded) in encoders.enumerated() {
+                let replacements = tensors(.textEncoder(loaded.slot))
+                guard !replacements.isEmpty, let source = weights.textEncoders[loaded.slot] else { continue }
+                let encoder = try CLIPTextEncoder(config: loaded.encoder.config, weights: source.overlaid(replacements),
+                                                  layersToRun: loaded.encoder.layersToRun)
+                encoders[i] = LoadedTextEncoder(slot: loaded.slot, encoder: encoder, tokenizer: loaded.tokenizer)
+            }
+            var unet = models.unet
+            let replacements = tensors(.unet)
+            if !replacements.isEmpty {
+                unet = try UNet(config: models.unet.config, weights: weights.unet.overlaid(replacements))
+            }
+            return models.replacing(textEncoders: encoders, unet: unet)
+        }
+    }
+}
