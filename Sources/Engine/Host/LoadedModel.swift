@@ -11,9 +11,13 @@ public final class LoadedModel: Sendable {
     public let tokenizers: [CLIPTokenizer]
     /// Turns prompts into what this model's UNet is conditioned on (`Conditioners.make`).
     public let conditioner: any Conditioner
+    /// The patched variant for the last adapter set (`applying(_:directory:)`); the base networks never change.
+    public let adapterCache: AdaptedModelCache
 
-    public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer]) throws {
+    public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer],
+                adapterCache: AdaptedModelCache = AdaptedModelCache()) throws {
         self.name = name
+        self.adapterCache = adapterCache
         self.path = path
         self.networks = networks
         self.tokenizers = tokenizers

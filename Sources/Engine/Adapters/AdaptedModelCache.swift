@@ -1,0 +1,53 @@
+import Foundation
+
+/// A resident model's patched variant for the last adapter set it was asked for, so the next request with the
+/// same files (unchanged on disk) and strengths gets the same patched networks without merging again. One set
+/// is kept: a different set replaces it (its patched tensors are freed when the last request using them ends).
+public final class AdaptedModelCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: (key: AdapterSetKey, value: AdaptedModel)?
+
+    public init() {}
+
+    func value(for key: AdapterSetKey) -> AdaptedModel? {
+        lock.withLock { last?.key == key ? last?.value : nil }
+    }
+
+    func store(_ value: AdaptedModel, for key: AdapterSetKey) {
+        lock.withLock { last = (key, value) }
+    }
+
+    /// Drops the kept variant (its memory goes when no request holds it).
+    public func clear() {
+        lock.withLock { last = nil }
+    }
+}
+
+/// Identifies an adapter set: each file by path and stamp, with its strengths, in request order (order matters
+/// for DoRA, which rescales what the adapters before it made).
+struct AdapterSetKey: Equatable, Sendable {
+    struct Item: Equatable, Sendable {
+        let path: String
+        let stamp: FileStamp?
+        let textEncoderWeight: Double
+        let unetWeight: Double
+    }
+    let items: [Item]
+}
+
+/// A model with adapters applied: the patched model (the base itself when no adapter was asked for) and what
+/// each adapter did.
+public struct AdaptedModel: Sendable {
+    public let model: LoadedModel
+    public let reports: [AdapterReport]
+    /// Whether the patched networks came from the cache (no merge this time).
+    public let reused: Bool
+
+    public init(model: LoadedModel, reports: [AdapterReport], reused: Bool) {
+        self.model = model
+        self.reports = reports
+        self.reused = reused
+    }
+
+    public func reused(_ flag: Bool) -> AdaptedModel { AdaptedModel(model: model, reports: reports, reused: flag) }
+}

@@ -1,0 +1,36 @@
+/// What applying one adapter did, for the result's `loras` member.
+public struct AdapterReport: Equatable, Sendable {
+    public static let unmatchedListLimit = 20
+
+    public let name: String
+    public let weight: Double
+    public let textEncoderWeight: Double
+    public let unetWeight: Double
+    /// The family its shapes say (`sd1`, `sd2`, `sdxl`), nil when they do not tell.
+    public let family: String?
+    public let type: String
+    public let matched: Int
+    public let total: Int
+    /// The first `unmatchedListLimit` unmatched keys; `unmatchedCount` counts them all.
+    public let unmatched: [String]
+    public let unmatchedCount: Int
+
+    public init(request: AdapterRequest, family: String?, type: String, matched: Int, total: Int, unmatched: [String]) {
+        name = request.name
+        weight = request.weight
+        textEncoderWeight = request.effectiveTextEncoderWeight
+        unetWeight = request.effectiveUNetWeight
+        self.family = family
+        self.type = type
+        self.matched = matched
+        self.total = total
+        self.unmatched = Array(unmatched.prefix(Self.unmatchedListLimit))
+        self.unmatchedCount = unmatched.count
+    }
+
+    /// A partly matched adapter is applied, with this said.
+    public var warning: String? {
+        guard unmatchedCount > 0 else { return nil }
+        return "\(unmatchedCount) of \(total) modules (plus any unrecognised keys) of LoRA \"\(name)\" matched no layer of the model and were skipped"
+    }
+}
