@@ -196,19 +196,24 @@ public enum AdapterPatcher {
                 }
             }
             var encoders = models.textEncoders
+            var textWeights = weights.textEncoders
             for (i, loaded) in encoders.enumerated() {
                 let replacements = tensors(.textEncoder(loaded.slot))
-                guard !replacements.isEmpty, let source = weights.textEncoders[loaded.slot] else { continue }
-                let encoder = try CLIPTextEncoder(config: loaded.encoder.config, weights: source.overlaid(replacements),
+                guard !replacements.isEmpty, let source = weights.textEncoders[loaded.slot]?.overlaid(replacements) else { continue }
+                let encoder = try CLIPTextEncoder(config: loaded.encoder.config, weights: source,
                                                   layersToRun: loaded.encoder.layersToRun)
                 encoders[i] = LoadedTextEncoder(slot: loaded.slot, encoder: encoder, tokenizer: loaded.tokenizer)
+                textWeights[loaded.slot] = source
             }
             var unet = models.unet
+            var unetWeights = weights.unet
             let replacements = tensors(.unet)
             if !replacements.isEmpty {
-                unet = try UNet(config: models.unet.config, weights: weights.unet.overlaid(replacements))
+                unetWeights = weights.unet.overlaid(replacements)
+                unet = try UNet(config: models.unet.config, weights: unetWeights)
             }
-            return models.replacing(textEncoders: encoders, unet: unet)
+            return models.replacing(textEncoders: encoders, unet: unet,
+                                    weights: NetworkWeights(unet: unetWeights, textEncoders: textWeights))
         }
     }
 }

@@ -42,8 +42,9 @@ public struct StableDiffusionModels: Sendable {
         self.weights = weights
     }
 
-    /// The same model with other text encoders and UNet (adapter-patched ones), everything else shared.
-    public func replacing(textEncoders: [LoadedTextEncoder], unet: UNet) -> StableDiffusionModels {
+    /// The same model with other text encoders and UNet (adapter-patched ones) and the weights they were built
+    /// from, everything else shared.
+    public func replacing(textEncoders: [LoadedTextEncoder], unet: UNet, weights: NetworkWeights) -> StableDiffusionModels {
         StableDiffusionModels(textEncoders: textEncoders, unet: unet, vae: vae, scheduler: scheduler, layout: layout,
                               flags: flags, family: family, weights: weights)
     }

@@ -55,7 +55,6 @@ public struct LoRAFile: Sendable {
         self.path = path
         header = LoRAHeader(source: source)
         let grouped = LoRAKeyGroups(names: source.names + scalars.keys.filter { source.shape(of: $0) == nil })
-        unrecognisedKeys = grouped.unrecognised
         bundledEmbeddingKeys = grouped.bundledEmbeddings
         let peft = PEFTAlphas(metadata: metadata)
 
@@ -65,12 +64,21 @@ public struct LoRAFile: Sendable {
             }
         }
         var modules: [LoRAModule] = []
+        var unrecognised = grouped.unrecognised
         for (key, roles) in grouped.modules.sorted(by: { $0.key < $1.key }) {
             func tensor(_ role: LoRATensorRole) throws -> Tensor? {
                 guard let name = roles[role] else { return nil }
                 return try read(name)
             }
-            let delta = try Self.delta(key: key, roles: roles, tensor: tensor, path: path)
+            let delta: LoRADelta
+            do {
+                delta = try Self.delta(key: key, roles: roles, tensor: tensor, path: path)
+            } catch LoRAFileError.incompleteModule {
+                // A stray part (a `lora_down` without its `lora_up`) adapts nothing: reported with the
+                // unrecognised keys, the rest of the file still applies.
+                unrecognised += roles.values
+                continue
+            }
             var alpha: Float?
             if let name = roles[.alpha] {
                 if let value = scalars[name] {
@@ -92,6 +100,7 @@ public struct LoRAFile: Sendable {
         }
         guard !modules.isEmpty else { throw LoRAFileError.noAdapterTensors(path: path) }
         self.modules = modules
+        unrecognisedKeys = unrecognised.sorted()
     }
 
     private static func delta(key: String, roles: [LoRATensorRole: String],

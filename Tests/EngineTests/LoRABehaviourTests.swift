@@ -1,0 +1,189 @@
+import Engine
+import Foundation
+import Models
+import Sampling
+import Tensor
+import Weights
+import XCTest
+
+/// Switching adapters without drift, the patched-set cache, partial matches and every refusal, on the tiny SD1
+/// model and the files of Tests/Fixtures/lora/loras.
+final class LoRABehaviourTests: XCTestCase {
+    static func request() throws -> GenerationRequest {
+        var r = GenerationRequest(prompt: "a red fox sitting in the snow")
+        r.negativePrompt = "blurry"
+        r.sampler = try SamplerChoice.parse(sampler: "euler", scheduler: "normal")
+        r.steps = 3
+        r.width = 32
+        r.height = 32
+        r.seed = 11
+        return r
+    }
+
+    func run(_ model: LoadedModel) throws -> [Float] {
+        try StableDiffusionPipeline(model: model).run(Self.request()).latents.scalars
+    }
+
+    /// A request without adapters after requests with them gives, bit for bit, what a freshly loaded model gives.
+    func testNoAdaptersAfterAdaptersIsBitIdenticalToAFreshModel() throws {
+        let path = PipelineFixtures.modelFolder("sd1")
+        let fresh = try run(try LoadedModel.load(name: "sd1", path: path))
+        let model = try LoadedModel.load(name: "sd1", path: path)
+        let directory = LoRAParityTests.directory
+        let sets: [[AdapterRequest]] = [
+            [AdapterRequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")],
+            [AdapterRequest(name: "sd1_dora", weight: -0.6, field: "loras[0]"), AdapterRequest(name: "sd1_full", field: "loras[1]")],
+            [AdapterRequest(name: "sub/sd1_kohya", textEncoderWeight: 1, unetWeight: 0.5, field: "loras[0]")],
+        ]
+        for set in sets {
+            let adapted = try model.applying(set, directory: directory)
+            XCTAssertNotEqual(try run(adapted.model), fresh, "the adapters changed nothing: \(set.map(\.name))")
+            let plain = try model.applying([], directory: directory)
+            XCTAssertTrue(plain.model === model, "no adapters: the base model itself")
+            XCTAssertEqual(try run(plain.model), fresh, "drift after \(set.map(\.name))")
+        }
+        XCTAssertEqual(try run(model), fresh)
+    }
+
+    /// The same set again reuses the patched networks (no merge); a new strength or set merges afresh; only the
+    /// touched tensors are new, the rest are the base's own storage.
+    func testSameSetIsReusedAndOnlyTouchedTensorsAreCopied() throws {
+        let model = try LoadedModel.load(name: "sd1", path: PipelineFixtures.modelFolder("sd1"))
+        let set = [AdapterRequest(name: "sd1_locon_cp", weight: 0.9, field: "loras[0]")]
+        let first = try model.applying(set, directory: LoRAParityTests.directory)
+        XCTAssertFalse(first.reused)
+        let second = try model.applying(set, directory: LoRAParityTests.directory)
+        XCTAssertTrue(second.reused)
+        XCTAssertTrue(first.model === second.model)
+        let other = try model.applying([AdapterRequest(name: "sd1_locon_cp", weight: 0.5, field: "loras[0]")],
+                                       directory: LoRAParityTests.directory)
+        XCTAssertFalse(other.reused)
+
+        let base = try XCTUnwrap(model.networks.weights), patched = try XCTUnwrap(first.model.networks.weights)
+        let touched = Set(patched.unet.tensors.filter { name, tensor in
+            base.unet.tensors[name].map { $0.storage !== tensor.storage } ?? true
+        }.keys)
+        XCTAssertFalse(touched.isEmpty)
+        XCTAssertTrue(touched.allSatisfy { $0.hasSuffix("conv1.weight") || $0.hasSuffix("conv2.weight") || $0 == "conv_in.weight" },
+                      "\(touched.sorted())")
+        XCTAssertEqual(touched.count, first.reports[0].matched)
+        // Text encoders the adapter does not touch are shared as they are.
+        XCTAssertTrue(patched.textEncoders[.textEncoder]?.tensors.allSatisfy { name, tensor in
+            base.textEncoders[.textEncoder]?.tensors[name]?.storage === tensor.storage
+        } ?? false)
+    }
+
+    func testReportsFamilyTypeAndCounts() throws {
+        let model = try LoRAParityTests.model("sd1")
+        let expected: [(String, String)] = [("sd1_peft", "locon"), ("sd1_locon_cp", "locon"), ("sd1_loha", "loha"),
+                                            ("sd1_lokr", "lokr"), ("sd1_dora", "dora"), ("sd1_full", "full"),
+                                            ("sd1_spelling_old_processor", "lora")]
+        for (name, type) in expected {
+            let report = try XCTUnwrap(try model.applying([AdapterRequest(name: name, field: "loras[0]")],
+                                                          directory: LoRAParityTests.directory).reports.first)
+            XCTAssertEqual(report.type, type, name)
+            XCTAssertEqual(report.matched, report.total, name)
+            XCTAssertGreaterThan(report.total, 0, name)
+            XCTAssertNil(report.family, "\(name): the tiny models' widths name no family")
+        }
+    }
+
+    /// A file with one module that fits and one that does not is applied, with a warning naming the count.
+    func testPartlyMatchedIsAppliedWithAWarning() throws {
+        let folder = try temporaryLoRAFolder()
+        var writer = SafeTensorsWriter()
+        let key = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
+        try writer.add("\(key).lora_down.weight", Tensor(shape: [2, 16], repeating: 0.1))
+        try writer.add("\(key).lora_up.weight", Tensor(shape: [16, 2], repeating: 0.1))
+        try writer.add("lora_unet_down_blocks_7_nothing.lora_down.weight", Tensor(shape: [2, 16], repeating: 0.1))
+        try writer.add("lora_unet_down_blocks_7_nothing.lora_up.weight", Tensor(shape: [16, 2], repeating: 0.1))
+        try writer.add("\(key)_wrong.lora_down.weight", Tensor(shape: [2, 16], repeating: 0.1))
+        try writer.add("not_a_lora_tensor", Tensor(shape: [1], repeating: 0))
+        try writer.write(to: folder.appendingPathComponent("partial.safetensors").path)
+        let model = try LoRAParityTests.model("sd1")
+        let report = try XCTUnwrap(try model.applying([AdapterRequest(name: "partial", field: "loras[0]")],
+                                                      directory: LoRADirectory(path: folder.path)).reports.first)
+        XCTAssertEqual(report.matched, 1)
+        XCTAssertEqual(report.total, 2)
+        XCTAssertEqual(report.unmatched, ["lora_unet_down_blocks_7_nothing", "\(key)_wrong.lora_down.weight", "not_a_lora_tensor"])
+        XCTAssertNotNil(report.warning)
+    }
+
+    func testRefusalsNameTheEntry() throws {
+        let model = try LoRAParityTests.model("sd1")
+        let directory = LoRAParityTests.directory
+        func refusal(_ name: String, weight: Double = 1, on m: LoadedModel? = nil, in dir: LoRADirectory? = nil,
+                     file: StaticString = #filePath, line: UInt = #line) -> AdapterRequestError? {
+            let requests = [AdapterRequest(name: "sd1_full", field: "loras[0]"),
+                            AdapterRequest(name: name, weight: weight, field: "loras[1]")]
+            do {
+                _ = try (m ?? model).applying(requests, directory: dir ?? directory)
+                XCTFail("\(name) was accepted", file: file, line: line)
+                return nil
+            } catch let e as AdapterRequestError {
+                XCTAssertEqual(e.field, "loras[1]", file: file, line: line)
+                return e
+            } catch {
+                XCTFail("\(error)", file: file, line: line)
+                return nil
+            }
+        }
+        if case .notFound(let name, let available)? = refusal("no_such_lora")?.error {
+            XCTAssertEqual(name, "no_such_lora")
+            XCTAssertTrue(available.contains("sub/sd1_kohya"))
+        } else { XCTFail("not found") }
+        for bad in ["../sd/sd1/single", "/etc/passwd", "sub/../sd1_full", "./sd1_full", ""] {
+            XCTAssertEqual(refusal(bad)?.error, .invalidName(bad), bad)
+        }
+        // Right family, wrong widths (768 against the tiny model's 32): every module misfits, so nothing matches.
+        if case .matchesNothing(_, _, let keys)? = refusal("wrong_family_sd15")?.error {
+            XCTAssertEqual(keys.count, 2)
+            XCTAssertTrue(keys.allSatisfy { $0.contains("do not make") }, "\(keys)")
+        } else { XCTFail("misfit shapes") }
+        if case .matchesNothing(let name, _, let keys)? = refusal("matches_nothing")?.error {
+            XCTAssertEqual(name, "matches_nothing")
+            XCTAssertEqual(keys, ["lora_unet_nowhere_block_proj"])
+        } else { XCTFail("matches nothing") }
+        // An SDXL LoRA (second text encoder) on an SD 1.x model.
+        XCTAssertEqual(refusal("sub/sdxl_kohya")?.error,
+                       .wrongFamily(name: "sub/sdxl_kohya", adapterFamily: "sdxl", model: "sd1", modelFamily: "sd1"))
+        if case .unreadable(let name, _)? = refusal("corrupt")?.error { XCTAssertEqual(name, "corrupt") } else { XCTFail("corrupt") }
+        if case .invalidWeight? = refusal("sd1_full", weight: .nan)?.error {} else { XCTFail("nan weight") }
+        if case .invalidWeight? = refusal("sd1_full", weight: .infinity)?.error {} else { XCTFail("infinite weight") }
+    }
+
+    func testSDXLLoRAOnSD1AndSD1LoRAOnSDXLAreWrongFamily() throws {
+        let xl = try LoRAParityTests.model("sdxl")
+        do {
+            _ = try xl.applying([AdapterRequest(name: "wrong_family_sd15", field: "prompt", tag: "<lora:wrong_family_sd15:1>")],
+                                directory: LoRAParityTests.directory)
+            XCTFail("accepted")
+        } catch let e as AdapterRequestError {
+            XCTAssertEqual(e.error, .wrongFamily(name: "wrong_family_sd15", adapterFamily: "sd1", model: "sdxl", modelFamily: "sdxl"))
+            XCTAssertEqual(e.field, "prompt")
+            XCTAssertTrue(e.reason.hasPrefix("<lora:wrong_family_sd15:1>: "), e.reason)
+        }
+    }
+
+    /// Names never leave loras/: a symlink to a file outside is not listed and cannot be named.
+    func testSymlinkOutOfTheFolderIsNotAnAdapter() throws {
+        let folder = try temporaryLoRAFolder()
+        let outside = LoRAParityTests.root.appendingPathComponent("loras/sd1_full.safetensors").path
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("escape.safetensors").path,
+                                                   withDestinationPath: outside)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: outside, toPath: folder.appendingPathComponent("deep/er/inside.safetensors").path)
+        let directory = LoRADirectory(path: folder.path)
+        XCTAssertEqual(directory.entries().map(\.name), ["deep/er/inside"])
+        XCTAssertThrowsError(try directory.resolve("escape"))
+        XCTAssertEqual(try directory.resolve("deep/er/inside").name, "deep/er/inside")
+        XCTAssertEqual(try directory.resolve("deep/er/inside.safetensors").name, "deep/er/inside")
+    }
+
+    func temporaryLoRAFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lora-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+}

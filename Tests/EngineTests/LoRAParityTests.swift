@@ -1,0 +1,99 @@
+import Engine
+import Foundation
+import Models
+import Sampling
+import Tensor
+import Weights
+import XCTest
+
+/// LoRA / LyCORIS adapters end to end against Tests/Fixtures/lora (scripts/fixtures/make_lora_fixtures.py):
+/// diffusers' `load_lora_weights` + `fuse_lora` for the PEFT files, the published formulas merged into the
+/// weights for every other format and type; txt2img on the tiny SD1 and SDXL models, latents within 1e-4
+/// relative and 8-bit images within 1/255.
+final class LoRAParityTests: XCTestCase {
+    static let root = PipelineFixtures.root.appendingPathComponent("lora")
+    static var directory: LoRADirectory { LoRADirectory(path: root.appendingPathComponent("loras").path) }
+
+    /// Fresh per test class run; `applying` must never change them.
+    nonisolated(unsafe) static var models: [String: LoadedModel] = [:]
+
+    static func model(_ family: String) throws -> LoadedModel {
+        if let m = models[family] { return m }
+        let path = family == "sdxl" ? SDXLConditioningFixtures.baseFolder.path : PipelineFixtures.modelFolder(family)
+        let m = try LoadedModel.load(name: family, path: path)
+        models[family] = m
+        return m
+    }
+
+    static func cases() throws -> [[String: Any]] {
+        let data = try Data(contentsOf: root.appendingPathComponent("cases.json"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+    }
+
+    static func references() throws -> SafeTensorsFile {
+        try SafeTensorsFile(path: root.appendingPathComponent("cases.safetensors").path)
+    }
+
+    static func adapters(_ c: [String: Any]) -> [AdapterRequest] {
+        let list = c["loras"] as? [[String: Any]] ?? []
+        return list.enumerated().map { i, l in
+            AdapterRequest(name: l["name"] as? String ?? "", weight: (l["weight"] as? NSNumber)?.doubleValue ?? 1,
+                           textEncoderWeight: (l["text_encoder_weight"] as? NSNumber)?.doubleValue,
+                           unetWeight: (l["unet_weight"] as? NSNumber)?.doubleValue, field: "loras[\(i)]")
+        }
+    }
+
+    static func request(_ c: [String: Any]) throws -> GenerationRequest {
+        var r = GenerationRequest(prompt: c["prompt"] as? String ?? "")
+        r.negativePrompt = c["negative_prompt"] as? String ?? ""
+        r.sampler = try SamplerChoice.parse(sampler: c["sampler"] as? String ?? "euler", scheduler: c["scheduler"] as? String)
+        r.steps = c["steps"] as? Int ?? 4
+        r.cfgScale = (c["cfg_scale"] as? NSNumber)?.doubleValue ?? 7.5
+        r.seed = UInt64(c["seed"] as? Int ?? 0)
+        r.width = c["width"] as? Int ?? 32
+        r.height = c["height"] as? Int ?? 32
+        return r
+    }
+
+    /// Failures of one case against its reference ("" when it matches).
+    static func compare(_ name: String, _ result: GenerationResult, _ refs: SafeTensorsFile) throws -> [String] {
+        var failures: [String] = []
+        let refLatents = try refs.tensor("\(name).latents")
+        let latentError = PipelineParityTests.maxAbsDiff(result.latents.scalars, refLatents.scalars)
+        let latentScale = refLatents.scalars.map { abs($0) }.max() ?? 1
+        if latentError > 1e-4 * latentScale { failures.append("\(name): latent max diff \(latentError) (scale \(latentScale))") }
+        let ref8 = try refs.tensor("\(name).image8")
+        let pixelError = PipelineParityTests.maxAbsDiff(PipelineParityTests.eightBitHWC(result.images), ref8.scalars)
+        if pixelError > 1 { failures.append("\(name): 8-bit max diff \(pixelError)") }
+        return failures
+    }
+
+    func run(families: Set<String>) throws {
+        let cases = try Self.cases().filter { families.contains($0["family"] as? String ?? "") }
+        XCTAssertGreaterThanOrEqual(cases.count, families.contains("sd1") ? 17 : 12, "fixture cases missing")
+        let refs = try Self.references()
+        var failures: [String] = []
+        for c in cases {
+            let name = try XCTUnwrap(c["name"] as? String)
+            let base = try Self.model(try XCTUnwrap(c["family"] as? String))
+            let requests = Self.adapters(c)
+            let adapted = try base.applying(requests, directory: Self.directory)
+            XCTAssertEqual(adapted.reports.count, requests.count, name)
+            for report in adapted.reports {
+                XCTAssertEqual(report.matched, report.total, "\(name) \(report.name): unmatched \(report.unmatched)")
+                XCTAssertNil(report.warning, name)
+            }
+            let result = try StableDiffusionPipeline(model: adapted.model).run(try Self.request(c))
+            failures += try Self.compare(name, result, refs)
+        }
+        XCTAssert(failures.isEmpty, failures.joined(separator: "\n"))
+    }
+
+    func testSD1AdaptersMatchReferences() throws {
+        try run(families: ["sd1"])
+    }
+
+    func testSDXLAdaptersMatchReferences() throws {
+        try run(families: ["sdxl"])
+    }
+}
