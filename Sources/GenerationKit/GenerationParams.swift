@@ -30,11 +30,15 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
+    /// `loras` and the `<lora:…>` tags taken out of `prompt` and `negative_prompt` (which hold the text without them).
+    public var adapters: AdapterParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
-        prompt = params["prompt"]?.stringValue ?? ""
-        negativePrompt = params["negative_prompt"]?.stringValue ?? ""
+        adapters = AdapterParams(loras: params["loras"], prompt: params["prompt"]?.stringValue ?? "",
+                                 negativePrompt: params["negative_prompt"]?.stringValue ?? "")
+        prompt = adapters.prompt
+        negativePrompt = adapters.negativePrompt
         sampler = params["sampler"]?.stringValue ?? GenerationDefaults.samplerName
         scheduler = params["scheduler"]?.stringValue
         steps = params["steps"]?.intValue ?? GenerationDefaults.steps

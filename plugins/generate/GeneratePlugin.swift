@@ -30,7 +30,8 @@ public struct GeneratePlugin: OperationPlugin {
         var request = try p.generation.request()
         try GenerationParams.checkSize(request)
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
-        let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
         // txt2img starts from noise, which an SDXL refiner cannot.
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
@@ -39,6 +40,6 @@ public struct GeneratePlugin: OperationPlugin {
         try context.checkCancelled()
         return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                           preview: p.generation.preview, outputs: outputs,
-                                                          ignored: p.generation.sdxl.ignoredMember(for: model))
+                                                          ignored: p.generation.sdxl.ignoredMember(for: model).merging(adapterMembers) { own, _ in own })
     }
 }

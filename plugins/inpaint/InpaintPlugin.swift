@@ -124,7 +124,8 @@ public struct InpaintPlugin: OperationPlugin {
         let image = try context.loadImage(p.image, field: "image")
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
-        let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
@@ -139,6 +140,7 @@ public struct InpaintPlugin: OperationPlugin {
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
                                                  extra: p.generation.sdxl.ignoredMember(for: model)
-                                                    .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
+                                                    .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own }
+                                                    .merging(adapterMembers) { own, _ in own })
     }
 }

@@ -134,7 +134,8 @@ public struct OutpaintPlugin: OperationPlugin {
         let image = try context.loadImage(p.image, field: "image")
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
-        let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -149,6 +150,7 @@ public struct OutpaintPlugin: OperationPlugin {
                                                  extra: p.generation.sdxl.ignoredMember(for: model).merging([
                                                     "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
                                                                  "width": JSONValue(image.width), "height": JSONValue(image.height)],
-                                                    "fill": .string(p.fillName)]) { _, own in own })
+                                                    "fill": .string(p.fillName)]) { _, own in own }
+                                                    .merging(adapterMembers) { own, _ in own })
     }
 }

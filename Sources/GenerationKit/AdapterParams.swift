@@ -1,0 +1,100 @@
+import StrictJSON
+import Engine
+import Models
+import PluginAPI
+
+/// The adapters a generation request asks for: the structured `loras` member (for plug-ins) and A1111's
+/// `<lora:…>` tags in the prompt and negative prompt, both forms combined (structured entries first). The
+/// tags are taken out of the prompts before tokenizing; `<hypernet:…>` tags too (kept in `hypernetworks` for
+/// the hypernetwork loader; nothing applies them yet).
+public struct AdapterParams: Sendable {
+    /// As sent (schema-validated); checked in `requests()`.
+    public var structured: [JSONValue]
+    public var promptTags: ExtraNetworkTags
+    public var negativePromptTags: ExtraNetworkTags
+
+    /// `promptField`: the request member the prompts came from (`prompt`, `refine.prompt`); `lorasField` likewise.
+    public let promptField: String
+    public let negativePromptField: String
+    public let lorasField: String
+
+    public init(loras: JSONValue?, prompt: String, negativePrompt: String, promptField: String = "prompt",
+                negativePromptField: String = "negative_prompt", lorasField: String = "loras") {
+        structured = loras?.arrayValue ?? []
+        promptTags = ExtraNetworkTags(prompt)
+        negativePromptTags = ExtraNetworkTags(negativePrompt)
+        self.promptField = promptField
+        self.negativePromptField = negativePromptField
+        self.lorasField = lorasField
+    }
+
+    /// The prompts without their tags (what is tokenized).
+    public var prompt: String { promptTags.text }
+    public var negativePrompt: String { negativePromptTags.text }
+
+    /// Hypernetwork tags of both prompts (parsed, removed from the text, not applied here).
+    public var hypernetworks: [ExtraNetworkTags.HypernetworkTag] { promptTags.hypernetworks + negativePromptTags.hypernetworks }
+
+    public var isEmpty: Bool { structured.isEmpty && promptTags.loras.isEmpty && negativePromptTags.loras.isEmpty }
+
+    /// Every adapter in application order; a malformed entry or tag is a -32602 naming it.
+    public func requests() throws -> [AdapterRequest] {
+        var result: [AdapterRequest] = []
+        for (i, entry) in structured.enumerated() {
+            let field = "\(lorasField)[\(i)]"
+            guard let object = entry.objectValue, let name = object["name"]?.stringValue, !name.isEmpty else {
+                throw PluginError.invalidParam(field: field, reason: "needs a name")
+            }
+            func number(_ key: String) throws -> Double? {
+                guard let value = object[key] else { return nil }
+                guard let number = value.doubleValue, number.isFinite else {
+                    throw PluginError.invalidParam(field: "\(field).\(key)", reason: "must be a number")
+                }
+                return number
+            }
+            result.append(AdapterRequest(name: name, weight: try number("weight") ?? 1,
+                                         textEncoderWeight: try number("text_encoder_weight"),
+                                         unetWeight: try number("unet_weight"), field: field))
+        }
+        for (tags, field) in [(promptTags, promptField), (negativePromptTags, negativePromptField)] {
+            for tag in tags.loras {
+                if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
+                result.append(AdapterRequest(name: tag.name, weight: tag.weight, textEncoderWeight: tag.textEncoderWeight,
+                                             unetWeight: tag.unetWeight, field: field, tag: tag.source))
+            }
+        }
+        return result
+    }
+}
+
+/// Applies a request's adapters to the model it runs on, and reports them.
+public enum AdapterLookup {
+    /// The model with the adapters applied (the model itself without any) and the result members to merge
+    /// (`loras`, absent when none were asked for). Errors name the entry as -32602.
+    public static func apply(_ params: AdapterParams, to model: LoadedModel,
+                             context: JobContext) throws -> (model: LoadedModel, members: [String: JSONValue]) {
+        let requests = try params.requests()
+        guard !requests.isEmpty else { return (model, [:]) }
+        context.progress(stage: "apply_loras", step: 0, steps: 1)
+        let adapted: AdaptedModel
+        do {
+            adapted = try model.applying(requests, directory: context.models.directory.map(LoRADirectory.init(modelsDirectory:)))
+        } catch let e as AdapterRequestError {
+            throw PluginError.invalidParam(field: e.field, reason: e.reason)
+        }
+        context.progress(stage: "apply_loras", step: 1, steps: 1)
+        return (adapted.model, ["loras": .array(adapted.reports.map(member))])
+    }
+
+    static func member(_ report: AdapterReport) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "name": .string(report.name), "weight": .double(report.weight),
+            "text_encoder_weight": .double(report.textEncoderWeight), "unet_weight": .double(report.unetWeight),
+            "type": .string(report.type), "matched": JSONValue(report.matched), "total": JSONValue(report.total),
+            "unmatched": .array(report.unmatched.map { .string($0) }), "unmatched_count": JSONValue(report.unmatchedCount),
+        ]
+        o["family"] = report.family.map { .string($0) } ?? .null
+        if let warning = report.warning { o["warning"] = .string(warning) }
+        return .object(o)
+    }
+}

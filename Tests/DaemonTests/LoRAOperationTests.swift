@@ -1,0 +1,127 @@
+import DiffusionProtocol
+import Foundation
+import StrictJSON
+import XCTest
+
+/// LoRAs on the wire: `loras` and `<lora:…>` tags in every generation operation, the `loras` result member,
+/// switching back to the plain model without drift, and -32602 naming the entry for each refusal.
+final class LoRAOperationTests: XCTestCase {
+    static let loraFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/lora/loras").path
+
+    private func startDaemon() throws -> DaemonProcess {
+        let dir = try TempDir()
+        let models = dir.file("models")
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/tiny", withDestinationPath: GenerateOperationTests.sd1Folder)
+        try FileManager.default.createSymbolicLink(atPath: models + "/loras", withDestinationPath: Self.loraFolder)
+        return try DaemonProcess(arguments: ["--models", models], withChecksumPlugin: false, dir: dir)
+    }
+
+    private let base: [String: JSONValue] = ["model": "tiny", "prompt": "a fox", "steps": 2, "width": 32, "height": 32,
+                                             "seed": 3, "output": ["format": "png"]]
+
+    private func image(_ reply: JSONValue) -> JSONValue? {
+        reply["result"]?["images"]?.arrayValue?.first?["base64"]
+    }
+
+    func testStructuredAndTagFormsCombineReportAndSwitchBackWithoutDrift() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        try client.request(1, "generate", base)
+        let plain = try client.collect(id: .integer(1), timeout: 120).response
+        XCTAssertNil(plain["result"]?["loras"], "no adapters, no member")
+
+        var tagged = base
+        tagged["prompt"] = "a fox <lora:sd1_peft:0.8>"
+        tagged["negative_prompt"] = "<lora:sub/sd1_kohya:te=1:unet=0>"
+        tagged["loras"] = [["name": "sd1_full", "weight": 0.5]]
+        try client.request(2, "generate", tagged)
+        let withTags = try client.collect(id: .integer(2), timeout: 120).response
+        XCTAssertNil(withTags["error"], "\(withTags)\n\(daemon.log)")
+        let reports = try XCTUnwrap(withTags["result"]?["loras"]?.arrayValue)
+        XCTAssertEqual(reports.map { $0["name"] }, ["sd1_full", "sd1_peft", "sub/sd1_kohya"])
+        XCTAssertEqual(reports.map { $0["type"] }, ["full", "locon", "locon"])
+        XCTAssertEqual(reports[2]["text_encoder_weight"], 1.0)
+        XCTAssertEqual(reports[2]["unet_weight"], 0.0)
+        for r in reports {
+            XCTAssertEqual(r["matched"], r["total"], "\(r)")
+            XCTAssertEqual(r["unmatched"], [])
+            XCTAssertNil(r["warning"])
+        }
+        XCTAssertNotEqual(image(withTags), image(plain))
+
+        // The same set given only structured: the same image (the tags were removed from the text).
+        var structured = base
+        structured["prompt"] = "a fox "  // the tagged prompt's text (the PNG's parameters chunk quotes it)
+        structured["negative_prompt"] = ""
+        structured["loras"] = [["name": "sd1_full", "weight": 0.5], ["name": "sd1_peft", "weight": 0.8],
+                               ["name": "sub/sd1_kohya", "text_encoder_weight": 1, "unet_weight": 0]]
+        try client.request(3, "generate", structured)
+        let sameSet = try client.collect(id: .integer(3), timeout: 120).response
+        XCTAssertEqual(image(sameSet), image(withTags))
+
+        try client.request(4, "generate", base)
+        XCTAssertEqual(image(try client.collect(id: .integer(4), timeout: 120).response), image(plain), "drift after adapters")
+    }
+
+    func testImg2ImgInpaintAndOutpaintApplyAndReport() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let picture = daemon.dir.file("in.png")
+        var first = base
+        first["output"] = ["path": .string(picture)]
+        try client.request(1, "generate", first)
+        XCTAssertNil(try client.collect(id: .integer(1), timeout: 120).response["error"])
+        var params: [String: JSONValue] = ["model": "tiny", "prompt": "a fox <lora:sd1_loha:0.7>", "steps": 2, "seed": 1,
+                                           "image": ["path": .string(picture)], "output": ["format": "png"]]
+        var id: Int64 = 2
+        for method in ["img2img", "inpaint", "outpaint"] {
+            var p = params
+            if method == "inpaint" { p["mask"] = ["path": .string(picture)] }
+            if method == "outpaint" { p["extend"] = ["right": 8] }
+            try client.request(id, method, p)
+            let reply = try client.collect(id: .integer(id), timeout: 120).response
+            XCTAssertNil(reply["error"], "\(method): \(reply)\n\(daemon.log)")
+            XCTAssertEqual(reply["result"]?["loras"]?.arrayValue?.map { $0["name"] }, ["sd1_loha"], method)
+            id += 1
+        }
+        params["loras"] = [["name": "missing_one"]]
+        try client.request(id, "img2img", params)
+        let refused = try client.collect(id: .integer(id), timeout: 60).response
+        XCTAssertEqual(refused.errorCode, RPCErrorCode.invalidParams)
+        XCTAssertEqual(refused["error"]?["data"]?["field"], "loras[0]", "\(refused)")
+    }
+
+    func testEachRefusalIsInvalidParamsNamingTheEntry() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let cases: [(JSONValue, String?, String, String)] = [
+            ([["name": "sd1_full"], ["name": "nope"]], nil, "loras[1]", "not found"),
+            ([["name": "../tiny/unet/diffusion_pytorch_model"]], nil, "loras[0]", "not a name inside loras/"),
+            ([["name": "sub/sdxl_kohya"]], nil, "loras[0]", "is for sdxl"),
+            ([["name": "matches_nothing"]], nil, "loras[0]", "matches no layer"),
+            ([["name": "corrupt"]], nil, "loras[0]", "cannot be read"),
+            ([["name": "sd1_full", "weight": "strong"]], nil, "loras[0].weight", ""),
+            ([], "x <lora:sd1_full:abc>", "prompt", "<lora:sd1_full:abc>: weight \"abc\" is not a number"),
+            ([], "x <lora:nope:1>", "prompt", "<lora:nope:1>: LoRA \"nope\" not found"),
+        ]
+        for (i, (loras, prompt, field, message)) in cases.enumerated() {
+            var params = base
+            params["loras"] = loras
+            if let prompt { params["prompt"] = .string(prompt) }
+            let id = Int64(i + 1)
+            try client.request(id, "generate", params)
+            let reply = try client.collect(id: .integer(id), timeout: 60).response
+            XCTAssertEqual(reply.errorCode, RPCErrorCode.invalidParams, "\(field): \(reply)")
+            // Schema refusals name the member path their own way; ours name the entry exactly.
+            if !message.isEmpty {
+                XCTAssertEqual(reply["error"]?["data"]?["field"], .string(field), "\(reply)")
+                XCTAssertTrue(reply["error"]?["message"]?.stringValue?.contains(message) ?? false, "\(reply)")
+            }
+        }
+    }
+}
