@@ -51,7 +51,10 @@ public enum ModelReport {
     /// Members detected from a model's files or at load; which appear depends on the kind.
     static var detailProperties: [String: JSONValue] {
         [
-            "family": ["type": "string", "description": "Stable Diffusion family detected from the files (sd1, sd2)"],
+            "family": ["type": "string", "description": "Stable Diffusion family detected from the files (sd1, sd2, sdxl, sdxl-refiner; a LoRA's from its shapes, unknown when they do not tell)"],
+            "type": ["type": "string", "enum": ["lora", "locon", "loha", "lokr", "full", "dora"], "description": "a LoRA file's adapter type"],
+            "modules": ["type": "integer", "minimum": 0, "description": "layers a LoRA file adapts"],
+            "file_bytes": ["type": "integer", "minimum": 0, "description": "size of a LoRA file"],
             "prediction": ["type": "string", "enum": ["epsilon", "v_prediction"], "description": "what the UNet predicts"],
             "inpainting": ["type": "boolean", "description": "a 9-channel inpainting UNet"],
             "unet_in_channels": ["type": "integer", "minimum": 1],

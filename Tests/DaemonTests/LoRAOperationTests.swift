@@ -95,6 +95,23 @@ final class LoRAOperationTests: XCTestCase {
         XCTAssertEqual(refused["error"]?["data"]?["field"], "loras[0]", "\(refused)")
     }
 
+    func testModelsListShowsLoRAFiles() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        try client.request(1, "models.list", [:])
+        let reply = try client.collect(id: .integer(1), timeout: 60).response
+        XCTAssertNil(reply["error"], "\(reply)")
+        let loras = (reply["result"]?["models"]?.arrayValue ?? []).filter { $0["kind"] == "lora" }
+        let kohya = try XCTUnwrap(loras.first { $0["name"] == "sub/sdxl_kohya" }, "\(loras)")
+        XCTAssertEqual(kohya["family"], "sdxl")
+        XCTAssertEqual(kohya["type"], "locon")
+        XCTAssertEqual(kohya["format"], "safetensors")
+        XCTAssertEqual(kohya["loaded"], false)
+        XCTAssertNotNil(kohya["file_bytes"]?.intValue)
+        XCTAssertNotNil(loras.first { $0["name"] == "corrupt" }?["error"])
+    }
+
     func testEachRefusalIsInvalidParamsNamingTheEntry() throws {
         let daemon = try startDaemon()
         defer { daemon.stop() }

@@ -180,6 +180,28 @@ final class LoRABehaviourTests: XCTestCase {
         XCTAssertEqual(try directory.resolve("deep/er/inside.safetensors").name, "deep/er/inside")
     }
 
+    /// models.list's entries for loras/: family, type, module count and size from headers; unreadable files say why.
+    func testCatalogListsLoRAFilesFromHeaders() throws {
+        let models = try temporaryLoRAFolder()
+        try FileManager.default.createSymbolicLink(atPath: models.appendingPathComponent("loras").path,
+                                                   withDestinationPath: LoRAParityTests.directory.path)
+        let listings = Dictionary(uniqueKeysWithValues: ModelHost(directory: models.path).catalog()
+            .filter { $0.kind == .lora }.map { ($0.name, $0) })
+        XCTAssertTrue(listings.keys.contains("sub/sd1_kohya"), "\(listings.keys.sorted())")
+        XCTAssertEqual(listings["sd1_loha"]?.details["type"], "loha")
+        XCTAssertEqual(listings["sd1_dora"]?.details["type"], "dora")
+        XCTAssertEqual(listings["sd1_kohya_pickle"]?.format, "pt")
+        XCTAssertEqual(listings["sd1_kohya_pickle"]?.details["type"], "locon", "its modules include the 3×3 conv_in")
+        XCTAssertEqual(listings["sub/sdxl_kohya"]?.details["family"], "sdxl")
+        XCTAssertEqual(listings["wrong_family_sd15"]?.details["family"], "sd1")
+        XCTAssertEqual(listings["sd1_lokr"]?.details["family"], "unknown")
+        let size = try FileManager.default.attributesOfItem(atPath: LoRAParityTests.directory.path + "/sd1_lokr.safetensors")[.size] as? NSNumber
+        XCTAssertEqual(listings["sd1_lokr"]?.details["file_bytes"], size?.stringValue)
+        XCTAssertGreaterThan(Int(listings["sd1_lokr"]?.details["modules"] ?? "") ?? 0, 0)
+        XCTAssertNotNil(listings["corrupt"]?.problem)
+        XCTAssertNil(listings["sd1_peft"]?.problem)
+    }
+
     func temporaryLoRAFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lora-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -22,7 +22,7 @@ public enum ModelMethods {
     public struct ListModels: OperationPlugin {
         public init() {}
         public let method = "models.list"
-        public let summary = "Every model the daemon can use (Stable Diffusion checkpoints and upscalers) with its kind, format and what its files say (family, prediction type, inpainting, architecture), and which are resident. Answers at once, even while a job runs."
+        public let summary = "Every model the daemon can use (Stable Diffusion checkpoints, upscalers, and the LoRA / LyCORIS files of loras/) with its kind, format and what its files say (family, prediction type, inpainting, architecture; a LoRA's family, type, modules and size, from headers only), and which are resident. Answers at once, even while a job runs."
         public var paramsSchema: JSONValue { ["type": "object", "properties": [:], "additionalProperties": false] }
         public var scheduling: PluginScheduling { .immediate }
         public var resultSchema: JSONValue? { ModelSchemas.listResult }

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Weights
 
 /// What a model's files say about it without loading it, for `models.list`, remembered per file stamp so a
 /// listing re-reads only files that changed.
@@ -28,11 +29,39 @@ public final class ModelDescriber: @unchecked Sendable {
     }
 
     public func describe(path: String) -> Description {
+        describe(path: path, with: probe)
+    }
+
+    /// `path` described by `probe` instead of the checkpoint probe (the files of `loras/`).
+    public func describe(path: String, with probe: Probe) -> Description {
         let stamp = FileStamp(path: path)
         if let hit = lock.withLock({ memo[path] }), hit.stamp == stamp { return hit.description }
         let description = probe(path)
         lock.withLock { memo[path] = (stamp, description) }
         return description
+    }
+
+    /// A LoRA / LyCORIS file from its tensor names and shapes (no data read): the family its shapes say, its
+    /// type, how many modules it adapts and its size on disk.
+    public static func loraHeaders(path: String) -> Description {
+        let source: any TensorSource
+        do {
+            switch (path as NSString).pathExtension.lowercased() {
+            case "safetensors": source = try SafeTensorsFile(path: path)
+            default: source = try TorchCheckpoint(path: path)
+            }
+        } catch {
+            return Description(kind: .lora, problem: String(describing: error))
+        }
+        let header = LoRAHeader(source: source)
+        var details = ["type": header.type.rawValue, "modules": String(header.modules), "family": header.family?.rawValue ?? "unknown"]
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber {
+            details["file_bytes"] = size.stringValue
+        }
+        guard header.modules > 0 else {
+            return Description(kind: .lora, details: details, problem: "no LoRA or LyCORIS tensors")
+        }
+        return Description(kind: .lora, details: details)
     }
 
     /// `ModelProbe`: headers and configs only, the same detection rules as loading; a file it cannot read is

@@ -184,6 +184,13 @@ public final class ModelHost: @unchecked Sendable {
                                         format: (path as NSString).pathExtension.lowercased()))
             }
         }
+        if let directory {
+            for entry in LoRADirectory(modelsDirectory: directory).entries() {
+                let described = describer.describe(path: entry.path, with: ModelDescriber.loraHeaders)
+                listings.append(ModelListing(kind: .lora, name: entry.name, path: entry.path, format: entry.format, resident: [],
+                                             details: described.details, problem: described.problem))
+            }
+        }
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
             listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
                                          resident: [info], details: info.details, problem: "its file is no longer in the models folder"))

@@ -3,6 +3,8 @@
 public enum ModelKind: String, Sendable, CaseIterable, Comparable {
     case stableDiffusion = "stable-diffusion"
     case upscaler
+    /// A LoRA / LyCORIS file of `loras/` (listed, never resident on its own: it is merged into a model's patched variant).
+    case lora
 
     public static func < (a: ModelKind, b: ModelKind) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
