@@ -68,14 +68,42 @@ final class LoRAParityTests: XCTestCase {
         return failures
     }
 
-    func run(families: Set<String>) throws {
+    /// The same tiny models as single files (LDM/sgm names, SDXL's bigG in OpenCLIP layout with its fused
+    /// in_proj split on load), with the folders' tokenizers; the references apply unchanged.
+    static func singleFileModel(_ family: String) throws -> LoadedModel {
+        let key = family + "/single"
+        if let m = models[key] { return m }
+        let m: LoadedModel
+        if family == "sdxl" {
+            m = try SDXLPipelineParityTests.model("base", file: "single.fp16.safetensors")
+        } else {
+            // The tiny fixtures cannot follow SD's head/group sizes: their own, from family.json.
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: PipelineFixtures.root
+                .appendingPathComponent("sd/\(family)/family.json"))) as? [String: Any]
+            let declared = try XCTUnwrap(info?["conventions"] as? [String: Int])
+            var conventions = SingleFileConventions.stableDiffusion
+            if let heads = declared["sd1_heads"] { conventions.sd1AttentionHeads = heads }
+            conventions.textAttentionHeadDim = try XCTUnwrap(declared["text_head_dim"])
+            conventions.unetNormGroups = try XCTUnwrap(declared["unet_norm_groups"])
+            conventions.vaeNormGroups = try XCTUnwrap(declared["vae_norm_groups"])
+            let networks = try ModelFiles.load(path: PipelineFixtures.singleFile(family), options: CheckpointOptions(conventions: conventions))
+            let folder = URL(fileURLWithPath: PipelineFixtures.modelFolder(family))
+            let tokenizers = try networks.textEncoders.map { try CLIPTokenizer(folder: folder.appendingPathComponent($0.slot.tokenizerFolder)) }
+            m = try LoadedModel(name: family, path: PipelineFixtures.singleFile(family), networks: networks, tokenizers: tokenizers)
+        }
+        models[key] = m
+        return m
+    }
+
+    func run(families: Set<String>, singleFile: Bool = false) throws {
         let cases = try Self.cases().filter { families.contains($0["family"] as? String ?? "") }
         XCTAssertGreaterThanOrEqual(cases.count, families.contains("sd1") ? 17 : 12, "fixture cases missing")
         let refs = try Self.references()
         var failures: [String] = []
         for c in cases {
             let name = try XCTUnwrap(c["name"] as? String)
-            let base = try Self.model(try XCTUnwrap(c["family"] as? String))
+            let family = try XCTUnwrap(c["family"] as? String)
+            let base = singleFile ? try Self.singleFileModel(family) : try Self.model(family)
             let requests = Self.adapters(c)
             let adapted = try base.applying(requests, directory: Self.directory)
             XCTAssertEqual(adapted.reports.count, requests.count, name)
@@ -95,5 +123,35 @@ final class LoRAParityTests: XCTestCase {
 
     func testSDXLAdaptersMatchReferences() throws {
         try run(families: ["sdxl"])
+    }
+
+    /// kohya SDXL keys are sgm paths; on a single file they must land where the folder's diffusers names do, and
+    /// a LoRA on OpenCLIP's fused in_proj on the rows our loader split into q/k/v.
+    func testAdaptersOnSingleFilesMatchTheSameReferences() throws {
+        try run(families: ["sd1", "sdxl"], singleFile: true)
+    }
+
+    /// A 4-channel LoRA on a 9-channel inpainting conv_in: the latent channels get the delta, the mask and
+    /// masked-image channels none; every other module matches as on the 4-channel model.
+    func testFourChannelLoRAOnNineChannelInpaintingConvIn() throws {
+        let model = try LoadedModel.load(name: "sd1-inpaint", path: PipelineFixtures.modelFolder("sd1-inpaint"))
+        XCTAssertTrue(model.networks.isInpainting)
+        let adapted = try model.applying([AdapterRequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")], directory: Self.directory)
+        let report = try XCTUnwrap(adapted.reports.first)
+        XCTAssertEqual(report.matched, report.total, "\(report.unmatched)")
+        let expected = try Self.references().tensor("sd1_inpaint_peft.conv_in.weight")
+        let patched = try XCTUnwrap(adapted.model.networks.weights?.unet.tensors["conv_in.weight"])
+        XCTAssertEqual(patched.shape, expected.shape)
+        XCTAssertEqual(patched.shape[1], 9)
+        let error = PipelineParityTests.maxAbsDiff(patched.scalars, expected.scalars)
+        XCTAssertLessThanOrEqual(error, 1e-6 * (expected.scalars.map { abs($0) }.max() ?? 1))
+        let basis = try XCTUnwrap(model.networks.weights?.unet.tensors["conv_in.weight"]).scalars
+        let plane = 9, kernel = 9
+        for o in 0..<patched.shape[0] {
+            for c in 4..<plane {
+                let range = ((o * plane + c) * kernel)..<((o * plane + c + 1) * kernel)
+                XCTAssertEqual(Array(patched.scalars[range]), Array(basis[range]), "mask/masked-image channels unchanged")
+            }
+        }
     }
 }
