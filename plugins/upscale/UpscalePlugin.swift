@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Engine
 import Foundation
+import GenerationKit
 import Imaging
 import Models
 import PluginAPI
@@ -53,10 +54,10 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
-                                  "timings": ResultSchemas.daemonTimings()],
+                                  "timings": ResultSchemas.daemonTimings(), "loras": AdapterSchema.result],
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
-                                  "source": source, "timings": ResultSchemas.daemonTimings()],
+                                  "source": source, "timings": ResultSchemas.daemonTimings(), "loras": AdapterSchema.result],
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -165,6 +166,7 @@ public struct UpscalePlugin: OperationPlugin {
             result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
             result["tiles"] = JSONValue(tilesRun)
         }
+        for (key, value) in refine?.adapterMembers ?? [:] { result[key] = value }
         return .object(result)
     }
 

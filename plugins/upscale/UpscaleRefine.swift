@@ -10,13 +10,16 @@ import StrictJSON
 /// strength over overlapping tiles of the result with a resident Stable Diffusion model.
 struct UpscaleRefine {
     let refiner: TileRefiner
+    /// The result's `loras` member when the refine applied adapters (empty otherwise).
+    let adapterMembers: [String: JSONValue]
 
     static let schema: JSONValue = [
         "type": "object",
         "description": "after the upscale, img2img with a Stable Diffusion model over overlapping tiles at low strength (SD upscale); tile (column, row) uses a seed derived from (seed, column, row) so any tile can be redone alone",
         "properties": [
             "model": ["type": "string", "minLength": 1, "maxLength": 128, "description": "Stable Diffusion model under the models folder"],
-            "prompt": ["type": "string", "maxLength": 4096],
+            "prompt": ["type": "string", "maxLength": 4096, "description": "A1111 syntax, <lora:NAME:W> tags included"],
+            "loras": AdapterSchema.property,
             "negative_prompt": ["type": "string", "maxLength": 4096],
             "strength": ["type": "number", "minimum": 0, "maximum": 1,
                          "description": .string("fraction of the schedule run on each tile (default \(RefineSettings.defaultStrength)); must run at least one step")],
@@ -41,8 +44,11 @@ struct UpscaleRefine {
         guard let p = value.objectValue, let name = p["model"]?.stringValue else {
             throw PluginError.invalidParam(field: "refine.model", reason: "refine needs a Stable Diffusion model name")
         }
-        var s = RefineSettings(prompt: p["prompt"]?.stringValue ?? "")
-        s.negativePrompt = p["negative_prompt"]?.stringValue ?? ""
+        let adapters = AdapterParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
+                                     negativePrompt: p["negative_prompt"]?.stringValue ?? "", promptField: "refine.prompt",
+                                     negativePromptField: "refine.negative_prompt", lorasField: "refine.loras")
+        var s = RefineSettings(prompt: adapters.prompt)
+        s.negativePrompt = adapters.negativePrompt
         s.strength = p["strength"]?.doubleValue ?? RefineSettings.defaultStrength
         s.steps = p["steps"]?.intValue ?? s.steps
         s.cfgScale = p["cfg_scale"]?.doubleValue ?? s.cfgScale
@@ -54,8 +60,9 @@ struct UpscaleRefine {
             if p["sampler"] != nil || p["scheduler"] != nil {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
-            let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
-            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s))
+            let base = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
+            let (model, members) = try AdapterLookup.apply(adapters, to: base, context: context)
+            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s), adapterMembers: members)
         } catch let e as EngineError {
             throw pluginError(e)
         }
