@@ -73,10 +73,11 @@ public enum AdapterPatcher {
 
     struct Misfit: Error { let reason: String }
 
-    /// The touched weights, copied from the base on first touch and accumulated adapter by adapter.
+    /// The touched weights, copied from the base on first touch (copy-on-write: the first in-place write copies
+    /// the shared base storage) and accumulated in place adapter by adapter.
     struct WorkingWeights {
         let weights: NetworkWeights
-        var patched: [AdapterComponent: [String: [Float]]] = [:]
+        var patched: [AdapterComponent: [String: Tensor]] = [:]
 
         init(weights: NetworkWeights) { self.weights = weights }
 
@@ -87,10 +88,25 @@ public enum AdapterPatcher {
             }
         }
 
-        mutating func values(_ name: String, in component: AdapterComponent) throws -> [Float] {
-            if let values = patched[component]?[name] { return values }
+        /// The current value of `name`, taken out of the table so an in-place write does not copy it again.
+        mutating func take(_ name: String, in component: AdapterComponent) throws -> Tensor {
+            if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
-            return base.scalars
+            return base
+        }
+
+        /// `name` += factor · delta[offset ..< offset + count], in place, over the compute threads.
+        mutating func add(_ delta: Tensor, offset: Int = 0, times factor: Float, to name: String, in component: AdapterComponent) throws {
+            var weight = try take(name, in: component)
+            weight.withUnsafeMutableBufferPointer { dst in
+                delta.withUnsafeBufferPointer { src in
+                    guard let d = dst.baseAddress, let s = src.baseAddress.map({ $0 + offset }) else { return }
+                    Parallel.forEachSlice(count: dst.count, grain: 1 << 16) { range in
+                        for i in range { d[i] += factor * s[i] }
+                    }
+                }
+            }
+            patched[component, default: [:]][name] = weight
         }
 
         mutating func apply(_ module: LoRAModule, to target: AdapterTarget, in component: AdapterComponent, strength: Float) throws {
@@ -112,11 +128,11 @@ public enum AdapterPatcher {
             if names == ["conv_in.weight"], case let .lora(_, down, _) = module.delta, down.rank == 4, down.shape[1] < shape[1] {
                 deltaShape[1] = down.shape[1]
             }
-            guard let (scale, delta) = LoRAMath.delta(module, shape: deltaShape) else {
+            guard let (scale, unpadded) = LoRAMath.delta(module, shape: deltaShape) else {
                 throw Misfit(reason: "its factors do not make a \(deltaShape) delta for \(component) \(names.joined(separator: "+")) \(shape)")
             }
-            if let dora = module.doraScale, names.count != 1
-                || !((dora.shape.first == shape[0] && dora.count == shape[0]) || dora.count == shape[1]) {
+            let perOutput = module.doraScale.map { $0.shape.first == shape[0] && $0.count == shape[0] } ?? false
+            if let dora = module.doraScale, names.count != 1 || !(perOutput || dora.count == shape[1]) {
                 throw Misfit(reason: "dora_scale \(dora.shape) fits neither axis of \(shape)")
             }
             if case let .full(_, bias?) = module.delta {
@@ -124,35 +140,29 @@ public enum AdapterPatcher {
                 guard source.shape(of: biasName) == [shape[0]], bias.count == shape[0] else {
                     throw Misfit(reason: "diff_b \(bias.shape) has no matching bias \(biasName)")
                 }
-                var b = try values(biasName, in: component)
-                let d = bias.scalars
-                for i in 0..<b.count { b[i] += strength * d[i] }
-                patched[component, default: [:]][biasName] = b
+                if strength != 0 { try add(bias, times: strength, to: biasName, in: component) }
             }
             guard strength != 0 else { return }
-            var merged: [Float] = []
-            for name in names { merged += try values(name, in: component) }
-            let d = Self.padded(delta, to: shape)
+            let delta = unpadded.shape == shape ? unpadded : Tensor(shape: shape, values: Self.padded(unpadded, to: shape))
             if let dora = module.doraScale {
                 // The axis as ComfyUI picks it: [out, 1, …] scales output rows, [1, in, …] input columns.
-                let perOutput = dora.shape.first == shape[0] && dora.count == shape[0]
-                Self.applyDoRA(&merged, delta: d, scale: scale, dora: dora.scalars, shape: shape, perOutput: perOutput,
-                               strength: strength)
-            } else {
-                let factor = strength * scale
-                for i in 0..<merged.count { merged[i] += factor * d[i] }
+                var weight = try take(names[0], in: component)
+                weight.withUnsafeMutableBufferPointer { w in
+                    Self.applyDoRA(w, delta: delta.scalars, scale: scale, dora: dora.scalars, shape: shape, perOutput: perOutput,
+                                   strength: strength)
+                }
+                patched[component, default: [:]][names[0]] = weight
+                return
             }
             var offset = 0
             for (name, partShape) in zip(names, shapes) {
-                let size = partShape.reduce(1, *)
-                patched[component, default: [:]][name] = Array(merged[offset..<(offset + size)])
-                offset += size
+                try add(delta, offset: offset, times: strength * scale, to: name, in: component)
+                offset += partShape.reduce(1, *)
             }
         }
 
-        /// ΔW [out, in', k…] placed into a zero [out, in, k…] (in' ≤ in); ΔW itself when the shapes agree.
+        /// ΔW [out, in', k…] placed into a zero [out, in, k…] (in' ≤ in).
         static func padded(_ delta: Tensor, to shape: [Int]) -> [Float] {
-            guard delta.shape != shape else { return delta.scalars }
             let out = shape[0], inner = shape.dropFirst(2).reduce(1, *)
             let have = delta.shape[1], want = shape[1]
             let values = delta.scalars
@@ -168,10 +178,10 @@ public enum AdapterPatcher {
 
         /// DoRA (LyCORIS / ComfyUI): W_c = W + scale·ΔW, rescaled to `dora` over the norm of each output row (or,
         /// for a [1, in, …] scale, each input column) of W_c; the strength blends: W' = W + m·(W_c·dora/‖W_c‖ − W).
-        static func applyDoRA(_ weight: inout [Float], delta: [Float], scale: Float, dora: [Float], shape: [Int],
-                              perOutput: Bool, strength: Float) {
+        static func applyDoRA(_ weight: UnsafeMutableBufferPointer<Float>, delta: [Float], scale: Float, dora: [Float],
+                              shape: [Int], perOutput: Bool, strength: Float) {
             let out = shape[0], columns = weight.count / out
-            var calc = weight
+            var calc = Array(weight)
             for i in 0..<calc.count { calc[i] += scale * delta[i] }
             let inner = shape.dropFirst(2).reduce(1, *)
             var norms = [Double](repeating: 0, count: perOutput ? out : shape[1])
@@ -189,12 +199,7 @@ public enum AdapterPatcher {
 
         /// The model with patched networks where weights changed; the others (and the VAE) shared.
         func build(on models: StableDiffusionModels) throws -> StableDiffusionModels {
-            func tensors(_ component: AdapterComponent) -> [String: Tensor] {
-                guard let values = patched[component], let source = source(component) else { return [:] }
-                return values.reduce(into: [:]) { result, entry in
-                    if let shape = source.shape(of: entry.key) { result[entry.key] = Tensor(shape: shape, values: entry.value) }
-                }
-            }
+            func tensors(_ component: AdapterComponent) -> [String: Tensor] { patched[component] ?? [:] }
             var encoders = models.textEncoders
             var textWeights = weights.textEncoders
             for (i, loaded) in encoders.enumerated() {
