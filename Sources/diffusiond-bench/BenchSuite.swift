@@ -18,6 +18,9 @@ struct BenchSuite {
             UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
             VAEDecodeWorkload(imageSize: 512),
             Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
+            LoRAApplyWorkload(rank: 32),
+            LoRAReuseWorkload(rank: 32),
+            LoRAUNetStepWorkload(rank: 32),
         ], sequentialByDefault: false,
         memoryTargets: "resident ≤ 1.10× weights, peak of a 512² UNet step < 1.5 GB beyond the weights")
     }

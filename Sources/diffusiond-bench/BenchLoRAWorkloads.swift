@@ -1,0 +1,171 @@
+import DiffusionProtocol
+import Engine
+import Foundation
+import Models
+import StrictJSON
+import Tensor
+import Weights
+
+/// A kohya LoCon of a given rank over the model's UNet attention projections, feed-forwards, proj_in/out,
+/// resnet 3×3 convolutions and time projections, and the text encoders' projections and MLPs (SD1 kohya
+/// names: `lora_unet_`/`lora_te_` + the diffusers path with `_`), written once to `<folder>/bench.safetensors`.
+/// Values are small deterministic numbers; the cost of a merge does not depend on them.
+enum BenchLoRAFile {
+    static let name = "bench"
+
+    static func write(for networks: StableDiffusionModels, rank: Int, to folder: String) throws {
+        guard let weights = networks.weights else { throw BenchError.missingNetwork(workload: "lora", network: "recorded weights") }
+        var writer = SafeTensorsWriter()
+        var seed: UInt64 = 100
+        func add(prefix: String, _ component: ComponentWeights, leaves: [String]) throws {
+            for name in component.names where name.hasSuffix(".weight") {
+                let module = String(name.dropLast(".weight".count))
+                guard leaves.contains(where: { module.hasSuffix($0) }), let shape = component.shape(of: name), shape.count >= 2 else { continue }
+                let key = prefix + module.replacingOccurrences(of: ".", with: "_")
+                let downShape = [rank, shape[1]] + shape.dropFirst(2)
+                let upShape = shape.count == 4 ? [shape[0], rank, 1, 1] : [shape[0], rank]
+                seed += 2
+                let (downSeed, upSeed) = (seed, seed + 1)
+                try writer.add(key + ".lora_down.weight", shape: downShape) { BenchInputs.tensor(downShape, seed: downSeed) * 0.01 }
+                try writer.add(key + ".lora_up.weight", shape: upShape) { BenchInputs.tensor(upShape, seed: upSeed) * 0.01 }
+                try writer.add(key + ".alpha", Tensor(shape: [], values: [Float(rank) / 2]))
+            }
+        }
+        try add(prefix: "lora_unet_", weights.unet, leaves: ["to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2",
+                                                              "proj_in", "proj_out", "conv1", "conv2", "time_emb_proj"])
+        for (slot, component) in weights.textEncoders {
+            try add(prefix: slot == .textEncoder ? "lora_te_" : "lora_te2_", component,
+                    leaves: ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"])
+        }
+        try writer.write(to: (folder as NSString).appendingPathComponent(name + ".safetensors"))
+    }
+
+    /// One folder per workload: each removes its own on release.
+    static func temporaryFolder(for workload: String) throws -> String {
+        let path = NSTemporaryDirectory() + "diffusiond-bench-\(workload)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// First use of a LoRA: read the file, match every module, merge into copies of the touched tensors and build
+/// the patched networks (the cache is cleared before each call). The issue's target: ≤ 1 s at rank 32 on
+/// SD 1.5-size weights.
+final class LoRAApplyWorkload: BenchWorkload {
+    let rank: Int
+    private var folder: String?
+    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
+    private var cache: AdaptedModelCache?
+
+    init(rank: Int = 32) { self.rank = rank }
+
+    var name: String { "lora-apply" }
+    var title: String { "apply a rank-\(rank) kohya LoCon (attention, feed-forward, resnet 3×3 convs, text encoder) on first use" }
+    var torchRequest: [String: JSONValue]? { nil }
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
+
+    func prepare(_ context: BenchContext) throws {
+        let folder = try BenchLoRAFile.temporaryFolder(for: name)
+        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
+        self.folder = folder
+        cache = try context.model().adapterCache
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let folder else { throw BenchError.notPrepared(name) }
+        let model = try context.model()
+        model.adapterCache.clear()
+        _ = try model.applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+                               directory: LoRADirectory(path: folder))
+    }
+
+    func release() {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
+        folder = nil
+        cache?.clear()
+        cache = nil
+    }
+}
+
+/// The next request with the same adapter set: the patched networks come from the cache (target: 0 s).
+final class LoRAReuseWorkload: BenchWorkload {
+    let rank: Int
+    private var folder: String?
+    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
+    private var cache: AdaptedModelCache?
+
+    init(rank: Int = 32) { self.rank = rank }
+
+    var name: String { "lora-reuse" }
+    var title: String { "the same rank-\(rank) LoCon again in the next request (cached patched networks)" }
+    var defaultRepeats: Int { 5 }
+    var torchRequest: [String: JSONValue]? { nil }
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
+
+    func prepare(_ context: BenchContext) throws {
+        let folder = try BenchLoRAFile.temporaryFolder(for: name)
+        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
+        self.folder = folder
+        cache = try context.model().adapterCache
+        cache?.clear()
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let folder else { throw BenchError.notPrepared(name) }
+        _ = try context.model().applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+                                         directory: LoRADirectory(path: folder))
+    }
+
+    func release() {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
+        folder = nil
+        cache?.clear()
+        cache = nil
+    }
+}
+
+/// One UNet step (batch 2, 256²) on the LoRA-patched UNet, against PyTorch's plain step: the patched network
+/// has the same shapes and kernels, so the issue asks for the same speed as without.
+final class LoRAUNetStepWorkload: BenchWorkload {
+    let imageSize = 256
+    let rank: Int
+    private var prepared: (unet: UNet, latents: Tensor, context: Tensor)?
+    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
+    private var cache: AdaptedModelCache?
+
+    init(rank: Int = 32) { self.rank = rank }
+
+    var name: String { "unet-256-lora" }
+    var title: String { "UNet step, batch 2 (CFG), 256², with the rank-\(rank) LoCon merged" }
+    var targetRatio: Double? { 0.75 }
+    var torchRequest: [String: JSONValue]? { ["kind": "unet", "batch": 2, "height": JSONValue(imageSize), "width": JSONValue(imageSize)] }
+
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? {
+        try BenchFLOPs.unet(try context.models().unet.config, batch: 2, height: imageSize / 8, width: imageSize / 8)
+    }
+
+    func prepare(_ context: BenchContext) throws {
+        let folder = try BenchLoRAFile.temporaryFolder(for: name)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
+        let adapted = try context.model().applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+                                                   directory: LoRADirectory(path: folder))
+        cache = try context.model().adapterCache
+        let unet = adapted.model.networks.unet
+        guard unet.textTimeEmbedding == nil else { throw BenchError.missingNetwork(workload: name, network: "an SD 1.x/2.x UNet") }
+        let crossDim = try unet.config.crossAttentionDim.expanded(to: unet.config.blockOutChannels.count, field: "cross_attention_dim")[0]
+        prepared = (unet, BenchInputs.tensor([2, unet.config.inChannels, imageSize / 8, imageSize / 8], seed: 1),
+                    BenchInputs.tensor([2, 77, crossDim], seed: 2))
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let prepared else { throw BenchError.notPrepared(name) }
+        _ = try prepared.unet.forward(latents: prepared.latents, timestep: 500, context: prepared.context)
+    }
+
+    func release() {
+        prepared = nil
+        cache?.clear()
+        cache = nil
+    }
+}
