@@ -83,6 +83,7 @@ final class LoRAParityTests: XCTestCase {
             let declared = try XCTUnwrap(info?["conventions"] as? [String: Int])
             var conventions = SingleFileConventions.stableDiffusion
             if let heads = declared["sd1_heads"] { conventions.sd1AttentionHeads = heads }
+            if let dim = declared["sd2_head_dim"] { conventions.sd2AttentionHeadDim = dim }
             conventions.textAttentionHeadDim = try XCTUnwrap(declared["text_head_dim"])
             conventions.unetNormGroups = try XCTUnwrap(declared["unet_norm_groups"])
             conventions.vaeNormGroups = try XCTUnwrap(declared["vae_norm_groups"])
@@ -95,9 +96,11 @@ final class LoRAParityTests: XCTestCase {
         return m
     }
 
-    func run(families: Set<String>, singleFile: Bool = false) throws {
-        let cases = try Self.cases().filter { families.contains($0["family"] as? String ?? "") }
-        XCTAssertGreaterThanOrEqual(cases.count, families.contains("sd1") ? 17 : 12, "fixture cases missing")
+    func run(families: Set<String>, singleFile: Bool = false, only: ((String) -> Bool)? = nil, expected: Int? = nil) throws {
+        let cases = try Self.cases().filter {
+            families.contains($0["family"] as? String ?? "") && (only?($0["name"] as? String ?? "") ?? true)
+        }
+        XCTAssertGreaterThanOrEqual(cases.count, expected ?? 12 * families.count, "fixture cases missing")
         let refs = try Self.references()
         var failures: [String] = []
         for c in cases {
@@ -125,10 +128,22 @@ final class LoRAParityTests: XCTestCase {
         try run(families: ["sdxl"])
     }
 
+    /// LCM-LoRA's path: the lcm sampler, 4 steps, cfg 1, a diffusers-format LoRA at weight 1, against
+    /// diffusers' LCMScheduler + load_lora_weights + fuse_lora (also part of the family runs).
+    func testLCMLoRAWithTheLCMSamplerMatchesDiffusers() throws {
+        try run(families: ["sd1", "sdxl"], only: { $0.hasSuffix("_lcm_lora") }, expected: 2)
+    }
+
+    /// SD 2.x (v-prediction): OpenCLIP-H text encoder in transformers' layout in the folder, fused in_proj in the
+    /// single file.
+    func testSD2AdaptersMatchReferences() throws {
+        try run(families: ["sd2v"])
+    }
+
     /// kohya SDXL keys are sgm paths; on a single file they must land where the folder's diffusers names do, and
     /// a LoRA on OpenCLIP's fused in_proj on the rows our loader split into q/k/v.
     func testAdaptersOnSingleFilesMatchTheSameReferences() throws {
-        try run(families: ["sd1", "sdxl"], singleFile: true)
+        try run(families: ["sd1", "sd2v", "sdxl"], singleFile: true)
     }
 
     /// A 4-channel LoRA on a 9-channel inpainting conv_in: the latent channels get the delta, the mask and
