@@ -109,6 +109,65 @@ final class LoRABehaviourTests: XCTestCase {
         XCTAssertNotNil(report.warning)
     }
 
+    /// Hostile or broken modules never crash or allocate beyond the target: each is reported as unmatched with
+    /// why, and the modules that fit still apply.
+    func testMalformedModulesAreReportedNotFatal() throws {
+        let folder = try temporaryLoRAFolder()
+        var writer = SafeTensorsWriter()
+        let attn = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_"
+        func add(_ name: String, _ shape: [Int], _ value: Float = 0.01) throws { try writer.add(name, Tensor(shape: shape, repeating: value)) }
+        try add(attn + "to_q.lora_down.weight", [2, 16])                     // fits
+        try add(attn + "to_q.lora_up.weight", [16, 2])
+        try add(attn + "to_k.lora_down.weight", [2, 100_000])                // ΔW far larger than the weight
+        try add(attn + "to_k.lora_up.weight", [16, 2])
+        try add(attn + "to_v.lora_down.weight", [3, 16])                     // rank of up and down differ
+        try add(attn + "to_v.lora_up.weight", [16, 3, 1, 1])
+        try add(attn + "to_v.lora_mid.weight", [2, 3, 1, 1])
+        try add(attn + "to_out_0.hada_w1_a", [40_000, 1])                    // LoHa product would be 40000²
+        try add(attn + "to_out_0.hada_w1_b", [1, 40_000])
+        try add(attn + "to_out_0.hada_w2_a", [16, 1])
+        try add(attn + "to_out_0.hada_w2_b", [1, 16])
+        try add("lora_unet_conv_in.lokr_w1_a", [50_000, 1])                 // LoKr factor larger than the weight
+        try add("lora_unet_conv_in.lokr_w1_b", [1, 50_000])
+        try add("lora_unet_conv_in.lokr_w2", [1, 1])
+        try add("lora_unet_time_embedding_linear_1.diff", [7])               // rank-1 diff
+        let ff = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_ff_net_2"
+        try add(ff + ".lora_down.weight", [2, 64])                             // fits, but its dora_scale is on neither axis
+        try add(ff + ".lora_up.weight", [16, 2])
+        try add(ff + ".dora_scale", [5, 1])
+        try writer.write(to: folder.appendingPathComponent("hostile.safetensors").path)
+        let model = try LoRAParityTests.model("sd1")
+        let report = try XCTUnwrap(try model.applying([AdapterRequest(name: "hostile", field: "loras[0]")],
+                                                      directory: LoRADirectory(path: folder.path)).reports.first)
+        XCTAssertEqual(report.total, 7)
+        XCTAssertEqual(report.matched, 1, "\(report.unmatched)")
+        XCTAssertEqual(Set(report.unmatched.map { String($0.prefix { $0 != ":" }) }),
+                       Set([attn + "to_k", attn + "to_v", attn + "to_out_0", "lora_unet_conv_in",
+                            "lora_unet_time_embedding_linear_1", ff]))
+        XCTAssertTrue(report.unmatched.allSatisfy { $0.contains(": ") }, "each says why: \(report.unmatched)")
+        XCTAssertNotNil(report.warning)
+
+        // A scalar where a matrix belongs, a non-scalar alpha and a NaN alpha make the file unreadable, by name.
+        for (file, tensors) in [("scalar_up", [("x.lora_up.weight", [Int]()), ("x.lora_down.weight", [1, 4])]),
+                                ("matrix_alpha", [("x.lora_up.weight", [4, 1]), ("x.lora_down.weight", [1, 4]), ("x.alpha", [2])])] {
+            var w = SafeTensorsWriter()
+            for (name, shape) in tensors { try w.add(name, Tensor(shape: shape, repeating: 1)) }
+            try w.write(to: folder.appendingPathComponent("\(file).safetensors").path)
+            XCTAssertThrowsError(try model.applying([AdapterRequest(name: file, field: "loras[0]")],
+                                                    directory: LoRADirectory(path: folder.path)), file) { error in
+                guard case .unreadable(let name, _)? = (error as? AdapterRequestError)?.error else { return XCTFail("\(error)") }
+                XCTAssertEqual(name, file)
+            }
+        }
+        var nan = SafeTensorsWriter()
+        try nan.add(attn + "to_q.lora_down.weight", Tensor(shape: [2, 16], repeating: 0.01))
+        try nan.add(attn + "to_q.lora_up.weight", Tensor(shape: [16, 2], repeating: 0.01))
+        try nan.add(attn + "to_q.alpha", Tensor(shape: [], values: [.nan]))
+        try nan.write(to: folder.appendingPathComponent("nan_alpha.safetensors").path)
+        XCTAssertThrowsError(try model.applying([AdapterRequest(name: "nan_alpha", field: "loras[0]")],
+                                                directory: LoRADirectory(path: folder.path)))
+    }
+
     func testRefusalsNameTheEntry() throws {
         let model = try LoRAParityTests.model("sd1")
         let directory = LoRAParityTests.directory

@@ -17,6 +17,22 @@ public enum LoRAMath {
         guard shape.count >= 2, count > 0 else { return nil }
         let out = shape[0], kernel = shape.dropFirst(2).reduce(1, *)
         func scale(rank: Int) -> Float { module.alpha.map { $0 / Float(rank) } ?? 1 }
+        // Every factor must be non-empty; every intermediate product is checked against `count` before it is
+        // computed, so a file cannot make us allocate more than the target's size.
+        let factors: [Tensor]
+        switch module.delta {
+        case let .lora(up, down, mid): factors = [up, down] + (mid.map { [$0] } ?? [])
+        case let .loha(w1a, w1b, w2a, w2b, t1, t2): factors = [w1a, w1b, w2a, w2b] + [t1, t2].compactMap { $0 }
+        case let .lokr(w1, w2, t2):
+            factors = [w1, w2].flatMap { f -> [Tensor] in
+                switch f {
+                case let .whole(w): return [w]
+                case let .product(a, b): return [a, b]
+                }
+            } + (t2.map { [$0] } ?? [])
+        case let .full(diff, _): factors = [diff]
+        }
+        guard factors.allSatisfy({ $0.rank >= 2 && $0.count > 0 }) else { return nil }
         let result: (Float, Tensor)?
         switch module.delta {
         case let .lora(up, down, mid):
@@ -25,20 +41,21 @@ public enum LoRAMath {
             let up2 = up.reshaped([out, up.count / out])
             let down2 = down.reshaped([rank, down.count / rank])
             if let mid {
-                guard mid.rank == 4, mid.shape[0] == up2.shape[1], mid.shape[1] == rank else { return nil }
+                guard mid.rank == 4, mid.shape[0] == up2.shape[1], mid.shape[1] == rank,
+                      out * down2.shape[1] * (mid.count / (mid.shape[0] * rank)) == count else { return nil }
                 result = (scale(rank: rank), cp(left: up2, mid: mid, right: down2))
             } else {
-                guard up2.shape[1] == rank else { return nil }
+                guard up2.shape[1] == rank, out * down2.shape[1] == count else { return nil }
                 result = (scale(rank: rank), matmul(up2, down2))
             }
         case let .loha(w1a, w1b, w2a, w2b, t1, t2):
             let rank = w1b.shape[0]
             let m1: Tensor, m2: Tensor
             if let t1, let t2 {
-                guard let a = tucker(t1, wa: w1b, wb: w1a), let b = tucker(t2, wa: w2b, wb: w2a) else { return nil }
+                guard let a = tucker(t1, wa: w1b, wb: w1a, limit: count), let b = tucker(t2, wa: w2b, wb: w2a, limit: count) else { return nil }
                 (m1, m2) = (a, b)
             } else {
-                guard let a = product(w1a, w1b), let b = product(w2a, w2b) else { return nil }
+                guard let a = product(w1a, w1b, limit: count), let b = product(w2a, w2b, limit: count) else { return nil }
                 (m1, m2) = (a, b)
             }
             guard m1.count == m2.count else { return nil }
@@ -49,7 +66,7 @@ public enum LoRAMath {
             switch w1Factor {
             case let .whole(w): w1 = w
             case let .product(a, b):
-                guard let p = product(a, b) else { return nil }
+                guard let p = product(a, b, limit: count) else { return nil }
                 w1 = p
                 dim = b.shape[0]
             }
@@ -57,11 +74,11 @@ public enum LoRAMath {
             switch (w2Factor, t2) {
             case let (.whole(w), _): w2 = w
             case let (.product(a, b), t2?):
-                guard let p = tucker(t2, wa: b, wb: a) else { return nil }
+                guard let p = tucker(t2, wa: b, wb: a, limit: count) else { return nil }
                 w2 = p
                 dim = b.shape[0]
             case let (.product(a, b), nil):
-                guard let p = product(a, b) else { return nil }
+                guard let p = product(a, b, limit: count) else { return nil }
                 w2 = p
                 dim = b.shape[0]
             }
@@ -79,10 +96,14 @@ public enum LoRAMath {
         return (s, d.reshaped(shape))
     }
 
-    /// a [m, r] · b [r, …] as [m, everything else], or nil when the factors do not chain.
-    static func product(_ a: Tensor, _ b: Tensor) -> Tensor? {
-        guard a.rank >= 2, b.rank >= 2, a.count == a.shape[0] * b.shape[0] else { return nil }
-        return matmul(a.reshaped([a.shape[0], b.shape[0]]), b.reshaped([b.shape[0], b.count / b.shape[0]]))
+    /// a [m, r] · b [r, …] as [m, everything else]; nil when the factors do not chain or the product would hold
+    /// more than `limit` elements.
+    static func product(_ a: Tensor, _ b: Tensor, limit: Int) -> Tensor? {
+        guard a.rank >= 2, b.rank >= 2, b.shape[0] > 0, a.count == a.shape[0] * b.shape[0] else { return nil }
+        let columns = b.count / b.shape[0]
+        let (size, overflow) = a.shape[0].multipliedReportingOverflow(by: columns)
+        guard !overflow, size <= limit else { return nil }
+        return matmul(a.reshaped([a.shape[0], b.shape[0]]), b.reshaped([b.shape[0], columns]))
     }
 
     /// out[p, q, kl] = Σᵢⱼ left[p, i] mid[i, j, kl] right[j, q].
@@ -102,9 +123,13 @@ public enum LoRAMath {
         return matmul(left, Tensor(shape: [i, q * kl], values: inner)).reshaped([p, q, kl])
     }
 
-    /// LyCORIS' rebuild_tucker: einsum("i j k l, j r, i p -> p r k l", t, wa, wb).
-    static func tucker(_ t: Tensor, wa: Tensor, wb: Tensor) -> Tensor? {
-        guard t.rank == 4, wa.rank == 2, wb.rank == 2, wa.shape[0] == t.shape[1], wb.shape[0] == t.shape[0] else { return nil }
+    /// LyCORIS' rebuild_tucker: einsum("i j k l, j r, i p -> p r k l", t, wa, wb); nil when the shapes do not chain
+    /// or the result would hold more than `limit` elements.
+    static func tucker(_ t: Tensor, wa: Tensor, wb: Tensor, limit: Int) -> Tensor? {
+        guard t.rank == 4, t.count > 0, wa.rank == 2, wb.rank == 2, wa.shape[0] == t.shape[1], wb.shape[0] == t.shape[0] else { return nil }
+        let (pq, o1) = wb.shape[1].multipliedReportingOverflow(by: wa.shape[1])
+        let (size, o2) = pq.multipliedReportingOverflow(by: t.shape[2] * t.shape[3])
+        guard !o1, !o2, size <= limit else { return nil }
         return cp(left: transposed(wb), mid: t, right: wa)
     }
 
