@@ -59,8 +59,8 @@ public struct AdapterParams: Sendable {
         for (tags, field) in [(promptTags, promptField), (negativePromptTags, negativePromptField)] {
             for tag in tags.loras {
                 if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
-                result.append(AdapterRequest(name: tag.name, weight: tag.weight, textEncoderWeight: tag.textEncoderWeight,
-                                             unetWeight: tag.unetWeight, field: field, tag: tag.source))
+                result.append(AdapterRequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight,
+                                             field: field, tag: tag.source))
             }
         }
         return result

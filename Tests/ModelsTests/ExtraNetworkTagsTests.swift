@@ -7,18 +7,31 @@ final class ExtraNetworkTagsTests: XCTestCase {
         XCTAssertEqual(tags.text, "a fox , snow  (red:1.2)")
         XCTAssertEqual(tags.loras.map(\.name), ["styles/ink", "detail", "x"])
         XCTAssertEqual(tags.loras[0].weight, 0.6)
-        XCTAssertNil(tags.loras[0].textEncoderWeight)
-        XCTAssertEqual(tags.loras[1].textEncoderWeight, 0.5)
+        XCTAssertNil(tags.loras[0].unetWeight)
+        XCTAssertEqual(tags.loras[1].weight, 0.5)
         XCTAssertEqual(tags.loras[1].unetWeight, 1.25)
         XCTAssertEqual(tags.loras[2].weight, 1)
         XCTAssertTrue(tags.loras.allSatisfy { $0.problem == nil })
+    }
+
+    /// A1111: the UNet's multiplier defaults to the text encoders', including one given as te=.
+    func testUNetWeightDefaultsToTheTextEncoderWeight() {
+        let named = ExtraNetworkTags("<lora:a:te=0.4>").loras[0]
+        XCTAssertEqual(named.weight, 0.4)
+        XCTAssertEqual(named.unetWeight ?? named.weight, 0.4)
+        XCTAssertEqual(named.weight, 0.4)
+        let override = ExtraNetworkTags("<lora:a:0.7:te=0.5>").loras[0]
+        XCTAssertEqual(override.weight, 0.5)
+        XCTAssertEqual(override.unetWeight ?? override.weight, 0.5)
+        let unetOnly = ExtraNetworkTags("<lora:a:unet=0>").loras[0]
+        XCTAssertEqual(unetOnly.weight, 1)
+        XCTAssertEqual(unetOnly.unetWeight, 0)
     }
 
     func testPositionalWeightsAreTextEncoderThenUNet() {
         let tag = ExtraNetworkTags("<lora:a:0.3:0.9>").loras[0]
         XCTAssertEqual(tag.weight, 0.3)
         XCTAssertEqual(tag.unetWeight, 0.9)
-        XCTAssertNil(tag.textEncoderWeight)
     }
 
     func testHypernetworkTagsAreCarriedNotApplied() {

@@ -13,9 +13,9 @@ public struct ExtraNetworkTags: Equatable, Sendable {
 
     public struct LoRATag: Equatable, Sendable {
         public var name: String
-        /// The multiplier of both networks (the first positional number; 1 when absent).
+        /// The text encoders' multiplier and, unless `unetWeight` says otherwise, the UNet's (A1111's rule).
         public var weight: Double
-        public var textEncoderWeight: Double?
+        /// The UNet's multiplier when it differs from `weight`.
         public var unetWeight: Double?
         /// The tag as written (for messages).
         public var source: String
@@ -70,13 +70,14 @@ public struct ExtraNetworkTags: Equatable, Sendable {
         var tag = LoRATag(name: parts.first ?? "", weight: 1, source: source)
         if tag.name.isEmpty { tag.problem = "the tag names no LoRA" }
         var positional: [Double] = []
+        var namedTextEncoder: Double?, namedUNet: Double?
         for part in parts.dropFirst() {
             if let equals = part.firstIndex(of: "=") {
                 let key = part[..<equals].lowercased(), value = String(part[part.index(after: equals)...])
                 guard let number = Double(value), number.isFinite else { tag.problem = "\(key)=\(value) is not a number"; continue }
                 switch key {
-                case "te": tag.textEncoderWeight = number
-                case "unet": tag.unetWeight = number
+                case "te": namedTextEncoder = number
+                case "unet": namedUNet = number
                 case "dyn": tag.problem = tag.problem ?? "dyn= (DyLoRA rank) is not supported"
                 default: tag.problem = tag.problem ?? "unknown argument \(key)="
                 }
@@ -85,9 +86,11 @@ public struct ExtraNetworkTags: Equatable, Sendable {
                 positional.append(number)
             }
         }
-        // A1111: the first number is the text-encoder multiplier and, unless a second is given, the UNet's too.
-        if let first = positional.first { tag.weight = first }
-        if positional.count > 1 { tag.unetWeight = tag.unetWeight ?? positional[1] }
+        // A1111 (extra_networks_lora): te = te= or the first number or 1; unet = unet= or the second number or te.
+        let te = namedTextEncoder ?? positional.first ?? 1
+        let unet = namedUNet ?? (positional.count > 1 ? positional[1] : te)
+        tag.weight = te
+        tag.unetWeight = unet == te ? nil : unet
         if positional.count > 2 { tag.problem = tag.problem ?? "more than two weights" }
         return tag
     }
