@@ -29,8 +29,8 @@ public struct SD1Family: ModelFamily {
     public func architecture(of checkpoint: any TensorSource, conventions: SingleFileConventions) throws
         -> SingleFileArchitecture
     {
-        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) { _ in
-            conventions.sd1AttentionHeads
+        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) { channels in
+            conventions.unetHeadCount(channels: channels) { _ in conventions.sd1AttentionHeads }
         }
     }
 

@@ -35,8 +35,8 @@ public struct SD2Family: ModelFamily {
     public func architecture(of checkpoint: any TensorSource, conventions: SingleFileConventions) throws
         -> SingleFileArchitecture
     {
-        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) {
-            $0 / max(conventions.sd2AttentionHeadDim, 1)
+        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) { channels in
+            conventions.unetHeadCount(channels: channels) { $0 / max(conventions.sd2AttentionHeadDim, 1) }
         }
     }
 
