@@ -16,7 +16,9 @@ final class InferenceConfigSidecarTests: XCTestCase {
         ("sd2v", "sd/sd2v/single.safetensors", "sd/sd2v/diffusers"),
         ("sdxl-base", "sdxl/base/single.fp16.safetensors", "sdxl/base/diffusers"),
         ("sdxl-base", "sdxl/base/single-hfclipg.safetensors", "sdxl/base/diffusers"),
+        ("sdxl-base", "sdxl/base/single.ckpt", "sdxl/base/diffusers"),
         ("sdxl-refiner", "sdxl/refiner/single.fp16.safetensors", "sdxl/refiner/diffusers"),
+        ("sdxl-refiner", "sdxl/refiner/single.bf16.safetensors", "sdxl/refiner/diffusers"),
         ("sdxl-inpaint", "sdxl/inpaint/single.fp16.safetensors", "sdxl/inpaint/diffusers"),
     ]
 
