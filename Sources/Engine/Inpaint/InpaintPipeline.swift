@@ -57,6 +57,12 @@ public struct InpaintPipeline {
         return try core.run(request, stages: stages, start: start, hooks: hooks)
     }
 
+    /// The stages `run` samples for `request` (its size does not matter): for a result's step counts.
+    public func stages(for request: GenerationRequest, refiner: RefinerHandoff?) throws -> [GenerationStage] {
+        try core.stages(for: request, plan: try core.plan(for: request, strength: request.strength),
+                        strength: request.strength, refiner: refiner)
+    }
+
     func validate(_ request: GenerationRequest, mask pixelMask: Tensor) throws {
         let latentChannels = model.networks.vae.config.latentChannels
         guard model.networks.unet.config.inChannels == latentChannels || isNineChannel else {
