@@ -96,7 +96,8 @@ public enum ModelProbe {
             }
         }
         let details = StableDiffusionDescription(
-            family: family.id, predictionType: PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file),
+            family: family.id, predictionType: PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file,
+                                                       unetInChannels: architecture.unet.inChannels),
             unetInChannels: architecture.unet.inChannels)
         // The networks' weights only: buffers the mapping drops (CLIP's int64 position_ids, DDPM schedules,
         // model_ema.*) say nothing about the precision the model was saved in.
