@@ -119,6 +119,7 @@ public struct StableDiffusionPipeline {
         let stages = try core.stages(for: request, plan: plan, strength: request.initImage == nil ? nil : request.strength,
                                      refiner: refiner)
         var start = GenerationStart(latents: x, noise: noise)
+        if let adapters = try core.adapterInput(for: request, plan: plan) { start.extensions.append(adapters) }
         if isDepthModel, let depth = request.depthMap {
             let shape = core.latentShape(for: request)
             start.extensions.append(DepthUNetInput(

@@ -43,6 +43,7 @@ public struct GenerationCore {
         guard (0...1).contains(request.guidanceRescale) else {
             throw EngineError.invalidParameter(field: "guidance_rescale", reason: "must be in [0, 1]")
         }
+        try validateAdapters(request)
         let clipSkips = conditioner.clipSkipRange
         guard clipSkips.contains(request.clipSkip) else {
             throw EngineError.invalidParameter(field: "clip_skip",

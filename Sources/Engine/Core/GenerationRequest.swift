@@ -30,6 +30,8 @@ public struct GenerationRequest: Sendable {
     /// Depth-to-image models (a UNet taking latents + 1 channel): the user's depth map [1, 1, H, W] at any size,
     /// any affine encoding (see `DepthMap`); required by such a model, refused by others.
     public var depthMap: Tensor? = nil
+    /// T2I-Adapters (`adapters`), their pictures at the output size.
+    public var adapters: [T2IAdapterControl] = []
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()
