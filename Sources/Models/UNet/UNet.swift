@@ -189,6 +189,22 @@ public struct UNet: Sendable {
         return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], h, w])
     }
 
+    /// The shape each T2I-Adapter feature must have, down block by down block, for latents [batch, in, height,
+    /// width] (see `UNetConditioning.adapterFeatures`), and the mid block output's (where a further one may go).
+    public func adapterFeatureShapes(batch: Int, height: Int, width: Int) -> (down: [[Int]], mid: [Int]) {
+        var shape = [batch, config.blockOutChannels[0], height, width]
+        var shapes: [[Int]] = []
+        for (i, block) in downBlocks.enumerated() {
+            shapes.append(block.adapterFeatureShape(input: shape, channels: config.blockOutChannels[i],
+                                                    downsamplePadding: config.downsamplePadding))
+            if block.downsampler != nil {
+                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
+                shape = [batch, config.blockOutChannels[i], (shape[2] + pad - 3) / 2 + 1, (shape[3] + pad - 3) / 2 + 1]
+            }
+        }
+        return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], shape[2], shape[3]])
+    }
+
     /// The prediction for `latents` [N, in, H, W] with one timestep per batch element (or one for all),
     /// conditioned on `conditioning` (batch-aligned with the latents).
     public func forward(latents: Tensor, timesteps: [Float], conditioning: UNetConditioning) throws -> Tensor {
@@ -229,8 +245,19 @@ public struct UNet: Sendable {
 
         var h = convIn(config.centerInputSample ? latents * 2 + -1 : latents)
         var skips: [Tensor] = [h]
-        for block in downBlocks {
-            h = block(h, inputs, skips: &skips)
+        var adapterFeatures = conditioning.adapterFeatures ?? []
+        for (index, block) in downBlocks.enumerated() {
+            var feature: Tensor?
+            if !adapterFeatures.isEmpty {
+                let expected = block.adapterFeatureShape(input: h.shape, channels: config.blockOutChannels[index],
+                                                         downsamplePadding: config.downsamplePadding)
+                let next = adapterFeatures.removeFirst()
+                guard next.shape == expected else {
+                    throw UNetError.adapterFeatureShape(block: index, found: next.shape, expected: expected)
+                }
+                feature = next
+            }
+            h = block(h, inputs, skips: &skips, adapterFeature: feature)
         }
         if let control = conditioning.control {
             // diffusers adds the residuals to the stored skips only; h itself enters the mid block unchanged.
@@ -241,7 +268,11 @@ public struct UNet: Sendable {
                 skips[index] += residual
             }
         }
-        if let midBlock { h = midBlock(h, inputs) }
+        if let midBlock {
+            h = midBlock(h, inputs)
+            // T2I-Adapter-XL: a feature left over with the mid output's shape is added to it.
+            if let next = adapterFeatures.first, next.shape == h.shape { h += next }
+        }
         if let mid = conditioning.control?.mid {
             guard mid.shape == h.shape else {
                 throw UNetError.controlResidualShape(index: nil, found: mid.shape, expected: h.shape)
