@@ -31,14 +31,14 @@ public struct GenerationParams: Sendable {
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
     /// `loras` and the `<lora:…>` tags taken out of `prompt` and `negative_prompt` (which hold the text without them).
-    public var adapters: AdapterParams
+    public var extraNetworks: ExtraNetworkParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
-        adapters = AdapterParams(loras: params["loras"], prompt: params["prompt"]?.stringValue ?? "",
+        extraNetworks = ExtraNetworkParams(loras: params["loras"], prompt: params["prompt"]?.stringValue ?? "",
                                  negativePrompt: params["negative_prompt"]?.stringValue ?? "")
-        prompt = adapters.prompt
-        negativePrompt = adapters.negativePrompt
+        prompt = extraNetworks.prompt
+        negativePrompt = extraNetworks.negativePrompt
         sampler = params["sampler"]?.stringValue ?? GenerationDefaults.samplerName
         scheduler = params["scheduler"]?.stringValue
         steps = params["steps"]?.intValue ?? GenerationDefaults.steps

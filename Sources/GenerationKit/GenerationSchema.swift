@@ -19,7 +19,7 @@ public enum GenerationSchema {
             "prompt": ["type": "string", "maxLength": 20000,
                        "description": "A1111 syntax: (word:1.3), (word) = x1.1, [word] = /1.1, \\( \\) literal, BREAK; longer than 75 tokens = several 75-token chunks; <lora:NAME:W> or <lora:NAME:te=W1:unet=W2> applies a file of loras/ (the tag is removed from the text)"],
             "negative_prompt": ["type": "string", "maxLength": 20000, "description": "same syntax; default empty"],
-            "loras": AdapterSchema.property,
+            "loras": LoRASchema.property,
             "sampler": ["type": "string", "maxLength": 64,
                         "description": .string("API name (\(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))) or A1111 name (\"Euler a\", \"DPM++ 2M Karras\"); default \(GenerationDefaults.samplerName)"),
                         "examples": .array(SamplerKind.allCases.map { .string($0.rawValue) })],

@@ -55,7 +55,7 @@ final class LoRAApplyWorkload: BenchWorkload {
     let rank: Int
     private var folder: String?
     /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: AdaptedModelCache?
+    private var cache: LoRAPatchCache?
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -68,14 +68,14 @@ final class LoRAApplyWorkload: BenchWorkload {
         let folder = try BenchLoRAFile.temporaryFolder(for: name)
         try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
         self.folder = folder
-        cache = try context.model().adapterCache
+        cache = try context.model().loraCache
     }
 
     func run(_ context: BenchContext) throws {
         guard let folder else { throw BenchError.notPrepared(name) }
         let model = try context.model()
-        model.adapterCache.clear()
-        _ = try model.applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+        model.loraCache.clear()
+        _ = try model.applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                directory: LoRADirectory(path: folder))
     }
 
@@ -92,7 +92,7 @@ final class LoRAReuseWorkload: BenchWorkload {
     let rank: Int
     private var folder: String?
     /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: AdaptedModelCache?
+    private var cache: LoRAPatchCache?
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -106,13 +106,13 @@ final class LoRAReuseWorkload: BenchWorkload {
         let folder = try BenchLoRAFile.temporaryFolder(for: name)
         try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
         self.folder = folder
-        cache = try context.model().adapterCache
+        cache = try context.model().loraCache
         cache?.clear()
     }
 
     func run(_ context: BenchContext) throws {
         guard let folder else { throw BenchError.notPrepared(name) }
-        _ = try context.model().applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+        _ = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                          directory: LoRADirectory(path: folder))
     }
 
@@ -131,7 +131,7 @@ final class LoRAUNetStepWorkload: BenchWorkload {
     let rank: Int
     private var prepared: (unet: UNet, latents: Tensor, context: Tensor)?
     /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: AdaptedModelCache?
+    private var cache: LoRAPatchCache?
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -148,9 +148,9 @@ final class LoRAUNetStepWorkload: BenchWorkload {
         let folder = try BenchLoRAFile.temporaryFolder(for: name)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
-        let adapted = try context.model().applying([AdapterRequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
+        let adapted = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                                    directory: LoRADirectory(path: folder))
-        cache = try context.model().adapterCache
+        cache = try context.model().loraCache
         let unet = adapted.model.networks.unet
         guard unet.textTimeEmbedding == nil else { throw BenchError.missingNetwork(workload: name, network: "an SD 1.x/2.x UNet") }
         let crossDim = try unet.config.crossAttentionDim.expanded(to: unet.config.blockOutChannels.count, field: "cross_attention_dim")[0]

@@ -30,10 +30,10 @@ final class LoRABehaviourTests: XCTestCase {
         let fresh = try run(try LoadedModel.load(name: "sd1", path: path))
         let model = try LoadedModel.load(name: "sd1", path: path)
         let directory = LoRAParityTests.directory
-        let sets: [[AdapterRequest]] = [
-            [AdapterRequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")],
-            [AdapterRequest(name: "sd1_dora", weight: -0.6, field: "loras[0]"), AdapterRequest(name: "sd1_full", field: "loras[1]")],
-            [AdapterRequest(name: "sub/sd1_kohya", textEncoderWeight: 1, unetWeight: 0.5, field: "loras[0]")],
+        let sets: [[LoRARequest]] = [
+            [LoRARequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")],
+            [LoRARequest(name: "sd1_dora", weight: -0.6, field: "loras[0]"), LoRARequest(name: "sd1_full", field: "loras[1]")],
+            [LoRARequest(name: "sub/sd1_kohya", textEncoderWeight: 1, unetWeight: 0.5, field: "loras[0]")],
         ]
         for set in sets {
             let adapted = try model.applying(set, directory: directory)
@@ -49,13 +49,13 @@ final class LoRABehaviourTests: XCTestCase {
     /// touched tensors are new, the rest are the base's own storage.
     func testSameSetIsReusedAndOnlyTouchedTensorsAreCopied() throws {
         let model = try LoadedModel.load(name: "sd1", path: PipelineFixtures.modelFolder("sd1"))
-        let set = [AdapterRequest(name: "sd1_locon_cp", weight: 0.9, field: "loras[0]")]
+        let set = [LoRARequest(name: "sd1_locon_cp", weight: 0.9, field: "loras[0]")]
         let first = try model.applying(set, directory: LoRAParityTests.directory)
         XCTAssertFalse(first.reused)
         let second = try model.applying(set, directory: LoRAParityTests.directory)
         XCTAssertTrue(second.reused)
         XCTAssertTrue(first.model === second.model)
-        let other = try model.applying([AdapterRequest(name: "sd1_locon_cp", weight: 0.5, field: "loras[0]")],
+        let other = try model.applying([LoRARequest(name: "sd1_locon_cp", weight: 0.5, field: "loras[0]")],
                                        directory: LoRAParityTests.directory)
         XCTAssertFalse(other.reused)
 
@@ -79,7 +79,7 @@ final class LoRABehaviourTests: XCTestCase {
                                             ("sd1_lokr", "lokr"), ("sd1_dora", "dora"), ("sd1_full", "full"),
                                             ("sd1_spelling_old_processor", "lora")]
         for (name, type) in expected {
-            let report = try XCTUnwrap(try model.applying([AdapterRequest(name: name, field: "loras[0]")],
+            let report = try XCTUnwrap(try model.applying([LoRARequest(name: name, field: "loras[0]")],
                                                           directory: LoRAParityTests.directory).reports.first)
             XCTAssertEqual(report.type, type, name)
             XCTAssertEqual(report.matched, report.total, name)
@@ -101,7 +101,7 @@ final class LoRABehaviourTests: XCTestCase {
         try writer.add("not_a_lora_tensor", Tensor(shape: [1], repeating: 0))
         try writer.write(to: folder.appendingPathComponent("partial.safetensors").path)
         let model = try LoRAParityTests.model("sd1")
-        let report = try XCTUnwrap(try model.applying([AdapterRequest(name: "partial", field: "loras[0]")],
+        let report = try XCTUnwrap(try model.applying([LoRARequest(name: "partial", field: "loras[0]")],
                                                       directory: LoRADirectory(path: folder.path)).reports.first)
         XCTAssertEqual(report.matched, 1)
         XCTAssertEqual(report.total, 2)
@@ -137,7 +137,7 @@ final class LoRABehaviourTests: XCTestCase {
         try add(ff + ".dora_scale", [5, 1])
         try writer.write(to: folder.appendingPathComponent("hostile.safetensors").path)
         let model = try LoRAParityTests.model("sd1")
-        let report = try XCTUnwrap(try model.applying([AdapterRequest(name: "hostile", field: "loras[0]")],
+        let report = try XCTUnwrap(try model.applying([LoRARequest(name: "hostile", field: "loras[0]")],
                                                       directory: LoRADirectory(path: folder.path)).reports.first)
         XCTAssertEqual(report.total, 7)
         XCTAssertEqual(report.matched, 1, "\(report.unmatched)")
@@ -153,9 +153,9 @@ final class LoRABehaviourTests: XCTestCase {
             var w = SafeTensorsWriter()
             for (name, shape) in tensors { try w.add(name, Tensor(shape: shape, repeating: 1)) }
             try w.write(to: folder.appendingPathComponent("\(file).safetensors").path)
-            XCTAssertThrowsError(try model.applying([AdapterRequest(name: file, field: "loras[0]")],
+            XCTAssertThrowsError(try model.applying([LoRARequest(name: file, field: "loras[0]")],
                                                     directory: LoRADirectory(path: folder.path)), file) { error in
-                guard case .unreadable(let name, _)? = (error as? AdapterRequestError)?.error else { return XCTFail("\(error)") }
+                guard case .unreadable(let name, _)? = (error as? LoRARequestError)?.error else { return XCTFail("\(error)") }
                 XCTAssertEqual(name, file)
             }
         }
@@ -164,7 +164,7 @@ final class LoRABehaviourTests: XCTestCase {
         try nan.add(attn + "to_q.lora_up.weight", Tensor(shape: [16, 2], repeating: 0.01))
         try nan.add(attn + "to_q.alpha", Tensor(shape: [], values: [.nan]))
         try nan.write(to: folder.appendingPathComponent("nan_alpha.safetensors").path)
-        XCTAssertThrowsError(try model.applying([AdapterRequest(name: "nan_alpha", field: "loras[0]")],
+        XCTAssertThrowsError(try model.applying([LoRARequest(name: "nan_alpha", field: "loras[0]")],
                                                 directory: LoRADirectory(path: folder.path)))
     }
 
@@ -172,14 +172,14 @@ final class LoRABehaviourTests: XCTestCase {
         let model = try LoRAParityTests.model("sd1")
         let directory = LoRAParityTests.directory
         func refusal(_ name: String, weight: Double = 1, on m: LoadedModel? = nil, in dir: LoRADirectory? = nil,
-                     file: StaticString = #filePath, line: UInt = #line) -> AdapterRequestError? {
-            let requests = [AdapterRequest(name: "sd1_full", field: "loras[0]"),
-                            AdapterRequest(name: name, weight: weight, field: "loras[1]")]
+                     file: StaticString = #filePath, line: UInt = #line) -> LoRARequestError? {
+            let requests = [LoRARequest(name: "sd1_full", field: "loras[0]"),
+                            LoRARequest(name: name, weight: weight, field: "loras[1]")]
             do {
                 _ = try (m ?? model).applying(requests, directory: dir ?? directory)
                 XCTFail("\(name) was accepted", file: file, line: line)
                 return nil
-            } catch let e as AdapterRequestError {
+            } catch let e as LoRARequestError {
                 XCTAssertEqual(e.field, "loras[1]", file: file, line: line)
                 return e
             } catch {
@@ -214,10 +214,10 @@ final class LoRABehaviourTests: XCTestCase {
     func testSDXLLoRAOnSD1AndSD1LoRAOnSDXLAreWrongFamily() throws {
         let xl = try LoRAParityTests.model("sdxl")
         do {
-            _ = try xl.applying([AdapterRequest(name: "wrong_family_sd15", field: "prompt", tag: "<lora:wrong_family_sd15:1>")],
+            _ = try xl.applying([LoRARequest(name: "wrong_family_sd15", field: "prompt", tag: "<lora:wrong_family_sd15:1>")],
                                 directory: LoRAParityTests.directory)
             XCTFail("accepted")
-        } catch let e as AdapterRequestError {
+        } catch let e as LoRARequestError {
             XCTAssertEqual(e.error, .wrongFamily(name: "wrong_family_sd15", adapterFamily: "sd1", model: "sdxl", modelFamily: "sdxl"))
             XCTAssertEqual(e.field, "prompt")
             XCTAssertTrue(e.reason.hasPrefix("<lora:wrong_family_sd15:1>: "), e.reason)

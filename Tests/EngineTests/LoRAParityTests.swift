@@ -34,10 +34,10 @@ final class LoRAParityTests: XCTestCase {
         try SafeTensorsFile(path: root.appendingPathComponent("cases.safetensors").path)
     }
 
-    static func adapters(_ c: [String: Any]) -> [AdapterRequest] {
+    static func adapters(_ c: [String: Any]) -> [LoRARequest] {
         let list = c["loras"] as? [[String: Any]] ?? []
         return list.enumerated().map { i, l in
-            AdapterRequest(name: l["name"] as? String ?? "", weight: (l["weight"] as? NSNumber)?.doubleValue ?? 1,
+            LoRARequest(name: l["name"] as? String ?? "", weight: (l["weight"] as? NSNumber)?.doubleValue ?? 1,
                            textEncoderWeight: (l["text_encoder_weight"] as? NSNumber)?.doubleValue,
                            unetWeight: (l["unet_weight"] as? NSNumber)?.doubleValue, field: "loras[\(i)]")
         }
@@ -151,7 +151,7 @@ final class LoRAParityTests: XCTestCase {
     func testFourChannelLoRAOnNineChannelInpaintingConvIn() throws {
         let model = try LoadedModel.load(name: "sd1-inpaint", path: PipelineFixtures.modelFolder("sd1-inpaint"))
         XCTAssertTrue(model.networks.isInpainting)
-        let adapted = try model.applying([AdapterRequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")], directory: Self.directory)
+        let adapted = try model.applying([LoRARequest(name: "sd1_peft", weight: 0.8, field: "loras[0]")], directory: Self.directory)
         let report = try XCTUnwrap(adapted.reports.first)
         XCTAssertEqual(report.matched, report.total, "\(report.unmatched)")
         let expected = try Self.references().tensor("sd1_inpaint_peft.conv_in.weight")

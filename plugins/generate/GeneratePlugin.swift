@@ -31,7 +31,7 @@ public struct GeneratePlugin: OperationPlugin {
         try GenerationParams.checkSize(request)
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
+        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
         // txt2img starts from noise, which an SDXL refiner cannot.
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.

@@ -64,7 +64,7 @@ public struct Img2ImgPlugin: OperationPlugin {
         if let depth = p.depthMap { try Self.setDepthMap(depth, of: &request, mode: p.resizeMode, context: context) }
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
+        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,

@@ -126,7 +126,7 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
+        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]

@@ -135,7 +135,7 @@ public struct OutpaintPlugin: OperationPlugin {
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try AdapterLookup.apply(p.generation.adapters, to: base, context: context)
+        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {

@@ -55,11 +55,11 @@ public struct UpscalePlugin: OperationPlugin {
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
                                   "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(),
-                                  "loras": AdapterSchema.result],
+                                  "loras": LoRASchema.result],
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
                                   "source": source, "ignored": UpscaleRefine.ignoredSchema,
-                                  "timings": ResultSchemas.daemonTimings(), "loras": AdapterSchema.result],
+                                  "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result],
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }

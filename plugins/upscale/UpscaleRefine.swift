@@ -29,7 +29,7 @@ struct UpscaleRefine {
         "properties": [
             "model": ["type": "string", "minLength": 1, "maxLength": 128, "description": "Stable Diffusion model under the models folder"],
             "prompt": ["type": "string", "maxLength": 4096, "description": "A1111 syntax, <lora:NAME:W> tags included"],
-            "loras": AdapterSchema.property,
+            "loras": LoRASchema.property,
             "negative_prompt": ["type": "string", "maxLength": 4096],
             "strength": ["type": "number", "minimum": 0, "maximum": 1,
                          "description": .string("fraction of the schedule run on each tile (default \(RefineSettings.defaultStrength)); must run at least one step")],
@@ -54,7 +54,7 @@ struct UpscaleRefine {
         guard let p = value.objectValue, let name = p["model"]?.stringValue else {
             throw PluginError.invalidParam(field: "refine.model", reason: "refine needs a Stable Diffusion model name")
         }
-        let adapters = AdapterParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
+        let adapters = ExtraNetworkParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
                                      negativePrompt: p["negative_prompt"]?.stringValue ?? "", promptField: "refine.prompt",
                                      negativePromptField: "refine.negative_prompt", lorasField: "refine.loras")
         var s = RefineSettings(prompt: adapters.prompt)
@@ -75,7 +75,7 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let base = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
-            let (model, members) = try AdapterLookup.apply(adapters, to: base, context: context)
+            let (model, members) = try LoRALookup.apply(adapters, to: base, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
                                  ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, adapterMembers: members)
         } catch let e as EngineError {

@@ -12,12 +12,12 @@ public final class LoadedModel: Sendable {
     /// Turns prompts into what this model's UNet is conditioned on (`Conditioners.make`).
     public let conditioner: any Conditioner
     /// The patched variant for the last adapter set (`applying(_:directory:)`); the base networks never change.
-    public let adapterCache: AdaptedModelCache
+    public let loraCache: LoRAPatchCache
 
     public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer],
-                adapterCache: AdaptedModelCache = AdaptedModelCache()) throws {
+                loraCache: LoRAPatchCache = LoRAPatchCache()) throws {
         self.name = name
-        self.adapterCache = adapterCache
+        self.loraCache = loraCache
         self.path = path
         self.networks = networks
         self.tokenizers = tokenizers

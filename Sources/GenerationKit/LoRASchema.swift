@@ -2,7 +2,7 @@ import StrictJSON
 import PluginAPI
 
 /// Schema pieces of the `loras` request member and the `loras` result member.
-public enum AdapterSchema {
+public enum LoRASchema {
     public static let maxAdapters = 32
 
     public static let property: JSONValue = [

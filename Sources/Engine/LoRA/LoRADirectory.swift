@@ -59,11 +59,11 @@ public struct LoRADirectory: Sendable {
     /// The file called `name` (its relative path without extension, or with it).
     public func resolve(_ name: String) throws -> Entry {
         guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-            throw AdapterError.invalidName(name)
+            throw LoRAError.invalidName(name)
         }
         let all = entries()
         if let e = all.first(where: { $0.name == name }) { return e }
         if let e = all.first(where: { $0.name + "." + $0.format == name }) { return e }
-        throw AdapterError.notFound(name: name, available: all.map(\.name))
+        throw LoRAError.notFound(name: name, available: all.map(\.name))
     }
 }

@@ -1,5 +1,5 @@
 /// Which network of a model an adapter module patches.
-public enum AdapterComponent: Hashable, Sendable, CustomStringConvertible {
+public enum LoRAComponent: Hashable, Sendable, CustomStringConvertible {
     case unet
     case textEncoder(TextEncoderSlot)
 
@@ -14,7 +14,7 @@ public enum AdapterComponent: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The weight(s) one adapter module lands on, by diffusers tensor name.
-public enum AdapterTarget: Hashable, Sendable {
+public enum LoRATarget: Hashable, Sendable {
     case weight(String)
     /// OpenCLIP's fused `in_proj` (stored split as q/k/v in our networks): the module's ΔW rows go to these
     /// weights in order, an equal share each.

@@ -1,6 +1,6 @@
 /// One adapter a request asks for: the file's name in `loras/` and its strengths. `weight` applies to both the
 /// text encoders and the UNet unless `textEncoderWeight` / `unetWeight` say otherwise (A1111's `te=`/`unet=`).
-public struct AdapterRequest: Equatable, Sendable {
+public struct LoRARequest: Equatable, Sendable {
     public var name: String
     public var weight: Double
     public var textEncoderWeight: Double?

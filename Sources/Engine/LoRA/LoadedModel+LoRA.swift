@@ -7,60 +7,60 @@ extension LoadedModel {
     /// request without adapters runs on exactly the networks a fresh daemon loads. Patched networks are built
     /// beside the base (only touched tensors copied) and kept for the next request with the same set.
     ///
-    /// Throws `AdapterRequestError` naming the entry: unknown name, unreadable file, a non-finite strength, an
+    /// Throws `LoRARequestError` naming the entry: unknown name, unreadable file, a non-finite strength, an
     /// adapter for another family, or one matching no layer. A partly matched adapter is applied and its report
     /// carries a warning.
-    public func applying(_ requests: [AdapterRequest], directory: LoRADirectory?) throws -> AdaptedModel {
-        guard !requests.isEmpty else { return AdaptedModel(model: self, reports: [], reused: true) }
-        guard let directory else { throw AdapterRequestError(requests[0], .noModelsDirectory) }
+    public func applying(_ requests: [LoRARequest], directory: LoRADirectory?) throws -> LoRAPatchedModel {
+        guard !requests.isEmpty else { return LoRAPatchedModel(model: self, reports: [], reused: true) }
+        guard let directory else { throw LoRARequestError(requests[0], .noModelsDirectory) }
         var entries: [LoRADirectory.Entry] = []
         for request in requests {
             for value in [request.weight, request.textEncoderWeight, request.unetWeight].compactMap({ $0 }) where !value.isFinite {
-                throw AdapterRequestError(request, .invalidWeight(name: request.name, reason: "weight \(value) is not a finite number"))
+                throw LoRARequestError(request, .invalidWeight(name: request.name, reason: "weight \(value) is not a finite number"))
             }
-            do { entries.append(try directory.resolve(request.name)) } catch let error as AdapterError {
-                throw AdapterRequestError(request, error)
+            do { entries.append(try directory.resolve(request.name)) } catch let error as LoRAError {
+                throw LoRARequestError(request, error)
             }
         }
-        let key = AdapterSetKey(items: zip(requests, entries).map { request, entry in
+        let key = LoRASetKey(items: zip(requests, entries).map { request, entry in
             .init(path: entry.path, stamp: FileStamp(path: entry.path), textEncoderWeight: request.effectiveTextEncoderWeight,
                   unetWeight: request.effectiveUNetWeight)
         })
-        if let cached = adapterCache.value(for: key) { return cached.reused(true) }
+        if let cached = loraCache.value(for: key) { return cached.reused(true) }
 
-        var applications: [AdapterApplication] = []
+        var applications: [LoRAApplication] = []
         for (request, entry) in zip(requests, entries) {
             let file: LoRAFile
             do { file = try LoRAFile(path: entry.path) } catch {
-                throw AdapterRequestError(request, .unreadable(name: request.name, reason: String(describing: error)))
+                throw LoRARequestError(request, .unreadable(name: request.name, reason: String(describing: error)))
             }
             if let adapterFamily = file.header.family, let modelFamily = networks.family, adapterFamily != modelFamily {
-                throw AdapterRequestError(request, .wrongFamily(
+                throw LoRARequestError(request, .wrongFamily(
                     name: request.name, adapterFamily: adapterFamily.rawValue, model: name, modelFamily: modelFamily.rawValue))
             }
-            applications.append(AdapterApplication(file: file, textEncoderWeight: Float(request.effectiveTextEncoderWeight),
+            applications.append(LoRAApplication(file: file, textEncoderWeight: Float(request.effectiveTextEncoderWeight),
                                                     unetWeight: Float(request.effectiveUNetWeight)))
         }
-        let patched: (models: StableDiffusionModels, matches: [AdapterMatch])
+        let patched: (models: StableDiffusionModels, matches: [LoRAMatch])
         do {
-            patched = try AdapterPatcher.patch(networks, with: applications)
+            patched = try LoRAPatcher.patch(networks, with: applications)
         } catch {
-            throw AdapterRequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
+            throw LoRARequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
         }
-        var reports: [AdapterReport] = []
+        var reports: [LoRAReport] = []
         for ((request, application), match) in zip(zip(requests, applications), patched.matches) {
             guard match.matched > 0 else {
-                throw AdapterRequestError(request, .matchesNothing(
+                throw LoRARequestError(request, .matchesNothing(
                     name: request.name, model: name, sampleKeys: match.unmatched))
             }
-            reports.append(AdapterReport(request: request, family: application.file.header.family?.rawValue,
+            reports.append(LoRAReport(request: request, family: application.file.header.family?.rawValue,
                                          type: application.file.type.rawValue, matched: match.matched, total: match.total,
                                          unmatched: match.unmatched))
         }
         let model = try LoadedModel(name: name, path: path, networks: patched.models, tokenizers: tokenizers,
-                                    adapterCache: AdaptedModelCache())
-        let adapted = AdaptedModel(model: model, reports: reports, reused: false)
-        adapterCache.store(adapted, for: key)
+                                    loraCache: LoRAPatchCache())
+        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false)
+        loraCache.store(adapted, for: key)
         return adapted
     }
 }

@@ -3,17 +3,17 @@ import Foundation
 /// A resident model's patched variant for the last adapter set it was asked for, so the next request with the
 /// same files (unchanged on disk) and strengths gets the same patched networks without merging again. One set
 /// is kept: a different set replaces it (its patched tensors are freed when the last request using them ends).
-public final class AdaptedModelCache: @unchecked Sendable {
+public final class LoRAPatchCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var last: (key: AdapterSetKey, value: AdaptedModel)?
+    private var last: (key: LoRASetKey, value: LoRAPatchedModel)?
 
     public init() {}
 
-    func value(for key: AdapterSetKey) -> AdaptedModel? {
+    func value(for key: LoRASetKey) -> LoRAPatchedModel? {
         lock.withLock { last?.key == key ? last?.value : nil }
     }
 
-    func store(_ value: AdaptedModel, for key: AdapterSetKey) {
+    func store(_ value: LoRAPatchedModel, for key: LoRASetKey) {
         lock.withLock { last = (key, value) }
     }
 
@@ -25,7 +25,7 @@ public final class AdaptedModelCache: @unchecked Sendable {
 
 /// Identifies an adapter set: each file by path and stamp, with its strengths, in request order (order matters
 /// for DoRA, which rescales what the adapters before it made).
-struct AdapterSetKey: Equatable, Sendable {
+struct LoRASetKey: Equatable, Sendable {
     struct Item: Equatable, Sendable {
         let path: String
         let stamp: FileStamp?
@@ -37,17 +37,17 @@ struct AdapterSetKey: Equatable, Sendable {
 
 /// A model with adapters applied: the patched model (the base itself when no adapter was asked for) and what
 /// each adapter did.
-public struct AdaptedModel: Sendable {
+public struct LoRAPatchedModel: Sendable {
     public let model: LoadedModel
-    public let reports: [AdapterReport]
+    public let reports: [LoRAReport]
     /// Whether the patched networks came from the cache (no merge this time).
     public let reused: Bool
 
-    public init(model: LoadedModel, reports: [AdapterReport], reused: Bool) {
+    public init(model: LoadedModel, reports: [LoRAReport], reused: Bool) {
         self.model = model
         self.reports = reports
         self.reused = reused
     }
 
-    public func reused(_ flag: Bool) -> AdaptedModel { AdaptedModel(model: model, reports: reports, reused: flag) }
+    public func reused(_ flag: Bool) -> LoRAPatchedModel { LoRAPatchedModel(model: model, reports: reports, reused: flag) }
 }

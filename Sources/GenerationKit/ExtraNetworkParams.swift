@@ -7,7 +7,7 @@ import PluginAPI
 /// `<lora:…>` tags in the prompt and negative prompt, both forms combined (structured entries first). The
 /// tags are taken out of the prompts before tokenizing; `<hypernet:…>` tags too (kept in `hypernetworks` for
 /// the hypernetwork loader; nothing applies them yet).
-public struct AdapterParams: Sendable {
+public struct ExtraNetworkParams: Sendable {
     /// As sent (schema-validated); checked in `requests()`.
     public var structured: [JSONValue]
     public var promptTags: ExtraNetworkTags
@@ -38,8 +38,8 @@ public struct AdapterParams: Sendable {
     public var isEmpty: Bool { structured.isEmpty && promptTags.loras.isEmpty && negativePromptTags.loras.isEmpty }
 
     /// Every adapter in application order; a malformed entry or tag is a -32602 naming it.
-    public func requests() throws -> [AdapterRequest] {
-        var result: [AdapterRequest] = []
+    public func requests() throws -> [LoRARequest] {
+        var result: [LoRARequest] = []
         for (i, entry) in structured.enumerated() {
             let field = "\(lorasField)[\(i)]"
             guard let object = entry.objectValue, let name = object["name"]?.stringValue, !name.isEmpty else {
@@ -52,14 +52,14 @@ public struct AdapterParams: Sendable {
                 }
                 return number
             }
-            result.append(AdapterRequest(name: name, weight: try number("weight") ?? 1,
+            result.append(LoRARequest(name: name, weight: try number("weight") ?? 1,
                                          textEncoderWeight: try number("text_encoder_weight"),
                                          unetWeight: try number("unet_weight"), field: field))
         }
         for (tags, field) in [(promptTags, promptField), (negativePromptTags, negativePromptField)] {
             for tag in tags.loras {
                 if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
-                result.append(AdapterRequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight,
+                result.append(LoRARequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight,
                                              field: field, tag: tag.source))
             }
         }
@@ -68,25 +68,25 @@ public struct AdapterParams: Sendable {
 }
 
 /// Applies a request's adapters to the model it runs on, and reports them.
-public enum AdapterLookup {
+public enum LoRALookup {
     /// The model with the adapters applied (the model itself without any) and the result members to merge
     /// (`loras`, absent when none were asked for). Errors name the entry as -32602.
-    public static func apply(_ params: AdapterParams, to model: LoadedModel,
+    public static func apply(_ params: ExtraNetworkParams, to model: LoadedModel,
                              context: JobContext) throws -> (model: LoadedModel, members: [String: JSONValue]) {
         let requests = try params.requests()
         guard !requests.isEmpty else { return (model, [:]) }
         context.progress(stage: "apply_loras", step: 0, steps: 1)
-        let adapted: AdaptedModel
+        let adapted: LoRAPatchedModel
         do {
             adapted = try model.applying(requests, directory: context.models.directory.map(LoRADirectory.init(modelsDirectory:)))
-        } catch let e as AdapterRequestError {
+        } catch let e as LoRARequestError {
             throw PluginError.invalidParam(field: e.field, reason: e.reason)
         }
         context.progress(stage: "apply_loras", step: 1, steps: 1)
         return (adapted.model, ["loras": .array(adapted.reports.map(member))])
     }
 
-    static func member(_ report: AdapterReport) -> JSONValue {
+    static func member(_ report: LoRAReport) -> JSONValue {
         var o: [String: JSONValue] = [
             "name": .string(report.name), "weight": .double(report.weight),
             "text_encoder_weight": .double(report.textEncoderWeight), "unet_weight": .double(report.unetWeight),

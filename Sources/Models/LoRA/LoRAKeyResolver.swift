@@ -3,17 +3,17 @@
 /// SDXL ones LDM paths, all `_`-joined), A1111's module names (`diffusion_model_…`, `cond_stage_model_…`, SDXL
 /// `conditioner_embedders_N_…`), diffusers/PEFT (`unet.…`, `text_encoder.…`, `text_encoder_2.…`, PEFT's
 /// `base_model.model.`), and diffusers' older attention-processor spelling (`…attn1.processor.to_q_lora`).
-public struct AdapterKeyResolver: Sendable {
-    public let unet: AdapterModuleIndex
-    public let textEncoders: [TextEncoderSlot: AdapterModuleIndex]
+public struct LoRAKeyResolver: Sendable {
+    public let unet: LoRAModuleIndex
+    public let textEncoders: [TextEncoderSlot: LoRAModuleIndex]
 
     public init(weights: NetworkWeights, unetConfig: UNetConfig) {
-        unet = AdapterModuleIndex.unet(weights.unet, config: unetConfig)
-        textEncoders = weights.textEncoders.mapValues(AdapterModuleIndex.textEncoder)
+        unet = LoRAModuleIndex.unet(weights.unet, config: unetConfig)
+        textEncoders = weights.textEncoders.mapValues(LoRAModuleIndex.textEncoder)
     }
 
-    public func resolve(_ key: String) -> (component: AdapterComponent, target: AdapterTarget)? {
-        let underscored: [(String, AdapterComponent)] = [
+    public func resolve(_ key: String) -> (component: LoRAComponent, target: LoRATarget)? {
+        let underscored: [(String, LoRAComponent)] = [
             ("lora_unet_", .unet), ("lora_te1_", .textEncoder(.textEncoder)), ("lora_te2_", .textEncoder(.textEncoder2)),
             ("lora_te_", firstTextEncoder), ("diffusion_model_", .unet),
             ("conditioner_embedders_0_", .textEncoder(.textEncoder)), ("conditioner_embedders_1_", .textEncoder(.textEncoder2)),
@@ -24,10 +24,10 @@ public struct AdapterKeyResolver: Sendable {
         }
         var path = key
         if path.hasPrefix("base_model.model.") { path = String(path.dropFirst("base_model.model.".count)) }
-        let dotted: [(String, AdapterComponent)] = [
+        let dotted: [(String, LoRAComponent)] = [
             ("unet.", .unet), ("text_encoder_2.", .textEncoder(.textEncoder2)), ("text_encoder.", .textEncoder(.textEncoder)),
         ]
-        var component = AdapterComponent.unet  // diffusers' attention-processor files carry no component prefix
+        var component = LoRAComponent.unet  // diffusers' attention-processor files carry no component prefix
         for (prefix, c) in dotted where path.hasPrefix(prefix) {
             component = c
             path = String(path.dropFirst(prefix.count))
@@ -38,9 +38,9 @@ public struct AdapterKeyResolver: Sendable {
 
     /// SD 1.x/2.x keys say `lora_te_`; a model whose only encoder is `text_encoder_2` (the SDXL refiner) has
     /// none for them.
-    private var firstTextEncoder: AdapterComponent { .textEncoder(.textEncoder) }
+    private var firstTextEncoder: LoRAComponent { .textEncoder(.textEncoder) }
 
-    private func lookup(_ path: String, in component: AdapterComponent) -> (component: AdapterComponent, target: AdapterTarget)? {
+    private func lookup(_ path: String, in component: LoRAComponent) -> (component: LoRAComponent, target: LoRATarget)? {
         let flat = path.replacingOccurrences(of: ".", with: "_")
         switch component {
         case .unet: return unet.target(flat).map { (component, $0) }

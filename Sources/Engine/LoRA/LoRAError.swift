@@ -1,6 +1,6 @@
 /// Why an adapter of a request cannot be applied; the generation plugins report these as -32602 naming the
 /// entry (`loras[1]`, or the prompt tag).
-public enum AdapterError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum LoRAError: Error, Equatable, Sendable, CustomStringConvertible {
     case noModelsDirectory
     case invalidName(String)
     case notFound(name: String, available: [String])
@@ -28,14 +28,14 @@ public enum AdapterError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An `AdapterError` with the request field that named the adapter (`loras[1]`, `prompt`).
-public struct AdapterRequestError: Error, Equatable, Sendable, CustomStringConvertible {
+/// An `LoRAError` with the request field that named the adapter (`loras[1]`, `prompt`).
+public struct LoRARequestError: Error, Equatable, Sendable, CustomStringConvertible {
     public let field: String
     /// The prompt tag the adapter came from, if it did.
     public let tag: String?
-    public let error: AdapterError
+    public let error: LoRAError
 
-    public init(_ request: AdapterRequest, _ error: AdapterError) {
+    public init(_ request: LoRARequest, _ error: LoRAError) {
         self.field = request.field
         self.tag = request.tag
         self.error = error

@@ -2,7 +2,7 @@ import Tensor
 import Weights
 
 /// One adapter file to apply, with its strengths for the text encoders and the UNet.
-public struct AdapterApplication: Sendable {
+public struct LoRAApplication: Sendable {
     public let file: LoRAFile
     public let textEncoderWeight: Float
     public let unetWeight: Float
@@ -15,7 +15,7 @@ public struct AdapterApplication: Sendable {
 }
 
 /// How one adapter's modules met the model.
-public struct AdapterMatch: Sendable, Equatable {
+public struct LoRAMatch: Sendable, Equatable {
     /// Modules (adapted layers) that found their weight and were applied.
     public var matched = 0
     /// Modules in the file (bundled embeddings are not modules).
@@ -26,7 +26,7 @@ public struct AdapterMatch: Sendable, Equatable {
     public var components: Set<String> = []
 }
 
-public enum AdapterPatchError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum LoRAPatchError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The model was built by hand, without the recorded weights patched networks are built from.
     case noRecordedWeights
 
@@ -41,15 +41,15 @@ public enum AdapterPatchError: Error, Equatable, Sendable, CustomStringConvertib
 /// recorded weights with those copies in place: W' = W + m · scale · ΔW in float32 (`LoRAMath`), DoRA
 /// rescaling the merged weight to its learned norm. The base networks and their tensors are never written;
 /// only touched tensors get a second copy; untouched networks are shared as they are.
-public enum AdapterPatcher {
+public enum LoRAPatcher {
     public static func patch(_ models: StableDiffusionModels,
-                             with adapters: [AdapterApplication]) throws -> (models: StableDiffusionModels, matches: [AdapterMatch]) {
-        guard let weights = models.weights else { throw AdapterPatchError.noRecordedWeights }
-        let resolver = AdapterKeyResolver(weights: weights, unetConfig: models.unet.config)
+                             with adapters: [LoRAApplication]) throws -> (models: StableDiffusionModels, matches: [LoRAMatch]) {
+        guard let weights = models.weights else { throw LoRAPatchError.noRecordedWeights }
+        let resolver = LoRAKeyResolver(weights: weights, unetConfig: models.unet.config)
         var working = WorkingWeights(weights: weights)
-        var matches: [AdapterMatch] = []
+        var matches: [LoRAMatch] = []
         for adapter in adapters {
-            var match = AdapterMatch()
+            var match = LoRAMatch()
             match.total = adapter.file.modules.count
             for module in adapter.file.modules {
                 guard let (component, target) = resolver.resolve(module.key) else {
@@ -77,11 +77,11 @@ public enum AdapterPatcher {
     /// the shared base storage) and accumulated in place adapter by adapter.
     struct WorkingWeights {
         let weights: NetworkWeights
-        var patched: [AdapterComponent: [String: Tensor]] = [:]
+        var patched: [LoRAComponent: [String: Tensor]] = [:]
 
         init(weights: NetworkWeights) { self.weights = weights }
 
-        func source(_ component: AdapterComponent) -> ComponentWeights? {
+        func source(_ component: LoRAComponent) -> ComponentWeights? {
             switch component {
             case .unet: return weights.unet
             case let .textEncoder(slot): return weights.textEncoders[slot]
@@ -89,14 +89,14 @@ public enum AdapterPatcher {
         }
 
         /// The current value of `name`, taken out of the table so an in-place write does not copy it again.
-        mutating func take(_ name: String, in component: AdapterComponent) throws -> Tensor {
+        mutating func take(_ name: String, in component: LoRAComponent) throws -> Tensor {
             if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
             return base
         }
 
         /// `name` += factor · delta[offset ..< offset + count], in place, over the compute threads.
-        mutating func add(_ delta: Tensor, offset: Int = 0, times factor: Float, to name: String, in component: AdapterComponent) throws {
+        mutating func add(_ delta: Tensor, offset: Int = 0, times factor: Float, to name: String, in component: LoRAComponent) throws {
             var weight = try take(name, in: component)
             weight.withUnsafeMutableBufferPointer { dst in
                 delta.withUnsafeBufferPointer { src in
@@ -109,7 +109,7 @@ public enum AdapterPatcher {
             patched[component, default: [:]][name] = weight
         }
 
-        mutating func apply(_ module: LoRAModule, to target: AdapterTarget, in component: AdapterComponent, strength: Float) throws {
+        mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float) throws {
             guard let source = source(component) else { throw Misfit(reason: "the model has no \(component)") }
             let names = target.weightNames
             let shapes = try names.map { name -> [Int] in
@@ -199,7 +199,7 @@ public enum AdapterPatcher {
 
         /// The model with patched networks where weights changed; the others (and the VAE) shared.
         func build(on models: StableDiffusionModels) throws -> StableDiffusionModels {
-            func tensors(_ component: AdapterComponent) -> [String: Tensor] { patched[component] ?? [:] }
+            func tensors(_ component: LoRAComponent) -> [String: Tensor] { patched[component] ?? [:] }
             var encoders = models.textEncoders
             var textWeights = weights.textEncoders
             for (i, loaded) in encoders.enumerated() {

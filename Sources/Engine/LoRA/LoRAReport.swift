@@ -1,5 +1,5 @@
 /// What applying one adapter did, for the result's `loras` member.
-public struct AdapterReport: Equatable, Sendable {
+public struct LoRAReport: Equatable, Sendable {
     public static let unmatchedListLimit = 20
 
     public let name: String
@@ -15,7 +15,7 @@ public struct AdapterReport: Equatable, Sendable {
     public let unmatched: [String]
     public let unmatchedCount: Int
 
-    public init(request: AdapterRequest, family: String?, type: String, matched: Int, total: Int, unmatched: [String]) {
+    public init(request: LoRARequest, family: String?, type: String, matched: Int, total: Int, unmatched: [String]) {
         name = request.name
         weight = request.weight
         textEncoderWeight = request.effectiveTextEncoderWeight
