@@ -88,6 +88,17 @@ final class LoRAOperationTests: XCTestCase {
             XCTAssertEqual(reply["result"]?["loras"]?.arrayValue?.map { $0["name"] }, ["sd1_loha"], method)
             id += 1
         }
+        // The model-free inpaint and outpaint fills have no networks to patch.
+        for method in ["inpaint", "outpaint"] {
+            var p: [String: JSONValue] = ["image": ["path": .string(picture)], "loras": [["name": "sd1_loha"]],
+                                          "output": ["format": "png"]]
+            if method == "inpaint" { p["mask"] = ["path": .string(picture)] } else { p["extend"] = ["right": 8] }
+            try client.request(id, method, p)
+            let reply = try client.collect(id: .integer(id), timeout: 60).response
+            XCTAssertEqual(reply.errorCode, RPCErrorCode.invalidParams, "\(method): \(reply)")
+            XCTAssertEqual(reply["error"]?["data"]?["field"], "loras", "\(method): \(reply)")
+            id += 1
+        }
         params["loras"] = [["name": "missing_one"]]
         try client.request(id, "img2img", params)
         let refused = try client.collect(id: .integer(id), timeout: 60).response

@@ -68,6 +68,9 @@ public struct InpaintPlugin: OperationPlugin {
         guard refiner == nil else {
             throw PluginError.invalidParam(field: "refiner", reason: "needs model: a refiner continues a model's run")
         }
+        guard p.generation.extraNetworks.structured.isEmpty else {
+            throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")
+        }
         guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
         }

@@ -74,6 +74,9 @@ public struct OutpaintPlugin: OperationPlugin {
         if p.generation.model != nil {
             return try runWithModel(p, context: context, extension: ext, fill: fill)
         }
+        guard p.generation.extraNetworks.structured.isEmpty else {
+            throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")
+        }
         guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
         }
