@@ -40,11 +40,22 @@ enum BenchLoRAFile {
         try writer.write(to: (folder as NSString).appendingPathComponent(name + ".safetensors"))
     }
 
-    /// One folder per workload: each removes its own on release.
+    /// One folder per workload, removed on release or, since the alternating order never releases, when the
+    /// process exits.
     static func temporaryFolder(for workload: String) throws -> String {
         let path = NSTemporaryDirectory() + "diffusiond-bench-\(workload)-\(getpid())"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if created.isEmpty { atexit { BenchLoRAFile.removeCreated() } }
+        created.append(path)
         return path
+    }
+
+    /// The bench is single-threaded where workloads prepare and release.
+    nonisolated(unsafe) private static var created: [String] = []
+
+    static func removeCreated() {
+        for path in created { try? FileManager.default.removeItem(atPath: path) }
+        created = []
     }
 }
 
@@ -77,6 +88,9 @@ final class LoRAApplyWorkload: BenchWorkload {
         model.loraCache.clear()
         _ = try model.applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                directory: LoRADirectory(path: folder))
+        // Free the patched copies now: the alternating order keeps workloads until the end, and the later
+        // workloads' memory readings should not carry this one's set.
+        model.loraCache.clear()
     }
 
     func release() {
