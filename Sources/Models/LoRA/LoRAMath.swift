@@ -96,6 +96,18 @@ public enum LoRAMath {
         return (s, d.reshaped(shape))
     }
 
+    /// A plain LoRA / LoCon's factors as matrices, up [out, r] and down [r, rest], when ΔW = up · down has
+    /// `shape` (no CP mid): the patcher then accumulates the product straight into the weight (one GEMM with
+    /// beta = 1, no ΔW buffer). nil for every other module or shape.
+    public static func lowRankFactors(_ module: LoRAModule, shape: [Int]) -> (scale: Float, up: Tensor, down: Tensor)? {
+        guard case let .lora(up, down, nil) = module.delta, shape.count >= 2, up.rank >= 2, down.rank >= 2 else { return nil }
+        let count = shape.reduce(1, *), out = shape[0], rank = down.shape[0]
+        guard count > 0, rank > 0, up.shape[0] == out, up.count == out * rank, down.count % rank == 0,
+              out * (down.count / rank) == count else { return nil }
+        let scale = module.alpha.map { $0 / Float(rank) } ?? 1
+        return (scale, up.reshaped([out, rank]), down.reshaped([rank, down.count / rank]))
+    }
+
     /// a [m, r] · b [r, …] as [m, everything else]; nil when the factors do not chain or the product would hold
     /// more than `limit` elements.
     static func product(_ a: Tensor, _ b: Tensor, limit: Int) -> Tensor? {

@@ -109,6 +109,24 @@ public enum LoRAPatcher {
             patched[component, default: [:]][name] = weight
         }
 
+        /// `name` += factor · up[rows] · down, accumulated by the GEMM itself (beta = 1): no ΔW buffer.
+        mutating func addProduct(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
+                                 to name: String, in component: LoRAComponent) throws {
+            var weight = try take(name, in: component)
+            let (rank, columns) = (down.shape[0], down.shape[1])
+            guard weight.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
+            weight.withUnsafeMutableBufferPointer { c in
+                up.withUnsafeBufferPointer { a in
+                    down.withUnsafeBufferPointer { b in
+                        guard let c = c.baseAddress, let a = a.baseAddress, let b = b.baseAddress else { return }
+                        Gemm.multiply(transposeA: false, transposeB: false, m: rows.count, n: columns, k: rank, alpha: factor,
+                                      a: a + rows.lowerBound * rank, lda: rank, b: b, ldb: columns, beta: 1, c: c, ldc: columns)
+                    }
+                }
+            }
+            patched[component, default: [:]][name] = weight
+        }
+
         mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float) throws {
             guard let source = source(component) else { throw Misfit(reason: "the model has no \(component)") }
             let names = target.weightNames
@@ -127,6 +145,15 @@ public enum LoRAPatcher {
             var deltaShape = shape
             if names == ["conv_in.weight"], case let .lora(_, down, _) = module.delta, down.rank == 4, down.shape[1] < shape[1] {
                 deltaShape[1] = down.shape[1]
+            }
+            if module.doraScale == nil, deltaShape == shape, let (scale, up, down) = LoRAMath.lowRankFactors(module, shape: shape) {
+                guard strength != 0 else { return }
+                var row = 0
+                for (name, partShape) in zip(names, shapes) {
+                    try addProduct(up, rows: row..<(row + partShape[0]), down, times: strength * scale, to: name, in: component)
+                    row += partShape[0]
+                }
+                return
             }
             guard let (scale, unpadded) = LoRAMath.delta(module, shape: deltaShape) else {
                 throw Misfit(reason: "its factors do not make a \(deltaShape) delta for \(component) \(names.joined(separator: "+")) \(shape)")
