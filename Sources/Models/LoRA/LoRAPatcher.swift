@@ -73,8 +73,7 @@ public enum LoRAPatcher {
 
     struct Misfit: Error { let reason: String }
 
-    /// The touched weights, copied from the base on first touch (copy-on-write: the first in-place write copies
-    /// the shared base storage) and accumulated in place adapter by adapter.
+    /// The touched weights, copied from the base on first touch and accumulated in place adapter by adapter.
     struct WorkingWeights {
         let weights: NetworkWeights
         var patched: [LoRAComponent: [String: Tensor]] = [:]
@@ -88,11 +87,22 @@ public enum LoRAPatcher {
             }
         }
 
-        /// The current value of `name`, taken out of the table so an in-place write does not copy it again.
+        /// A tensor of our own for `name`: the working copy (taken out of the table so writing it does not copy
+        /// it again), or on first touch a fresh copy of the base made over the compute threads (the base itself
+        /// is never written; copy-on-write would copy it on one thread).
         mutating func take(_ name: String, in component: LoRAComponent) throws -> Tensor {
             if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
-            return base
+            var copy = Tensor(uninitializedShape: base.shape)
+            copy.withUnsafeMutableBufferPointer { dst in
+                base.withUnsafeBufferPointer { src in
+                    guard let d = dst.baseAddress, let s = src.baseAddress else { return }
+                    Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
+                        (d + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
+                    }
+                }
+            }
+            return copy
         }
 
         /// `name` += factor · delta[offset ..< offset + count], in place, over the compute threads.
