@@ -17,6 +17,7 @@ public struct Img2ImgPlugin: OperationPlugin {
     public var paramsSchema: JSONValue {
         var properties = GenerationSchema.commonProperties
         properties["image"] = ImageSchemas.input(description: "the source image (alpha is dropped)")
+        properties["adapters"] = T2IAdapterParams.schema
         properties["depth_map"] = ImageSchemas.input(description: "depth-to-image models (SD 2 depth): the depth map, a grey picture (RGB through luminance; near or far bright, as the model was trained), any size; only its shape matters, not its scale (each map is normalised to [-1, 1]); required by such a model, refused by others")
         properties["strength"] = GenerationSchema.strengthProperty(
             "how much of the schedule to run (diffusers' strength / A1111's denoising strength; default \(GenerationDefaults.img2imgStrength))")
@@ -65,10 +66,14 @@ public struct Img2ImgPlugin: OperationPlugin {
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try T2IAdapterParams(params).resolve(context: context)
+        request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height,
+                                                         mode: p.resizeMode)
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                                 preview: p.generation.preview, outputs: outputs,
-                                                                ignored: p.generation.sdxl.ignoredMember(for: model))
+                                                                ignored: p.generation.sdxl.ignoredMember(for: model)
+                                                                    .merging(T2IAdapterParams.member(adapters)) { $1 })
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

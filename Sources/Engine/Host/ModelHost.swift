@@ -88,6 +88,23 @@ public final class ModelHost: @unchecked Sendable {
                           measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
     }
 
+    /// `<models>/t2i_adapter/`: T2I-Adapters as diffusers folders, .safetensors or .pth files.
+    public var t2iAdapterFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/t2i_adapter", extensions: ["safetensors", "pth", "pt", "bin"],
+                                       isModelFolder: T2IAdapterFiles.isAdapterFolder) }
+    }
+
+    /// The T2I-Adapter called `name` (its path under `t2i_adapter/` without extension), loading it if needed.
+    public func t2iAdapter(named name: String) throws -> T2IAdapter {
+        guard let folder = t2iAdapterFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "T2I-Adapter", name: name, directory: folder.path, available: folder.names())
+        }
+        return try hosted(ModelKey(kind: .t2iAdapter, name: name), path: path, load: { try T2IAdapterFiles.load(path: path) },
+                          measure: { ($0.parameterCount * MemoryLayout<Float>.size,
+                                      ["family": $0.config.family, "adapter_type": $0.config.variant]) })
+    }
+
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
     private func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
                                      measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
@@ -182,6 +199,14 @@ public final class ModelHost: @unchecked Sendable {
                 if inRoot, checkpointNames.contains(name), !upscalerFiles.contains(path) { continue }
                 listings.append(listing(kind: .upscaler, name: name, path: path,
                                         format: (path as NSString).pathExtension.lowercased()))
+            }
+        }
+        if let folder = t2iAdapterFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                let format = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+                    ? "diffusers" : (path as NSString).pathExtension.lowercased()
+                listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: format))
             }
         }
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
