@@ -63,12 +63,14 @@ public enum T2IAdapterFiles {
         return object["_class_name"] as? String == "T2IAdapter"
     }
 
-    /// Whether tensor names are a T2I-Adapter's: diffusers' `adapter.*`, or TencentARC's `conv_in` / `body.*` only.
+    /// Whether tensor names are a T2I-Adapter's: diffusers' `adapter.*`, or TencentARC's `conv_in` / `body.*`
+    /// with the adapters' own block names (`block1`, `in_conv`), which ESRGAN's `body.N.weight` never has.
     public static func looksLikeAdapter(_ names: [String]) -> Bool {
         guard !names.isEmpty else { return false }
         if names.allSatisfy({ $0.hasPrefix("adapter.") }) { return true }
-        return names.contains { $0.hasPrefix("body.") }
-            && names.allSatisfy { $0.hasPrefix("body.") || $0.hasPrefix("conv_in.") }
+        let block = #"^body\.\d+\.(body\.\d+\.)?(block1|in_conv)\.weight$"#
+        return names.allSatisfy { $0.hasPrefix("body.") || $0.hasPrefix("conv_in.") }
+            && names.contains { $0.range(of: block, options: .regularExpression) != nil }
     }
 
     static func build(config: T2IAdapterConfig, source: any TensorSource, path: String) throws -> T2IAdapter {
