@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
+        // The model-free ControlNet preprocessors (canny, scribble_xdog, threshold, invert, lineart_standard,
+        // color, tile_resample) with OpenCV's 8-bit arithmetic, for the `preprocess` operation and ControlNet.
+        .target(name: "Preprocessors", dependencies: ["Imaging", "StrictJSON"]),
         .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
@@ -107,6 +110,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Tensor", "Imaging"]),
+        .testTarget(name: "PreprocessorsTests", dependencies: ["Preprocessors", "Imaging", "StrictJSON"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
         .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
                                                         "PluginAPI", "DiffusionProtocol", "StrictJSON",
