@@ -75,10 +75,12 @@ let package = Package(
                 path: "plugins/outpaint"),
         .target(name: "UpscalePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit"],
                 path: "plugins/upscale"),
+        .target(name: "PreprocessPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Preprocessors"],
+                path: "plugins/preprocess", exclude: ["README.md"]),
         .target(name: "ModelsPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"], path: "plugins/models", exclude: ["README.md"]),
         // The one list of built-in operations, shared by the executable and the tests.
         .target(name: "Builtins", dependencies: ["PluginAPI", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin", "InpaintPlugin",
-                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin"]),
+                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin", "PreprocessPlugin"]),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
