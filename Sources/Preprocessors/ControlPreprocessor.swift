@@ -1,11 +1,15 @@
 import Imaging
 
-/// The model-free ControlNet preprocessors, as sd-webui-controlnet defines them. The entry point for callers
-/// (the `preprocess` operation, ControlNet's `control[i].preprocess`):
+/// The model-free ControlNet preprocessors, as sd-webui-controlnet defines them. Callers with a request object
+/// (the `preprocess` operation, ControlNet's `control[i]` entries) go through `ControlPreprocessing`:
 ///
-///     let preprocessor = try ControlPreprocessor.named(name)                       // unknown → PreprocessorError
-///     let parameters = try PreprocessorParameters(decoding: members, for: preprocessor)
-///     let control = try preprocessor.apply(to: vipsImage, parameters: parameters)  // 8-bit sRGB, 3 bands, input size
+///     if let step = try ControlPreprocessing.decode(from: entry, fieldPrefix: "control[\(i)].") {  // nil: "none"
+///         let size = step.workingSize(width: image.width, height: image.height)    // check before any work
+///         try context.imageLimits.check(width: size.width, height: size.height, bands: 3, bytesPerSample: 4)
+///         image = try step.apply(to: image)    // 8-bit sRGB, 3 bands, the input's size
+///     }
+///
+/// or, with values in hand, `ControlPreprocessor.named(_:)` + `PreprocessorParameters(...)` + `apply(to:parameters:)`.
 ///
 /// `detectedMap` is the map at the working resolution, exactly what sd-webui-controlnet returns; `apply`
 /// resizes it back to the input's size (`resizeBack`). Maps are white-on-black for canny, scribble_xdog,

@@ -48,6 +48,29 @@ final class ParameterTests: XCTestCase {
         }
     }
 
+    /// How a control entry is read: "none" (or no member) means no preprocessing and refuses parameters.
+    func testControlEntryDecoding() throws {
+        XCTAssertNil(try ControlPreprocessing.decode(from: ["model": "canny-net", "weight": 0.5]))
+        XCTAssertNil(try ControlPreprocessing.decode(from: ["preprocess": "none"]))
+        let entry: [String: JSONValue] = ["model": "canny-net", "preprocess": "canny", "high": 150]
+        XCTAssertEqual(try ControlPreprocessing.decode(from: entry, fieldPrefix: "control[2]."),
+                       ControlPreprocessing(preprocessor: .canny,
+                                            parameters: PreprocessorParameters(high: 150, fieldPrefix: "control[2].")))
+        XCTAssertEqual(error { _ = try ControlPreprocessing.decode(from: ["preprocess": "none", "low": 5], fieldPrefix: "control[0].") },
+                       .invalidParameter(field: "control[0].low", reason: "has no effect without a preprocessor (preprocess is \"none\")"))
+        XCTAssertEqual(error { _ = try ControlPreprocessing.decode(from: ["preprocess": "hed"], fieldPrefix: "control[1].") }?.field,
+                       "control[1].preprocess")
+    }
+
+    /// The working size callers check against their limits: the padded image, or color's shortest-edge image.
+    func testWorkingSize() {
+        let p = PreprocessorParameters(resolution: 100)
+        // 96x72 at 100: round(133.33) x 100, padded to 192 x 128.
+        XCTAssertEqual(ControlPreprocessor.canny.workingSize(width: 96, height: 72, parameters: p), ImageSize(width: 192, height: 128))
+        XCTAssertEqual(ControlPreprocessor.color.workingSize(width: 96, height: 72, parameters: p), ImageSize(width: 133, height: 100))
+        XCTAssertEqual(ControlPreprocessor.invert.workingSize(width: 96, height: 72, parameters: p), ImageSize(width: 96, height: 72))
+    }
+
     func testTileResampleBelowOnePixelIsRefused() throws {
         let tiny = try ByteImage(width: 4, height: 4, channels: 3, pixels: [UInt8](repeating: 9, count: 48))
         let e = error { _ = try ControlPreprocessor.tileResample.apply(to: tiny, parameters: PreprocessorParameters(downSamplingRate: 8)) }
@@ -63,10 +86,9 @@ final class ParameterTests: XCTestCase {
     /// HWC3: alpha composited over white with float32 and truncation, grey repeated, 16-bit rounded to 8.
     func testHWC3Conversion() throws {
         let rgba = try VipsImage(bytes: [200, 100, 0, 128, 10, 20, 30, 0], width: 2, height: 1, bands: 4)
-        // 200 × 128/255 + 255 × (1 − 128/255) = 227.49… → 227; 100 → 177.49… → 177; 0 → 127.0 → 126 or 127 by float.
-        let a = Float(128) / 255
-        let expected = [200, 100, 0].map { UInt8(Float($0) * a + 255 * (1 - a)) } + [255, 255, 255]
-        XCTAssertEqual(try ByteImage(hwc3: rgba).pixels, expected)
+        // numpy's HWC3 on these pixels: 227.39, 177.20 and 126.999992 (float32) truncate to 227, 177, 126;
+        // a transparent pixel is white.
+        XCTAssertEqual(try ByteImage(hwc3: rgba).pixels, [227, 177, 126, 255, 255, 255])
         let grey16 = try VipsImage(shorts: [0, 257, 65535, 32896], width: 2, height: 2, bands: 1)
         XCTAssertEqual(try ByteImage(hwc3: grey16).pixels, [0, 0, 0, 1, 1, 1, 255, 255, 255, 128, 128, 128])
     }
