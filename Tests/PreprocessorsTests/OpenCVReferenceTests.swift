@@ -8,9 +8,8 @@ import XCTest
 ///
 /// The references are OpenCV's own code paths (IPP off), and every preprocessor matches them exactly: the
 /// resizes (INTER_AREA, INTER_CUBIC, INTER_NEAREST) and canny are integer or fixed-point algorithms we
-/// reproduce step by step; the float32 Gaussian blurs equal OpenCV's bit for bit except the 5-tap σ 0.5 one of
-/// scribble_xdog (≤ 2 ulps, GaussianBlurTests), which could only flip a pixel whose difference of Gaussians sits
-/// within those ulps of the threshold — none does in these images.
+/// reproduce step by step, and the float32 Gaussian blurs of scribble_xdog and lineart_standard equal OpenCV's
+/// bit for bit (GaussianBlurTests), so every later float step sees the same values.
 ///
 /// canny is also compared with what an Intel-IPP build of OpenCV (the x86 opencv-python wheels) produces, for
 /// the cases that resize with INTER_CUBIC: IPP's cubic resize rounds one level differently from OpenCV's own
