@@ -37,40 +37,49 @@ struct GaussianBlur {
     /// Blurs `values` (width × height × channels, interleaved).
     func apply(_ values: [Float], width: Int, height: Int, channels: Int) -> [Float] {
         let radius = weights.count / 2
-        let xIndex = (-radius ..< width + radius).map { Self.reflect101($0, width) }
-        let yIndex = (-radius ..< height + radius).map { Self.reflect101($0, height) }
+        // Source offsets of every tap, borders reflected once here instead of per sample.
+        let xOffsets = (-radius ..< width + radius).map { Self.reflect101($0, width) * channels }
+        let yOffsets = (-radius ..< height + radius).map { Self.reflect101($0, height) * width * channels }
         let rowLength = width * channels
-        let centre = weights[radius]
+        let k = weights, centre = weights[radius]
         var rows = [Float](repeating: 0, count: values.count)
-        for y in 0 ..< height {
-            let base = y * rowLength
-            for x in 0 ..< width {
-                for c in 0 ..< channels {
-                    func tap(_ j: Int) -> Float { values[base + xIndex[x + j] * channels + c] }
-                    var sum: Float
-                    if weights.count == 5 {
-                        // OpenCV's small symmetric row filter: the inner pair, then the centre, then the outer pair.
-                        sum = (tap(1) + tap(3)) * weights[1]
-                        sum = sum.addingProduct(tap(2), centre)
-                        sum = sum.addingProduct(tap(0) + tap(4), weights[0])
-                    } else {
-                        sum = 0
-                        for j in 0 ..< weights.count { sum = sum.addingProduct(tap(j), weights[j]) }
+        values.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for y in 0 ..< height {
+                    let base = y * rowLength
+                    for x in 0 ..< width {
+                        for c in 0 ..< channels {
+                            let at = base + c
+                            var sum: Float
+                            if k.count == 5 {
+                                // OpenCV's small symmetric row filter: the inner pair, the centre, the outer pair.
+                                sum = (src[at + xOffsets[x + 1]] + src[at + xOffsets[x + 3]]) * k[1]
+                                sum = sum.addingProduct(src[at + xOffsets[x + 2]], centre)
+                                sum = sum.addingProduct(src[at + xOffsets[x]] + src[at + xOffsets[x + 4]], k[0])
+                            } else {
+                                sum = 0
+                                for j in 0 ..< k.count { sum = sum.addingProduct(src[at + xOffsets[x + j]], k[j]) }
+                            }
+                            dst[base + x * channels + c] = sum
+                        }
                     }
-                    rows[base + x * channels + c] = sum
                 }
             }
         }
         var out = [Float](repeating: 0, count: values.count)
-        for y in 0 ..< height {
-            let base = y * rowLength
-            for i in 0 ..< rowLength {
-                var sum = centre * rows[base + i]
-                for j in stride(from: 1, through: radius, by: 1) {
-                    let below = yIndex[y + radius + j] * rowLength, above = yIndex[y + radius - j] * rowLength
-                    sum = sum.addingProduct(rows[below + i] + rows[above + i], weights[radius + j])
+        rows.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0 ..< height {
+                    let base = y * rowLength
+                    for i in 0 ..< rowLength {
+                        var sum = centre * src[base + i]
+                        for j in stride(from: 1, through: radius, by: 1) {
+                            let pair = src[yOffsets[y + radius + j] + i] + src[yOffsets[y + radius - j] + i]
+                            sum = sum.addingProduct(pair, k[radius + j])
+                        }
+                        dst[base + i] = sum
+                    }
                 }
-                out[base + i] = sum
             }
         }
         return out
