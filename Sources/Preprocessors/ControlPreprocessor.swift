@@ -12,8 +12,8 @@ import Imaging
 /// or, with values in hand, `ControlPreprocessor.named(_:)` + `PreprocessorParameters(...)` + `apply(to:parameters:)`.
 ///
 /// `detectedMap` is the map at the working resolution, exactly what sd-webui-controlnet returns; `apply`
-/// resizes it back to the input's size (`resizeBack`). Maps are white-on-black for canny, scribble_xdog,
-/// threshold and lineart_standard (grey maps are repeated into three channels).
+/// resizes it back to the input's size (`resizeBack`). canny, scribble_xdog and lineart_standard draw white
+/// lines on black, threshold is white where the image is bright; grey maps are repeated into three channels.
 public enum ControlPreprocessor: String, CaseIterable, Sendable {
     case canny
     case scribbleXDoG = "scribble_xdog"
