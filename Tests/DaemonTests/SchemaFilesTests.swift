@@ -156,6 +156,8 @@ final class SchemaFilesTests: XCTestCase {
         let network = try run("upscale", ["image": .object(small), "model": "tiny_compact", "tile": 16, "overlap": 4,
                                           "output": ["path": .string(dir.file("up.png"))]])
         XCTAssertNotNil(network["network"], "the network form")
+        let control = try run("preprocess", ["image": .object(small), "preprocess": "canny", "resolution": 64])
+        XCTAssertEqual(control["detected"], ["width": 85, "height": 64], "the working size, before the resize back")
         _ = try run("models.list", [:])
         _ = try run("models.unload", ["model": "tiny"])
     }
