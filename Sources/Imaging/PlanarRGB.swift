@@ -22,8 +22,9 @@ public struct PlanarRGB: Equatable, Sendable {
 extension VipsImage {
     /// The colour of the image as planar RGB in [-1, 1]. Alpha is dropped (as PIL's convert("RGB") does; callers
     /// that need it keep the alpha band separately), grey is repeated into three planes, other colour spaces are
-    /// converted to sRGB. 8-bit samples are divided by 255, 16-bit by 65535.
-    public func planarRGB() throws -> PlanarRGB {
+    /// converted to sRGB. 8-bit samples are divided by 255, 16-bit by 65535. `signed` false leaves the values
+    /// in [0, 1] (v / 255 exactly: diffusers' control-image processor, which does not normalise).
+    public func planarRGB(signed: Bool = true) throws -> PlanarRGB {
         let rgb = try rgbColor()
         let w = rgb.width, h = rgb.height, plane = w * h
         var values = [Float](repeating: 0, count: 3 * plane)
@@ -33,7 +34,7 @@ extension VipsImage {
                     for c in 0 ..< 3 {
                         // Two float32 roundings, as numpy/torch: (v / scale) then (2 * x - 1).
                         let unit = convert(samples[i * 3 + c]) / scale
-                        out[c * plane + i] = 2 * unit - 1
+                        out[c * plane + i] = signed ? 2 * unit - 1 : unit
                     }
                 }
             }

@@ -18,6 +18,7 @@ import Models
 public final class ModelHost: @unchecked Sendable {
     public typealias StableDiffusionLoader = (_ name: String, _ path: String) throws -> LoadedModel
     public typealias UpscalerLoader = (_ path: String) throws -> UpscalerModel
+    public typealias ControlNetLoader = (_ name: String, _ path: String) throws -> LoadedControlNet
 
     /// `--models`; nil when the daemon was started without one.
     public let directory: String?
@@ -29,6 +30,7 @@ public final class ModelHost: @unchecked Sendable {
     private var clock: UInt64 = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
+    private let loadControlNet: ControlNetLoader
     private let describer: ModelDescriber
     private let logger = Logger(label: "diffusiond.models")
 
@@ -42,11 +44,13 @@ public final class ModelHost: @unchecked Sendable {
     public init(directory: String?, budgetBytes: Int? = nil,
                 stableDiffusionLoader: @escaping StableDiffusionLoader = { name, path in try LoadedModel.load(name: name, path: path) },
                 upscalerLoader: @escaping UpscalerLoader = { path in try UpscalerModel.load(path: path) },
+                controlNetLoader: @escaping ControlNetLoader = { name, path in try LoadedControlNet.load(name: name, path: path) },
                 describer: ModelDescriber = ModelDescriber()) {
         self.directory = directory
         self.budget = budgetBytes
         self.loadStableDiffusion = stableDiffusionLoader
         self.loadUpscaler = upscalerLoader
+        self.loadControlNet = controlNetLoader
         self.describer = describer
     }
 
@@ -85,6 +89,17 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.upscalerNotFound(name: name, directory: folder, available: UpscalerCatalog.available(in: folder))
         }
         return try hosted(ModelKey(kind: .upscaler, name: name), path: path, load: { try loadUpscaler(path) },
+                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
+    }
+
+    /// The ControlNet called `name` under `<models>/controlnet/` (see `ControlNetCatalog`), loading it if needed.
+    public func controlNet(named name: String) throws -> LoadedControlNet {
+        guard let directory else { throw EngineError.noModelsDirectory }
+        guard let path = ControlNetCatalog.resolve(name, in: directory) else {
+            throw EngineError.controlNetNotFound(name: name, directory: ControlNetCatalog.folder(in: directory),
+                                                 available: ControlNetCatalog.available(in: directory))
+        }
+        return try hosted(ModelKey(kind: .controlnet, name: name), path: path, load: { try loadControlNet(name, path) },
                           measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
     }
 
@@ -184,6 +199,13 @@ public final class ModelHost: @unchecked Sendable {
                                         format: (path as NSString).pathExtension.lowercased()))
             }
         }
+        if let directory {
+            for name in ControlNetCatalog.available(in: directory) {
+                guard let path = ControlNetCatalog.resolve(name, in: directory) else { continue }
+                listings.append(listing(kind: .controlnet, name: name, path: path,
+                                        format: Self.controlNetFormat(path)))
+            }
+        }
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
             listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
                                          resident: [info], details: info.details, problem: "its file is no longer in the models folder"))
@@ -192,11 +214,18 @@ public final class ModelHost: @unchecked Sendable {
 
         func listing(kind: ModelKind, name: String, path: String, format: String) -> ModelListing {
             let mine = resident.filter { $0.key.kind == kind && $0.key.name == name }
-            let described = describer.describe(path: path)
+            let described = kind == .controlnet ? describer.describeControlNet(path: path) : describer.describe(path: path)
             var details = described.details
             for info in mine { details.merge(info.details) { _, loaded in loaded } }
             return ModelListing(kind: kind, name: name, path: path, format: format, resident: mine, details: details,
                                 problem: described.problem)
         }
+    }
+
+    /// "diffusers" for a folder, else the file's extension (as the checkpoint listing reports them).
+    static func controlNetFormat(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        return isFolder ? "diffusers" : (path as NSString).pathExtension.lowercased()
     }
 }

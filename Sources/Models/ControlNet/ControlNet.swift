@@ -100,16 +100,18 @@ public struct ControlNet: Sendable {
         return concat(parts.reversed(), axis: 1)
     }
 
-    /// torch.mean(x, dim=(2, 3), keepdim=True) for [N, C, H, W]: [N, C, 1, 1].
+    /// torch.mean(x, dim=(2, 3), keepdim=True) for [N, C, H, W], broadcast back to [N, C, H, W] (the UNet adds
+    /// the [N, C, 1, 1] mean to every position, as torch's broadcasting does).
     static func spatialMean(_ x: Tensor) -> Tensor {
         let n = x.shape[0], c = x.shape[1], plane = x.shape[2] * x.shape[3]
         let values = x.scalars
-        var out = [Float](repeating: 0, count: n * c)
+        var out = [Float](repeating: 0, count: values.count)
         for i in 0..<(n * c) {
-            var sum: Float = 0
-            for j in 0..<plane { sum += values[i * plane + j] }
-            out[i] = sum / Float(plane)
+            var sum = 0.0
+            for j in 0..<plane { sum += Double(values[i * plane + j]) }
+            let mean = Float(sum / Double(plane))
+            for j in 0..<plane { out[i * plane + j] = mean }
         }
-        return Tensor(shape: [n, c, 1, 1], values: out)
+        return Tensor(shape: x.shape, values: out)
     }
 }

@@ -92,6 +92,9 @@ public struct UNet: Sendable {
     /// and every downsampler. ControlNet residuals come one per skip.
     public var skipConnectionCount: Int { encoder.skipConnectionCount }
 
+    /// Width of the cross-attention context (SD1 768, SD2 1024, SDXL 2048).
+    public var contextDim: Int { encoder.levels.contextDim }
+
     /// The shapes a ControlNet's residuals must have for latents [batch, in, height, width]: one per skip
     /// connection (in `ControlResiduals.down` order) and the mid block's output.
     public func controlResidualShapes(batch: Int, height: Int, width: Int) -> (down: [[Int]], mid: [Int]) {
