@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
-        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Tensor",
+        .target(name: "Engine", dependencies: ["Models", "Weights", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // The wire format and the plugin contract.

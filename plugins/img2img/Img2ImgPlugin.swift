@@ -62,6 +62,7 @@ public struct Img2ImgPlugin: OperationPlugin {
         }
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,

@@ -240,3 +240,10 @@ public struct GenerationCore {
         return out
     }
 }
+
+extension GenerationCore {
+    /// The checks one `control` entry needs against `model` before a run (see `ControlNetCompatibility`).
+    public static func check(control: ControlNetInput, model: LoadedModel) throws {
+        try ControlNetCompatibility.check(control, model: model)
+    }
+}

@@ -38,8 +38,8 @@ public enum ControlNetFamily {
         if let input = layout.addedEmbeddingInputDim {
             let rest = input - options.sdxlPooledWidth
             guard rest > 0, rest % 6 == 0 else {
-                throw CheckpointError.unrecognised(path: path,
-                    reason: "label_emb.0.0 takes \(input) inputs, not \(options.sdxlPooledWidth) pooled + 6 time ids")
+                throw CheckpointError.unsupportedConfig(path: path,
+                    reason: "ControlNet label_emb.0.0 takes \(input) inputs, not \(options.sdxlPooledWidth) pooled + 6 time ids")
             }
             unet.additionEmbedType = "text_time"
             unet.additionTimeEmbedDim = rest / 6

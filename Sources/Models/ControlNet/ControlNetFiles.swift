@@ -60,7 +60,7 @@ public enum ControlNetFiles {
         let mapped: MappedTensorSource
         do {
             guard LDMControlNetLayout.recognises(file) else {
-                throw CheckpointError.unrecognised(path: path,
+                throw CheckpointError.unsupportedConfig(path: path,
                     reason: "not a ControlNet: no input_hint_block (hint block) tensors, with or without control_model.")
             }
             structure = try LDMControlNetLayout.detect(file)
