@@ -32,7 +32,7 @@ final class ControlNetLoadingTests: XCTestCase {
 
     func testSingleFilesLoadTheFolderTensors() throws {
         for (folder, files, sdxl) in [("sd1-a", ["sd1-a-ldm.safetensors", "sd1-a-ldm.pth"], false),
-                                      ("sdxl-a", ["sdxl-a-ldm.safetensors"], true)] {
+                                      ("sdxl-a", ["sdxl-a-ldm.safetensors", "sdxl-a-diffusers.safetensors"], true)] {
             let reference = try ControlNetFiles.open(path: Self.path(folder))
             XCTAssertEqual(reference.layout, .diffusers)
             for file in files {
@@ -58,7 +58,8 @@ final class ControlNetLoadingTests: XCTestCase {
 
     /// Same tensors and an equivalent config: the networks give identical residuals.
     func testBothLayoutsComputeTheSameResiduals() throws {
-        for (folder, file, sdxl) in [("sd1-a", "sd1-a-ldm.pth", false), ("sdxl-a", "sdxl-a-ldm.safetensors", true)] {
+        for (folder, file, sdxl) in [("sd1-a", "sd1-a-ldm.pth", false), ("sdxl-a", "sdxl-a-ldm.safetensors", true),
+                                     ("sdxl-a", "sdxl-a-diffusers.safetensors", true)] {
             let a = try ControlNetFiles.load(path: Self.path(folder)).network
             let b = try ControlNetFiles.load(path: Self.path(file), options: try Self.options(sdxl: sdxl)).network
             let latents = Tensor(shape: [2, 4, 8, 8], values: (0..<512).map { sin(Float($0) * 0.37) })

@@ -14,6 +14,17 @@ public enum ControlNetFamily {
     /// and SDXL's time-id width.
     static func config(of layout: LDMControlNetLayout, family: ModelFamilyID, options: ControlNetOptions,
                        path: String) throws -> ControlNetConfig {
+        try config(of: DiffusersControlNetStructure(
+            inChannels: layout.inChannels, blockOutChannels: layout.blockOutChannels, layersPerBlock: layout.layersPerBlock,
+            downHasAttention: layout.downHasAttention, transformerDepths: layout.transformerDepths,
+            contextDim: layout.contextDim, useLinearProjection: layout.useLinearProjection,
+            addedEmbeddingInputDim: layout.addedEmbeddingInputDim, hintChannels: layout.hintChannels,
+            hintBlockChannels: layout.hintBlockChannels), family: family, options: options, path: path)
+    }
+
+    /// The config of a single file whose structure was read from its tensors (either layout).
+    static func config(of layout: DiffusersControlNetStructure, family: ModelFamilyID, options: ControlNetOptions,
+                       path: String) throws -> ControlNetConfig {
         let conventions = options.conventions
             ?? (family == .sdxl ? SingleFileConventions.stableDiffusionXL : .stableDiffusion)
         var unet = UNetConfig()

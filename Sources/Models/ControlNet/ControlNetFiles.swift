@@ -17,8 +17,8 @@ public struct ControlNetFile: @unchecked Sendable {
     public let dtypes: [DType]
 }
 
-/// Opens ControlNets: diffusers folders (`config.json` + `diffusion_pytorch_model[.fp16].safetensors|.bin`) and
-/// single files in the original layout (`.safetensors`, or `.pth`/`.ckpt`/`.pt` through the restricted
+/// Opens ControlNets: diffusers folders (`config.json` + `diffusion_pytorch_model[.fp16].safetensors|.bin`), single
+/// files under diffusers' names without a config (`DiffusersControlNetStructure`), and single files in the original layout (`.safetensors`, or `.pth`/`.ckpt`/`.pt` through the restricted
 /// unpickler, which never runs code) with `control_model.` or bare names (`LDMControlNetLayout`). A single file's
 /// config comes from its tensors; the family from the context width and the added embedding
 /// (`ControlNetFamily`).
@@ -56,12 +56,20 @@ public enum ControlNetFiles {
     static func openFile(_ path: String, options: ControlNetOptions) throws -> ControlNetFile {
         let file = try WeightFiles.open(path)
         let layout: ModelDescription.Layout = file is SafeTensorsFile ? .safetensors : .ckpt
+        if DiffusersControlNetStructure.recognises(file) {
+            let structure = try DiffusersControlNetStructure.detect(file, path: path)
+            let family = ControlNetFamily.detect(contextDim: structure.contextDim,
+                                                 addedEmbedding: structure.addedEmbeddingInputDim != nil)
+            let config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
+            return ControlNetFile(family: family, config: config, weights: file, layout: layout, weightsPath: path,
+                                  dtypes: sortedTypes(ModelProbe.storedDTypes(file)))
+        }
         let structure: LDMControlNetLayout
         let mapped: MappedTensorSource
         do {
             guard LDMControlNetLayout.recognises(file) else {
                 throw CheckpointError.unsupportedConfig(path: path,
-                    reason: "not a ControlNet: no input_hint_block (hint block) tensors, with or without control_model.")
+                    reason: "not a ControlNet: no hint block (input_hint_block with or without control_model., or controlnet_cond_embedding)")
             }
             structure = try LDMControlNetLayout.detect(file)
             mapped = try structure.mapping(file)
