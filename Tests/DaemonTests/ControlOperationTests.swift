@@ -102,7 +102,9 @@ final class ControlOperationTests: XCTestCase {
         XCTAssertNil(extended["error"], "\(extended)")
         XCTAssertEqual(extended["result"]?["images"]?.arrayValue?.first?["width"]?.intValue, 40, "\(extended)")
 
-        // Resident next to the checkpoint, one budget.
+        // models.load finds ControlNets too; resident next to the checkpoint, one budget.
+        let load = try call(client, 7, "models.load", ["model": "sd1-b"])
+        XCTAssertEqual(load["result"]?["kind"], "controlnet", "\(load)")
         let list = try call(client, 6, "models.list", [:])
         let entries = list["result"]?["models"]?.arrayValue ?? []
         let cn = entries.first { $0["kind"] == "controlnet" && $0["name"] == "sd1-a" }
@@ -113,6 +115,7 @@ final class ControlOperationTests: XCTestCase {
         XCTAssertEqual(cn?["layout"], "diffusers")
         let grey = entries.first { $0["kind"] == "controlnet" && $0["name"] == "sd1-grey" }
         XCTAssertEqual(grey?["hint_channels"]?.intValue, 1, "\(entries)")
+        XCTAssertEqual(entries.first { $0["name"] == "sd1-b" }?["loaded"], .bool(true))
         XCTAssertEqual(entries.first { $0["name"] == "sd1-pool" }?["controlnet_variant"], "shuffle")
         XCTAssertEqual(entries.first { $0["kind"] == "controlnet" && $0["name"] == "sdxl-a" }?["family"], "sdxl")
         XCTAssertEqual(entries.first { $0["name"] == "sd1-a-ldm" }?["format"], "safetensors")
