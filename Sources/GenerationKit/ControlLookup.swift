@@ -16,9 +16,11 @@ public enum ControlLookup {
             }
             let image = try context.loadImage(entry.image, field: entry.field + ".image")
             let input = ControlNetInput(controlNet: network, image: image, resizeMode: entry.resizeMode, weight: entry.weight,
-                                        start: entry.start, end: entry.end, guessMode: entry.guessMode, field: entry.field)
+                                        start: entry.start, end: entry.end, guessMode: entry.guessMode, field: entry.member)
             do {
                 try GenerationCore.check(control: input, model: model)
+            } catch EngineError.invalidParameter(let field, let reason) {
+                throw PluginError.invalidParam(field: entry.prefix + field, reason: reason)
             } catch let e as EngineError {
                 throw PluginError(e, sizeField: "width", modelField: entry.field + ".model")
             }

@@ -13,10 +13,14 @@ public struct ControlParams: Sendable {
     public var end: Double
     public var guessMode: Bool
     public var resizeMode: ResizeMode
-    /// The member it came from (`control[1]`), for errors.
-    public var field: String
+    /// The entry within its operation's params (`control[1]`), as the engine names it.
+    public var member: String
+    /// Where that sits in the request ("" or `refine.` for the upscale refine).
+    public var prefix: String
+    /// The full member name for errors (`refine.control[1]`).
+    public var field: String { prefix + member }
 
-    init(_ value: JSONValue, index: Int) {
+    init(_ value: JSONValue, index: Int, prefix: String) {
         let o = value.objectValue ?? [:]
         model = o["model"]?.stringValue ?? ""
         image = o["image"]
@@ -25,11 +29,12 @@ public struct ControlParams: Sendable {
         end = o["end"]?.doubleValue ?? 1
         guessMode = o["guess_mode"]?.boolValue ?? false
         resizeMode = o["resize_mode"]?.stringValue.flatMap(ResizeMode.init(name:)) ?? Self.defaultResizeMode
-        field = "control[\(index)]"
+        member = "control[\(index)]"
+        self.prefix = prefix
     }
 
-    /// The `control` list of a request (empty when absent).
-    public static func list(_ params: [String: JSONValue]) -> [ControlParams] {
-        (params["control"]?.arrayValue ?? []).enumerated().map { ControlParams($1, index: $0) }
+    /// The `control` list of a request or of a nested member (`prefix` "refine."); empty when absent.
+    public static func list(_ params: [String: JSONValue], prefix: String = "") -> [ControlParams] {
+        (params["control"]?.arrayValue ?? []).enumerated().map { ControlParams($1, index: $0, prefix: prefix) }
     }
 }

@@ -16,6 +16,9 @@ public struct RefineSettings: Sendable {
     public var overlap: Int = 64
     /// A second pass over bands centred on the seams, at half the strength, feathered into the image.
     public var seamFix: Bool = false
+    /// ControlNets steering every window, their images in the refined (upscaled) image's frame: fitted to its size
+    /// by their resize mode and cut with each window's rectangle (`TileRefiner.controls(forImageOf:)`).
+    public var controls: [ControlNetInput] = []
 
     public static let defaultStrength = 0.3
     public static let defaultTile = 512
