@@ -92,7 +92,7 @@ let package = Package(
         ]),
         // Benchmarks and resource checks (`sd`, `upscale`, `upscale-memory`), apart so the daemon links only serving.
         .executableTarget(name: "diffusiond-bench", dependencies: [
-            "DiffusionProtocol", "StrictJSON", "Engine", "Imaging", "Models", "Sampling", "Tensor",
+            "DiffusionProtocol", "StrictJSON", "Engine", "Imaging", "Models", "Sampling", "Tensor", "Weights",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [
