@@ -9,8 +9,9 @@ import XCTest
 
 /// ControlNets end to end against diffusers' StableDiffusionControlNetPipeline, …Img2ImgPipeline, …InpaintPipeline
 /// (9- and 4-channel UNets, and a `padding_mask_crop` run through `ModelInpaint` with area masked) and
-/// StableDiffusionXLControlNetPipeline on the tiny models (scripts/fixtures/make_controlnet_fixtures.py): weight,
-/// start/end, guess mode with and without guidance, two ControlNets at once, a global-pooling one. Final latents
+/// StableDiffusionXLControlNetPipeline / …Img2ImgPipeline on the tiny models (scripts/fixtures/make_controlnet_fixtures.py):
+/// weight, start/end, guess mode with and without guidance (and on a batch of 2), two ControlNets at once, a
+/// global-pooling one. Final latents
 /// within 1e-4 relative, 8-bit images within 1/255.
 final class ControlNetParityTests: XCTestCase {
     static let root = PipelineFixtures.root.appendingPathComponent("controlnet")
@@ -55,7 +56,7 @@ final class ControlNetParityTests: XCTestCase {
 
     func testMatchesDiffusersControlNetPipelines() throws {
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: Self.root.appendingPathComponent("cases.json")))
-        XCTAssertEqual(cases.count, 12, "fixture cases missing")
+        XCTAssertEqual(cases.count, 13, "fixture cases missing")
         let refs = try SafeTensorsFile(path: Self.root.appendingPathComponent("cases.safetensors").path)
         var failures: [String] = []
         for c in cases {
