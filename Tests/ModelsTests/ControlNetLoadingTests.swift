@@ -129,4 +129,19 @@ final class ControlNetLoadingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("label_emb.0.0 takes 88 inputs"), "\(error)")
         }
     }
+
+    /// A shuffle model's sidecar cldm config (`global_average_pooling: True`) makes a single file pool.
+    func testSidecarSaysGlobalPooling() throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("cn-sidecar-\(UUID().uuidString)").path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let file = dir + "/shuffle.safetensors"
+        try fm.createSymbolicLink(atPath: file, withDestinationPath: Self.path("sd1-a-ldm.safetensors"))
+        let options = try Self.options(sdxl: false)
+        XCTAssertFalse(try ControlNetFiles.open(path: file, options: options).config.globalPoolConditions)
+        let yaml = "model:\n  params:\n    control_stage_config:\n      params:\n        global_average_pooling: True  # shuffle\n"
+        fm.createFile(atPath: dir + "/shuffle.yaml", contents: Data(yaml.utf8))
+        XCTAssertTrue(try ControlNetFiles.open(path: file, options: options).config.globalPoolConditions)
+    }
 }

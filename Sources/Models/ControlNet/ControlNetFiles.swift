@@ -60,7 +60,8 @@ public enum ControlNetFiles {
             let structure = try DiffusersControlNetStructure.detect(file, path: path)
             let family = ControlNetFamily.detect(contextDim: structure.contextDim,
                                                  addedEmbedding: structure.addedEmbeddingInputDim != nil)
-            let config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
+            var config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
+            config.globalPoolConditions = ControlNetSidecar.globalAveragePooling(besides: path) ?? false
             return ControlNetFile(family: family, config: config, weights: file, layout: layout, weightsPath: path,
                                   dtypes: sortedTypes(ModelProbe.storedDTypes(file)))
         }
@@ -78,7 +79,9 @@ public enum ControlNetFiles {
         }
         let family = ControlNetFamily.detect(contextDim: structure.contextDim,
                                              addedEmbedding: structure.addedEmbeddingInputDim != nil)
-        let config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
+        var config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
+        // Shuffle-type models pool globally; only their sidecar config says so.
+        config.globalPoolConditions = ControlNetSidecar.globalAveragePooling(besides: path) ?? false
         let used = Set(mapped.table.values.map(\.name))
         return ControlNetFile(family: family, config: config, weights: mapped, layout: layout, weightsPath: path,
                               dtypes: sortedTypes(ModelProbe.storedDTypes(file, only: used)))
