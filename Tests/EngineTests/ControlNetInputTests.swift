@@ -122,3 +122,23 @@ final class ControlNetInputTests: XCTestCase {
         XCTAssertNoThrow(try GenerationCore.check(control: try Self.input("sdxl-a"), model: xl))
     }
 }
+
+extension ControlNetInputTests {
+    /// Each control entry is one quoted unit in the PNG's parameters text, so the image tells how it was steered.
+    func testParametersTextNamesEachControl() throws {
+        var request = GenerationRequest(prompt: "a house")
+        request.width = 32
+        request.height = 32
+        var first = try Self.input("sd1-a", start: 0.1, end: 0.9)
+        first.weight = 0.8
+        first.resizeMode = .cropAndResize
+        var second = try Self.input("sd1-pool")
+        second.guessMode = false  // a pooling model runs in guess mode anyway
+        request.controls = [first, second]
+        let text = GenerationInfo.parameters(request, seed: 1, modelName: "tiny")
+        XCTAssertTrue(text.contains(#"ControlNet 0: "Module: none, Model: sd1-a, Weight: 0.8, Resize Mode: Crop And Resize, "#
+            + #"Guidance Start: 0.1, Guidance End: 0.9, Guess Mode: False", "#), text)
+        XCTAssertTrue(text.contains(#"ControlNet 1: "Module: none, Model: sd1-pool, Weight: 1, Resize Mode: Just Resize, "#
+            + #"Guidance Start: 0, Guidance End: 1, Guess Mode: True", RNG: CPU"#), text)
+    }
+}
