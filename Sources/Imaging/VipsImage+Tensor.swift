@@ -11,7 +11,7 @@ extension VipsImage {
     /// The image as a [1, 3, H, W] tensor in [0, 1] (v / 255 or v / 65535, alpha dropped, grey repeated), as
     /// diffusers prepares ControlNet images.
     public func toUnitTensor() throws -> Tensor {
-        let planar = try planarRGB(signed: false)
+        let planar = try planarUnitRGB()
         return Tensor(shape: [1, 3, planar.height, planar.width], values: planar.values)
     }
 

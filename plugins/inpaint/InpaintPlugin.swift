@@ -19,6 +19,7 @@ public struct InpaintPlugin: OperationPlugin {
         let own: [String: JSONValue] = [
             "image": ImageSchemas.input(description: "the image to edit"),
             "refiner": RefinerSchema.property,
+            "adapters": T2IAdapterParams.schema,
             "mask": MaskParams.sourceSchema,
             "area": ["type": "string", "enum": Self.areas,
                      "description": .string("process the whole image, or only the mask's bounding box plus padding (default \(InpaintParams.defaultArea))")],
@@ -47,7 +48,8 @@ public struct InpaintPlugin: OperationPlugin {
         let fill: JSONValue = ["type": "string", "enum": Self.fills, "description": "how the masked area started"]
         let area: JSONValue = ["type": "string", "enum": Self.areas]
         return ["oneOf": [
-            GenerationResultSchema.repaint(extra: ["fill": fill, "area": area], extraRequired: ["fill", "area"],
+            GenerationResultSchema.repaint(extra: ["fill": fill, "area": area, "refiner": RefinerResult.schema],
+                                           extraRequired: ["fill", "area"],
                                            description: "with model: the repainted images"),
             ResultSchemas.object(["image": ResultSchemas.image(description: ResultSchemas.outputImageDescription), "fill": fill,
                                   "area": area, "timings": ResultSchemas.daemonTimings()],
@@ -66,6 +68,9 @@ public struct InpaintPlugin: OperationPlugin {
         if p.generation.model != nil { return try runWithModel(p, refiner: refiner, context: context) }
         guard refiner == nil else {
             throw PluginError.invalidParam(field: "refiner", reason: "needs model: a refiner continues a model's run")
+        }
+        guard p.adapters.entries.isEmpty else {
+            throw PluginError.invalidParam(field: "adapters", reason: "needs model: T2I-Adapters steer a model's run")
         }
         guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs, preview and control need a model")
@@ -127,6 +132,8 @@ public struct InpaintPlugin: OperationPlugin {
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try p.adapters.resolve(context: context)
+        options.adapters = adapters
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -137,9 +144,13 @@ public struct InpaintPlugin: OperationPlugin {
         } catch let e as EngineError {
             throw try RepaintHooks.failure(e, context: context)
         }
+        var extra: [String: JSONValue] = ["fill": .string(options.fill.name), "area": .string(p.areaName)]
+        extra.merge(T2IAdapterParams.member(adapters)) { $1 }
+        if let refiner, let last = try InpaintPipeline(model: model).stages(for: request, refiner: refiner).last {
+            extra["refiner"] = RefinerResult.member(refiner, steps: last.plan.steps)
+        }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model)
-                                                    .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(extra) { _, own in own })
     }
 }

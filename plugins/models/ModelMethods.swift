@@ -51,12 +51,12 @@ public enum ModelMethods {
                     if let folder = host.upscalerDirectory, UpscalerCatalog.resolve(name, in: folder) != nil {
                         _ = try host.upscaler(named: name)
                         loaded = (name, .upscaler)
-                    } else if let models = host.directory, ControlNetCatalog.resolve(name, in: models) != nil {
+                    } else if let folder = host.controlNetFolder, folder.resolve(name) != nil {
                         _ = try host.controlNet(named: name)
                         loaded = (name, .controlnet)
                     } else {
                         let upscalers = host.upscalerDirectory.map(UpscalerCatalog.available(in:)) ?? []
-                        let controlNets = host.directory.map(ControlNetCatalog.available(in:)) ?? []
+                        let controlNets = host.controlNetFolder?.names() ?? []
                         throw EngineError.modelNotFound(name: name, available: checkpoints + upscalers + controlNets)
                     }
                 }

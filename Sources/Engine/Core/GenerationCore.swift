@@ -43,6 +43,7 @@ public struct GenerationCore {
         guard (0...1).contains(request.guidanceRescale) else {
             throw EngineError.invalidParameter(field: "guidance_rescale", reason: "must be in [0, 1]")
         }
+        try validateAdapters(request)
         let clipSkips = conditioner.clipSkipRange
         guard clipSkips.contains(request.clipSkip) else {
             throw EngineError.invalidParameter(field: "clip_skip",
@@ -91,7 +92,9 @@ public struct GenerationCore {
 
     /// The checks a refiner needs besides the request's own: it continues this model's latents, so it must
     /// take the same latents (channels, VAE factor) with a UNet of the same inputs, and accept the clip skip.
-    public func validate(refiner: RefinerHandoff, for request: GenerationRequest) throws {
+    /// `plainRefinerAllowed`: a 9-channel inpainting base may hand off to a refiner taking plain latents
+    /// (the inpaint pipeline blends the known region in that stage instead).
+    public func validate(refiner: RefinerHandoff, for request: GenerationRequest, plainRefinerAllowed: Bool = false) throws {
         guard refiner.switchAt.isFinite, refiner.switchAt > 0, refiner.switchAt < 1 else {
             throw EngineError.invalidParameter(field: "refiner.switch_at", reason: "must be in (0, 1), got \(refiner.switchAt)")
         }
@@ -101,7 +104,8 @@ public struct GenerationCore {
             throw EngineError.invalidParameter(field: "refiner.model",
                 reason: "\(refiner.model.name)'s latents (\(theirs.vae.config.latentChannels) channels) differ from \(model.name)'s")
         }
-        guard theirs.unet.config.inChannels == mine.unet.config.inChannels else {
+        let plain = plainRefinerAllowed && theirs.unet.config.inChannels == theirs.vae.config.latentChannels
+        guard plain || theirs.unet.config.inChannels == mine.unet.config.inChannels else {
             throw EngineError.invalidParameter(field: "refiner.model",
                 reason: "\(refiner.model.name)'s UNet takes \(theirs.unet.config.inChannels) channels, \(model.name)'s \(mine.unet.config.inChannels)")
         }
@@ -134,7 +138,6 @@ public struct GenerationCore {
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
         let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
         let totalSteps = stages.reduce(0) { $0 + $1.plan.steps }
-        let blend = Self.chained(start.blend, then: hooks.blend)
         var unetSeconds = 0.0
         var x = start.latents
         // ControlNets come first: they see the latents before inpainting UNets' extra channels are appended.
@@ -145,7 +148,8 @@ public struct GenerationCore {
             let conditioning = try stage.conditioner.conditioning(
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
             let unet = stage.model.networks.unet
-            let extensions = (control.map { [$0] } ?? []) + start.extensions
+            let extensions = ((control.map { [$0] } ?? []) + start.extensions).filter { $0.applies(to: unet.config) }
+            let blend = Self.chained(start.blendApplies(unet.config) ? start.blend : nil, then: hooks.blend)
             let timesteps = stage.plan.timesteps
             let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in
                 let started = DispatchTime.now().uptimeNanoseconds

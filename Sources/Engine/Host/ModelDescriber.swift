@@ -80,6 +80,18 @@ public final class ModelDescriber: @unchecked Sendable {
             details["scale"] = String(up.scale)
             details["network_scale"] = String(up.networkScale)
         }
-        return Description(kind: d.kind == .upscaler ? .upscaler : .stableDiffusion, details: details)
+        if let adapter = d.t2iAdapter {
+            details["family"] = adapter.family
+            details["adapter_type"] = adapter.variant
+            details["hint_channels"] = String(adapter.inChannels)
+            details["downscale"] = String(adapter.downscaleFactor)
+        }
+        let kind: ModelKind
+        switch d.kind {
+        case .stableDiffusion: kind = .stableDiffusion
+        case .upscaler: kind = .upscaler
+        case .t2iAdapter: kind = .t2iAdapter
+        }
+        return Description(kind: kind, details: details)
     }
 }

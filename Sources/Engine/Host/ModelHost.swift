@@ -92,12 +92,35 @@ public final class ModelHost: @unchecked Sendable {
                           measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
     }
 
-    /// The ControlNet called `name` under `<models>/controlnet/` (see `ControlNetCatalog`), loading it if needed.
+    /// `<models>/t2i_adapter/`: T2I-Adapters as diffusers folders, .safetensors or .pth files.
+    public var t2iAdapterFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/t2i_adapter", extensions: ["safetensors", "pth", "pt", "bin"],
+                                       isModelFolder: T2IAdapterFiles.isAdapterFolder) }
+    }
+
+    /// The T2I-Adapter called `name` (its path under `t2i_adapter/` without extension), loading it if needed.
+    public func t2iAdapter(named name: String) throws -> T2IAdapter {
+        guard let folder = t2iAdapterFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "T2I-Adapter", name: name, directory: folder.path, available: folder.names())
+        }
+        return try hosted(ModelKey(kind: .t2iAdapter, name: name), path: path, load: { try T2IAdapterFiles.load(path: path) },
+                          measure: { ($0.parameterCount * MemoryLayout<Float>.size,
+                                      ["family": $0.config.family, "adapter_type": $0.config.variant]) })
+    }
+
+    /// `<models>/controlnet/`: ControlNets as diffusers folders (`config.json`), .safetensors or .pth/.ckpt/.pt
+    /// files (names and folder rules as every kind's own folder, `ModelSubfolder`).
+    public var controlNetFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/controlnet", extensions: ["safetensors", "pth", "ckpt", "pt"],
+                                       isModelFolder: { FileManager.default.fileExists(atPath: $0 + "/config.json") }) }
+    }
+
+    /// The ControlNet called `name` (its path under `controlnet/` without extension), loading it if needed.
     public func controlNet(named name: String) throws -> LoadedControlNet {
-        guard let directory else { throw EngineError.noModelsDirectory }
-        guard let path = ControlNetCatalog.resolve(name, in: directory) else {
-            throw EngineError.controlNetNotFound(name: name, directory: ControlNetCatalog.folder(in: directory),
-                                                 available: ControlNetCatalog.available(in: directory))
+        guard let folder = controlNetFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "ControlNet", name: name, directory: folder.path, available: folder.names())
         }
         return try hosted(ModelKey(kind: .controlnet, name: name), path: path, load: { try loadControlNet(name, path) },
                           measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
@@ -199,11 +222,18 @@ public final class ModelHost: @unchecked Sendable {
                                         format: (path as NSString).pathExtension.lowercased()))
             }
         }
-        if let directory {
-            for name in ControlNetCatalog.available(in: directory) {
-                guard let path = ControlNetCatalog.resolve(name, in: directory) else { continue }
-                listings.append(listing(kind: .controlnet, name: name, path: path,
-                                        format: Self.controlNetFormat(path)))
+        if let folder = controlNetFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                listings.append(listing(kind: .controlnet, name: name, path: path, format: Self.controlNetFormat(path)))
+            }
+        }
+        if let folder = t2iAdapterFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                let format = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+                    ? "diffusers" : (path as NSString).pathExtension.lowercased()
+                listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: format))
             }
         }
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {

@@ -3,6 +3,7 @@
 public enum ModelKind: String, Sendable, CaseIterable, Comparable {
     case stableDiffusion = "stable-diffusion"
     case upscaler
+    case t2iAdapter = "t2i-adapter"
     case controlnet
 
     public static func < (a: ModelKind, b: ModelKind) -> Bool {

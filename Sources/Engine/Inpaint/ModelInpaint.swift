@@ -19,6 +19,9 @@ public struct ModelInpaint {
         public var colorMatch = false
         /// Processing size; nil: the region's own size rounded to a multiple of 8.
         public var processingSize: ImageSize?
+        /// T2I-Adapters with pictures of the image's size: each is cut and resampled like the image (the region
+        /// of `area: masked`) before it steers the run.
+        public var adapters: [T2IAdapterPicture] = []
         public init() {}
     }
 
@@ -63,6 +66,13 @@ public struct ModelInpaint {
         request.width = size.width
         request.height = size.height
         request.initImage = try prepared.toTensor()
+        request.adapters = try options.adapters.map { entry in
+            guard entry.picture.size == image.size else {
+                throw EngineError.invalidParameter(field: "adapters[\(entry.index)].image",
+                    reason: "is \(entry.picture.width)x\(entry.picture.height); inpaint needs it at the image's size \(image.width)x\(image.height)")
+            }
+            return try entry.control(fitted: try region.piece(of: entry.picture))
+        }
         request.controls = try template.controls.map { try Self.control($0, in: region, imageSize: image.size) }
         let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend,
                                       latentFill: options.fill, refiner: refiner, hooks: hooks)

@@ -16,6 +16,11 @@ public struct RefineSettings: Sendable {
     public var overlap: Int = 64
     /// A second pass over bands centred on the seams, at half the strength, feathered into the image.
     public var seamFix: Bool = false
+    /// SDXL's second-encoder prompts and micro-conditioning, the same for every tile; absent sizes mean the
+    /// tile's own (each tile is an img2img of its window, as diffusers and A1111's SD upscale condition it).
+    public var prompt2: String?
+    public var negativePrompt2: String?
+    public var micro = MicroConditioning()
     /// ControlNets steering every window, their images in the refined (upscaled) image's frame: fitted to its size
     /// by their resize mode and cut with each window's rectangle (`TileRefiner.controls(forImageOf:)`).
     public var controls: [ControlNetInput] = []

@@ -113,6 +113,22 @@ public struct UNet: Sendable {
         return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], h, w])
     }
 
+    /// The shape each T2I-Adapter feature must have, down block by down block, for latents [batch, in, height,
+    /// width] (see `UNetConditioning.adapterFeatures`), and the mid block output's (where a further one may go).
+    public func adapterFeatureShapes(batch: Int, height: Int, width: Int) -> (down: [[Int]], mid: [Int]) {
+        var shape = [batch, config.blockOutChannels[0], height, width]
+        var shapes: [[Int]] = []
+        for (i, block) in encoder.downBlocks.enumerated() {
+            shapes.append(block.adapterFeatureShape(input: shape, channels: config.blockOutChannels[i],
+                                                    downsamplePadding: config.downsamplePadding))
+            if block.downsampler != nil {
+                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
+                shape = [batch, config.blockOutChannels[i], (shape[2] + pad - 3) / 2 + 1, (shape[3] + pad - 3) / 2 + 1]
+            }
+        }
+        return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], shape[2], shape[3]])
+    }
+
     /// The prediction for `latents` [N, in, H, W] with one timestep per batch element (or one for all),
     /// conditioned on `conditioning` (batch-aligned with the latents).
     public func forward(latents: Tensor, timesteps: [Float], conditioning: UNetConditioning) throws -> Tensor {
@@ -126,7 +142,7 @@ public struct UNet: Sendable {
         let factor = 1 << max(upBlocks.count - 1, 0)
         let matchSkipSize = shape[2] % factor != 0 || shape[3] % factor != 0
 
-        let encoded = try encoder(latents, inputs)
+        let encoded = try encoder(latents, inputs, adapterFeatures: conditioning.adapterFeatures)
         var skips = encoded.skips
         var h = encoded.mid
         if let control = conditioning.control {

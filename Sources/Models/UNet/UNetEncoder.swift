@@ -112,8 +112,11 @@ struct UNetEncoder: Sendable {
     }
 
     /// conv_in (plus `afterConvIn`, a ControlNet's embedded hint, when given), the down blocks and the mid
-    /// block. `latents` must have passed `stepInputs`.
-    func callAsFunction(_ latents: Tensor, _ inputs: UNetStepInputs, afterConvIn: Tensor? = nil) throws -> Output {
+    /// block. `adapterFeatures`: T2I-Adapter features, one per down block, added where diffusers adds them (see
+    /// `UNetConditioning.adapterFeatures`), a leftover one of the mid output's shape after the mid block.
+    /// `latents` must have passed `stepInputs`.
+    func callAsFunction(_ latents: Tensor, _ inputs: UNetStepInputs, afterConvIn: Tensor? = nil,
+                        adapterFeatures: [Tensor]? = nil) throws -> Output {
         var h = convIn(config.centerInputSample ? latents * 2 + -1 : latents)
         if let afterConvIn {
             guard afterConvIn.shape == h.shape else {
@@ -122,10 +125,25 @@ struct UNetEncoder: Sendable {
             h += afterConvIn
         }
         var skips: [Tensor] = [h]
-        for block in downBlocks {
-            h = block(h, inputs, skips: &skips)
+        var features = adapterFeatures ?? []
+        for (index, block) in downBlocks.enumerated() {
+            var feature: Tensor?
+            if !features.isEmpty {
+                let expected = block.adapterFeatureShape(input: h.shape, channels: levels.channels[index],
+                                                         downsamplePadding: config.downsamplePadding)
+                let next = features.removeFirst()
+                guard next.shape == expected else {
+                    throw UNetError.adapterFeatureShape(block: index, found: next.shape, expected: expected)
+                }
+                feature = next
+            }
+            h = block(h, inputs, skips: &skips, adapterFeature: feature)
         }
-        if let midBlock { h = midBlock(h, inputs) }
+        if let midBlock {
+            h = midBlock(h, inputs)
+            // T2I-Adapter-XL: a feature left over with the mid output's shape is added to it.
+            if let next = features.first, next.shape == h.shape { h += next }
+        }
         return Output(skips: skips, mid: h, inputs: inputs)
     }
 }
