@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Imaging
 import Models
+import Sampling
 import Tensor
 import XCTest
 
@@ -140,5 +141,33 @@ extension ControlNetInputTests {
             + #"Guidance Start: 0.1, Guidance End: 0.9, Guess Mode: False", "#), text)
         XCTAssertTrue(text.contains(#"ControlNet 1: "Module: none, Model: sd1-pool, Weight: 1, Resize Mode: Just Resize, "#
             + #"Guidance Start: 0, Guidance End: 1, Guess Mode: True", RNG: CPU"#), text)
+    }
+}
+
+extension ControlNetInputTests {
+    /// A ControlNet and a T2I-Adapter in one run: both go through the one UNet encoder (adapter features inside the
+    /// down blocks, ControlNet residuals on the skips), and each changes the result the other gives alone.
+    func testControlNetAndAdapterTogether() throws {
+        let model = try ControlNetParityTests.model("sd1")
+        let adapter = try T2IAdapterFiles.load(path: PipelineFixtures.root.appendingPathComponent("t2i_adapter/sd1-full").path)
+        var request = GenerationRequest(prompt: "a house")
+        request.width = 32
+        request.height = 32
+        request.steps = 4
+        request.seed = 3
+        request.sampler = try SamplerChoice.parse(sampler: "euler")
+        let picture = Tensor(shape: [1, 3, 32, 32], values: (0..<3072).map { Float(($0 / 4) % 2) })
+        var withControl = request
+        withControl.controls = [try Self.input("sd1-a")]
+        var withAdapter = request
+        withAdapter.adapters = [T2IAdapterControl(name: "sd1-full", adapter: adapter, image: picture)]
+        var both = withControl
+        both.adapters = withAdapter.adapters
+        let pipeline = StableDiffusionPipeline(model: model)
+        let c = try pipeline.run(withControl).latents.scalars
+        let a = try pipeline.run(withAdapter).latents.scalars
+        let b = try pipeline.run(both).latents.scalars
+        XCTAssertGreaterThan(PipelineParityTests.maxAbsDiff(b, c), 1e-3, "the adapter acts next to the ControlNet")
+        XCTAssertGreaterThan(PipelineParityTests.maxAbsDiff(b, a), 1e-3, "the ControlNet acts next to the adapter")
     }
 }
