@@ -52,7 +52,7 @@ let package = Package(
         // The model-free ControlNet preprocessors (canny, scribble_xdog, threshold, invert, lineart_standard,
         // color, tile_resample) with OpenCV's 8-bit arithmetic, for the `preprocess` operation and ControlNet.
         .target(name: "Preprocessors", dependencies: ["Imaging", "StrictJSON"]),
-        .target(name: "Engine", dependencies: ["Models", "Sampling", "Imaging", "Tensor",
+        .target(name: "Engine", dependencies: ["Models", "Weights", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // The wire format and the plugin contract.
@@ -97,7 +97,7 @@ let package = Package(
         ]),
         // Benchmarks and resource checks (`sd`, `upscale`, `upscale-memory`), apart so the daemon links only serving.
         .executableTarget(name: "diffusiond-bench", dependencies: [
-            "DiffusionProtocol", "StrictJSON", "Engine", "Imaging", "Models", "Sampling", "Tensor",
+            "DiffusionProtocol", "StrictJSON", "Engine", "Imaging", "Models", "Sampling", "Tensor", "Weights",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "diffusionctl", dependencies: [

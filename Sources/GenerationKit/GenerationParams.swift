@@ -30,6 +30,8 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
+    /// `control`: ControlNet entries (empty when absent); resolved against the model by `ControlLookup`.
+    public var controls: [ControlParams]
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -51,6 +53,7 @@ public struct GenerationParams: Sendable {
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
+        controls = ControlParams.list(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -107,5 +110,5 @@ public struct GenerationParams: Sendable {
     }
 
     /// Whether the request asks for anything only a model run produces (model-free paths refuse it).
-    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 }
+    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 || !controls.isEmpty }
 }

@@ -42,6 +42,7 @@ public enum GenerationSchema {
             "output": ImageSchemas.output(description: "where to put the image (default inline PNG); with batch_size > 1 a file path gets -1, -2, ... before its extension"),
             "outputs": ["type": "array", "minItems": 1, "maxItems": JSONValue(maxBatch), "items": ImageSchemas.output(description: "one per image"),
                         "description": "one destination per image (instead of output); length must equal batch_size"],
+            "control": ControlSchema.property,
             "preview": ["type": "object", "additionalProperties": false, "required": ["every", "path"],
                         "description": "write a cheap latent->RGB preview (no VAE) every N steps to a PNG file (overwritten)",
                         "properties": ["every": ["type": "integer", "minimum": 1, "maximum": 1000],

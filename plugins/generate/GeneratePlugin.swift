@@ -36,6 +36,7 @@ public struct GeneratePlugin: OperationPlugin {
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try T2IAdapterParams(params).resolve(context: context)
         request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height)

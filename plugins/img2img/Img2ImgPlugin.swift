@@ -65,6 +65,7 @@ public struct Img2ImgPlugin: OperationPlugin {
         if let depth = p.depthMap { try Self.setDepthMap(depth, of: &request, mode: p.resizeMode, context: context) }
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try T2IAdapterParams(params).resolve(context: context)
         request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height,

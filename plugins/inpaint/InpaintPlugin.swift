@@ -73,7 +73,7 @@ public struct InpaintPlugin: OperationPlugin {
             throw PluginError.invalidParam(field: "adapters", reason: "needs model: T2I-Adapters steer a model's run")
         }
         guard !p.generation.needsModel else {
-            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
+            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs, preview and control need a model")
         }
         let fill = try p.inpaintFill(default: InpaintParams.defaultFillWithoutModel, seed: p.generation.fillSeed)
         guard fill.changesPixels else {
@@ -130,6 +130,7 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try p.adapters.resolve(context: context)
         options.adapters = adapters

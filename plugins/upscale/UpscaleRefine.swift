@@ -40,6 +40,7 @@ struct UpscaleRefine {
             "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
                         "description": .string("overlap of neighbouring tiles (default \(RefineSettings.defaultOverlap)); at most tile/2")],
             "seam_fix": ["type": "boolean", "description": "second pass over feathered bands centred on the tile seams, at half the strength (default false)"],
+            "control": ControlSchema.property,
         ],
         "required": ["model"],
         "additionalProperties": false,
@@ -69,6 +70,8 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
+            // Control images are in the upscaled image's frame: fitted to it, cut with each tile.
+            s.controls = try ControlLookup.inputs(ControlParams.list(p, prefix: "refine."), model: model, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
                                  ignored: sdxl.ignored(by: model).map { "refine.\($0)" })
         } catch let e as EngineError {

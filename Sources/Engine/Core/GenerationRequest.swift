@@ -35,6 +35,8 @@ public struct GenerationRequest: Sendable {
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()
+    /// ControlNets steering the run (`control`); their residuals are summed. Empty: none.
+    public var controls: [ControlNetInput] = []
 
     public init(prompt: String) {
         self.prompt = prompt

@@ -18,6 +18,7 @@ import Models
 public final class ModelHost: @unchecked Sendable {
     public typealias StableDiffusionLoader = (_ name: String, _ path: String) throws -> LoadedModel
     public typealias UpscalerLoader = (_ path: String) throws -> UpscalerModel
+    public typealias ControlNetLoader = (_ name: String, _ path: String) throws -> LoadedControlNet
 
     /// `--models`; nil when the daemon was started without one.
     public let directory: String?
@@ -29,6 +30,7 @@ public final class ModelHost: @unchecked Sendable {
     private var clock: UInt64 = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
+    private let loadControlNet: ControlNetLoader
     private let describer: ModelDescriber
     private let logger = Logger(label: "diffusiond.models")
 
@@ -42,11 +44,13 @@ public final class ModelHost: @unchecked Sendable {
     public init(directory: String?, budgetBytes: Int? = nil,
                 stableDiffusionLoader: @escaping StableDiffusionLoader = { name, path in try LoadedModel.load(name: name, path: path) },
                 upscalerLoader: @escaping UpscalerLoader = { path in try UpscalerModel.load(path: path) },
+                controlNetLoader: @escaping ControlNetLoader = { name, path in try LoadedControlNet.load(name: name, path: path) },
                 describer: ModelDescriber = ModelDescriber()) {
         self.directory = directory
         self.budget = budgetBytes
         self.loadStableDiffusion = stableDiffusionLoader
         self.loadUpscaler = upscalerLoader
+        self.loadControlNet = controlNetLoader
         self.describer = describer
     }
 
@@ -103,6 +107,23 @@ public final class ModelHost: @unchecked Sendable {
         return try hosted(ModelKey(kind: .t2iAdapter, name: name), path: path, load: { try T2IAdapterFiles.load(path: path) },
                           measure: { ($0.parameterCount * MemoryLayout<Float>.size,
                                       ["family": $0.config.family, "adapter_type": $0.config.variant]) })
+    }
+
+    /// `<models>/controlnet/`: ControlNets as diffusers folders (`config.json`), .safetensors or .pth/.ckpt/.pt
+    /// files (names and folder rules as every kind's own folder, `ModelSubfolder`).
+    public var controlNetFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/controlnet", extensions: ["safetensors", "pth", "ckpt", "pt"],
+                                       isModelFolder: { FileManager.default.fileExists(atPath: $0 + "/config.json") }) }
+    }
+
+    /// The ControlNet called `name` (its path under `controlnet/` without extension), loading it if needed.
+    public func controlNet(named name: String) throws -> LoadedControlNet {
+        guard let folder = controlNetFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "ControlNet", name: name, directory: folder.path, available: folder.names())
+        }
+        return try hosted(ModelKey(kind: .controlnet, name: name), path: path, load: { try loadControlNet(name, path) },
+                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
     }
 
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
@@ -201,6 +222,12 @@ public final class ModelHost: @unchecked Sendable {
                                         format: (path as NSString).pathExtension.lowercased()))
             }
         }
+        if let folder = controlNetFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                listings.append(listing(kind: .controlnet, name: name, path: path, format: Self.controlNetFormat(path)))
+            }
+        }
         if let folder = t2iAdapterFolder {
             for name in folder.names() {
                 guard let path = folder.resolve(name) else { continue }
@@ -217,11 +244,18 @@ public final class ModelHost: @unchecked Sendable {
 
         func listing(kind: ModelKind, name: String, path: String, format: String) -> ModelListing {
             let mine = resident.filter { $0.key.kind == kind && $0.key.name == name }
-            let described = describer.describe(path: path)
+            let described = kind == .controlnet ? describer.describeControlNet(path: path) : describer.describe(path: path)
             var details = described.details
             for info in mine { details.merge(info.details) { _, loaded in loaded } }
             return ModelListing(kind: kind, name: name, path: path, format: format, resident: mine, details: details,
                                 problem: described.problem)
         }
+    }
+
+    /// "diffusers" for a folder, else the file's extension (as the checkpoint listing reports them).
+    static func controlNetFormat(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        return isFolder ? "diffusers" : (path as NSString).pathExtension.lowercased()
     }
 }

@@ -4,6 +4,7 @@ public enum ModelKind: String, Sendable, CaseIterable, Comparable {
     case stableDiffusion = "stable-diffusion"
     case upscaler
     case t2iAdapter = "t2i-adapter"
+    case controlnet
 
     public static func < (a: ModelKind, b: ModelKind) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0

@@ -21,6 +21,9 @@ public struct RefineSettings: Sendable {
     public var prompt2: String?
     public var negativePrompt2: String?
     public var micro = MicroConditioning()
+    /// ControlNets steering every window, their images in the refined (upscaled) image's frame: fitted to its size
+    /// by their resize mode and cut with each window's rectangle (`TileRefiner.controls(forImageOf:)`).
+    public var controls: [ControlNetInput] = []
 
     public static let defaultStrength = 0.3
     public static let defaultTile = 512
