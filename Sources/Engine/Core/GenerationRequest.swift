@@ -30,6 +30,8 @@ public struct GenerationRequest: Sendable {
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()
+    /// The textual-inversion embeddings the prompts use (`PromptEmbeddings.resolve`; none by default).
+    public var embeddings: PromptEmbeddings = .none
 
     public init(prompt: String) {
         self.prompt = prompt
