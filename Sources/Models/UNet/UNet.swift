@@ -221,7 +221,8 @@ public struct UNet: Sendable {
                                           downscaleFreqShift: config.freqShift)
         var timeEmbedding = timeLinear2(silu(timeLinear1(projected)))
         if let addedEmbedding { timeEmbedding += addedEmbedding }
-        let inputs = UNetStepInputs(activatedTimeEmbedding: silu(timeEmbedding), context: context)
+        let inputs = UNetStepInputs(activatedTimeEmbedding: silu(timeEmbedding), context: context,
+                                    hypernetworks: conditioning.hypernetworks)
 
         // diffusers forwards explicit upsample sizes when H or W is not a multiple of 2^upsamplers.
         let factor = 1 << max(upBlocks.count - 1, 0)
@@ -252,6 +253,15 @@ public struct UNet: Sendable {
             h = block(h, inputs, skips: &skips, matchSkipSize: matchSkipSize)
         }
         return convOut(normOut.withSiLU(h))
+    }
+
+    /// The context widths of its attentions: every transformer's token width (self-attention) and the
+    /// cross-attention width — where an A1111 hypernetwork module can apply.
+    public var attentionContextWidths: Set<Int> {
+        let transformers = downBlocks.flatMap(\.attentions) + (midBlock?.attentions ?? []) + upBlocks.flatMap(\.attentions)
+        var widths = Set(transformers.flatMap { $0.blocks.map(\.dim) })
+        if !transformers.isEmpty { widths.insert(contextDim) }
+        return widths
     }
 
     /// Rejects configuration features this UNet does not implement, naming the field.

@@ -12,6 +12,8 @@ public struct UNetConditioning {
     public var added: AddedConditioning?
     /// Residuals added to the skip connections and the mid-block output (ControlNet, T2I adapters).
     public var control: ControlResiduals?
+    /// A1111 hypernetworks on every attention's key and value inputs (none by default).
+    public var hypernetworks: HypernetworkStack = .none
 
     public init(context: Tensor, added: AddedConditioning? = nil, control: ControlResiduals? = nil) {
         self.context = context
