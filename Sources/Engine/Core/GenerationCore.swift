@@ -134,8 +134,9 @@ public struct GenerationCore {
         var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
         for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
-            let conditioning = try stage.conditioner.conditioning(
+            var conditioning = try stage.conditioner.conditioning(
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
+            if stage.model === model { conditioning.hypernetworks = request.hypernetworks }
             let unet = stage.model.networks.unet
             let extensions = start.extensions
             let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in

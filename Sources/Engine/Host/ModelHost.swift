@@ -29,7 +29,9 @@ public final class ModelHost: @unchecked Sendable {
     private var clock: UInt64 = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
-    private let describer: ModelDescriber
+    let describer: ModelDescriber
+    /// The textual-inversion embeddings of `<directory>/embeddings` (none without a models folder).
+    public let embeddings: EmbeddingLibrary
     private let logger = Logger(label: "diffusiond.models")
 
     private struct Entry {
@@ -48,6 +50,7 @@ public final class ModelHost: @unchecked Sendable {
         self.loadStableDiffusion = stableDiffusionLoader
         self.loadUpscaler = upscalerLoader
         self.describer = describer
+        embeddings = EmbeddingLibrary(directory: directory.map { ($0 as NSString).appendingPathComponent("embeddings") })
     }
 
     /// nil = unlimited.
@@ -89,7 +92,7 @@ public final class ModelHost: @unchecked Sendable {
     }
 
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
-    private func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
+    func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
                                      measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
         let stamp = FileStamp(path: path)
         if let hit: M = touch(key, stamp: stamp) { return hit }
@@ -184,6 +187,7 @@ public final class ModelHost: @unchecked Sendable {
                                         format: (path as NSString).pathExtension.lowercased()))
             }
         }
+        listings += adapterListings()
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
             listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
                                          resident: [info], details: info.details, problem: "its file is no longer in the models folder"))

@@ -1,0 +1,50 @@
+import Foundation
+import Models
+import Weights
+
+/// What an adapter file says about itself for `models.list`, from headers only (safetensors headers, the pickle
+/// of a torch file — tensor data is never read).
+enum AdapterDescriber {
+    static func embedding(_ entry: AdapterFolder.Entry) -> ModelDescriber.Description {
+        var details = fileDetails(entry.path)
+        do {
+            let shapes = try TextualInversionFile.describe(path: entry.path, name: entry.name)
+            details["vectors"] = String(shapes.values.first?[0] ?? 0)
+            if let single = shapes[.single] { details["width"] = String(single[1]) }
+            if let l = shapes[.clipL] { details["clip_l_width"] = String(l[1]) }
+            if let g = shapes[.clipG] { details["clip_g_width"] = String(g[1]) }
+            if let family = TextualInversionFamily.name(widths: shapes.mapValues { $0[1] }) { details["family"] = family }
+            return ModelDescriber.Description(kind: .embedding, details: details)
+        } catch {
+            return ModelDescriber.Description(kind: .embedding, details: details, problem: String(describing: error))
+        }
+    }
+
+    /// Widths from the tensor names (`<width>.<0|1>.…`); family from the cross-attention width it carries
+    /// (768 SD 1.x, 1024 SD 2.x).
+    static func hypernetwork(_ entry: AdapterFolder.Entry) -> ModelDescriber.Description {
+        var details = fileDetails(entry.path)
+        do {
+            let checkpoint = try TorchCheckpoint(path: entry.path, options: .init(flattenLists: true))
+            let widths = Set(checkpoint.names.compactMap { name in name.split(separator: ".").first.flatMap { Int($0) } }).sorted()
+            guard !widths.isEmpty else {
+                return ModelDescriber.Description(kind: .hypernetwork, details: details,
+                                                  problem: HypernetworkError.corrupt(name: entry.name, reason: "no width-keyed modules").description)
+            }
+            details["widths"] = widths.map(String.init).joined(separator: ",")
+            if widths.contains(768) { details["family"] = "sd1" } else if widths.contains(1024) { details["family"] = "sd2" }
+            if let structure = checkpoint.metadata["layer_structure"]?.numbers {
+                details["layer_structure"] = structure.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ",")
+            }
+            if let activation = checkpoint.metadata["activation_func"]?.string { details["activation"] = activation }
+            return ModelDescriber.Description(kind: .hypernetwork, details: details)
+        } catch {
+            return ModelDescriber.Description(kind: .hypernetwork, details: details, problem: String(describing: error))
+        }
+    }
+
+    static func fileDetails(_ path: String) -> [String: String] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+        return size.map { ["file_bytes": String($0)] } ?? [:]
+    }
+}
