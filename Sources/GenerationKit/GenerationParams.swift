@@ -30,6 +30,8 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
+    /// Prompt tags and the `hypernetworks` member (`AdapterLookup` applies them once the model is known).
+    public var adapters: AdapterParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -51,6 +53,7 @@ public struct GenerationParams: Sendable {
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
+        adapters = AdapterParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -86,6 +89,7 @@ public struct GenerationParams: Sendable {
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
         sdxl.apply(to: &r)
+        adapters.strip(&r)
         return r
     }
 

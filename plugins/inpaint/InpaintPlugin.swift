@@ -125,6 +125,7 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        let adapters = try AdapterLookup.apply(p.generation.adapters, model: model, to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
@@ -138,7 +139,7 @@ public struct InpaintPlugin: OperationPlugin {
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model)
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own }
                                                     .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
     }
 }

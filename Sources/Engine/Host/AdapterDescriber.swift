@@ -1,6 +1,5 @@
 import Foundation
 import Models
-import Weights
 
 /// What an adapter file says about itself for `models.list`, from headers only (safetensors headers, the pickle
 /// of a torch file — tensor data is never read).
@@ -25,18 +24,13 @@ enum AdapterDescriber {
     static func hypernetwork(_ entry: AdapterFolder.Entry) -> ModelDescriber.Description {
         var details = fileDetails(entry.path)
         do {
-            let checkpoint = try TorchCheckpoint(path: entry.path, options: .init(flattenLists: true))
-            let widths = Set(checkpoint.names.compactMap { name in name.split(separator: ".").first.flatMap { Int($0) } }).sorted()
-            guard !widths.isEmpty else {
-                return ModelDescriber.Description(kind: .hypernetwork, details: details,
-                                                  problem: HypernetworkError.corrupt(name: entry.name, reason: "no width-keyed modules").description)
-            }
-            details["widths"] = widths.map(String.init).joined(separator: ",")
-            if widths.contains(768) { details["family"] = "sd1" } else if widths.contains(1024) { details["family"] = "sd2" }
-            if let structure = checkpoint.metadata["layer_structure"]?.numbers {
+            let d = try HypernetworkDescription.read(path: entry.path, name: entry.name)
+            details["widths"] = d.widths.map(String.init).joined(separator: ",")
+            if let family = d.family { details["family"] = family }
+            if let structure = d.layerStructure {
                 details["layer_structure"] = structure.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: ",")
             }
-            if let activation = checkpoint.metadata["activation_func"]?.string { details["activation"] = activation }
+            if let activation = d.activation { details["activation"] = activation }
             return ModelDescriber.Description(kind: .hypernetwork, details: details)
         } catch {
             return ModelDescriber.Description(kind: .hypernetwork, details: details, problem: String(describing: error))

@@ -23,6 +23,20 @@ extension ModelHost {
         }, measure: { ($0.parameterCount * MemoryLayout<Float>.size, ["widths": $0.widths.map(String.init).joined(separator: ",")]) })
     }
 
+    /// Loads hypernetwork `name` (hosted), checks it has a module for one of `model`'s attention context widths,
+    /// and appends it to the request's stack at `weight`. Every failure is an `invalidParameter` naming it.
+    public func applyHypernetwork(named name: String, weight: Double, model: LoadedModel,
+                                  to request: inout GenerationRequest) throws -> HypernetworkUse {
+        guard weight.isFinite else { throw EngineError.invalidParameter(field: "hypernetworks", reason: "weight of '\(name)' must be finite") }
+        let network = try hypernetwork(named: name)
+        let widths = model.networks.unet.attentionContextWidths
+        do { try network.check(modelWidths: widths) } catch let e as HypernetworkError {
+            throw EngineError.invalidParameter(field: "hypernetworks", reason: e.description)
+        }
+        request.hypernetworks.entries.append(.init(network: network, strength: Float(weight)))
+        return HypernetworkUse(name: name, weight: weight, matchedWidths: network.matched(modelWidths: widths), widths: network.widths)
+    }
+
     /// Embeddings and hypernetworks, described from their headers (`AdapterDescriber`).
     func adapterListings() -> [ModelListing] {
         let resident = residentModels()
@@ -40,4 +54,13 @@ extension ModelHost {
         }
         return listings
     }
+}
+
+/// A hypernetwork a request applied, as the result reports it.
+public struct HypernetworkUse: Sendable, Equatable {
+    public let name: String
+    public let weight: Double
+    /// Its module widths this model's attentions have, and all of its widths.
+    public let matchedWidths: [Int]
+    public let widths: [Int]
 }

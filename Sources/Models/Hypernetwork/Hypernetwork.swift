@@ -112,3 +112,25 @@ public struct HypernetworkStack: Sendable {
         return (k, v)
     }
 }
+
+/// What a hypernetwork file says without building it (`models.list`): its module widths and hyper-parameters,
+/// from the pickle alone (tensor data is never read).
+public struct HypernetworkDescription: Sendable, Equatable {
+    public let widths: [Int]
+    public let layerStructure: [Double]?
+    public let activation: String?
+
+    /// sd1 when it has a module for 768-wide (CLIP-L) contexts, sd2 for 1024 (OpenCLIP-H); else nil.
+    public var family: String? { widths.contains(768) ? "sd1" : widths.contains(1024) ? "sd2" : nil }
+
+    public static func read(path: String, name: String) throws -> HypernetworkDescription {
+        let checkpoint: TorchCheckpoint
+        do { checkpoint = try TorchCheckpoint(path: path, options: .init(flattenLists: true)) } catch {
+            throw HypernetworkError.corrupt(name: name, reason: "\(error)")
+        }
+        let widths = Set(checkpoint.names.compactMap { $0.split(separator: ".").first.flatMap { Int($0) } }).sorted()
+        guard !widths.isEmpty else { throw HypernetworkError.corrupt(name: name, reason: "no width-keyed modules") }
+        return HypernetworkDescription(widths: widths, layerStructure: checkpoint.metadata["layer_structure"]?.numbers,
+                                       activation: checkpoint.metadata["activation_func"]?.string)
+    }
+}
