@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import Foundation
 import Imaging
 import Models
@@ -53,10 +54,10 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
-                                  "timings": ResultSchemas.daemonTimings()],
+                                  "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
-                                  "source": source, "timings": ResultSchemas.daemonTimings()],
+                                  "source": source, "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -165,6 +166,7 @@ public struct UpscalePlugin: OperationPlugin {
             result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
             result["tiles"] = JSONValue(tilesRun)
         }
+        for (key, value) in refine?.adapterMembers ?? [:] { result[key] = value }
         return .object(result)
     }
 

@@ -10,6 +10,8 @@ import StrictJSON
 /// strength over overlapping tiles of the result with a resident Stable Diffusion model.
 struct UpscaleRefine {
     let refiner: TileRefiner
+    /// The result members of the embeddings and hypernetworks it applied (`AdapterResult`).
+    var adapterMembers: [String: JSONValue] = [:]
 
     static let schema: JSONValue = [
         "type": "object",
@@ -30,6 +32,7 @@ struct UpscaleRefine {
             "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
                         "description": .string("overlap of neighbouring tiles (default \(RefineSettings.defaultOverlap)); at most tile/2")],
             "seam_fix": ["type": "boolean", "description": "second pass over feathered bands centred on the tile seams, at half the strength (default false)"],
+            "hypernetworks": GenerationSchema.commonProperties["hypernetworks"] ?? .null,
         ],
         "required": ["model"],
         "additionalProperties": false,
@@ -55,10 +58,32 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
-            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s))
+            let members = try applyAdapters(AdapterParams(p), model: model, to: &s, context: context)
+            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s), adapterMembers: members)
         } catch let e as EngineError {
             throw pluginError(e)
         }
+    }
+
+    /// Prompt tags removed, embeddings and hypernetworks resolved and checked as for the generation operations
+    /// (`AdapterLookup`), errors naming `refine.<member>`.
+    static func applyAdapters(_ adapters: AdapterParams, model: LoadedModel, to s: inout RefineSettings,
+                              context: JobContext) throws -> [String: JSONValue] {
+        var request = GenerationRequest(prompt: s.prompt)
+        request.negativePrompt = s.negativePrompt
+        request.cfgScale = s.cfgScale
+        adapters.strip(&request)
+        let members: [String: JSONValue]
+        do {
+            members = try AdapterLookup.apply(adapters, model: model, to: &request, context: context)
+        } catch PluginError.invalidParam(let field, let reason) {
+            throw PluginError.invalidParam(field: "refine.\(field)", reason: reason)
+        }
+        s.prompt = request.prompt
+        s.negativePrompt = request.negativePrompt
+        s.embeddings = request.embeddings
+        s.hypernetworks = request.hypernetworks
+        return members
     }
 
     /// Refines the upscaled image streaming (read by row bands, finished rows to a temporary file in `scratch`)

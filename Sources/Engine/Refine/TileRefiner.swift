@@ -185,6 +185,8 @@ public struct TileRefiner {
         request.height = height
         request.initImage = window
         request.strength = strength
+        request.embeddings = settings.embeddings
+        request.hypernetworks = settings.hypernetworks
         return request
     }
 
