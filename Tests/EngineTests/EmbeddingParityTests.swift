@@ -245,3 +245,58 @@ final class EmbeddingParityTests: XCTestCase {
         }
     }
 }
+
+extension EmbeddingParityTests {
+    /// The SDXL refiner has only the second encoder: it takes an SDXL embedding's clip_g, and reports `prompt_2`
+    /// uses where the base reads `prompt_2` with its second encoder.
+    func testRefinerTakesClipGAndPrompt2IsReported() throws {
+        let refiner = try LoadedModel.load(name: "refiner", path: PipelineFixtures.root.appendingPathComponent("sdxl/refiner/diffusers").path)
+        var request = GenerationRequest(prompt: "xlemb cat")
+        request.embeddings = try Self.resolve(request.prompt, "", model: refiner)
+        XCTAssertEqual(try GenerationCore(model: refiner).embeddingUses(for: request),
+                       [EmbeddingUse(name: "xlemb", field: "prompt", vectors: 2, occurrences: 1, tokens: 2)])
+        let refined = try refiner.conditioner.conditioning(for: ConditioningRequest(
+            prompt: "xlemb cat", negativePrompt: "", clipSkip: 1, batch: 1, withUnconditional: false)).context
+        var withEmbedding = ConditioningRequest(prompt: "xlemb cat", negativePrompt: "", clipSkip: 1, batch: 1, withUnconditional: false)
+        withEmbedding.embeddings = request.embeddings
+        XCTAssertNotEqual(try refiner.conditioner.conditioning(for: withEmbedding).context.scalars, refined.scalars)
+
+        let xl = try Self.model("sdxl")
+        var two = GenerationRequest(prompt: "a cat")
+        two.prompt2 = "xlemb"
+        two.negativePrompt = "xlemb"
+        two.negativePrompt2 = "plain"
+        two.embeddings = try PromptEmbeddings.resolve([("prompt", "a cat"), ("prompt_2", "xlemb"), ("negative_prompt", "xlemb")],
+                                                      tokenizer: xl.tokenizer, library: Self.library)
+        XCTAssertEqual(try GenerationCore(model: xl).embeddingUses(for: two), [
+            EmbeddingUse(name: "xlemb", field: "negative_prompt", vectors: 2, occurrences: 1, tokens: 2),
+            EmbeddingUse(name: "xlemb", field: "prompt_2", vectors: 2, occurrences: 1, tokens: 2),
+        ])
+    }
+
+    /// `models.list` describes embeddings and hypernetworks from headers; a corrupt file is listed with its problem.
+    func testCatalogListsAdaptersWithTheirProblems() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("embeddings"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("hypernetworks"),
+                                                   withDestinationURL: Self.root.appendingPathComponent("models/hypernetworks"))
+        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("models/embeddings/xlemb.safetensors"),
+                                         to: dir.appendingPathComponent("embeddings/xlemb.safetensors"))
+        try Data("junk".utf8).write(to: dir.appendingPathComponent("embeddings/junk.pt"))
+        let listings = ModelHost(directory: dir.path).catalog()
+        XCTAssertEqual(listings.map { "\($0.kind.rawValue):\($0.name)" },
+                       ["hypernetwork:legacy", "hypernetwork:modern", "hypernetwork:nomatch", "embedding:junk", "embedding:xlemb"])
+        let xl = try XCTUnwrap(listings.first { $0.name == "xlemb" })
+        XCTAssertEqual(xl.details["family"], "sdxl")
+        XCTAssertEqual(xl.details["vectors"], "2")
+        XCTAssertEqual(xl.details["clip_g_width"], "48")
+        XCTAssertNil(xl.problem)
+        XCTAssertNotNil(listings.first { $0.name == "junk" }?.problem)
+        let legacy = try XCTUnwrap(listings.first { $0.name == "legacy" })
+        XCTAssertEqual(legacy.details["widths"], "16,32")
+        XCTAssertNil(legacy.details["layer_structure"], "2022 files carry none")
+        XCTAssertEqual(listings.first { $0.name == "modern" }?.details["layer_structure"], "1,1.5,2,1")
+    }
+}

@@ -40,6 +40,10 @@ public struct PromptAdapterTags: Sendable, Equatable {
     public struct TagArgumentError: Error, Equatable, CustomStringConvertible {
         public let tag: String
         public let item: String
+        public init(tag: String, item: String) {
+            self.tag = tag
+            self.item = item
+        }
         public var description: String { "'\(item)' in \(tag) is not a number" }
     }
 
