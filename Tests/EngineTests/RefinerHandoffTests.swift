@@ -96,6 +96,55 @@ final class RefinerHandoffTests: XCTestCase {
         }
     }
 
+    /// A 9-channel SDXL inpainting base may hand off to the plain (4-channel) refiner: the base stage is
+    /// conditioned on mask and masked image and does not blend; the refiner's stage keeps the known region on the
+    /// re-noised original after every step, so the final latents there are the original's exactly (the last
+    /// step's sigma is 0). A 4-channel refiner cannot take the 9-channel input, and an SD1 refiner is refused.
+    func testNineChannelBaseHandsOffToPlainRefinerWhichBlends() throws {
+        let root = SDXLConditioningFixtures.root
+        let base = try LoadedModel.load(name: "xl-inpaint", path: root.appendingPathComponent("inpaint/diffusers").path)
+        let refiner = try LoadedModel.load(name: "xl-refiner", path: root.appendingPathComponent("refiner/diffusers").path)
+        XCTAssertEqual(base.networks.unet.config.inChannels, 9)
+        XCTAssertEqual(refiner.networks.unet.config.inChannels, 4)
+        let pipeline = InpaintPipeline(model: base)
+        var request = try request("euler", steps: 8)
+        request.batchSize = 1
+        request.initImage = image(seed: 5)
+        request.strength = 1  // the original's latents are then the posterior mean (no draw), which the test can recompute
+        var mask = Tensor(shape: [1, 1, 32, 32])
+        mask.withUnsafeMutableBufferPointer { p in for i in p.indices where (i % 32) >= 16 { p[i] = 1 } }
+
+        let split = try pipeline.run(request, mask: mask, refiner: RefinerHandoff(model: refiner, switchAt: 0.5))
+        let alone = try pipeline.run(request, mask: mask)
+        let core = GenerationCore(model: base)
+        let original = try core.posteriorMean(of: try XCTUnwrap(request.initImage), batch: 1) * base.networks.latentScale
+        let factor = core.vaeScaleFactor
+        let (h, w) = (32 / factor, 32 / factor)
+        var knownEqual = 0, knownTotal = 0, aloneEqual = 0
+        for c in 0 ..< 4 {
+            for y in 0 ..< h {
+                for x in 0 ..< w / 2 {  // the unmasked left half
+                    let i = (c * h + y) * w + x
+                    knownTotal += 1
+                    if split.latents.scalars[i] == original.scalars[i] { knownEqual += 1 }
+                    if alone.latents.scalars[i] == original.scalars[i] { aloneEqual += 1 }
+                }
+            }
+        }
+        XCTAssertEqual(knownEqual, knownTotal, "the refiner stage blends the known region")
+        XCTAssertEqual(aloneEqual, 0, "the 9-channel base alone is conditioned, not blended")
+        XCTAssertNotEqual(split.latents.scalars, alone.latents.scalars)
+        XCTAssertTrue(split.latents.scalars.allSatisfy(\.isFinite))
+
+        // The other way round is refused: a 4-channel base cannot hand its run to a 9-channel refiner.
+        let plainBase = try LoadedModel.load(name: "xl", path: root.appendingPathComponent("base/diffusers").path)
+        XCTAssertThrowsError(try InpaintPipeline(model: plainBase).run(request, mask: mask,
+                                                                       refiner: RefinerHandoff(model: base, switchAt: 0.5))) {
+            guard case .invalidParameter(let field, _)? = $0 as? EngineError else { return XCTFail("\($0)") }
+            XCTAssertEqual(field, "refiner.model")
+        }
+    }
+
     func testRefinerValidation() throws {
         let model = try PipelineParityTests.model("sd1")
         let pipeline = StableDiffusionPipeline(model: model)

@@ -11,7 +11,9 @@ final class SDXLProbeTests: XCTestCase {
     static let entries: [(model: String, file: String, layout: ModelDescription.Layout, dtypes: [DType])] = [
         ("base", "diffusers", .diffusers, [.f32]), ("base", "single.fp16.safetensors", .safetensors, [.f16]),
         ("base", "single-hfclipg.safetensors", .safetensors, [.f16, .f32]),
+        ("base", "single.ckpt", .ckpt, [.f16]),
         ("refiner", "diffusers", .diffusers, [.f32]), ("refiner", "single.fp16.safetensors", .safetensors, [.f16]),
+        ("refiner", "single.bf16.safetensors", .safetensors, [.bf16]),
         ("inpaint", "diffusers", .diffusers, [.f32]), ("inpaint", "single.fp16.safetensors", .safetensors, [.f16]),
     ]
 

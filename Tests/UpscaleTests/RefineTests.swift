@@ -82,6 +82,38 @@ final class RefineTests: XCTestCase {
         XCTAssertNotEqual(refined.values, source.values, "the pipeline did run")
     }
 
+    /// SDXL in the refine: each tile is an SDXL img2img with the refine's `prompt_2` and micro-conditioning.
+    func testSDXLTileRefineCarriesPrompt2AndMicroConditioning() throws {
+        let model = try LoadedModel.load(name: "xl", path: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sdxl/base/diffusers")
+        var s = settings(tile: 32)
+        s.prompt2 = "an oil painting"
+        s.micro = MicroConditioning(originalSize: ImageSize(width: 1024, height: 768), targetSize: ImageSize(width: 640, height: 512),
+                                    cropsCoordsTopLeft: CropCoordinates(top: 16, left: 8))
+        let source = try image(width: 32, height: 32)
+        let refined = try TileRefiner(model: model, settings: s).refine(source)
+
+        var request = GenerationRequest(prompt: s.prompt)
+        request.negativePrompt = s.negativePrompt
+        request.prompt2 = s.prompt2
+        request.micro = s.micro
+        request.sampler = s.sampler
+        request.steps = s.steps
+        request.cfgScale = s.cfgScale
+        request.seed = RefineSeed.derive(base: s.seed, pass: .tiles, column: 0, row: 0)
+        request.width = 32
+        request.height = 32
+        request.initImage = Tensor(shape: [1, 3, 32, 32], values: source.values)
+        request.strength = s.strength
+        let direct = try StableDiffusionPipeline(model: model).run(request)
+        XCTAssertEqual(refined.values, direct.decoded.scalars)
+
+        var plain = s
+        plain.prompt2 = nil
+        plain.micro = MicroConditioning()
+        let withoutMembers = try TileRefiner(model: model, settings: plain).refine(source)
+        XCTAssertNotEqual(withoutMembers.values, refined.values, "prompt_2 and the micro-conditioning reach the tiles")
+    }
+
     func testRedoingOneTileAloneGivesIdenticalPixels() throws {
         let model = try Self.model.get()
         let s = settings(tile: 32, overlap: 8)
@@ -163,14 +195,26 @@ final class RefineTests: XCTestCase {
         let out = dir + "/out.png"
         let refine: JSONValue = ["model": "tiny", "prompt": "a cat", "steps": 4, "strength": 0.5, "seed": 7,
                                  "tile": 32, "overlap": 8, "seam_fix": true]
-        _ = try UpscalePlugin().run(params: [
+        let result = try UpscalePlugin().run(params: [
             "image": ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")], "model": "bicubic", "width": 60,
             "refine": refine, "output": ["path": .string(out)],
         ], context: context)
+        XCTAssertNil(result["ignored"], "nothing SDXL-only was sent")
         let image = try VipsImage.load(path: out)
         XCTAssertEqual([image.width, image.height, image.bands], [60, 60, 3])
         // 60 pads to 64: 3 × 3 tiles (starts 0, 16, 32), then 2 + 2 seam bands of 3 windows each = 21 windows.
         XCTAssertTrue(box.all.contains { $0.tile == 21 && $0.tiles == 21 }, "\(box.all.compactMap(\.tiles))")
+
+        // SDXL-only refine members with an SD1 model: accepted, listed as ignored.
+        var withSDXL = refine.objectValue ?? [:]
+        withSDXL["seam_fix"] = false
+        withSDXL["prompt_2"] = "oil"
+        withSDXL["original_size"] = ["width": 1024, "height": 1024]
+        let ignoring = try UpscalePlugin().run(params: [
+            "image": ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")], "model": "bicubic", "width": 60,
+            "refine": .object(withSDXL), "output": ["path": .string(dir + "/sdxl.png")],
+        ], context: context)
+        XCTAssertEqual(ignoring["ignored"], ["refine.prompt_2", "refine.original_size"])
 
         var bad = refine.objectValue ?? [:]
         bad["strength"] = 0

@@ -50,6 +50,33 @@ final class SDXLMappingTests: XCTestCase {
         }
     }
 
+    /// A .ckpt (torch zip, float16 tensors under `state_dict`) maps exactly like the safetensors file.
+    func testCkptEqualsItsDiffusersFolder() throws {
+        let checkpoint = try TorchCheckpoint(path: Self.model("base").appendingPathComponent("single.ckpt").path)
+        let components = try SDXLSingleFile.components(of: checkpoint)
+        try assertSameTensors(components.unet, try Self.folderFile("base", "unet"), "base/single.ckpt unet")
+        try assertSameTensors(components.vae, try Self.folderFile("base", "vae"), "base/single.ckpt vae")
+        try assertSameTensors(try XCTUnwrap(components.textEncoder1), try Self.folderFile("base", "text_encoder"),
+                              "base/single.ckpt text_encoder")
+        try assertSameTensors(components.textEncoder2, try Self.folderFile("base", "text_encoder_2"),
+                              "base/single.ckpt text_encoder_2")
+    }
+
+    /// bfloat16 storage decodes to torch's float32 upcast: per-tensor sums from make_sdxl_dtype_fixtures.py.
+    func testBFloat16FileDecodesAsTorchDoes() throws {
+        let file = try Self.single("refiner", "single.bf16.safetensors")
+        let sums = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.model("refiner")
+            .appendingPathComponent("bf16-checksums.json"))) as? [String: [String: Double]])
+        XCTAssertEqual(Set(sums.keys), Set(file.names.filter { file.dtype(of: $0) == .bf16 }))
+        for (name, expected) in sums {
+            let values = try file.tensor(name).scalars.map(Double.init)
+            let sum = values.reduce(0, +), sumsq = values.reduce(0) { $0 + $1 * $1 }
+            XCTAssertEqual(sum, try XCTUnwrap(expected["sum"]), accuracy: 1e-9 * max(1, abs(sum)), name)
+            XCTAssertEqual(sumsq, try XCTUnwrap(expected["sumsq"]), accuracy: 1e-9 * max(1, sumsq), name)
+        }
+        XCTAssertEqual(try ModelFamilies.recognise(singleFile: file).id, .sdxlRefiner)
+    }
+
     func testOpenCLIPProjectionIsTransposed() throws {
         let file = try Self.single("base")
         XCTAssertEqual(file.shape(of: "conditioner.embedders.1.model.text_projection"), [48, 40])
@@ -200,7 +227,7 @@ final class SDXLMappingTests: XCTestCase {
         for family in [SDXLFamily() as any ModelFamily, SDXLRefinerFamily()] {
             XCTAssertEqual(family.conventions.vaeScalingFactor, 0.13025)
             XCTAssertEqual(family.conventions.sdxlAttentionHeadDim, 64)
-            XCTAssertEqual(family.defaultParameterisation(globalStep: nil), .epsilon)
+            XCTAssertEqual(family.defaultParameterisation(globalStep: nil, unetInChannels: 4), .epsilon)
             XCTAssertEqual(family.defaultImageSize, 1024)
             XCTAssertEqual(family.tokenizer(for: .textEncoder2), .openCLIP)
         }

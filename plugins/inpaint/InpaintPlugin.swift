@@ -47,7 +47,8 @@ public struct InpaintPlugin: OperationPlugin {
         let fill: JSONValue = ["type": "string", "enum": Self.fills, "description": "how the masked area started"]
         let area: JSONValue = ["type": "string", "enum": Self.areas]
         return ["oneOf": [
-            GenerationResultSchema.repaint(extra: ["fill": fill, "area": area], extraRequired: ["fill", "area"],
+            GenerationResultSchema.repaint(extra: ["fill": fill, "area": area, "refiner": RefinerResult.schema],
+                                           extraRequired: ["fill", "area"],
                                            description: "with model: the repainted images"),
             ResultSchemas.object(["image": ResultSchemas.image(description: ResultSchemas.outputImageDescription), "fill": fill,
                                   "area": area, "timings": ResultSchemas.daemonTimings()],
@@ -137,9 +138,13 @@ public struct InpaintPlugin: OperationPlugin {
         } catch let e as EngineError {
             throw try RepaintHooks.failure(e, context: context)
         }
+        var extra: [String: JSONValue] = ["fill": .string(options.fill.name), "area": .string(p.areaName)]
+        if let refiner, let last = try InpaintPipeline(model: model).stages(for: request, refiner: refiner).last {
+            extra["refiner"] = RefinerResult.member(refiner, steps: last.plan.steps)
+        }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
                                                  extra: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own }
-                                                    .merging(["fill": .string(options.fill.name), "area": .string(p.areaName)]) { _, own in own })
+                                                    .merging(extra) { _, own in own })
     }
 }

@@ -54,10 +54,11 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
-                                  "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
+                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
-                                  "source": source, "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
+                                  "source": source, "ignored": UpscaleRefine.ignoredSchema,
+                                  "timings": ResultSchemas.daemonTimings()].merging(AdapterResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -162,6 +163,7 @@ public struct UpscalePlugin: OperationPlugin {
             "image": described, "model": .string(modelName),
             "source": ["width": JSONValue(image.width), "height": JSONValue(image.height)],
         ]
+        if let ignored = refine?.ignored, !ignored.isEmpty { result["ignored"] = .array(ignored.map { .string($0) }) }
         if let model {
             result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
             result["tiles"] = JSONValue(tilesRun)

@@ -10,10 +10,20 @@ import StrictJSON
 /// strength over overlapping tiles of the result with a resident Stable Diffusion model.
 struct UpscaleRefine {
     let refiner: TileRefiner
+    /// SDXL-only members of `refine` the model cannot use, named `refine.<member>` (the result's `ignored`).
+    let ignored: [String]
     /// The result members of the embeddings and hypernetworks it applied (`AdapterResult`).
     var adapterMembers: [String: JSONValue] = [:]
 
-    static let schema: JSONValue = [
+    /// The refine members plus SDXL's (`prompt_2`, micro-conditioning), as every generation operation has them.
+    static var schema: JSONValue {
+        guard var object = baseSchema.objectValue, var properties = object["properties"]?.objectValue else { return baseSchema }
+        properties.merge(SDXLSchema.properties) { $1 }
+        object["properties"] = .object(properties)
+        return .object(object)
+    }
+
+    private static let baseSchema: JSONValue = [
         "type": "object",
         "description": "after the upscale, img2img with a Stable Diffusion model over overlapping tiles at low strength (SD upscale); tile (column, row) uses a seed derived from (seed, column, row) so any tile can be redone alone",
         "properties": [
@@ -53,13 +63,18 @@ struct UpscaleRefine {
         s.tile = p["tile"]?.intValue ?? RefineSettings.defaultTile
         s.overlap = p["overlap"]?.intValue ?? RefineSettings.defaultOverlap
         s.seamFix = p["seam_fix"]?.boolValue ?? false
+        let sdxl = SDXLParams(p)
+        s.prompt2 = sdxl.prompt2
+        s.negativePrompt2 = sdxl.negativePrompt2
+        s.micro = sdxl.micro
         do {
             if p["sampler"] != nil || p["scheduler"] != nil {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
             let members = try applyAdapters(AdapterParams(p), model: model, to: &s, context: context)
-            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s), adapterMembers: members)
+            return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
+                                 ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, adapterMembers: members)
         } catch let e as EngineError {
             throw pluginError(e)
         }
@@ -71,6 +86,8 @@ struct UpscaleRefine {
                               context: JobContext) throws -> [String: JSONValue] {
         var request = GenerationRequest(prompt: s.prompt)
         request.negativePrompt = s.negativePrompt
+        request.prompt2 = s.prompt2
+        request.negativePrompt2 = s.negativePrompt2
         request.cfgScale = s.cfgScale
         adapters.strip(&request)
         let members: [String: JSONValue]
@@ -81,6 +98,8 @@ struct UpscaleRefine {
         }
         s.prompt = request.prompt
         s.negativePrompt = request.negativePrompt
+        s.prompt2 = request.prompt2
+        s.negativePrompt2 = request.negativePrompt2
         s.embeddings = request.embeddings
         s.hypernetworks = request.hypernetworks
         return members
@@ -99,6 +118,13 @@ struct UpscaleRefine {
             try context.checkCancelled()
             throw Self.pluginError(e)
         }
+    }
+
+    /// The result's `ignored` member: SDXL-only `refine` members sent with an SD 1.x/2.x model.
+    static var ignoredSchema: JSONValue {
+        ["type": "array", "minItems": 1,
+         "items": ["type": "string", "enum": .array(SDXLParams.members.map { .string("refine.\($0)") })],
+         "description": "refine members the refine model does not use (SDXL-only members with an SD 1.x/2.x model); absent when none"]
     }
 
     static func pluginError(_ e: EngineError) -> PluginError { PluginError(e, sizeField: "refine", modelField: "refine.model") }

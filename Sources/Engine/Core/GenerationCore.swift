@@ -85,7 +85,9 @@ public struct GenerationCore {
 
     /// The checks a refiner needs besides the request's own: it continues this model's latents, so it must
     /// take the same latents (channels, VAE factor) with a UNet of the same inputs, and accept the clip skip.
-    public func validate(refiner: RefinerHandoff, for request: GenerationRequest) throws {
+    /// `plainRefinerAllowed`: a 9-channel inpainting base may hand off to a refiner taking plain latents
+    /// (the inpaint pipeline blends the known region in that stage instead).
+    public func validate(refiner: RefinerHandoff, for request: GenerationRequest, plainRefinerAllowed: Bool = false) throws {
         guard refiner.switchAt.isFinite, refiner.switchAt > 0, refiner.switchAt < 1 else {
             throw EngineError.invalidParameter(field: "refiner.switch_at", reason: "must be in (0, 1), got \(refiner.switchAt)")
         }
@@ -95,7 +97,8 @@ public struct GenerationCore {
             throw EngineError.invalidParameter(field: "refiner.model",
                 reason: "\(refiner.model.name)'s latents (\(theirs.vae.config.latentChannels) channels) differ from \(model.name)'s")
         }
-        guard theirs.unet.config.inChannels == mine.unet.config.inChannels else {
+        let plain = plainRefinerAllowed && theirs.unet.config.inChannels == theirs.vae.config.latentChannels
+        guard plain || theirs.unet.config.inChannels == mine.unet.config.inChannels else {
             throw EngineError.invalidParameter(field: "refiner.model",
                 reason: "\(refiner.model.name)'s UNet takes \(theirs.unet.config.inChannels) channels, \(model.name)'s \(mine.unet.config.inChannels)")
         }
@@ -128,7 +131,6 @@ public struct GenerationCore {
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
         let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
         let totalSteps = stages.reduce(0) { $0 + $1.plan.steps }
-        let blend = Self.chained(start.blend, then: hooks.blend)
         var unetSeconds = 0.0
         var x = start.latents
         var stepsDone = 0
@@ -138,7 +140,8 @@ public struct GenerationCore {
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
             if stage.model === model { conditioning.hypernetworks = request.hypernetworks }
             let unet = stage.model.networks.unet
-            let extensions = start.extensions
+            let extensions = start.extensions.filter { $0.applies(to: unet.config) }
+            let blend = Self.chained(start.blendApplies(unet.config) ? start.blend : nil, then: hooks.blend)
             let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in
                 let started = DispatchTime.now().uptimeNanoseconds
                 defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }

@@ -28,6 +28,9 @@ public struct GenerationRequest: Sendable {
     public var strength: Double = GenerationDefaults.img2imgStrength
     /// SDXL: the second text encoder's prompts (nil = `prompt` / `negativePrompt`) and the micro-conditioning
     /// time ids. Other families ignore them.
+    /// Depth-to-image models (a UNet taking latents + 1 channel): the user's depth map [1, 1, H, W] at any size,
+    /// any affine encoding (see `DepthMap`); required by such a model, refused by others.
+    public var depthMap: Tensor? = nil
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()

@@ -1,3 +1,4 @@
+import Models
 import Sampling
 import Tensor
 
@@ -8,8 +9,12 @@ public struct GenerationStart {
     public var latents: Tensor
     public var noise: NoiseSource
     public var extensions: [any UNetInputExtension]
-    /// Runs after each step, before the caller's own `Hooks.blend` (inpainting's known-region blend).
+    /// Runs after each step, before the caller's own `Hooks.blend` (inpainting's known-region blend), in the
+    /// stages whose UNet `blendApplies` to.
     public var blend: ((Tensor, Int) throws -> Tensor)?
+    /// Which stages' UNets take `blend`: a 9-channel inpainting UNet is conditioned on the known region instead,
+    /// while a plain refiner after it must keep the region by blending. Default: every stage.
+    public var blendApplies: @Sendable (UNetConfig) -> Bool = { _ in true }
 
     public init(latents: Tensor, noise: NoiseSource, extensions: [any UNetInputExtension] = [],
                 blend: ((Tensor, Int) throws -> Tensor)? = nil) {

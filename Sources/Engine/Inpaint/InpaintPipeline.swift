@@ -45,14 +45,22 @@ public struct InpaintPipeline {
                     latentFill: InpaintFill = .original, refiner: RefinerHandoff? = nil,
                     hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> GenerationResult {
         try validate(request, mask: pixelMask)
-        if let refiner { try core.validate(refiner: refiner, for: request) }
+        if let refiner { try core.validate(refiner: refiner, for: request, plainRefinerAllowed: isNineChannel) }
         // The sampling plan of img2img with this strength (txt2img's when strength is 1, as diffusers).
         let plan = try core.plan(for: request, strength: request.strength)
         // The mask input and the blend are built on the whole plan and serve every stage (the core maps each
         // stage's steps onto it); the refiner must take the same UNet inputs (validated above).
-        let start = try prepare(request, mask: pixelMask, blend: blend, latentFill: latentFill, plan: plan)
+        let plainRefiner = refiner.map { $0.model.networks.unet.config.inChannels != model.networks.unet.config.inChannels } ?? false
+        let start = try prepare(request, mask: pixelMask, blend: blend, latentFill: latentFill, plan: plan,
+                                plainRefiner: plainRefiner)
         let stages = try core.stages(for: request, plan: plan, strength: request.strength, refiner: refiner)
         return try core.run(request, stages: stages, start: start, hooks: hooks)
+    }
+
+    /// The stages `run` samples for `request` (its size does not matter): for a result's step counts.
+    public func stages(for request: GenerationRequest, refiner: RefinerHandoff?) throws -> [GenerationStage] {
+        try core.stages(for: request, plan: try core.plan(for: request, strength: request.strength),
+                        strength: request.strength, refiner: refiner)
     }
 
     func validate(_ request: GenerationRequest, mask pixelMask: Tensor) throws {
@@ -79,7 +87,7 @@ public struct InpaintPipeline {
 
     /// Start latents, the draws in the order documented above, the 9-channel input and the blend.
     func prepare(_ request: GenerationRequest, mask pixelMask: Tensor, blend: InpaintLatentBlend.Mode,
-                 latentFill: InpaintFill, plan: SamplingPlan) throws -> GenerationStart {
+                 latentFill: InpaintFill, plan: SamplingPlan, plainRefiner: Bool = false) throws -> GenerationStart {
         guard let image = request.initImage else {
             throw EngineError.invalidParameter(field: "image", reason: "inpainting needs the image to repaint")
         }
@@ -125,11 +133,17 @@ public struct InpaintPipeline {
         // ones are conditioned instead and only blend when soft inpainting asks for it. Soft blending on a
         // 9-channel model at strength 1 needs the original's latents, which diffusers never samples there:
         // take the posterior mean so the generator's draw order stays diffusers'.
-        if !isNineChannel || blend == .soft {
+        // A plain refiner after a 9-channel base blends in its own stage, as a 4-channel model would (A1111's
+        // refiner switch keeps the mask); the base stage stays conditioned only.
+        if !isNineChannel || blend == .soft || plainRefiner {
             let original = try imageLatents ?? core.posteriorMean(of: image, batch: n) * nets.latentScale
             let latentBlend = try InpaintLatentBlend(mask: latentMask, original: original, noise: eps, sigmas: plan.sigmas,
                                                      mode: blend, outputScale: plan.outputScale)
             start.blend = { x, i in try latentBlend(x, i) }
+            if isNineChannel, blend != .soft {
+                let conditioned = model.networks.unet.config.inChannels
+                start.blendApplies = { unet in unet.inChannels != conditioned }
+            }
         }
         return start
     }

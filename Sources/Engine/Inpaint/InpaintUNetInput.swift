@@ -1,3 +1,4 @@
+import Models
 import Tensor
 
 /// The 9-channel inpainting UNet's extra inputs: the latent mask and the masked image's latents concatenated
@@ -7,6 +8,11 @@ struct InpaintUNetInput: UNetInputExtension {
     let mask: Tensor
     /// [images, 4, h, w] in latent units.
     let maskedImageLatents: Tensor
+
+    /// Only UNets that take latents + mask + masked-image latents.
+    func applies(to unet: UNetConfig) -> Bool {
+        unet.inChannels == 2 * maskedImageLatents.shape[1] + 1
+    }
 
     func extend(_ input: inout UNetStepInput, layout: GuidanceBatchLayout) throws {
         input.latents = try LatentInpaintMask.unetInput(latents: input.latents, mask: mask,

@@ -20,6 +20,11 @@ public struct RefineSettings: Sendable {
     public var overlap: Int = 64
     /// A second pass over bands centred on the seams, at half the strength, feathered into the image.
     public var seamFix: Bool = false
+    /// SDXL's second-encoder prompts and micro-conditioning, the same for every tile; absent sizes mean the
+    /// tile's own (each tile is an img2img of its window, as diffusers and A1111's SD upscale condition it).
+    public var prompt2: String?
+    public var negativePrompt2: String?
+    public var micro = MicroConditioning()
 
     public static let defaultStrength = 0.3
     public static let defaultTile = 512

@@ -185,6 +185,9 @@ public struct TileRefiner {
         request.height = height
         request.initImage = window
         request.strength = strength
+        request.prompt2 = settings.prompt2
+        request.negativePrompt2 = settings.negativePrompt2
+        request.micro = settings.micro
         request.embeddings = settings.embeddings
         request.hypernetworks = settings.hypernetworks
         return request

@@ -11,9 +11,11 @@ enum SingleFileCheckpoint {
         let file = try WeightFiles.open(path)
         let family: any ModelFamily
         let architecture: SingleFileArchitecture
+        let sidecar = try InferenceConfigSidecar.beside(path)
         do {
             family = try ModelFamilies.recognise(singleFile: file)
-            architecture = try family.architecture(of: file, conventions: options.conventions ?? family.conventions)
+            let conventions = options.conventions ?? sidecar.map { $0.conventions(over: family.conventions) } ?? family.conventions
+            architecture = try family.architecture(of: file, conventions: conventions)
         } catch let error as NameMappingError {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }
@@ -46,7 +48,8 @@ enum SingleFileCheckpoint {
 
         var scheduler = SchedulerConfig()
         scheduler.predictionType = options.predictionType
-            ?? PredictionRule.singleFile(path: path, family: family, checkpoint: file)
+            ?? PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file,
+                                                       unetInChannels: architecture.unet.inChannels)
 
         let layoutFamily = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
         // What diffusers' SDXL pipelines register: zero negatives for the base and inpaint models; the refiner

@@ -92,7 +92,8 @@ public struct CheckpointOptions: Equatable, Sendable {
     /// A diffusers weights variant to prefer, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`.
     public var variant: String?
     /// Single files only: hyper-parameters their tensors do not record (head counts, norm groups, VAE scale);
-    /// nil takes the detected family's own (`ModelFamily.conventions`).
+    /// nil takes a sidecar `<name>.yaml`'s (`InferenceConfigSidecar`) over the detected family's own
+    /// (`ModelFamily.conventions`).
     public var conventions: SingleFileConventions?
 
     public init(predictionType: PredictionType? = nil, variant: String? = nil,

@@ -69,9 +69,11 @@ public enum ModelProbe {
         }
         let family: any ModelFamily
         let architecture: SingleFileArchitecture
+        let sidecar = try InferenceConfigSidecar.beside(path)
         do {
             family = try ModelFamilies.recognise(singleFile: file)
-            architecture = try family.architecture(of: file, conventions: family.conventions)
+            architecture = try family.architecture(
+                of: file, conventions: sidecar.map { $0.conventions(over: family.conventions) } ?? family.conventions)
             if family.singleFileComponents.contains(.textEncoder), architecture.textEncoder == nil {
                 throw CheckpointError.unrecognised(path: path, reason: "no text encoder (cond_stage_model.*) tensors")
             }
@@ -94,7 +96,8 @@ public enum ModelProbe {
             }
         }
         let details = StableDiffusionDescription(
-            family: family.id, predictionType: PredictionRule.singleFile(path: path, family: family, checkpoint: file),
+            family: family.id, predictionType: PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file,
+                                                       unetInChannels: architecture.unet.inChannels),
             unetInChannels: architecture.unet.inChannels)
         // The networks' weights only: buffers the mapping drops (CLIP's int64 position_ids, DDPM schedules,
         // model_ema.*) say nothing about the precision the model was saved in.

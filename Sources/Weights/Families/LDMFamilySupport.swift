@@ -45,7 +45,7 @@ enum LDMFamilySupport {
             SingleFileArchitecture.TextEncoder(
                 hiddenSize: $0.hiddenSize, intermediateSize: $0.intermediateSize,
                 numHiddenLayers: $0.exposedLayers(textDepth), storedLayers: $0.storedLayers,
-                numAttentionHeads: $0.hiddenSize / max(conventions.textAttentionHeadDim, 1),
+                numAttentionHeads: conventions.textHeadCount(width: $0.hiddenSize),
                 vocabSize: $0.vocabSize, maxPositionEmbeddings: $0.maxPositions,
                 hiddenAct: $0.kind == .openCLIP ? "gelu" : "quick_gelu")
         }

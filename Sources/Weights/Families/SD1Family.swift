@@ -29,8 +29,8 @@ public struct SD1Family: ModelFamily {
     public func architecture(of checkpoint: any TensorSource, conventions: SingleFileConventions) throws
         -> SingleFileArchitecture
     {
-        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) { _ in
-            conventions.sd1AttentionHeads
+        try LDMFamilySupport.architecture(of: checkpoint, family: id, conventions: conventions, textDepth: textDepth) { channels in
+            conventions.unetHeadCount(channels: channels) { _ in conventions.sd1AttentionHeads }
         }
     }
 
@@ -45,7 +45,7 @@ public struct SD1Family: ModelFamily {
 
     public var tokenizer: TokenizerStyle { .openAICLIP }
 
-    public func defaultParameterisation(globalStep: Double?) -> Parameterisation { .epsilon }
+    public func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation { .epsilon }
 
     /// SD1 conditions on CLIP's last layer (`last_hidden_state`): every stored layer is used.
     var textDepth: OpenCLIPDepth { .all }

@@ -54,7 +54,8 @@ enum SDXLFamilySupport {
             layersPerBlock: unet.layersPerBlock,
             downBlockTypes: unet.downHasAttention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
             upBlockTypes: unet.upHasAttention.map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
-            crossAttentionDim: unet.contextDim, attentionHeadDim: unet.blockOutChannels.map { $0 / headDim },
+            crossAttentionDim: unet.contextDim,
+            attentionHeadDim: unet.blockOutChannels.map { conventions.unetHeadCount(channels: $0) { $0 / headDim } },
             useLinearProjection: unet.useLinearProjection, transformerLayersPerBlock: unet.transformerDepths,
             normNumGroups: conventions.unetNormGroups,
             textTimeEmbedding: .init(timeEmbedDim: timeWidth / timeIDs, inputDim: added.inputDim, timeIDs: timeIDs))
@@ -64,17 +65,18 @@ enum SDXLFamilySupport {
                 blockOutChannels: $0.blockOutChannels, layersPerBlock: $0.layersPerBlock,
                 normNumGroups: conventions.vaeNormGroups, scalingFactor: conventions.vaeScalingFactor)
         }
-        func text(_ layout: LDMTextEncoderLayout, headDim: Int, act: String) -> SingleFileArchitecture.TextEncoder {
+        func text(_ layout: LDMTextEncoderLayout, second: Bool, act: String) -> SingleFileArchitecture.TextEncoder {
             SingleFileArchitecture.TextEncoder(
                 hiddenSize: layout.hiddenSize, intermediateSize: layout.intermediateSize,
                 numHiddenLayers: layout.storedLayers, storedLayers: layout.storedLayers,
-                numAttentionHeads: layout.hiddenSize / max(headDim, 1), vocabSize: layout.vocabSize,
+                numAttentionHeads: conventions.textHeadCount(width: layout.hiddenSize, second: second),
+                vocabSize: layout.vocabSize,
                 maxPositionEmbeddings: layout.maxPositions, hiddenAct: act, projectionDim: layout.projectionDim)
         }
         return SingleFileArchitecture(
             family: family, unet: detectedUNet, vae: detectedVAE,
-            textEncoder: first.map { text($0, headDim: conventions.textAttentionHeadDim, act: "quick_gelu") },
-            textEncoder2: second.map { text($0, headDim: conventions.secondTextAttentionHeadDim, act: "gelu") })
+            textEncoder: first.map { text($0, second: false, act: "quick_gelu") },
+            textEncoder2: second.map { text($0, second: true, act: "gelu") })
     }
 
     /// A text tower under diffusers names, every layer exposed (SDXL conditions on `hidden_states[-2]` of the

@@ -17,6 +17,23 @@ public struct SingleFileConventions: Equatable, Sendable {
     public var sdxlAttentionHeadDim: Int
     /// SDXL's second text encoder (OpenCLIP ViT-bigG/14: 20 heads of 64); `textAttentionHeadDim` is its first.
     public var secondTextAttentionHeadDim: Int
+    /// A head rule that replaces the family's own for every UNet attention block (a sidecar config's
+    /// `num_heads` / `num_head_channels`); nil keeps the family's.
+    public var unetHeads: AttentionHeadRule?
+    /// Replaces `textAttentionHeadDim` / `secondTextAttentionHeadDim` for the first / second text encoder.
+    public var textHeads: AttentionHeadRule?
+    public var secondTextHeads: AttentionHeadRule?
+
+    /// The UNet attention heads of a block `channels` wide: the override's, else `familyRule`'s.
+    public func unetHeadCount(channels: Int, familyRule: (Int) -> Int) -> Int {
+        unetHeads?.heads(channels: channels) ?? familyRule(channels)
+    }
+
+    /// The heads of the first (`second == false`) or second text encoder, `width` wide.
+    public func textHeadCount(width: Int, second: Bool = false) -> Int {
+        if let rule = second ? secondTextHeads : textHeads { return rule.heads(channels: width) }
+        return width / max(second ? secondTextAttentionHeadDim : textAttentionHeadDim, 1)
+    }
 
     public static let stableDiffusion = SingleFileConventions(
         sd1AttentionHeads: SD1Family.attentionHeads, sd2AttentionHeadDim: SD2Family.attentionHeadDim,
@@ -40,5 +57,19 @@ public struct SingleFileConventions: Equatable, Sendable {
         self.vaeScalingFactor = vaeScalingFactor
         self.sdxlAttentionHeadDim = sdxlAttentionHeadDim
         self.secondTextAttentionHeadDim = secondTextAttentionHeadDim
+    }
+}
+
+/// How a config states attention heads: LDM's `num_heads` (a fixed count) or `num_head_channels` (a width per
+/// head, so wider blocks get more heads).
+public enum AttentionHeadRule: Equatable, Sendable {
+    case count(Int)
+    case channelsPerHead(Int)
+
+    public func heads(channels: Int) -> Int {
+        switch self {
+        case let .count(n): return n
+        case let .channelsPerHead(width): return channels / max(width, 1)
+        }
     }
 }
