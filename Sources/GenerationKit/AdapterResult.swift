@@ -27,8 +27,11 @@ public enum AdapterResult {
         }
         if !hypernetworks.isEmpty {
             members["hypernetworks"] = .array(hypernetworks.map { h in
-                ["name": .string(h.name), "weight": .double(h.weight),
-                 "matched_widths": .array(h.matchedWidths.map { JSONValue($0) }), "widths": .array(h.widths.map { JSONValue($0) })]
+                var o: [String: JSONValue] = ["name": .string(h.name), "weight": .double(h.weight),
+                                              "matched_widths": .array(h.matchedWidths.map { JSONValue($0) }),
+                                              "widths": .array(h.widths.map { JSONValue($0) })]
+                if let family = h.family { o["family"] = .string(family) }
+                return .object(o)
             })
         }
         if !ignoredTags.isEmpty { members["ignored_tags"] = .array(ignoredTags.map { .string($0) }) }
@@ -53,6 +56,7 @@ public enum AdapterResult {
                               "items": ResultSchemas.object([
                                   "name": ["type": "string", "minLength": 1],
                                   "weight": ["type": "number"],
+                                  "family": ["type": "string", "description": "sd1 (a 768-wide module), sd2 (1024); absent otherwise"],
                                   "matched_widths": ["type": "array", "items": ["type": "integer"], "description": "module widths this model's attentions have"],
                                   "widths": ["type": "array", "items": ["type": "integer"], "description": "every module width in the file"],
                               ], required: ["name", "weight", "matched_widths", "widths"])],

@@ -69,7 +69,7 @@ final class EmbeddingParityTests: XCTestCase {
 
     func testRunsMatchDiffusersLoadTextualInversion() throws {
         let cases = try Self.cases(kind: "embedding")
-        XCTAssertEqual(cases.count, 4, "fixture cases missing")
+        XCTAssertEqual(cases.count, 5, "fixture cases missing")
         let refs = try Self.references()
         var failures: [String] = []
         for c in cases {

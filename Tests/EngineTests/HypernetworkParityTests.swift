@@ -71,6 +71,14 @@ final class HypernetworkParityTests: XCTestCase {
         // An embedding is not a hypernetwork.
         try FileManager.default.copyItem(at: EmbeddingParityTests.root.appendingPathComponent("models/embeddings/fluffstyle.pt"),
                                          to: dir.appendingPathComponent("embedding.pt"))
+        try FileManager.default.copyItem(at: EmbeddingParityTests.root.appendingPathComponent("bad/evil_legacy.pt"),
+                                         to: dir.appendingPathComponent("evil.pt"))
+        let marker = "/tmp/diffusiond-evil-legacy-marker"
+        try? FileManager.default.removeItem(atPath: marker)
+        XCTAssertThrowsError(try Hypernetwork.load(path: dir.appendingPathComponent("evil.pt").path, name: "evil")) { error in
+            XCTAssertTrue("\(error)".contains("system"), "names the refused global: \(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "nothing in the file ran")
         for name in ["half", "garbage", "embedding"] {
             XCTAssertThrowsError(try Hypernetwork.load(path: dir.appendingPathComponent("\(name).pt").path, name: name), name) { error in
                 guard case HypernetworkError.corrupt(let n, _) = error else { return XCTFail("\(name): \(error)") }

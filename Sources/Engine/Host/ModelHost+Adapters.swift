@@ -34,7 +34,8 @@ extension ModelHost {
             throw EngineError.invalidParameter(field: "hypernetworks", reason: e.description)
         }
         request.hypernetworks.entries.append(.init(network: network, strength: Float(weight)))
-        return HypernetworkUse(name: name, weight: weight, matchedWidths: network.matched(modelWidths: widths), widths: network.widths)
+        return HypernetworkUse(name: name, weight: weight, matchedWidths: network.matched(modelWidths: widths), widths: network.widths,
+                               family: network.family)
     }
 
     /// Embeddings and hypernetworks, described from their headers (`AdapterDescriber`).
@@ -63,4 +64,6 @@ public struct HypernetworkUse: Sendable, Equatable {
     /// Its module widths this model's attentions have, and all of its widths.
     public let matchedWidths: [Int]
     public let widths: [Int]
+    /// `HypernetworkFamily` of its widths (nil for widths of no real family).
+    public let family: String?
 }

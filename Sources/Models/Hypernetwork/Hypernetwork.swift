@@ -15,6 +15,9 @@ public struct Hypernetwork: Sendable {
 
     public var widths: [Int] { modules.keys.sorted() }
 
+    /// The family its text-width module was trained for (`HypernetworkFamily`).
+    public var family: String? { HypernetworkFamily.name(widths: widths) }
+
     public static let extensions = ["pt", "ckpt"]
 
     public static func load(path: String, name: String) throws -> Hypernetwork {
@@ -113,6 +116,14 @@ public struct HypernetworkStack: Sendable {
     }
 }
 
+/// sd1 when a hypernetwork has a module for 768-wide (CLIP-L) contexts, sd2 for 1024 (OpenCLIP-H); else nil
+/// (A1111 hypernetworks exist for those two; SDXL's 2048-wide context has none).
+public enum HypernetworkFamily {
+    public static func name(widths: [Int]) -> String? {
+        widths.contains(768) ? "sd1" : widths.contains(1024) ? "sd2" : nil
+    }
+}
+
 /// What a hypernetwork file says without building it (`models.list`): its module widths and hyper-parameters,
 /// from the pickle alone (tensor data is never read).
 public struct HypernetworkDescription: Sendable, Equatable {
@@ -120,8 +131,7 @@ public struct HypernetworkDescription: Sendable, Equatable {
     public let layerStructure: [Double]?
     public let activation: String?
 
-    /// sd1 when it has a module for 768-wide (CLIP-L) contexts, sd2 for 1024 (OpenCLIP-H); else nil.
-    public var family: String? { widths.contains(768) ? "sd1" : widths.contains(1024) ? "sd2" : nil }
+    public var family: String? { HypernetworkFamily.name(widths: widths) }
 
     public static func read(path: String, name: String) throws -> HypernetworkDescription {
         let checkpoint: TorchCheckpoint
