@@ -29,7 +29,7 @@ public final class ModelHost: @unchecked Sendable {
     private var clock: UInt64 = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
-    let describer: ModelDescriber
+    private let describer: ModelDescriber
     /// The textual-inversion embeddings of `<directory>/embeddings` (none without a models folder).
     public let embeddings: EmbeddingLibrary
     private let logger = Logger(label: "diffusiond.models")
