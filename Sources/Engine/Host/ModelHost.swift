@@ -92,8 +92,9 @@ public final class ModelHost: @unchecked Sendable {
     }
 
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
+    /// Internal so the adapter kinds (`ModelHost+Adapters`) are hosted by the same rules.
     func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
-                                     measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
+                             measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
         let stamp = FileStamp(path: path)
         if let hit: M = touch(key, stamp: stamp) { return hit }
         loadLock.lock(); defer { loadLock.unlock() }
