@@ -60,6 +60,18 @@ final class HypernetworkParityTests: XCTestCase {
         XCTAssertEqual(try StableDiffusionPipeline(model: sd1).run(request).latents.scalars, plain.latents.scalars)
     }
 
+    /// The PNG `parameters` text carries the applied hypernetworks as tags, so re-sending its prompt repeats the run.
+    func testParametersTextCarriesHypernetworkTags() throws {
+        var request = GenerationRequest(prompt: "a fox")
+        request.hypernetworks = HypernetworkStack(entries: [.init(network: try Self.network("modern"), strength: 0.6),
+                                                            .init(network: try Self.network("legacy"), strength: 1)])
+        let text = GenerationInfo.parameters(request, seed: 1, modelName: "tiny")
+        XCTAssertTrue(text.hasPrefix("a fox <hypernet:modern:0.6> <hypernet:legacy:1.0>\n"), text)
+        let again = PromptAdapterTags(parsing: String(text.prefix { $0 != "\n" }))
+        XCTAssertEqual(again.tags.map(\.name), ["modern", "legacy"])
+        XCTAssertEqual(try again.tags.map { try $0.number(at: 1)?.get() }, [0.6, 1.0])
+    }
+
     func testCorruptFilesAreRefusedNamingTheNetwork() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hn-bad-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
