@@ -219,12 +219,14 @@ final class EmbeddingParityTests: XCTestCase {
         try write([("emb_params", Tensor(shape: [2, 2, 4], repeating: 1))], "sub/cube.safetensors")
         try write([("emb_params", Tensor(shape: [1, 4], values: [1, .nan, 0, 0]))], "nan.safetensors")
         try write([("emb_params", Tensor(shape: [76, 4], repeating: 1))], "toolong.safetensors")
+        try write([("emb_params", Tensor(shape: [1, 8193], repeating: 1))], "toowide.safetensors")
+        try write([("emb_params", Tensor(shape: [0, 4], repeating: 1))], "empty.safetensors")
         try FileManager.default.copyItem(at: good, to: outside.appendingPathComponent("secret.safetensors"))
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("escape.safetensors"),
                                                    withDestinationURL: outside.appendingPathComponent("secret.safetensors"))
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("escapedir"), withDestinationURL: outside)
         let library = EmbeddingLibrary(directory: dir.path)
-        XCTAssertEqual(library.names(), ["cut", "garbage", "nan", "sub/cube", "toolong", "truncated", "twokeys"],
+        XCTAssertEqual(library.names(), ["cut", "empty", "garbage", "nan", "sub/cube", "toolong", "toowide", "truncated", "twokeys"],
                        "links leaving the folder are not listed")
         for name in library.names() {
             XCTAssertThrowsError(try library.embedding(named: name), name) { error in

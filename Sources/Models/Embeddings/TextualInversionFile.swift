@@ -26,14 +26,23 @@ public enum TextualInversionFile {
         return [.single: names[0]]
     }
 
-    /// [vectors, width] for a shape A1111 accepts ([D] or [n, D]).
+    /// Wider than any CLIP text encoder (bigG is 1280): checked from the header, before any data is read.
+    public static let maxWidth = 8192
+
+    /// [vectors, width] for a shape A1111 accepts ([D] or [n, D]), at most 75 vectors of at most `maxWidth`.
     static func matrixShape(_ shape: [Int], tensor: String, name: String) throws -> [Int] {
+        let matrix: [Int]
         switch shape.count {
-        case 1: return [1, shape[0]]
-        case 2: return shape
+        case 1: matrix = [1, shape[0]]
+        case 2: matrix = shape
         default:
             throw TextualInversionError.badShape(name: name, tensor: tensor, shape: shape, reason: "must be [width] or [vectors, width]")
         }
+        guard (1...TextualInversion.maxVectors).contains(matrix[0]), (1...maxWidth).contains(matrix[1]) else {
+            throw TextualInversionError.badShape(name: name, tensor: tensor, shape: shape,
+                                                 reason: "must have 1...\(TextualInversion.maxVectors) vectors of width 1...\(maxWidth)")
+        }
+        return matrix
     }
 
     public static func load(path: String, name: String) throws -> TextualInversion {
