@@ -60,6 +60,23 @@ final class HypernetworkParityTests: XCTestCase {
         XCTAssertEqual(try StableDiffusionPipeline(model: sd1).run(request).latents.scalars, plain.latents.scalars)
     }
 
+    /// Adapters never touch the resident model: a plain run after one with a hypernetwork and an embedding is bit
+    /// for bit the plain run before it.
+    func testPlainRunAfterAdaptersIsUnchanged() throws {
+        let model = try EmbeddingParityTests.model("sd1")
+        var request = GenerationRequest(prompt: "fluffstyle fox")
+        request.width = 32
+        request.height = 32
+        request.steps = 2
+        let before = try StableDiffusionPipeline(model: model).run(request).latents.scalars
+        var adapted = request
+        adapted.embeddings = try EmbeddingParityTests.resolve(request.prompt, "", model: model)
+        adapted.hypernetworks = HypernetworkStack(entries: [.init(network: try Self.network("modern"), strength: 0.6)])
+        let with = try StableDiffusionPipeline(model: model).run(adapted).latents.scalars
+        XCTAssertNotEqual(with, before)
+        XCTAssertEqual(try StableDiffusionPipeline(model: model).run(request).latents.scalars, before)
+    }
+
     /// The PNG `parameters` text carries the applied hypernetworks as tags, so re-sending its prompt repeats the run.
     func testParametersTextCarriesHypernetworkTags() throws {
         var request = GenerationRequest(prompt: "a fox")
