@@ -1,14 +1,16 @@
 import StrictJSON
 import Engine
+import Models
 import PluginAPI
 
-/// The adapters a generation request asks for: A1111 tags in its prompts (`PromptAdapterTags`, removed from the
-/// text the engine sees) and the structured `hypernetworks` member; both forms combine, tags first. Embeddings
-/// need no member: a prompt uses one by writing its name (`AdapterLookup` finds them).
+/// The hypernetworks a generation request asks for: `<hypernet:NAME:W>` tags in its prompts (parsed and removed
+/// by the one extra-network tag parser, `ExtraNetworkTags`, which also takes out `<lora:…>` tags) and the
+/// structured `hypernetworks` member; both forms combine, tags first. Embeddings need no member: a prompt uses one
+/// by writing its name (`AdapterLookup` finds them).
 ///
-/// Tags are read from `prompt` and `prompt_2`; in the negative prompts they are removed and ignored (A1111 reads
-/// extra networks from the positive prompt). Tags of kinds this build does not handle are removed too and
-/// listed in the result's `ignored_tags`.
+/// Hypernetwork tags are read from `prompt` and `prompt_2`; in the negative prompts they are removed and ignored
+/// (A1111 reads hypernetworks from the positive prompt). Tags removed but not applied are listed in the result's
+/// `ignored_tags` — in this build that includes every `<lora:…>` tag, which the LoRA work applies.
 public struct AdapterParams: Sendable {
     public struct HypernetworkChoice: Sendable, Equatable {
         public let name: String
@@ -17,18 +19,16 @@ public struct AdapterParams: Sendable {
         public let field: String
     }
 
-    /// Tag kinds handled here; the LoRA work adds "lora" (and "lyco").
-    public static let handledKinds: Set<String> = ["hypernet"]
-    /// A tag without a weight applies at A1111's `extra_networks_default_multiplier`.
+    /// A structured entry without a weight applies at A1111's `extra_networks_default_multiplier`.
     public static let defaultWeight = 1.0
 
     /// The prompts' tags per member, in member order (members sent as text only).
-    public let tagged: [(field: String, tags: PromptAdapterTags)]
+    public let tagged: [(field: String, tags: ExtraNetworkTags)]
     public let structured: [HypernetworkChoice]
 
     public init(_ params: [String: JSONValue]) {
         tagged = ["prompt", "negative_prompt", "prompt_2", "negative_prompt_2"].compactMap { field in
-            params[field]?.stringValue.map { (field, PromptAdapterTags(parsing: $0)) }
+            params[field]?.stringValue.map { (field, ExtraNetworkTags($0)) }
         }
         structured = (params["hypernetworks"]?.arrayValue ?? []).enumerated().compactMap { i, item in
             guard let o = item.objectValue, let name = o["name"]?.stringValue else { return nil }
@@ -49,25 +49,23 @@ public struct AdapterParams: Sendable {
 
     static let positiveFields: Set<String> = ["prompt", "prompt_2"]
 
-    /// `<hypernet:NAME[:WEIGHT]>` of the positive prompts, then the structured member.
+    /// `<hypernet:NAME[:WEIGHT]>` of the positive prompts, then the structured member; a tag the parser found a
+    /// problem with (a weight that is no number, no name) is a -32602 naming the prompt.
     public func hypernetworks() throws -> [HypernetworkChoice] {
         var out: [HypernetworkChoice] = []
         for (field, tags) in tagged where Self.positiveFields.contains(field) {
-            for tag in tags.tags(kind: "hypernet") {
-                switch tag.number(at: 1) {
-                case nil: out.append(HypernetworkChoice(name: tag.name, weight: Self.defaultWeight, field: field))
-                case let .success(weight)?: out.append(HypernetworkChoice(name: tag.name, weight: weight, field: field))
-                case let .failure(e)?: throw PluginError.invalidParam(field: field, reason: e.description)
-                }
+            for tag in tags.hypernetworks {
+                if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
+                out.append(HypernetworkChoice(name: tag.name, weight: tag.weight, field: field))
             }
         }
         return out + structured
     }
 
-    /// Tags that were removed but not applied: unknown kinds anywhere, every tag of a negative prompt.
+    /// Tags that were removed but not applied: hypernetwork tags of negative prompts and (in this build) LoRA tags.
     public var ignoredTags: [String] {
         tagged.flatMap { field, tags in
-            tags.tags.filter { !Self.positiveFields.contains(field) || !Self.handledKinds.contains($0.kind) }.map(\.text)
+            (Self.positiveFields.contains(field) ? [] : tags.hypernetworks.map(\.source)) + tags.loras.map(\.source)
         }
     }
 }

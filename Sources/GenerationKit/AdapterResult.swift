@@ -61,7 +61,7 @@ public enum AdapterResult {
                                   "widths": ["type": "array", "items": ["type": "integer"], "description": "every module width in the file"],
                               ], required: ["name", "weight", "matched_widths", "widths"])],
             "ignored_tags": ["type": "array", "items": ["type": "string"],
-                             "description": "prompt tags removed but not applied: kinds not handled, and every tag of a negative prompt"],
+                             "description": "prompt tags removed but not applied: hypernet tags of a negative prompt, and LoRA tags where LoRAs are not applied"],
         ]
     }
 }

@@ -84,9 +84,10 @@ final class HypernetworkParityTests: XCTestCase {
                                                             .init(network: try Self.network("legacy"), strength: 1)])
         let text = GenerationInfo.parameters(request, seed: 1, modelName: "tiny")
         XCTAssertTrue(text.hasPrefix("a fox <hypernet:modern:0.6> <hypernet:legacy:1.0>\n"), text)
-        let again = PromptAdapterTags(parsing: String(text.prefix { $0 != "\n" }))
-        XCTAssertEqual(again.tags.map(\.name), ["modern", "legacy"])
-        XCTAssertEqual(try again.tags.map { try $0.number(at: 1)?.get() }, [0.6, 1.0])
+        let again = ExtraNetworkTags(String(text.prefix { $0 != "\n" }))
+        XCTAssertEqual(again.hypernetworks.map(\.name), ["modern", "legacy"])
+        XCTAssertEqual(again.hypernetworks.map(\.weight), [0.6, 1.0])
+        XCTAssertEqual(again.text, "a fox  ")
     }
 
     func testCorruptFilesAreRefusedNamingTheNetwork() throws {
