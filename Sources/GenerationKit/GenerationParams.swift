@@ -30,8 +30,9 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
-    /// Prompt tags and the `hypernetworks` member (`AdapterLookup` applies them once the model is known).
-    public var adapters: AdapterParams
+    /// Hypernetwork tags and the `hypernetworks` member (`EmbeddingsAndHypernetworks` applies them, and finds the
+    /// embeddings the prompts use, once the model is known).
+    public var hypernetworks: HypernetworkParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -53,7 +54,7 @@ public struct GenerationParams: Sendable {
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
-        adapters = AdapterParams(params)
+        hypernetworks = HypernetworkParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -89,7 +90,7 @@ public struct GenerationParams: Sendable {
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
         sdxl.apply(to: &r)
-        adapters.strip(&r)
+        hypernetworks.strip(&r)
         return r
     }
 

@@ -27,7 +27,7 @@ public enum GenerationResultSchema {
                 description: "set by the operation instead of the daemon's queue_ms/run_ms: seconds in the UNet, in the sampling loop and in the whole job"),
             "ignored": SDXLSchema.ignoredResult,
             "refiner": RefinerResult.schema,
-        ].merging(AdapterResult.properties) { own, _ in own }
+        ].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own }
     }
 
     public static let txt2imgRequired = ["images", "seeds", "model", "sampler", "scheduler", "steps", "timings"]
@@ -44,7 +44,7 @@ public enum GenerationResultSchema {
             "ignored": SDXLSchema.ignoredResult,
         ]
         for (k, v) in extra { properties[k] = v }
-        for (k, v) in AdapterResult.properties { properties[k] = v }
+        for (k, v) in EmbeddingsAndHypernetworksResult.properties { properties[k] = v }
         return ResultSchemas.object(properties, required: ["images", "image", "model", "seeds"] + extraRequired + ["timings"],
                                     description: description)
     }

@@ -35,11 +35,12 @@ public struct GeneratePlugin: OperationPlugin {
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
-        let adapters = try AdapterLookup.apply(p.generation.adapters, model: model, to: &request, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
         return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                           preview: p.generation.preview, outputs: outputs,
-                                                          ignored: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own })
+                                                          ignored: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own })
     }
 }

@@ -64,12 +64,13 @@ public struct Img2ImgPlugin: OperationPlugin {
         if let depth = p.depthMap { try Self.setDepthMap(depth, of: &request, mode: p.resizeMode, context: context) }
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let adapters = try AdapterLookup.apply(p.generation.adapters, model: model, to: &request, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                                 preview: p.generation.preview, outputs: outputs,
-                                                                ignored: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own })
+                                                                ignored: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own })
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

@@ -126,7 +126,8 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let adapters = try AdapterLookup.apply(p.generation.adapters, model: model, to: &request, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
@@ -144,7 +145,7 @@ public struct InpaintPlugin: OperationPlugin {
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own }
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }
                                                     .merging(extra) { _, own in own })
     }
 }

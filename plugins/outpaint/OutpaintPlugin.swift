@@ -135,7 +135,8 @@ public struct OutpaintPlugin: OperationPlugin {
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let adapters = try AdapterLookup.apply(p.generation.adapters, model: model, to: &request, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -147,7 +148,7 @@ public struct OutpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(adapters) { own, _ in own }.merging([
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }.merging([
                                                     "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
                                                                  "width": JSONValue(image.width), "height": JSONValue(image.height)],
                                                     "fill": .string(p.fillName)]) { _, own in own })

@@ -12,8 +12,8 @@ struct UpscaleRefine {
     let refiner: TileRefiner
     /// SDXL-only members of `refine` the model cannot use, named `refine.<member>` (the result's `ignored`).
     let ignored: [String]
-    /// The result members of the embeddings and hypernetworks it applied (`AdapterResult`).
-    var adapterMembers: [String: JSONValue] = [:]
+    /// The result members of the embeddings and hypernetworks it applied (`EmbeddingsAndHypernetworksResult`).
+    var embeddingHypernetworkMembers: [String: JSONValue] = [:]
 
     /// The refine members plus SDXL's (`prompt_2`, micro-conditioning), as every generation operation has them.
     static var schema: JSONValue {
@@ -72,27 +72,27 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let model = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
-            let members = try applyAdapters(AdapterParams(p), model: model, to: &s, context: context)
+            let members = try applyEmbeddingsAndHypernetworks(HypernetworkParams(p), model: model, to: &s, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
-                                 ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, adapterMembers: members)
+                                 ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, embeddingHypernetworkMembers: members)
         } catch let e as EngineError {
             throw pluginError(e)
         }
     }
 
     /// Prompt tags removed, embeddings and hypernetworks resolved and checked as for the generation operations
-    /// (`AdapterLookup`), errors naming `refine.<member>`.
-    static func applyAdapters(_ adapters: AdapterParams, model: LoadedModel, to s: inout RefineSettings,
+    /// (`EmbeddingsAndHypernetworks`), errors naming `refine.<member>`.
+    static func applyEmbeddingsAndHypernetworks(_ params: HypernetworkParams, model: LoadedModel, to s: inout RefineSettings,
                               context: JobContext) throws -> [String: JSONValue] {
         var request = GenerationRequest(prompt: s.prompt)
         request.negativePrompt = s.negativePrompt
         request.prompt2 = s.prompt2
         request.negativePrompt2 = s.negativePrompt2
         request.cfgScale = s.cfgScale
-        adapters.strip(&request)
+        params.strip(&request)
         let members: [String: JSONValue]
         do {
-            members = try AdapterLookup.apply(adapters, model: model, to: &request, context: context)
+            members = try EmbeddingsAndHypernetworks.apply(params, model: model, to: &request, context: context)
         } catch PluginError.invalidParam(let field, let reason) {
             throw PluginError.invalidParam(field: "refine.\(field)", reason: reason)
         }

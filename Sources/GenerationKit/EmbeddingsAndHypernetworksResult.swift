@@ -4,7 +4,7 @@ import PluginAPI
 
 /// The result members that say which adapters a generation applied; absent when none were used, so results of
 /// plain requests stay as they were.
-public enum AdapterResult {
+public enum EmbeddingsAndHypernetworksResult {
     static func members(uses: [EmbeddingUse], embeddings: PromptEmbeddings,
                         hypernetworks: [HypernetworkUse],
                         ignoredTags: [String]) -> [String: JSONValue] {

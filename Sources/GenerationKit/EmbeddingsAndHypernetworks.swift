@@ -2,12 +2,12 @@ import StrictJSON
 import Engine
 import PluginAPI
 
-/// The one place a generation operation turns `AdapterParams` into what the engine applies, once the model is
+/// The one place a generation operation turns `HypernetworkParams` into what the engine applies, once the model is
 /// known: the embeddings its prompts use (read from `<--models>/embeddings`, widths checked against the model's
 /// encoders) and the hypernetworks (hosted by the model host, widths checked against the UNet). Everything is
-/// checked before any work; the returned members go into the result (`AdapterResult`).
-public enum AdapterLookup {
-    public static func apply(_ adapters: AdapterParams, model: LoadedModel, to request: inout GenerationRequest,
+/// checked before any work; the returned members go into the result (`EmbeddingsAndHypernetworksResult`).
+public enum EmbeddingsAndHypernetworks {
+    public static func apply(_ params: HypernetworkParams, model: LoadedModel, to request: inout GenerationRequest,
                              context: JobContext) throws -> [String: JSONValue] {
         let texts: [(field: String, text: String)] = [
             ("prompt", request.prompt), ("negative_prompt", request.negativePrompt),
@@ -22,7 +22,7 @@ public enum AdapterLookup {
         }
 
         var applied: [HypernetworkUse] = []
-        for choice in try adapters.hypernetworks() {
+        for choice in try params.hypernetworks() {
             do {
                 applied.append(try context.models.applyHypernetwork(named: choice.name, weight: choice.weight, model: model, to: &request))
             } catch EngineError.invalidParameter(_, let reason) {
@@ -31,8 +31,8 @@ public enum AdapterLookup {
                 throw PluginError.invalidParam(field: choice.field, reason: e.description)
             }
         }
-        return AdapterResult.members(uses: uses, embeddings: request.embeddings,
+        return EmbeddingsAndHypernetworksResult.members(uses: uses, embeddings: request.embeddings,
                                      hypernetworks: applied,
-                                     ignoredTags: adapters.ignoredTags)
+                                     ignoredTags: params.ignoredTags)
     }
 }

@@ -6,12 +6,12 @@ import PluginAPI
 /// The hypernetworks a generation request asks for: `<hypernet:NAME:W>` tags in its prompts (parsed and removed
 /// by the one extra-network tag parser, `ExtraNetworkTags`, which also takes out `<lora:…>` tags) and the
 /// structured `hypernetworks` member; both forms combine, tags first. Embeddings need no member: a prompt uses one
-/// by writing its name (`AdapterLookup` finds them).
+/// by writing its name (`EmbeddingsAndHypernetworks` finds them).
 ///
 /// Hypernetwork tags are read from `prompt` and `prompt_2`; in the negative prompts they are removed and ignored
 /// (A1111 reads hypernetworks from the positive prompt). Tags removed but not applied are listed in the result's
 /// `ignored_tags` — in this build that includes every `<lora:…>` tag, which the LoRA work applies.
-public struct AdapterParams: Sendable {
+public struct HypernetworkParams: Sendable {
     public struct HypernetworkChoice: Sendable, Equatable {
         public let name: String
         public let weight: Double
