@@ -45,7 +45,8 @@ public enum GenerationInfo {
                 + "Guess Mode: \(control.runsInGuessMode ? "True" : "False")"))
         }
         fields.append(("RNG", request.rng == .cpu ? "CPU" : "NV"))
-        var text = request.prompt
+        // Applied hypernetworks as A1111 tags, in order: the prompt re-sent gives the same run.
+        var text = request.prompt + request.hypernetworks.entries.map { " <hypernet:\($0.network.name):\($0.strength)>" }.joined()
         if !request.negativePrompt.isEmpty { text += "\nNegative prompt: " + request.negativePrompt }
         text += "\n" + fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ")
         return text

@@ -32,6 +32,9 @@ public struct GenerationParams: Sendable {
     public var sdxl: SDXLParams
     /// `control`: ControlNet entries (empty when absent); resolved against the model by `ControlLookup`.
     public var controls: [ControlParams]
+    /// Hypernetwork tags and the `hypernetworks` member (`EmbeddingsAndHypernetworks` applies them, and finds the
+    /// embeddings the prompts use, once the model is known).
+    public var hypernetworks: HypernetworkParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -54,6 +57,7 @@ public struct GenerationParams: Sendable {
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
         controls = ControlParams.list(params)
+        hypernetworks = HypernetworkParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -89,6 +93,7 @@ public struct GenerationParams: Sendable {
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
         sdxl.apply(to: &r)
+        hypernetworks.strip(&r)
         return r
     }
 

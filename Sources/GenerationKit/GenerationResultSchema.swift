@@ -28,7 +28,7 @@ public enum GenerationResultSchema {
             "ignored": SDXLSchema.ignoredResult,
             "refiner": RefinerResult.schema,
             "adapters": T2IAdapterParams.resultSchema,
-        ]
+        ].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own }
     }
 
     public static let txt2imgRequired = ["images", "seeds", "model", "sampler", "scheduler", "steps", "timings"]
@@ -46,6 +46,7 @@ public enum GenerationResultSchema {
             "adapters": T2IAdapterParams.resultSchema,
         ]
         for (k, v) in extra { properties[k] = v }
+        for (k, v) in EmbeddingsAndHypernetworksResult.properties { properties[k] = v }
         return ResultSchemas.object(properties, required: ["images", "image", "model", "seeds"] + extraRequired + ["timings"],
                                     description: description)
     }

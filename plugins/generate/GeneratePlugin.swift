@@ -37,6 +37,8 @@ public struct GeneratePlugin: OperationPlugin {
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try T2IAdapterParams(params).resolve(context: context)
         request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height)
@@ -44,6 +46,7 @@ public struct GeneratePlugin: OperationPlugin {
         return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                           preview: p.generation.preview, outputs: outputs,
                                                           ignored: p.generation.sdxl.ignoredMember(for: model)
-                                                            .merging(T2IAdapterParams.member(adapters)) { $1 })
+                                                            .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                            .merging(embeddingHypernetworkMembers) { own, _ in own })
     }
 }

@@ -66,6 +66,8 @@ public struct Img2ImgPlugin: OperationPlugin {
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try T2IAdapterParams(params).resolve(context: context)
         request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height,
@@ -74,7 +76,8 @@ public struct Img2ImgPlugin: OperationPlugin {
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                                 preview: p.generation.preview, outputs: outputs,
                                                                 ignored: p.generation.sdxl.ignoredMember(for: model)
-                                                                    .merging(T2IAdapterParams.member(adapters)) { $1 })
+                                                                    .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                                    .merging(embeddingHypernetworkMembers) { own, _ in own })
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

@@ -131,6 +131,8 @@ public struct InpaintPlugin: OperationPlugin {
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try p.adapters.resolve(context: context)
         options.adapters = adapters
@@ -151,6 +153,7 @@ public struct InpaintPlugin: OperationPlugin {
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(extra) { _, own in own })
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }
+                                                    .merging(extra) { _, own in own })
     }
 }

@@ -136,6 +136,8 @@ public struct OutpaintPlugin: OperationPlugin {
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -147,7 +149,7 @@ public struct OutpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging([
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }.merging([
                                                     "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
                                                                  "width": JSONValue(image.width), "height": JSONValue(image.height)],
                                                     "fill": .string(p.fillName)]) { _, own in own })

@@ -145,8 +145,9 @@ public struct GenerationCore {
         var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
         for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
-            let conditioning = try stage.conditioner.conditioning(
+            var conditioning = try stage.conditioner.conditioning(
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
+            if stage.model === model { conditioning.hypernetworks = request.hypernetworks }
             let unet = stage.model.networks.unet
             let extensions = ((control.map { [$0] } ?? []) + start.extensions).filter { $0.applies(to: unet.config) }
             let blend = Self.chained(start.blendApplies(unet.config) ? start.blend : nil, then: hooks.blend)
@@ -199,17 +200,34 @@ public struct GenerationCore {
     /// after the first continues from latents as diffusers' img2img pipeline does (its time-id rules).
     func conditioningRequest(for request: GenerationRequest, stage: GenerationStage, isFirstStage: Bool,
                              layout: GuidanceBatchLayout) -> ConditioningRequest {
+        conditioningRequest(for: request, aestheticScores: stage.aestheticScores, isFirstStage: isFirstStage, layout: layout)
+    }
+
+    func conditioningRequest(for request: GenerationRequest, aestheticScores: AestheticScores?, isFirstStage: Bool,
+                             layout: GuidanceBatchLayout) -> ConditioningRequest {
         var micro = request.micro
-        if let scores = stage.aestheticScores {
+        if let scores = aestheticScores {
             micro.aestheticScore = scores.positive
             micro.negativeAestheticScore = scores.negative
         }
-        return ConditioningRequest(
+        var conditioning = ConditioningRequest(
             prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
             batch: request.batchSize, withUnconditional: layout.hasUnconditional,
             prompt2: request.prompt2, negativePrompt2: request.negativePrompt2,
             outputSize: ImageSize(width: request.width, height: request.height), micro: micro,
             imageToImage: request.initImage != nil || !isFirstStage)
+        conditioning.embeddings = request.embeddings
+        return conditioning
+    }
+
+    /// How the request's prompts use its embeddings on this model (first stage), checking every width: the
+    /// result's report, computed before the run so a wrong-width embedding fails before any work.
+    public func embeddingUses(for request: GenerationRequest) throws -> [EmbeddingUse] {
+        guard !request.embeddings.isEmpty else { return [] }
+        let layout = GuidanceBatchLayout(images: request.batchSize,
+                                         hasUnconditional: ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale).needsUnconditional)
+        return try conditioner.embeddingUses(for: conditioningRequest(for: request, aestheticScores: nil, isFirstStage: true,
+                                                                      layout: layout))
     }
 
     /// A sample of the VAE's posterior for `image`, repeated for a batch of `batch` (unscaled latent units).

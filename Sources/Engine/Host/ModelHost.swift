@@ -32,6 +32,8 @@ public final class ModelHost: @unchecked Sendable {
     private let loadUpscaler: UpscalerLoader
     private let loadControlNet: ControlNetLoader
     private let describer: ModelDescriber
+    /// The textual-inversion embeddings of `<directory>/embeddings` (none without a models folder).
+    public let embeddings: EmbeddingLibrary
     private let logger = Logger(label: "diffusiond.models")
 
     private struct Entry {
@@ -52,6 +54,7 @@ public final class ModelHost: @unchecked Sendable {
         self.loadUpscaler = upscalerLoader
         self.loadControlNet = controlNetLoader
         self.describer = describer
+        embeddings = EmbeddingLibrary(directory: directory.map { ($0 as NSString).appendingPathComponent("embeddings") })
     }
 
     /// nil = unlimited.
@@ -127,8 +130,9 @@ public final class ModelHost: @unchecked Sendable {
     }
 
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
-    private func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
-                                     measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
+    /// Internal so the adapter kinds (`ModelHost+Adapters`) are hosted by the same rules.
+    func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
+                             measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
         let stamp = FileStamp(path: path)
         if let hit: M = touch(key, stamp: stamp) { return hit }
         loadLock.lock(); defer { loadLock.unlock() }
@@ -236,6 +240,7 @@ public final class ModelHost: @unchecked Sendable {
                 listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: format))
             }
         }
+        listings += adapterListings()
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
             listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
                                          resident: [info], details: info.details, problem: "its file is no longer in the models folder"))

@@ -211,6 +211,8 @@ public struct TileRefiner {
         request.prompt2 = settings.prompt2
         request.negativePrompt2 = settings.negativePrompt2
         request.micro = settings.micro
+        request.embeddings = settings.embeddings
+        request.hypernetworks = settings.hypernetworks
         return request
     }
 

@@ -133,8 +133,9 @@ public struct UNet: Sendable {
     /// conditioned on `conditioning` (batch-aligned with the latents).
     public func forward(latents: Tensor, timesteps: [Float], conditioning: UNetConditioning) throws -> Tensor {
         let shape = latents.shape
-        let inputs = try encoder.stepInputs(latents: latents, timesteps: timesteps, context: conditioning.context,
+        var inputs = try encoder.stepInputs(latents: latents, timesteps: timesteps, context: conditioning.context,
                                             added: conditioning.added)
+        inputs.hypernetworks = conditioning.hypernetworks
         if let control = conditioning.control, control.down.count != skipConnectionCount {
             throw UNetError.controlResidualCount(found: control.down.count, skipConnections: skipConnectionCount)
         }
@@ -162,6 +163,15 @@ public struct UNet: Sendable {
             h = block(h, inputs, skips: &skips, matchSkipSize: matchSkipSize)
         }
         return convOut(normOut.withSiLU(h))
+    }
+
+    /// The context widths of its attentions: every transformer's token width (self-attention) and the
+    /// cross-attention width — where an A1111 hypernetwork module can apply.
+    public var attentionContextWidths: Set<Int> {
+        let transformers = encoder.downBlocks.flatMap(\.attentions) + (encoder.midBlock?.attentions ?? []) + upBlocks.flatMap(\.attentions)
+        var widths = Set(transformers.flatMap { $0.blocks.map(\.dim) })
+        if !transformers.isEmpty { widths.insert(contextDim) }
+        return widths
     }
 
     /// Rejects configuration features this UNet does not implement, naming the field.
