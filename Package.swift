@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "PluginAPI", dependencies: ["StrictJSON", "Engine", "DiffusionProtocol", "Imaging"]),
         // What the generation operations share: typed parameters and their defaults, the SD model lookup, the
         // runner, previews, delivery of generated images, engine-error mapping and result-schema pieces.
-        .target(name: "GenerationKit", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "Sampling", "Tensor"]),
+        .target(name: "GenerationKit", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "Sampling", "Tensor", "Preprocessors"]),
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/);
         // none depends on another.

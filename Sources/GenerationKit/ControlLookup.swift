@@ -1,5 +1,7 @@
 import Engine
+import Imaging
 import PluginAPI
+import Preprocessors
 
 /// Resolves a request's `control` entries for a run on `model`: each ControlNet from the job's model host, each
 /// control image decoded, and the checks that need neither the run's size nor its latents (family and fit
@@ -14,7 +16,8 @@ public enum ControlLookup {
             } catch let e as EngineError {
                 throw PluginError.invalidParam(field: entry.field + ".model", reason: e.description)
             }
-            let image = try context.loadImage(entry.image, field: entry.field + ".image")
+            let image = try preprocessed(try context.loadImage(entry.image, field: entry.field + ".image"), entry: entry,
+                                         context: context)
             let input = ControlNetInput(controlNet: network, image: image, resizeMode: entry.resizeMode, weight: entry.weight,
                                         start: entry.start, end: entry.end, guessMode: entry.guessMode, field: entry.member)
             do {
@@ -25,6 +28,27 @@ public enum ControlLookup {
                 throw PluginError(e, sizeField: "width", modelField: entry.field + ".model")
             }
             return input
+        }
+    }
+
+    /// The control image after the entry's `preprocess` (the `preprocess` operation's code and checks: the
+    /// working size against the job's image limits before any work), or as sent for "none".
+    static func preprocessed(_ image: VipsImage, entry: ControlParams, context: JobContext) throws -> VipsImage {
+        let step: ControlPreprocessing?
+        do throws(PreprocessorError) {
+            step = try ControlPreprocessing.decode(from: entry.members, fieldPrefix: entry.field + ".")
+        } catch {
+            throw PluginError.invalidParam(field: error.field ?? entry.field + ".preprocess", reason: error.reason)
+        }
+        guard let step else { return image }
+        let size = step.workingSize(width: image.width, height: image.height)
+        do {
+            try context.imageLimits.check(width: size.width, height: size.height, bands: 3, bytesPerSample: 4)
+            return try step.apply(to: image)
+        } catch let e as ImagingError {
+            throw PluginError(e, field: entry.field + ".resolution")
+        } catch let e as PreprocessorError {
+            throw PluginError.unsupportedImage(field: entry.field + ".image", detail: e.reason)
         }
     }
 }

@@ -19,6 +19,8 @@ public struct ControlParams: Sendable {
     public var prefix: String
     /// The full member name for errors (`refine.control[1]`).
     public var field: String { prefix + member }
+    /// The entry as sent, for the preprocessor's own members (`ControlPreprocessing.decode`).
+    public var members: [String: JSONValue]
 
     init(_ value: JSONValue, index: Int, prefix: String) {
         let o = value.objectValue ?? [:]
@@ -31,6 +33,7 @@ public struct ControlParams: Sendable {
         resizeMode = o["resize_mode"]?.stringValue.flatMap(ResizeMode.init(name:)) ?? Self.defaultResizeMode
         member = "control[\(index)]"
         self.prefix = prefix
+        members = o
     }
 
     /// The `control` list of a request or of a nested member (`prefix` "refine."); empty when absent.

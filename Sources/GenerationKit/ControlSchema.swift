@@ -1,6 +1,7 @@
 import StrictJSON
 import Engine
 import PluginAPI
+import Preprocessors
 
 /// The `control` member of the generation operations: ControlNets steering the run, their residuals summed.
 public enum ControlSchema {
@@ -9,7 +10,7 @@ public enum ControlSchema {
 
     public static var property: JSONValue {
         let resizeModes: JSONValue = .array(ResizeMode.allCases.map { .string($0.rawValue) })
-        let entry: JSONValue = [
+        var entry: JSONValue = [
             "type": "object", "additionalProperties": false, "required": ["model", "image"],
             "properties": [
                 "model": ["type": "string", "minLength": 1, "maxLength": 255,
@@ -23,12 +24,18 @@ public enum ControlSchema {
                         "description": "fraction of the steps after which it stops (default 1); must be above start"],
                 "guess_mode": ["type": "boolean",
                                "description": "run on the conditional half only, residuals scaled 0.1 → 1 from the first to the last skip (diffusers' guess_mode; default false; always on for shuffle models)"],
-                "preprocess": ["type": "string", "enum": ["none"],
-                               "description": "image preprocessor (default none: the image is the control image as given)"],
+                "preprocess": ["type": "string", "enum": .array(([ControlPreprocessing.none] + ControlPreprocessor.names).map { .string($0) }),
+                               "description": "model-free preprocessor run on the image first, as the preprocess operation runs it (default none: the image is the control image as given); its parameters are members of the entry"],
                 "resize_mode": ["type": "string", "enum": resizeModes,
                                 "description": .string("how the control image is fitted to the output size, img2img's rules (default \(ControlParams.defaultResizeMode.rawValue)); in inpaint it is fitted to the image and cut with the same region")],
             ],
         ]
+        // The preprocessors' parameters (low, high, threshold, resolution, …) sit in the entry beside its own members.
+        if case var .object(object) = entry, var properties = object["properties"]?.objectValue {
+            properties.merge(PreprocessorParameters.schemaProperties) { own, _ in own }
+            object["properties"] = .object(properties)
+            entry = .object(object)
+        }
         return ["type": "array", "minItems": 1, "maxItems": JSONValue(maxEntries), "items": entry,
                 "description": "ControlNets (several sum their residuals); not combinable with refiner"]
     }

@@ -125,6 +125,29 @@ final class ControlOperationTests: XCTestCase {
         XCTAssertTrue(xl?["error"]?.stringValue?.contains("label_emb.0.0 takes 88 inputs") ?? false, "\(entries)")
     }
 
+    /// `preprocess` in a control entry runs the `preprocess` operation's code first: a request with the raw
+    /// picture and `preprocess: "canny"` equals one with the operation's output and `preprocess: "none"`.
+    func testPreprocessInAControlEntryIsThePreprocessOperation() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let picture = try Self.png("init.32x32")
+        let detected = try call(client, 1, "preprocess", ["image": picture, "preprocess": "canny", "low": 50, "high": 150,
+                                                          "resolution": 64, "output": ["format": "png"]])
+        XCTAssertNil(detected["error"], "\(detected)")
+        let edges = try XCTUnwrap(detected["result"]?["image"]?["base64"])
+        let base: [String: JSONValue] = ["model": "tiny", "prompt": "a house", "steps": 3, "seed": 5, "width": 32,
+                                         "height": 32, "sampler": "euler", "output": ["format": "png"]]
+        let direct = try call(client, 2, "generate", base.merging(["control": [["model": "sd1-a", "image": picture,
+            "preprocess": "canny", "low": 50, "high": 150, "resolution": 64]]]) { _, n in n })
+        let given = try call(client, 3, "generate", base.merging(["control": [["model": "sd1-a", "image": ["base64": edges]]]]) { _, n in n })
+        let raw = try call(client, 4, "generate", base.merging(["control": [["model": "sd1-a", "image": picture]]]) { _, n in n })
+        XCTAssertNil(direct["error"], "\(direct)\n\(daemon.log)")
+        let image = { (r: JSONValue) in r["result"]?["images"]?.arrayValue?.first?["base64"] }
+        XCTAssertEqual(image(direct), image(given), "preprocessing in the entry is the preprocess operation")
+        XCTAssertNotEqual(image(direct), image(raw), "and it changed the control image")
+    }
+
     func testBadControlEntriesAreRefusedNamingTheEntry() throws {
         let daemon = try startDaemon()
         defer { daemon.stop() }
@@ -157,8 +180,10 @@ final class ControlOperationTests: XCTestCase {
                     field: "control[1].start", says: "must be below end")
         try refused(7, [["model": "sd1-grey", "image": edges]], field: "control[0].image", says: "1-channel (grey) hints")
         try refused(8, [["model": "sd1-a", "image": edges, "weight": -1]], field: "control[0].weight", says: "control[0].weight")
-        try refused(9, [["model": "sd1-a", "image": edges, "preprocess": "canny"]], field: "control[0].preprocess",
-                    says: "control[0].preprocess")
+        try refused(9, [["model": "sd1-a", "image": edges, "preprocess": "canny", "low": 200, "high": 100]],
+                    field: "control[0].low", says: "control[0].low")
+        try refused(12, [["model": "sd1-a", "image": edges, "threshold": 10]], field: "control[0].threshold",
+                    says: "no effect without a preprocessor")
         try refused(10, [good], model: nil, method: "inpaint", extra: ["image": edges, "mask": try Self.mask()],
                     field: "model", says: "control need a model")
         // A grey hint for the grey model works; the daemon kept serving through all of the above.

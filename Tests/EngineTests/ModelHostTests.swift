@@ -212,3 +212,19 @@ final class ModelSubfolderTests: XCTestCase {
         XCTAssertEqual(folder.names(), ["a", "linked", "styles/b"])
     }
 }
+
+/// Upscaler files are found under realesrgan/ in every format, not only ncnn's.
+final class UpscalerCatalogTests: XCTestCase {
+    func testSafetensorsAndPthUnderRealesrganResolve() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(getpid())-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/realesrgan", withIntermediateDirectories: true)
+        for file in ["/realesrgan/a.safetensors", "/realesrgan/b.pth", "/realesrgan/c.param"] {
+            FileManager.default.createFile(atPath: root + file, contents: Data([0]))
+        }
+        XCTAssertEqual(UpscalerCatalog.resolve("a", in: root), root + "/realesrgan/a.safetensors")
+        XCTAssertEqual(UpscalerCatalog.resolve("b", in: root), root + "/realesrgan/b.pth")
+        XCTAssertEqual(UpscalerCatalog.resolve("c", in: root), root + "/realesrgan/c.param")
+        XCTAssertEqual(UpscalerCatalog.available(in: root), ["a", "b", "c"])
+    }
+}
