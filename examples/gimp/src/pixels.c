@@ -16,13 +16,17 @@ GBytes *pixels_drawable_png(gint32 drawable, gint x, gint y, gint w, gint h, GEr
 {
     gint ox = 0, oy = 0;
     gimp_drawable_offsets(drawable, &ox, &oy);
-    GdkPixbuf *pixbuf = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, w, h);
+    /* Without alpha (and wholly inside the drawable) the daemon gets RGB, exactly what an exported file has. */
+    gboolean covered = x >= ox && y >= oy && x + w <= ox + gimp_drawable_width(drawable) &&
+                       y + h <= oy + gimp_drawable_height(drawable);
+    gboolean alpha = gimp_drawable_has_alpha(drawable) || !covered;
+    GdkPixbuf *pixbuf = gdk_pixbuf_new(GDK_COLORSPACE_RGB, alpha, 8, w, h);
     if (pixbuf == NULL) {
         g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_LOCAL, "out of memory for a %dx%d image", w, h);
         return NULL;
     }
     GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
-    gegl_buffer_get(buffer, GEGL_RECTANGLE(x - ox, y - oy, w, h), 1.0, babl_format("R'G'B'A u8"),
+    gegl_buffer_get(buffer, GEGL_RECTANGLE(x - ox, y - oy, w, h), 1.0, babl_format(alpha ? "R'G'B'A u8" : "R'G'B' u8"),
                     gdk_pixbuf_get_pixels(pixbuf), gdk_pixbuf_get_rowstride(pixbuf), GEGL_ABYSS_NONE);
     g_object_unref(buffer);
     GBytes *png = encode_png(pixbuf, error);
