@@ -22,7 +22,7 @@ daemons=()
 cleanup() {
     for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${daemons[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
+    [ -n "${KEEP_GIMP_TEST:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 mkdir -p "$tmp/home" "$tmp/plug-ins" "$tmp/models" "$tmp/run" "$tmp/out" "$tmp/allowed"
@@ -57,8 +57,10 @@ gimp_batch() { # name, scheme expressions...
     local name=$1; shift
     local args=()
     for expr in "$@"; do args+=(-b "(begin (load \"$scm\") $expr)"); done
+    local t0=$SECONDS
     timeout -k 5 90 gimp-console-2.10 -i -d -f --gimprc="$tmp/gimprc" "${args[@]}" -b '(gimp-quit 0)' \
         >"$tmp/out/$name.log" 2>&1 || echo "gimp-console exited with status $?" >>"$tmp/out/$name.log"
+    echo "gimp: ($name: $((SECONDS - t0)) s in gimp-console)"
 }
 
 passed=0 failed=0

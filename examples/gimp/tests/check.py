@@ -131,7 +131,7 @@ def check_outpaint():
     common("outpaint", "outpaint: a meadow (seed 3)", "88x72", "0,0", "88x72")
     fact("outpaint-bg.offsets", "8,0")
     same(load("outpaint.png"), daemon("outpaint", {"image": {"path": photo64}, "extend": extend, "model": "tiny",
-                                                    "prompt": "a meadow", "seed": 3, "steps": 3}, "outpaint"),
+                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 96}, "outpaint"),
          "outpaint layer vs the daemon's output")
 
 

@@ -82,7 +82,7 @@
   (let* ((opened (open-png (string-append fix "/photo64.png")))
          (img (car opened)) (bg (cadr opened))
          (layer (car (plug-in-diffusiond-outpaint RUN-NONINTERACTIVE img bg 8 0 16 8 "a meadow" "tiny"
-                                                  "{\"seed\": 3, \"steps\": 3}"))))
+                                                  "{\"seed\": 3, \"steps\": 3, \"window\": 96}"))))
     (layer-facts "outpaint" img layer)
     (layer-facts "outpaint-bg" img bg)
     (save-drawable img layer (path out "outpaint.png"))))
