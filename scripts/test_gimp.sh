@@ -88,7 +88,7 @@ run_scenarios() { # log name, scenarios...
         report "$s" "$ok" "$detail"
     done
 }
-run_scenarios scenarios generate img2img inpaint outpaint call
+run_scenarios scenarios generate img2img inpaint outpaint call precision
 # By path (no inline shortcut for small images): the private job folder is used and must be gone afterwards.
 DIFFUSIOND_GIMP_INLINE_MAX=0 run_scenarios by-path upscale
 
@@ -127,6 +127,28 @@ if grep -q "FACT after-error.layers=1" "$log" && grep -q "FACT after-error.canva
     report "a failed job leaves the image untouched" 0
 else
     report "a failed job leaves the image untouched" 1 "$(grep FACT "$log")"
+fi
+
+# Cancel: GIMP ends a plug-in whose progress the user cancels; its connection closes and the daemon cancels the
+# job (-32800). Here the test ends the plug-in process (by its pid) once the daemon reports the job running.
+gimp_batch cancel "(scenario-cancel \"$tmp/out\" \"$fixtures\")" &
+batch=$!
+running=""
+for _ in $(seq 1 300); do
+    running=$("$bin/diffusionctl" status --quiet 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin).get("running"); print(r["method"] if r else "")' || true)
+    [ "$running" = generate ] && break
+    sleep 0.1
+done
+plugin=$(pgrep -f "^$tmp/plug-ins/diffusiond-gimp" | head -n 1 || true)
+[ -n "$plugin" ] && [ "$running" = generate ] && kill "$plugin"
+wait "$batch" || true
+log="$tmp/out/cancel.log"
+cancelled=0
+for _ in $(seq 1 50); do grep -q -- "-32800" "$tmp/run/d.sock.log" && { cancelled=1; break; }; sleep 0.1; done
+if [ "$cancelled" -eq 1 ] && grep -q "FACT cancel.layers=1" "$log" && grep -q "FACT cancel.canvas=64x64" "$log"; then
+    report "cancel mid-job: -32800, image untouched" 0
+else
+    report "cancel mid-job: -32800, image untouched" 1 "  running=$running plugin=$plugin cancelled=$cancelled; $(grep FACT "$log")"
 fi
 
 # No daemon: the user sees the daemon-not-running message.

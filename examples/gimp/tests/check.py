@@ -128,10 +128,10 @@ def check_outpaint():
     extend = {"left": 8, "top": 0, "right": 16, "bottom": 8}
     same(layer, daemon("outpaint", {"image": {"path": photo64}, "extend": extend}, "fill-out"),
          "outpaint fill layer vs the daemon's output")
-    common("outpaint", "outpaint: a meadow (seed 3)", "88x72", "0,0", "88x72")
+    common("outpaint", "outpaint: a meadow (seed 3)", "56x40", "0,0", "56x40")
     fact("outpaint-bg.offsets", "8,0")
-    same(load("outpaint.png"), daemon("outpaint", {"image": {"path": photo64}, "extend": extend, "model": "tiny",
-                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 96}, "outpaint"),
+    same(load("outpaint.png"), daemon("outpaint", {"image": {"path": photo32}, "extend": extend, "model": "tiny",
+                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 64}, "outpaint"),
          "outpaint layer vs the daemon's output")
 
 
@@ -151,6 +151,13 @@ def check_upscale():
     expect(left == [], "job folders left in $XDG_RUNTIME_DIR: %s" % left)
 
 
+def check_precision():
+    common("precision", "upscale: lanczos3", "64x64", "0,0", "64x64")
+    fact("precision.bits", "250")  # GIMP_PRECISION_U16_GAMMA: the image stayed 16-bit
+    same(load("precision.png"), daemon("upscale", {"image": {"path": photo32}, "model": "lanczos3", "scale": 2},
+                                       "precision"), "16-bit image's layer vs the daemon's output")
+
+
 def check_call():
     try:
         names = [m["name"] for m in json.loads(facts.get("call.models", "{}")).get("models", [])]
@@ -162,7 +169,8 @@ def check_call():
 
 
 checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
-          "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call}
+          "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
+          "precision": check_precision}
 try:
     checks[scenario]()
 except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash

@@ -79,10 +79,10 @@
     (layer-facts "fill-out-bg" img bg)
     (save-drawable img layer (path out "fill-out.png"))
     (save-drawable img bg (path out "fill-out-bg.png")))
-  (let* ((opened (open-png (string-append fix "/photo64.png")))
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
          (img (car opened)) (bg (cadr opened))
          (layer (car (plug-in-diffusiond-outpaint RUN-NONINTERACTIVE img bg 8 0 16 8 "a meadow" "tiny"
-                                                  "{\"seed\": 3, \"steps\": 3, \"window\": 96}"))))
+                                                  "{\"seed\": 3, \"steps\": 3, \"window\": 64}"))))
     (layer-facts "outpaint" img layer)
     (layer-facts "outpaint-bg" img bg)
     (save-drawable img layer (path out "outpaint.png"))))
@@ -142,3 +142,22 @@
   (let ((i (white-image 32 32)))
     (catch #f (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "x" "" "no-such-model" ""))
     (layer-facts "after-error" (car i) (cadr i))))
+
+; A long job whose plug-in process dies mid-job (scripts/test_gimp.sh kills it, as GIMP does when the user
+; cancels the progress): the image must stay as it was.
+(define (scenario-cancel out fix)
+  (let ((i (white-image 64 64)))
+    (catch #f (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "a long job" "" "tiny"
+                                           "{\"steps\": 1000, \"seed\": 1}"))
+    (layer-facts "cancel" (car i) (cadr i))))
+
+; A 16-bit image: the pixels travel as 8-bit; back in 8-bit the layer equals the daemon's output.
+(define (scenario-precision out fix)
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-convert-precision img PRECISION-U16-GAMMA)
+    (let ((layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 2 ""))))
+      (fact "precision.bits" (num (car (gimp-image-get-precision img))))
+      (layer-facts "precision" img layer)
+      (gimp-image-convert-precision img PRECISION-U8-GAMMA)
+      (save-drawable img layer (path out "precision.png")))))
