@@ -151,6 +151,25 @@ else
     report "cancel mid-job: -32800, image untouched" 1 "  running=$running plugin=$plugin cancelled=$cancelled; $(grep FACT "$log")"
 fi
 
+# The interactive path: GUI GIMP under Xvfb; with DIFFUSIOND_GIMP_DIALOG_TEST the dialogs list their model
+# choices on stderr and press OK by themselves. Needs xvfb-run (xvfb, xauth; the Krita block of setup.sh).
+if command -v xvfb-run >/dev/null; then
+    t0=$SECONDS
+    DIFFUSIOND_GIMP_DIALOG_TEST=1 timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
+        -b "(begin (load \"$scm\") (scenario-interactive \"$tmp/out\" \"$fixtures\") (fact \"interactive.done\" \"yes\"))" \
+        -b '(gimp-quit 0)' >"$tmp/out/interactive.log" 2>&1 || echo "gimp exited with status $?" >>"$tmp/out/interactive.log"
+    echo "gimp: (interactive: $((SECONDS - t0)) s in gimp under Xvfb)"
+    log="$tmp/out/interactive.log"
+    if grep -q "FACT interactive.done=yes" "$log"; then
+        detail=$(python3 examples/gimp/tests/check.py interactive "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
+        report "dialogs (interactive, under Xvfb)" "$ok" "$detail"
+    else
+        report "dialogs (interactive, under Xvfb)" 1 "$(grep -v 'Gtk-WARNING\|^$' "$log" | tail -n 12)"
+    fi
+else
+    echo "gimp: SKIP dialogs (interactive): xvfb-run is not installed"
+fi
+
 # No daemon: the user sees the daemon-not-running message.
 nobody="$tmp/run/nobody.sock"
 DIFFUSIOND_SOCKET="$nobody" gimp_batch nodaemon "(error-unknown-model)"

@@ -59,6 +59,27 @@ static GtkWidget *spin(gdouble value, gdouble lo, gdouble hi, gdouble step, guin
     return s;
 }
 
+/* DIFFUSIOND_GIMP_DIALOG_TEST=1 (scripts/test_gimp.sh, under Xvfb): the dialog reports the model choices it
+ * offers on stderr and presses OK by itself, so the interactive path runs for real without a person. */
+static gboolean press_ok(gpointer dialog)
+{
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    return G_SOURCE_REMOVE;
+}
+
+static void report_for_test(Operation op, GPtrArray *names, GtkWidget *dialog)
+{
+    const gchar *test = g_getenv("DIFFUSIOND_GIMP_DIALOG_TEST");
+    if (test == NULL || test[0] == '\0')
+        return;
+    GString *line = g_string_new(NULL);
+    for (guint i = 0; names != NULL && i < names->len; i++)
+        g_string_append_printf(line, "%s%s", i > 0 ? "," : "", (const gchar *)g_ptr_array_index(names, i));
+    g_printerr("diffusiond-gimp dialog %s models=%s\n", operation_procedure(op), line->str);
+    g_string_free(line, TRUE);
+    g_timeout_add(300, press_ok, dialog);
+}
+
 gboolean dialog_run(Operation op, Settings *s)
 {
     static const gchar *titles[] = { "diffusiond: Generate", "diffusiond: Image to Image", "diffusiond: Inpaint Selection",
@@ -105,6 +126,7 @@ gboolean dialog_run(Operation op, Settings *s)
         }
         g_free(status);
         g_clear_error(&error);
+        report_for_test(op, names, dialog);
         if (names != NULL)
             g_ptr_array_unref(names);
     }

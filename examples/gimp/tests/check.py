@@ -158,6 +158,26 @@ def check_precision():
                                        "precision"), "16-bit image's layer vs the daemon's output")
 
 
+def check_interactive():
+    listed = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "models.list", "--quiet"], capture_output=True,
+                            text=True, timeout=60)
+    models = json.loads(listed.stdout or "{}").get("models", [])
+    for procedure, kind in (("upscale", "upscaler"), ("generate", "stable-diffusion")):
+        wanted = ",".join(m["name"] for m in models if m["kind"] == kind)
+        shown = re.findall(r"dialog plug-in-diffusiond-%s models=(.*)" % procedure, log)
+        expect(shown == [wanted], "the %s dialog offers models.list's %s models %r, not %r" % (procedure, kind, wanted, shown))
+    expect(facts.get("dialog-upscale.name", "").startswith("upscale: lanczos3"),
+           "the upscale dialog came up with the last values: %r" % facts.get("dialog-upscale.name"))
+    fact("dialog-upscale.canvas", "72x72")
+    fact("dialog-upscale.on-top", "yes")
+    expect(facts.get("dialog-generate.name", "").startswith("generate: a dialog fox (seed 11)"),
+           "the generate dialog came up with the last values: %r" % facts.get("dialog-generate.name"))
+    fact("dialog-generate.size", "32x32")
+    same(load("dialog-generate.png"), daemon("generate", {"model": "tiny", "prompt": "a dialog fox", "seed": 11, "steps": 2,
+                                                          "width": 32, "height": 32}, "dialog-generate"),
+         "the dialog's generate layer vs the daemon's output")
+
+
 def check_call():
     try:
         names = [m["name"] for m in json.loads(facts.get("call.models", "{}")).get("models", [])]
@@ -170,7 +190,7 @@ def check_call():
 
 checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
           "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
-          "precision": check_precision}
+          "precision": check_precision, "interactive": check_interactive}
 try:
     checks[scenario]()
 except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash

@@ -161,3 +161,19 @@
       (layer-facts "precision" img layer)
       (gimp-image-convert-precision img PRECISION-U8-GAMMA)
       (save-drawable img layer (path out "precision.png")))))
+
+; The interactive path (GUI GIMP under Xvfb; the dialogs press OK themselves with DIFFUSIOND_GIMP_DIALOG_TEST):
+; each dialog comes up filled with the last values, so the results follow them.
+(define (scenario-interactive out fix)
+  (gimp-message-set-handler CONSOLE)  ; the GUI would otherwise collect the facts in message dialogs
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 1.5 "")
+    (let ((layer (car (plug-in-diffusiond-upscale RUN-INTERACTIVE img bg "" 0 ""))))
+      (layer-facts "dialog-upscale" img layer)))
+  (let ((i (white-image 64 48)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "a dialog fox" "" "tiny"
+                                 "{\"seed\": 11, \"steps\": 2, \"width\": 32, \"height\": 32}")
+    (let ((layer (car (plug-in-diffusiond-generate RUN-INTERACTIVE (car i) (cadr i) "" "" "" ""))))
+      (layer-facts "dialog-generate" (car i) layer)
+      (save-drawable (car i) layer (path out "dialog-generate.png")))))
