@@ -76,11 +76,21 @@ def read(path):
 
 def write_grey(path, width, height, value_at):
     """A grey PNG whose pixel (x, y) is value_at(x, y)."""
-    raw = b"".join(b"\x00" + bytes(value_at(x, y) for x in range(width)) for y in range(height))
+    _write(path, width, height, 0, [bytes(value_at(x, y) for x in range(width)) for y in range(height)])
+
+
+def write(path, image):
+    """An Image as a PNG of its own channels."""
+    kinds = {1: 0, 2: 4, 3: 2, 4: 6}
+    _write(path, image.width, image.height, kinds[image.channels], image.rows)
+
+
+def _write(path, width, height, color, rows):
+    raw = b"".join(b"\x00" + bytes(row) for row in rows)
 
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -54,7 +54,13 @@
          (layer (car (plug-in-diffusiond-img2img RUN-NONINTERACTIVE img bg "a castle" "" "tiny" 0.6
                                                  "{\"seed\": 7, \"steps\": 4}"))))
     (layer-facts "img2img" img layer)
-    (save-drawable img layer (path out "img2img.png"))))
+    (save-drawable img layer (path out "img2img.png"))
+    ; With a selection: the selection's bounds of the (original) layer go, the result lands there.
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 48 40)
+    (let ((cropped (car (plug-in-diffusiond-img2img RUN-NONINTERACTIVE img bg "a castle" "" "tiny" 0.6
+                                                    "{\"seed\": 7, \"steps\": 4}"))))
+      (layer-facts "img2img-selection" img cropped)
+      (save-drawable img cropped (path out "img2img-selection.png")))))
 
 ; Model inpaint and the model-free fill, both on the selection 16,16 24x20.
 (define (inpaint-on fix out name model prompt params)
