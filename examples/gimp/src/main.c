@@ -78,41 +78,51 @@ static const gchar *string_arg(const GimpParam *param, gint i)
     return param[i].data.d_string != NULL ? param[i].data.d_string : "";
 }
 
-/* The procedure's arguments into Settings (non-interactive runs). */
-static gboolean read_args(Operation op, gint n, const GimpParam *p, Settings *s)
+/* The procedure's arguments into Settings (non-interactive runs); FALSE with `error` when one does not fit. */
+#define TAKE(field, i) ok = SETTINGS_SET(field, string_arg(p, i)) && ok
+static gboolean read_args(Operation op, gint n, const GimpParam *p, Settings *s, GError **error)
 {
     static const gint counts[] = { 7, 8, 7, 10, 6, 3 };
-    if (n != counts[op])
+    if (n != counts[op]) {
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_LOCAL, "%s takes %d arguments, not %d",
+                    operation_procedure(op), counts[op], n);
         return FALSE;
+    }
+    gboolean ok = TRUE;
     switch (op) {
     case OP_GENERATE:
     case OP_INPAINT:
     case OP_IMG2IMG:
-        SETTINGS_SET(s->prompt, string_arg(p, 3));
-        SETTINGS_SET(s->negative_prompt, string_arg(p, 4));
-        SETTINGS_SET(s->model, string_arg(p, 5));
+        TAKE(s->prompt, 3);
+        TAKE(s->negative_prompt, 4);
+        TAKE(s->model, 5);
         if (op == OP_IMG2IMG) s->strength = p[6].data.d_float;
-        SETTINGS_SET(s->params_json, string_arg(p, op == OP_IMG2IMG ? 7 : 6));
+        TAKE(s->params_json, op == OP_IMG2IMG ? 7 : 6);
         break;
     case OP_OUTPAINT:
         s->left = p[3].data.d_int32; s->top = p[4].data.d_int32;
         s->right = p[5].data.d_int32; s->bottom = p[6].data.d_int32;
-        SETTINGS_SET(s->prompt, string_arg(p, 7));
-        SETTINGS_SET(s->model, string_arg(p, 8));
-        SETTINGS_SET(s->params_json, string_arg(p, 9));
+        TAKE(s->prompt, 7);
+        TAKE(s->model, 8);
+        TAKE(s->params_json, 9);
         break;
     case OP_UPSCALE:
-        SETTINGS_SET(s->model, string_arg(p, 3));
+        TAKE(s->model, 3);
         s->scale = p[4].data.d_float;
-        SETTINGS_SET(s->params_json, string_arg(p, 5));
+        TAKE(s->params_json, 5);
         break;
     case OP_CALL:
-        SETTINGS_SET(s->method, string_arg(p, 1));
-        SETTINGS_SET(s->params_json, string_arg(p, 2));
+        TAKE(s->method, 1);
+        TAKE(s->params_json, 2);
         break;
     }
-    return TRUE;
+    if (!ok)
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_LOCAL,
+                    "an argument is too long (prompts: at most %d bytes, model: %d, params-json: %d)",
+                    (int)sizeof s->prompt - 1, (int)sizeof s->model - 1, (int)sizeof s->params_json - 1);
+    return ok;
 }
+#undef TAKE
 
 static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals, GimpParam **return_vals)
 {
@@ -135,9 +145,16 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     GimpRunMode mode = param[0].data.d_int32;
     Settings s;
     settings_defaults(&s);
+    GError *error = NULL;
     if (mode == GIMP_RUN_NONINTERACTIVE) {
-        if (!read_args(op, nparams, param, &s))
+        if (!read_args(op, nparams, param, &s, &error)) {
+            message = g_strdup(error->message);
+            g_error_free(error);
+            *nreturn_vals = 2;
+            values[1].type = GIMP_PDB_STRING;
+            values[1].data.d_string = message;
             return;
+        }
     } else {
         gimp_get_data(name, &s);
         if (mode == GIMP_RUN_INTERACTIVE && !dialog_run(op, &s)) {
@@ -147,7 +164,6 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     }
     gimp_set_data(name, &s, sizeof s); /* the last values, for the next run and Repeat */
 
-    GError *error = NULL;
     *nreturn_vals = 2;
     if (op == OP_CALL) {
         gchar *result = ops_call(s.method, s.params_json, &error);

@@ -24,18 +24,20 @@ void settings_defaults(Settings *s)
     s->scale = 0.0;
 }
 
-void settings_set(gchar *field, gsize size, const gchar *value)
+gboolean settings_set(gchar *field, gsize size, const gchar *value)
 {
     if (value == NULL)
         value = "";
     gsize n = strlen(value);
-    if (n >= size) {
-        const gchar *end = value + size - 1;
-        const gchar *cut = g_utf8_find_prev_char(value, end + 1);
-        while (cut != NULL && cut + g_utf8_skip[*(const guchar *)cut] > end)
-            cut = g_utf8_find_prev_char(value, cut);
-        n = cut != NULL ? (gsize)(cut - value) : 0;
+    gboolean fits = n < size;
+    if (!fits) {
+        /* Keep whole characters: back up over UTF-8 continuation bytes to the start of the one that would
+         * be cut. */
+        n = size - 1;
+        while (n > 0 && ((guchar)value[n] & 0xC0) == 0x80)
+            n--;
     }
     memcpy(field, value, n);
     field[n] = '\0';
+    return fits;
 }
