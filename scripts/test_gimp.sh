@@ -111,7 +111,7 @@ daemon_message() { # method, params JSON -> the daemon's error message
 unknown=$(daemon_message generate '{"model": "no-such-model", "prompt": "x", "steps": 2, "width": 32, "height": 32}')
 badsteps=$(daemon_message generate '{"model": "tiny", "prompt": "x", "steps": 0, "width": 32, "height": 32}')
 gimp_batch errors "(error-unknown-model)" "(error-bad-params)" "(error-no-selection)" "(error-params-json)" \
-    "(error-grey-image)" "(error-layers-after \"$tmp/out\" \"$fixtures\")"
+    "(error-grey-image)" "(error-long-prompt)" "(error-layers-after \"$tmp/out\" \"$fixtures\")"
 log="$tmp/out/errors.log"
 expect_error() { # name, procedure, message
     local line="Procedure execution of $2 failed: $3"
@@ -122,6 +122,7 @@ expect_error "unknown model: the daemon's message" plug-in-diffusiond-generate "
 expect_error "invalid params: the daemon's message" plug-in-diffusiond-generate "$badsteps"
 expect_error "inpaint without a selection" plug-in-diffusiond-inpaint "inpaint repaints the selection: select the area to repaint first"
 expect_error "params-json not an object" plug-in-diffusiond-generate "params-json must be a JSON object"
+expect_error "over-long prompt refused" plug-in-diffusiond-generate "an argument is too long (prompts: at most 8191 bytes"
 expect_error "grey image refused" plug-in-diffusiond-upscale "diffusiond works on RGB images; convert this one with Image > Mode > RGB"
 if grep -q "FACT after-error.layers=1" "$log" && grep -q "FACT after-error.canvas=32x32" "$log"; then
     report "a failed job leaves the image untouched" 0

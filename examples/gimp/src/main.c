@@ -148,6 +148,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     GError *error = NULL;
     if (mode == GIMP_RUN_NONINTERACTIVE) {
         if (!read_args(op, nparams, param, &s, &error)) {
+            values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
             message = g_strdup(error->message);
             g_error_free(error);
             *nreturn_vals = 2;

@@ -183,3 +183,7 @@
     (let ((layer (car (plug-in-diffusiond-generate RUN-INTERACTIVE (car i) (cadr i) "" "" "" ""))))
       (layer-facts "dialog-generate" (car i) layer)
       (save-drawable (car i) layer (path out "dialog-generate.png")))))
+
+(define (error-long-prompt)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) (make-string 9000 #\a) "" "tiny" "")))
