@@ -3,7 +3,9 @@
 Choices come from the daemon (`capabilities`, `models.list`); every request runs as a QtJob (non-blocking
 QLocalSocket on the GUI thread); results become new layers through document.plan_* exactly as the scripting
 API's do."""
+import functools
 import os
+import traceback
 
 from krita import DockWidget, DockWidgetFactory, DockWidgetFactoryBase, Krita
 
@@ -16,6 +18,20 @@ OPERATIONS = [("generate", "Generate (selection or canvas)"), ("img2img", "Img2i
               ("inpaint", "Inpaint selection"), ("outpaint", "Outpaint to canvas edges"), ("upscale", "Upscale")]
 NO_MODEL = "(none: fill only)"
 OWN_SCALE = "model's own"
+
+
+def guarded(slot):
+    """A slot that never lets an exception out (Krita would show a modal traceback): the status line says it."""
+    @functools.wraps(slot)
+    def wrapper(self, *args):
+        try:
+            return slot(self, *args)
+        except Exception as error:  # a bug of ours: show it, keep the docker usable
+            traceback.print_exc()
+            self.set_status("diffusiond plug-in error: %s" % error)
+            self.run_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+    return wrapper
 
 
 class DiffusiondDocker(DockWidget):
@@ -131,9 +147,9 @@ class DiffusiondDocker(DockWidget):
         self.setWidget(root)
 
         self.operation.currentIndexChanged.connect(self._operation_changed)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.run_button.clicked.connect(lambda: self.run())
+        self.cancel_button.clicked.connect(lambda: self.cancel())
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self._operation_changed()
 
     def canvasChanged(self, canvas):
@@ -147,6 +163,7 @@ class DiffusiondDocker(DockWidget):
 
     # -- discovery: capabilities, then models.list
 
+    @guarded
     def refresh(self):
         if self.discovery is not None and not self.discovery.done:
             return
@@ -156,6 +173,7 @@ class DiffusiondDocker(DockWidget):
         self.discovery.finished.connect(self._got_capabilities)
         self.discovery.start()
 
+    @guarded
     def _got_capabilities(self, result, error):
         if error is not None:
             self.set_status(error.message)
@@ -165,6 +183,7 @@ class DiffusiondDocker(DockWidget):
         self.discovery.finished.connect(self._got_models)
         self.discovery.start()
 
+    @guarded
     def _got_models(self, result, error):
         if error is not None:
             self.set_status(error.message)
@@ -250,6 +269,7 @@ class DiffusiondDocker(DockWidget):
         scale = self.scale.value() or None
         return doc_ops.plan_upscale(document, model or None, scale, params)
 
+    @guarded
     def run(self):
         if self.job is not None and not self.job.done:
             return
@@ -270,11 +290,13 @@ class DiffusiondDocker(DockWidget):
         self.job.finished.connect(self._on_finished)
         self.job.start()
 
+    @guarded
     def cancel(self):
         if self.job is not None and not self.job.done:
             self.set_status("cancelling\u2026")
             self.job.cancel()
 
+    @guarded
     def _on_event(self, kind, value):
         if kind in ("queued", "progress"):
             if value.fraction is not None:
@@ -313,6 +335,9 @@ class DiffusiondDocker(DockWidget):
                     node = plan.finish(result)
                 except core.DiffusiondError as failure:
                     error = failure
+                except Exception as failure:  # a bug of ours, shown rather than raised into Krita
+                    traceback.print_exc()
+                    error = core.DiffusiondError(None, "diffusiond plug-in error while adding the layer: %s" % failure)
                 else:
                     self.progress.setValue(1000)
                     self.progress.setFormat("done")

@@ -11,6 +11,7 @@ Writes one "PASS name" / "FAIL name: why" line per scenario to RESULTS_FILE.
 """
 import os
 import threading
+import time
 import traceback
 
 from krita import Krita, Selection
@@ -22,6 +23,7 @@ SOCKET = os.environ["DIFFUSIOND_SOCKET"]
 RESTRICTED = os.environ.get("DIFFUSIOND_RESTRICTED_SOCKET")
 MODEL = os.environ.get("DIFFUSIOND_TEST_MODEL", "tiny")
 UPSCALER = os.environ.get("DIFFUSIOND_TEST_UPSCALER", "tiny_compact")
+INPAINT_MODEL = os.environ.get("DIFFUSIOND_TEST_INPAINT_MODEL", "tiny-inpaint")
 
 scenarios = []
 
@@ -176,28 +178,57 @@ def img2img_on_selection():
 
 
 @scenario
-def inpaint_with_a_model_keeps_grey_levels():
+def inpaint_with_a_model():
     doc = new_document(64, 48, seed=2)
-    mask = select(doc, 16, 16, 24, 16, grey=(16, 16, 8, 16, 128))
-    check(mask[16 * 64 + 16] == 128 and mask[16 * 64 + 30] == 255, "selection grey levels not set up")
+    mask = select(doc, 16, 16, 24, 16)
     before = snapshot(doc)
-    node = api.inpaint(doc, "a cat", MODEL, steps=3, seed=3)
+    node = api.inpaint(doc, "a cat", MODEL, steps=2, seed=3)
     check_new_top_layer(doc, before, node, "inpaint: a cat [seed 3]")
     b = node.bounds()
     check((b.x(), b.y(), b.width(), b.height()) == (16, 16, 24, 16), "layer not cropped to the mask: %r" % b)
-    image = png_of(pattern(64, 48, 2), 64, 48)
-    params = {"model": MODEL, "prompt": "a cat", "steps": 3, "seed": 3}
-    w, h, own = daemon("inpaint", params, {"image": image, "mask": core.encode_png(64, 48, mask, 1)})
+    _, _, own = daemon("inpaint", {"model": MODEL, "prompt": "a cat", "steps": 2, "seed": 3},
+                       {"image": png_of(pattern(64, 48, 2), 64, 48), "mask": core.encode_png(64, 48, mask, 1)})
     check(layer_pixels(node, 16, 16, 24, 16) == region(own, 64, 16, 16, 24, 16), "layer differs from the daemon's inpaint")
     after = snapshot(doc)
     check(after[3] == own, "the document does not show the daemon's inpaint result")
     check(diff_outside(before[3], after[3], 64, 48, (16, 16, 24, 16)) == 0, "pixels outside the mask changed")
-    inside = region(after[3], 64, 16, 16, 24, 16) != region(before[3], 64, 16, 16, 24, 16)
-    check(inside, "no pixel changed inside the mask")
+    check(region(after[3], 64, 16, 16, 24, 16) != region(before[3], 64, 16, 16, 24, 16), "no pixel changed inside the mask")
+
+
+@scenario
+def inpaint_keeps_the_selections_grey_levels():
+    doc = new_document(64, 48, seed=12)
+    mask = select(doc, 16, 16, 24, 16, grey=(16, 16, 8, 16, 128))
+    check(mask[16 * 64 + 16] == 128 and mask[16 * 64 + 30] == 255, "selection grey levels not set up")
+    before = snapshot(doc)
+    node = api.inpaint(doc, fill="edge")
+    image = png_of(pattern(64, 48, 12), 64, 48)
+    _, _, own = daemon("inpaint", {"fill": "edge"}, {"image": image, "mask": core.encode_png(64, 48, mask, 1)})
+    after = snapshot(doc)
+    check(after[3] == own, "the document does not show the daemon's fill with the grey mask")
     binary = bytes(255 if v else 0 for v in mask)
-    _, _, hard = daemon("inpaint", params, {"image": image, "mask": core.encode_png(64, 48, binary, 1)})
+    _, _, hard = daemon("inpaint", {"fill": "edge"}, {"image": image, "mask": core.encode_png(64, 48, binary, 1)})
     check(region(hard, 64, 16, 16, 8, 16) != region(own, 64, 16, 16, 8, 16),
           "the grey part of the selection was sent as full repaint")
+    check(region(hard, 64, 24, 16, 16, 16) == region(own, 64, 24, 16, 16, 16), "the fully selected part differs")
+    check(diff_outside(before[3], after[3], 64, 48, (16, 16, 24, 16)) == 0, "pixels outside the mask changed")
+    check(node.bounds().width() == 24, "layer bounds %r" % node.bounds())
+
+
+@scenario
+def inpaint_with_an_inpainting_model():
+    doc = new_document(64, 48, seed=10)
+    mask = select(doc, 8, 8, 16, 24)
+    before = snapshot(doc)
+    node = api.inpaint(doc, "a window", INPAINT_MODEL, steps=2, seed=11, feather=1)
+    check_new_top_layer(doc, before, node, "inpaint: a window [seed 11]")
+    b = node.bounds()
+    check((b.x(), b.y(), b.width(), b.height()) == (5, 5, 22, 30), "layer not cropped to mask + feather reach: %r" % b)
+    _, _, own = daemon("inpaint", {"model": INPAINT_MODEL, "prompt": "a window", "steps": 2, "seed": 11, "feather": 1},
+                       {"image": png_of(pattern(64, 48, 10), 64, 48), "mask": core.encode_png(64, 48, mask, 1)})
+    after = snapshot(doc)
+    check(after[3] == own, "the document does not show the daemon's inpaint")
+    check(diff_outside(before[3], after[3], 64, 48, (5, 5, 22, 30)) == 0, "pixels beyond the mask's reach changed")
 
 
 @scenario
@@ -374,31 +405,61 @@ def sixteen_bit_documents_are_refused_clearly():
     check(len(doc.rootNode().childNodes()) == layers, "a layer was added")
 
 
-@scenario
-def paths_refused_by_the_daemon_fall_back_to_base64():
-    if not RESTRICTED:
-        raise Failure("DIFFUSIOND_RESTRICTED_SOCKET not set")
-    doc = Krita.instance().createDocument(160, 160, "noise", "RGBA", "U8", "", 72.0)
-    noise = bytearray(160 * 160 * 4)
+def noise_document(size=160):
+    """An opaque noise image: its PNG is far over core.INLINE_LIMIT, so it goes by path."""
+    doc = Krita.instance().createDocument(size, size, "noise", "RGBA", "U8", "", 72.0)
+    noise = bytearray(size * size * 4)
     x = 12345
     for i in range(len(noise)):
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
         noise[i] = 255 if i % 4 == 3 else (x >> 16) & 255
-    doc.rootNode().childNodes()[0].setPixelData(bytes(noise), 0, 0, 160, 160)
+    doc.rootNode().childNodes()[0].setPixelData(bytes(noise), 0, 0, size, size)
+    return doc
+
+
+def inpaint_noise(socket):
+    doc = noise_document()
     mask = select(doc, 60, 60, 20, 20)
     before = snapshot(doc)
     check(len(png_of(before[3], 160, 160)) > core.INLINE_LIMIT, "test image too small to go by path")
-    events = []
-    api.socket_path, api.on_event = RESTRICTED, lambda kind, value: events.append(kind)
+    events, sent = [], []
+    original_build = core.Request.build
+
+    def build(self, workspace, inline=None):
+        params = original_build(self, workspace, inline)
+        sent.append(params)
+        return params
+    core.Request.build = build
+    api.socket_path, api.on_event = socket, lambda kind, value: events.append(kind)
     try:
         node = api.inpaint(doc, fill="edge")
     finally:
         api.socket_path, api.on_event = None, None
-    check("fallback" in events, "no -32005 fallback happened: %r" % events)
+        core.Request.build = original_build
     _, _, own = daemon("inpaint", {"fill": "edge"}, {"image": png_of(before[3], 160, 160),
                                                       "mask": core.encode_png(160, 160, mask, 1)})
     check(snapshot(doc)[3] == own, "the document does not show the daemon's fill")
     check(node.name() == "inpaint (fill edge)", "name %r" % node.name())
+    return events, sent
+
+
+@scenario
+def big_images_go_by_path():
+    events, sent = inpaint_noise(SOCKET)
+    check("fallback" not in events and len(sent) == 1, "events %r" % events)
+    check("path" in sent[0]["image"] and "path" in sent[0]["output"], "sent %r" % {k: list(v) for k, v in sent[0].items()
+                                                                                   if isinstance(v, dict)})
+    check("base64" in sent[0]["mask"], "a small mask should go inline")
+
+
+@scenario
+def paths_refused_by_the_daemon_fall_back_to_base64():
+    if not RESTRICTED:
+        raise Failure("DIFFUSIOND_RESTRICTED_SOCKET not set")
+    events, sent = inpaint_noise(RESTRICTED)
+    check("fallback" in events, "no -32005 fallback happened: %r" % events)
+    check(len(sent) == 2 and "base64" in sent[1]["image"] and sent[1]["output"] == {"format": "png"},
+          "the retry did not go inline")
 
 
 @scenario
@@ -409,6 +470,7 @@ def private_folders_are_removed():
 
 
 def __main__(args):
+    print("krita_scenarios: start at %.1f" % time.time(), flush=True)
     Krita.instance().setBatchmode(True)
     results_path = args[0] if args else None
     lines = []
@@ -416,9 +478,10 @@ def __main__(args):
     for fn in scenarios:
         if only and fn.__name__ not in only.split(","):
             continue
+        began = time.monotonic()
         try:
             fn()
-            lines.append("PASS %s" % fn.__name__)
+            lines.append("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - began))
         except Exception as error:  # a scenario's failure, reported, never a hang
             detail = str(error) if isinstance(error, Failure) else traceback.format_exc()
             lines.append("FAIL %s: %s" % (fn.__name__, detail.strip().replace("\n", "\n    ")))
@@ -429,3 +492,4 @@ def __main__(args):
     for doc in Krita.instance().documents():
         doc.setModified(False)
         doc.close()
+    print("krita_scenarios: end at %.1f" % time.time(), flush=True)

@@ -4,7 +4,7 @@ The pure tests need nothing; the ones marked "daemon" talk to the real diffusion
 starts: DIFFUSIOND_SOCKET (models folder with the tiny SD1 fixture as DIFFUSIOND_TEST_MODEL) and
 DIFFUSIOND_RESTRICTED_SOCKET (a daemon run with --allow-dir elsewhere, so it refuses our paths with -32005).
 
-    python3 -m unittest discover -s examples/krita/tests -p 'test_core.py'
+    python3 examples/krita/tests/test_core.py -v
 """
 import base64
 import os
