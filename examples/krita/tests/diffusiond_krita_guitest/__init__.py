@@ -23,6 +23,7 @@ from diffusiond_krita.qt import QtCore, QtWidgets
 RESULTS = os.environ.get("DIFFUSIOND_GUITEST_RESULTS")
 SCREENSHOT = os.environ.get("DIFFUSIOND_GUITEST_SCREENSHOT")
 SOCKET = os.environ.get("DIFFUSIOND_SOCKET")
+RESTRICTED = os.environ.get("DIFFUSIOND_RESTRICTED_SOCKET")
 MODEL = os.environ.get("DIFFUSIOND_TEST_MODEL", "tiny")
 W, H = 64, 48
 
@@ -230,6 +231,20 @@ class GuiTest(Extension):
         self.check("without a daemon Run shows the not-running message and adds nothing",
                    [n.name() for n in paint_layers(doc)] == layer_names and "/nonexistent-diffusiond-krita/" in docker.status.text(),
                    docker.status.text())
+
+        # 5. A daemon with --allow-dir elsewhere refuses the preview file (-32005): the docker resends inline.
+        os.environ["DIFFUSIOND_SOCKET"] = RESTRICTED or ""
+        docker.refresh_button.click()
+        yield Wait("restricted daemon's choices", lambda: docker.status.text().startswith("diffusiond ")
+                   and docker.model.findText(MODEL) >= 0, 20)
+        docker.model.setCurrentIndex(docker.model.findText(MODEL))
+        docker.seed.setValue(5)
+        docker.run_button.click()
+        yield Wait("generate on the restricted daemon", lambda: docker.job.done and docker.run_button.isEnabled(), 60)
+        top = paint_layers(doc)[-1]
+        self.check("a daemon refusing paths gets the job inline", top.name() == "generate: a red fox [seed 5]"
+                   and docker.plan.request.inline and docker.plan.request.preview_path is None,
+                   "%s; %s" % (top.name(), docker.status.text()))
         os.environ["DIFFUSIOND_SOCKET"] = SOCKET or ""
 
 
