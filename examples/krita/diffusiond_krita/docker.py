@@ -100,6 +100,13 @@ class DiffusiondDocker(DockWidget):
         self.scale.setSpecialValueText(OWN_SCALE)
         self.scale.setValue(0.0)
 
+        self.socket = named(QtWidgets.QLineEdit(), "socket")
+        self.socket.setPlaceholderText(core.default_socket_path())
+        self.socket.setToolTip("The daemon's socket; empty: $DIFFUSIOND_SOCKET or the daemon's default")
+        self.socket.setText(Krita.instance().readSetting("diffusiond_krita", "socket", ""))
+        self.socket.editingFinished.connect(self._socket_changed)
+
+        form.addRow("Socket", self.socket)
         form.addRow("Operation", self.operation)
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
@@ -156,7 +163,11 @@ class DiffusiondDocker(DockWidget):
         pass
 
     def socket_path(self):
-        return core.default_socket_path()
+        return self.socket.text().strip() or core.default_socket_path()
+
+    def _socket_changed(self):
+        Krita.instance().writeSetting("diffusiond_krita", "socket", self.socket.text().strip())
+        self.refresh()
 
     def set_status(self, text):
         self.status.setText(text)

@@ -48,14 +48,14 @@ class QtJob(QtCore.QObject):
         self.sock.connected.connect(self._on_connected)
         self.sock.readyRead.connect(self._on_ready_read)
         self.sock.disconnected.connect(self._on_disconnected)
-        signal = getattr(self.sock, "errorOccurred", None) or self.sock.error
-        signal.connect(self._on_error)
+        self._error_signal = getattr(self.sock, "errorOccurred", None) or self.sock.error
+        self._error_signal.connect(self._on_error)
         self.sock.connectToServer(self.socket_path)
 
     def _drop_socket(self):
         if self.sock is not None:
             sock, self.sock = self.sock, None
-            for sig in (sock.connected, sock.readyRead, sock.disconnected):
+            for sig in (sock.connected, sock.readyRead, sock.disconnected, self._error_signal):
                 try:
                     sig.disconnect()
                 except TypeError:

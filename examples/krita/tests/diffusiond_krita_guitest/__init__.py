@@ -218,8 +218,8 @@ class GuiTest(Extension):
                    "%s %r, %d changed, inside %s; %s" % (top.name(), b, len(changed), inside, docker.status.text()))
 
         # 4. No daemon: the user sees the daemon-not-running message.
-        os.environ["DIFFUSIOND_SOCKET"] = "/nonexistent-diffusiond-krita/diffusiond.sock"
-        docker.refresh_button.click()
+        docker.socket.setText("/nonexistent-diffusiond-krita/diffusiond.sock")  # the docker's Socket field
+        docker.socket.editingFinished.emit()
         yield Wait("refresh fails", lambda: docker.status.text().startswith("diffusiond is not running"), 20)
         docker.operation.setCurrentIndex(docker.operation.findData("generate"))
         docker.model.setCurrentIndex(docker.model.findText(MODEL))
@@ -234,7 +234,8 @@ class GuiTest(Extension):
 
         # 5. A daemon with --allow-dir elsewhere refuses the preview file (-32005): the docker resends inline.
         os.environ["DIFFUSIOND_SOCKET"] = RESTRICTED or ""
-        docker.refresh_button.click()
+        docker.socket.setText("")  # empty field: $DIFFUSIOND_SOCKET
+        docker.socket.editingFinished.emit()
         yield Wait("restricted daemon's choices", lambda: docker.status.text().startswith("diffusiond ")
                    and docker.model.findText(MODEL) >= 0, 20)
         docker.model.setCurrentIndex(docker.model.findText(MODEL))
