@@ -29,7 +29,7 @@ trap cleanup EXIT
 
 # The models: the tiny random SD1 model, its 9-channel inpainting sibling, a tiny Real-ESRGAN network.
 fixtures=$repo/Tests/Fixtures
-mkdir -p "$work/models/upscalers" "$work/allowed" "$work/runtime" "$work/home"
+mkdir -p "$work/models/upscalers" "$work/allowed" "$work/runtime" "$work/home" "$work/tmp"
 chmod 700 "$work/runtime"
 ln -s "$fixtures/sd/sd1/diffusers" "$work/models/tiny"
 ln -s "$fixtures/sd/sd1-inpaint/diffusers" "$work/models/tiny-inpaint"
@@ -54,7 +54,7 @@ done
 
 export DIFFUSIOND_SOCKET=$work/d.sock DIFFUSIOND_RESTRICTED_SOCKET=$work/r.sock
 export DIFFUSIOND_TEST_MODEL=tiny DIFFUSIOND_TEST_UPSCALER=tiny_compact DIFFUSIOND_TEST_INPAINT_MODEL=tiny-inpaint
-export XDG_RUNTIME_DIR=$work/runtime
+export XDG_RUNTIME_DIR=$work/runtime  # Krita gets TMPDIR=$work/tmp: its swap files and caches go with the folder
 passed=0
 failed=0
 start=$(date +%s)
@@ -94,7 +94,7 @@ fi
 # 2. Krita scenarios through diffusiond_krita.api.
 if [[ $parts == *,scenarios,* ]]; then
 echo "== krita: scenarios in kritarunner"
-HOME=$work/home QT_QPA_PLATFORM=offscreen PYTHONPATH=$repo/examples/krita:$repo/examples/krita/tests \
+HOME=$work/home TMPDIR=$work/tmp QT_QPA_PLATFORM=offscreen PYTHONPATH=$repo/examples/krita:$repo/examples/krita/tests \
     timeout 150 kritarunner -s krita_scenarios "$work/scenarios.results" >"$work/scenarios.log" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ]; then tail -n 40 "$work/scenarios.log"; fi
@@ -113,7 +113,7 @@ if [[ $parts == *,gui,* ]]; then
         "$gui/data/krita/pykrita/"
     printf '[python]\nenable_diffusiond_krita=true\nenable_diffusiond_krita_guitest=true\n' >"$gui/config/kritarc"
     printf '[General]\nOpenGLRenderer=none\n' >"$gui/config/kritadisplayrc" # a plain raster canvas: no llvmpipe burning the CPU
-    HOME=$gui XDG_CONFIG_HOME=$gui/config XDG_DATA_HOME=$gui/data XDG_CACHE_HOME=$gui/cache \
+    HOME=$gui TMPDIR=$work/tmp XDG_CONFIG_HOME=$gui/config XDG_DATA_HOME=$gui/data XDG_CACHE_HOME=$gui/cache \
         DIFFUSIOND_GUITEST_RESULTS=$work/gui.results DIFFUSIOND_GUITEST_SCREENSHOT=${KRITA_SCREENSHOT:-$work/docker.png} \
         timeout -k 10 170 xvfb-run -a -s "-screen 0 1400x900x24" krita --nosplash >"$work/gui.log" 2>&1
     rc=$?
