@@ -59,10 +59,30 @@ public struct StableDiffusionPipeline {
                     reason: "\(request.strength) of \(request.steps) steps runs no step; raise strength or steps")
             }
         }
-        guard model.networks.unet.config.inChannels == model.networks.vae.config.latentChannels else {
-            throw EngineError.unsupportedModel(name: model.name,
-                reason: "its UNet takes \(model.networks.unet.config.inChannels) channels (an inpainting model); use inpaint")
+        if isDepthModel {
+            guard request.initImage != nil else {
+                throw EngineError.invalidParameter(field: "model",
+                    reason: "\(model.name) is a depth-to-image model: use img2img with image and depth_map")
+            }
+            guard request.depthMap != nil else {
+                throw EngineError.invalidParameter(field: "depth_map",
+                    reason: "\(model.name) is a depth-to-image model and needs a depth map (no depth estimator ships): send depth_map")
+            }
+        } else {
+            guard model.networks.unet.config.inChannels == model.networks.vae.config.latentChannels else {
+                throw EngineError.unsupportedModel(name: model.name,
+                    reason: "its UNet takes \(model.networks.unet.config.inChannels) channels (an inpainting model); use inpaint")
+            }
+            if request.depthMap != nil {
+                throw EngineError.invalidParameter(field: "depth_map",
+                    reason: "\(model.name) is not a depth-to-image model (its UNet takes \(model.networks.unet.config.inChannels) channels)")
+            }
         }
+    }
+
+    /// A depth-to-image model (SD 2 depth): its UNet takes the latents and one depth channel.
+    public var isDepthModel: Bool {
+        model.networks.unet.config.inChannels == model.networks.vae.config.latentChannels + 1
     }
 
     /// The sampling plan of a request (also what progress reporting counts steps with).
@@ -98,6 +118,14 @@ public struct StableDiffusionPipeline {
         }
         let stages = try core.stages(for: request, plan: plan, strength: request.initImage == nil ? nil : request.strength,
                                      refiner: refiner)
-        return try core.run(request, stages: stages, start: GenerationStart(latents: x, noise: noise), hooks: hooks)
+        var start = GenerationStart(latents: x, noise: noise)
+        if let adapters = try core.adapterInput(for: request, plan: plan) { start.extensions.append(adapters) }
+        if isDepthModel, let depth = request.depthMap {
+            let shape = core.latentShape(for: request)
+            start.extensions.append(DepthUNetInput(
+                depth: try DepthMap.prepare(depth, images: request.batchSize, latentHeight: shape[2], latentWidth: shape[3]),
+                latentChannels: shape[1]))
+        }
+        return try core.run(request, stages: stages, start: start, hooks: hooks)
     }
 }

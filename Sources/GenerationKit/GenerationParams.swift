@@ -30,6 +30,11 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
+    /// `control`: ControlNet entries (empty when absent); resolved against the model by `ControlLookup`.
+    public var controls: [ControlParams]
+    /// Hypernetwork tags and the `hypernetworks` member (`EmbeddingsAndHypernetworks` applies them, and finds the
+    /// embeddings the prompts use, once the model is known).
+    public var hypernetworks: HypernetworkParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -51,6 +56,8 @@ public struct GenerationParams: Sendable {
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
+        controls = ControlParams.list(params)
+        hypernetworks = HypernetworkParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -86,6 +93,7 @@ public struct GenerationParams: Sendable {
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
         sdxl.apply(to: &r)
+        hypernetworks.strip(&r)
         return r
     }
 
@@ -107,5 +115,5 @@ public struct GenerationParams: Sendable {
     }
 
     /// Whether the request asks for anything only a model run produces (model-free paths refuse it).
-    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 }
+    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 || !controls.isEmpty }
 }

@@ -55,13 +55,13 @@ final class NetworkParityTests: XCTestCase {
 
     func testPixelShuffleInvertsUnshuffle() {
         let x = Tensor(shape: [1, 3, 8, 12], values: (0..<(3 * 8 * 12)).map { Float($0) })
-        let down = UpscalerOps.pixelUnshuffle(x, factor: 2)
+        let down = PixelShuffle.unshuffle(x, factor: 2)
         XCTAssertEqual(down.shape, [1, 12, 4, 6])
         // basicsr's pixel_unshuffle: channel c*4 + i*2 + j holds x[c, 2h+i, 2w+j].
         let channel = 1 * 4 + 1 * 2 + 0   // c = 1, i = 1, j = 0
         let unshuffled: Float = down.scalars[channel * 24 + 2 * 6 + 3]  // h = 2, w = 3
         let original: Float = x.scalars[96 + 5 * 12 + 6]  // x[1, 2*2+1, 2*3+0]
         XCTAssertEqual(unshuffled, original)
-        XCTAssertEqual(UpscalerOps.pixelShuffle(down, factor: 2).scalars, x.scalars)
+        XCTAssertEqual(PixelShuffle.shuffle(down, factor: 2).scalars, x.scalars)
     }
 }

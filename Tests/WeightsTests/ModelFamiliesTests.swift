@@ -43,10 +43,13 @@ final class ModelFamiliesTests: XCTestCase {
     func testConventions() {
         XCTAssertEqual(SD1Family().tokenizer, .openAICLIP)
         XCTAssertEqual(SD2Family().tokenizer, .openCLIP)
-        XCTAssertEqual(SD1Family().defaultParameterisation(globalStep: nil), .epsilon)
-        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: nil), .v)
-        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: 875_000), .epsilon)
-        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: 110_000), .v)
+        XCTAssertEqual(SD1Family().defaultParameterisation(globalStep: nil, unetInChannels: 4), .epsilon)
+        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: nil, unetInChannels: 4), .v)
+        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: 875_000, unetInChannels: 4), .epsilon)
+        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: 110_000, unetInChannels: 4), .v)
+        // SD 2 depth (5 channels) and inpainting (9) are epsilon models whatever the step count.
+        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: 110_000, unetInChannels: 5), .epsilon)
+        XCTAssertEqual(SD2Family().defaultParameterisation(globalStep: nil, unetInChannels: 9), .epsilon)
         XCTAssertEqual(SD1Family().conventions, .stableDiffusion)
         XCTAssertEqual(SingleFileConventions.stableDiffusion.sd1AttentionHeads, 8)
         XCTAssertEqual(SingleFileConventions.stableDiffusion.sd2AttentionHeadDim, 64)

@@ -227,7 +227,7 @@ final class SDXLMappingTests: XCTestCase {
         for family in [SDXLFamily() as any ModelFamily, SDXLRefinerFamily()] {
             XCTAssertEqual(family.conventions.vaeScalingFactor, 0.13025)
             XCTAssertEqual(family.conventions.sdxlAttentionHeadDim, 64)
-            XCTAssertEqual(family.defaultParameterisation(globalStep: nil), .epsilon)
+            XCTAssertEqual(family.defaultParameterisation(globalStep: nil, unetInChannels: 4), .epsilon)
             XCTAssertEqual(family.defaultImageSize, 1024)
             XCTAssertEqual(family.tokenizer(for: .textEncoder2), .openCLIP)
         }

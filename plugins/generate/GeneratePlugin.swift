@@ -16,6 +16,7 @@ public struct GeneratePlugin: OperationPlugin {
         properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default: the model's, \(GenerationDefaults.width) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default: the model's, \(GenerationDefaults.height) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         properties["refiner"] = RefinerSchema.property
+        properties["adapters"] = T2IAdapterParams.schema
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt"], "additionalProperties": false]
     }
 
@@ -35,10 +36,17 @@ public struct GeneratePlugin: OperationPlugin {
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try T2IAdapterParams(params).resolve(context: context)
+        request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height)
         try context.checkCancelled()
         return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                           preview: p.generation.preview, outputs: outputs,
-                                                          ignored: p.generation.sdxl.ignoredMember(for: model))
+                                                          ignored: p.generation.sdxl.ignoredMember(for: model)
+                                                            .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                            .merging(embeddingHypernetworkMembers) { own, _ in own })
     }
 }

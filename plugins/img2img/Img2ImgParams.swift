@@ -12,11 +12,14 @@ struct Img2ImgParams {
     var image: JSONValue?
     var strength: Double
     var resizeMode: ResizeMode
+    /// Depth-to-image models: the depth map picture (grey; RGB through luminance), any size.
+    var depthMap: JSONValue?
 
     init(_ params: [String: JSONValue]) {
         generation = GenerationParams(params)
         image = params["image"]
         strength = params["strength"]?.doubleValue ?? GenerationDefaults.img2imgStrength
         resizeMode = params["resize_mode"]?.stringValue.flatMap(ResizeMode.init(name:)) ?? Self.defaultResizeMode
+        depthMap = params["depth_map"]
     }
 }

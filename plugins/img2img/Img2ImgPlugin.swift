@@ -17,6 +17,8 @@ public struct Img2ImgPlugin: OperationPlugin {
     public var paramsSchema: JSONValue {
         var properties = GenerationSchema.commonProperties
         properties["image"] = ImageSchemas.input(description: "the source image (alpha is dropped)")
+        properties["adapters"] = T2IAdapterParams.schema
+        properties["depth_map"] = ImageSchemas.input(description: "depth-to-image models (SD 2 depth): the depth map, a grey picture (RGB through luminance; near or far bright, as the model was trained), any size; only its shape matters, not its scale (each map is normalised to [-1, 1]); required by such a model, refused by others")
         properties["strength"] = GenerationSchema.strengthProperty(
             "how much of the schedule to run (diffusers' strength / A1111's denoising strength; default \(GenerationDefaults.img2imgStrength))")
         properties["resize_mode"] = ["type": "string", "enum": Self.resizeModes,
@@ -60,18 +62,41 @@ public struct Img2ImgPlugin: OperationPlugin {
         } catch let e as ImagingError {
             throw PluginError(e, field: "image")
         }
+        if let depth = p.depthMap { try Self.setDepthMap(depth, of: &request, mode: p.resizeMode, context: context) }
         try context.checkCancelled()
         let model = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try T2IAdapterParams(params).resolve(context: context)
+        request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height,
+                                                         mode: p.resizeMode)
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                                 preview: p.generation.preview, outputs: outputs,
-                                                                ignored: p.generation.sdxl.ignoredMember(for: model))
+                                                                ignored: p.generation.sdxl.ignoredMember(for: model)
+                                                                    .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                                    .merging(embeddingHypernetworkMembers) { own, _ in own })
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)
             result = .object(o)
         }
         return result
+    }
+
+    /// The depth map as [1, 1, H, W] in [0, 1]. With `just resize` it goes at its own size, as diffusers takes a
+    /// map (straight to the latent size); the other modes crop or pad the image, so the map is fitted the same
+    /// way first and stays aligned with the pixels it describes.
+    static func setDepthMap(_ value: JSONValue, of request: inout GenerationRequest, mode: ResizeMode,
+                            context: JobContext) throws {
+        let picture = try context.loadImage(value, field: "depth_map")
+        do {
+            let fitted = mode == .justResize ? picture : try mode.apply(picture, width: request.width, height: request.height)
+            request.depthMap = try Mask(maskImage: fitted).toTensor()
+        } catch let e as ImagingError {
+            throw PluginError(e, field: "depth_map")
+        }
     }
 }

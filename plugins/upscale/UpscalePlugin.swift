@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Engine
+import GenerationKit
 import Foundation
 import Imaging
 import Models
@@ -53,11 +54,11 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
-                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings()],
+                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings()].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
                                   "source": source, "ignored": UpscaleRefine.ignoredSchema,
-                                  "timings": ResultSchemas.daemonTimings()],
+                                  "timings": ResultSchemas.daemonTimings()].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -167,6 +168,7 @@ public struct UpscalePlugin: OperationPlugin {
             result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
             result["tiles"] = JSONValue(tilesRun)
         }
+        for (key, value) in refine?.embeddingHypernetworkMembers ?? [:] { result[key] = value }
         return .object(result)
     }
 

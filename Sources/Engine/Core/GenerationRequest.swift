@@ -1,3 +1,4 @@
+import Models
 import Sampling
 import Tensor
 
@@ -27,9 +28,20 @@ public struct GenerationRequest: Sendable {
     public var strength: Double = GenerationDefaults.img2imgStrength
     /// SDXL: the second text encoder's prompts (nil = `prompt` / `negativePrompt`) and the micro-conditioning
     /// time ids. Other families ignore them.
+    /// Depth-to-image models (a UNet taking latents + 1 channel): the user's depth map [1, 1, H, W] at any size,
+    /// any affine encoding (see `DepthMap`); required by such a model, refused by others.
+    public var depthMap: Tensor? = nil
+    /// T2I-Adapters (`adapters`), their pictures at the output size.
+    public var adapters: [T2IAdapterControl] = []
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()
+    /// ControlNets steering the run (`control`); their residuals are summed. Empty: none.
+    public var controls: [ControlNetInput] = []
+    /// The textual-inversion embeddings the prompts use (`PromptEmbeddings.resolve`; none by default).
+    public var embeddings: PromptEmbeddings = .none
+    /// A1111 hypernetworks on the UNet's attentions (the base model's stages only; an SDXL refiner runs without).
+    public var hypernetworks: HypernetworkStack = .none
 
     public init(prompt: String) {
         self.prompt = prompt

@@ -126,6 +126,7 @@ public struct InpaintPipeline {
         }
 
         var start = GenerationStart(latents: x, noise: noise)
+        if let adapters = try core.adapterInput(for: request, plan: plan) { start.extensions.append(adapters) }
         if isNineChannel {
             start.extensions.append(InpaintUNetInput(mask: latentMask, maskedImageLatents: maskedLatents))
         }

@@ -5,9 +5,10 @@ import Weights
 /// and `ModelProbe` cannot disagree: diffusers folders say it in their scheduler config; single files
 /// by a sidecar LDM config (`<name>.yaml`, `InferenceConfigSidecar`), else by their family's rule.
 enum PredictionRule {
-    static func singleFile(sidecar: InferenceConfigSidecar?, family: any ModelFamily,
-                           checkpoint: any TensorSource) -> PredictionType {
-        sidecar?.predictionType ?? PredictionType(family.defaultParameterisation(globalStep: globalStep(checkpoint)))
+    static func singleFile(sidecar: InferenceConfigSidecar?, family: any ModelFamily, checkpoint: any TensorSource,
+                           unetInChannels: Int) -> PredictionType {
+        sidecar?.predictionType ?? PredictionType(family.defaultParameterisation(globalStep: globalStep(checkpoint),
+                                                                                 unetInChannels: unetInChannels))
     }
 
     /// A .ckpt's top-level `global_step` (safetensors files record none).

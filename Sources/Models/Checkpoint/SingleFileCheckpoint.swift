@@ -48,7 +48,8 @@ enum SingleFileCheckpoint {
 
         var scheduler = SchedulerConfig()
         scheduler.predictionType = options.predictionType
-            ?? PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file)
+            ?? PredictionRule.singleFile(sidecar: sidecar, family: family, checkpoint: file,
+                                                       unetInChannels: architecture.unet.inChannels)
 
         let layoutFamily = architecture.family.rawValue + (architecture.isInpainting ? "-inpaint" : "")
         // What diffusers' SDXL pipelines register: zero negatives for the base and inpaint models; the refiner

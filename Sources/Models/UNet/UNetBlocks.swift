@@ -4,6 +4,7 @@ import Tensor
 struct UNetStepInputs {
     let activatedTimeEmbedding: Tensor
     let context: Tensor
+    var hypernetworks: HypernetworkStack = .none
 }
 
 /// `CrossAttnDownBlock2D` (with `attentions`) or `DownBlock2D` (without): resnets, optional transformers,
@@ -13,18 +14,38 @@ struct UNetDownBlock {
     let attentions: [Transformer2D]
     let downsampler: Downsample2D?
 
-    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor]) -> Tensor {
+    /// `adapterFeature`: a T2I-Adapter feature added where diffusers adds it (see `UNetConditioning.adapterFeatures`);
+    /// the caller checked its shape with `adapterFeatureShape`.
+    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor], adapterFeature: Tensor? = nil) -> Tensor {
         var h = x
         for (index, resnet) in resnets.enumerated() {
             h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
-            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+            if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
+            if let adapterFeature, !attentions.isEmpty, index == resnets.count - 1 { h = h + adapterFeature }
             skips.append(h)
         }
         if let downsampler {
             h = downsampler(h)
             skips.append(h)
         }
+        if let adapterFeature, attentions.isEmpty {
+            // diffusers adds in place to the block's output, the same tensor as its last skip.
+            h = h + adapterFeature
+            skips[skips.count - 1] = h
+        }
         return h
+    }
+
+    /// Where a block adds an adapter feature: its last resnet/attention output (cross-attention blocks), else
+    /// its output. `input` is the block input's shape.
+    func adapterFeatureShape(input: [Int], channels: Int, downsamplePadding: Int) -> [Int] {
+        var shape = [input[0], channels, input[2], input[3]]
+        if attentions.isEmpty, downsampler != nil {
+            let pad = downsamplePadding == 0 ? 1 : 2 * downsamplePadding
+            shape[2] = (shape[2] + pad - 3) / 2 + 1
+            shape[3] = (shape[3] + pad - 3) / 2 + 1
+        }
+        return shape
     }
 }
 
@@ -37,7 +58,7 @@ struct UNetMidBlock {
     func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs) -> Tensor {
         var h = first(x, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
         for (attention, resnet) in zip(attentions, resnets) {
-            h = attention(h, context: inputs.context)
+            h = attention(h, context: inputs.context, hypernetworks: inputs.hypernetworks)
             h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
         }
         return h
@@ -58,7 +79,7 @@ struct UNetUpBlock {
             // The UNet checked the skip count against the architecture before the pass began.
             let skip = skips.removeLast()
             h = resnet(concat([h, skip], axis: 1), activatedTimeEmbedding: inputs.activatedTimeEmbedding)
-            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+            if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
         }
         if let upsampler {
             if matchSkipSize, let next = skips.last {

@@ -13,6 +13,8 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
     case controlResidualCount(found: Int, skipConnections: Int)
     /// `index` is the skip connection's, or nil for the mid-block residual.
     case controlResidualShape(index: Int?, found: [Int], expected: [Int])
+    /// A T2I-Adapter feature map that does not fit the down block it is added in.
+    case adapterFeatureShape(block: Int, found: [Int], expected: [Int])
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum UNetError: Error, Equatable, CustomStringConvertible {
         case let .controlResidualShape(index, found, expected):
             let which = index.map { "down-block residual \($0)" } ?? "mid-block residual"
             return "\(which) has shape \(found), expected \(expected)"
+        case let .adapterFeatureShape(block, found, expected):
+            return "adapter feature \(block) has shape \(found), but down block \(block) produces \(expected)"
         }
     }
 }

@@ -84,7 +84,7 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
 
     public func forward(_ x: Tensor) -> Tensor {
         perSample(x) { sample in
-            let input = scale == 4 ? sample : UpscalerOps.pixelUnshuffle(sample, factor: 4 / scale)
+            let input = scale == 4 ? sample : PixelShuffle.unshuffle(sample, factor: 4 / scale)
             var feat = convFirst(input)
             var trunk = feat
             for block in body { trunk = block(trunk) }

@@ -80,7 +80,7 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
                 out = conv(out)
                 if i < slopes.count { UpscalerOps.prelu(&out, slopes: slopes[i]) }
             }
-            var result = UpscalerOps.pixelShuffle(out, factor: scale)
+            var result = PixelShuffle.shuffle(out, factor: scale)
             result.addInPlace(resizeNearest(sample, height: sample.shape[2] * scale, width: sample.shape[3] * scale))
             return result
         }

@@ -36,8 +36,9 @@ public protocol ModelFamily: Sendable {
     var tokenizer: TokenizerStyle { get }
 
     /// What the UNet predicts when neither the user, a scheduler config nor a sidecar LDM config says.
-    /// `globalStep` is a .ckpt's top-level `global_step`, when it has one.
-    func defaultParameterisation(globalStep: Double?) -> Parameterisation
+    /// `globalStep` is a .ckpt's top-level `global_step`, when it has one; `unetInChannels` tells depth (5) and
+    /// inpainting (9) UNets from plain ones.
+    func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation
 
     /// Hyper-parameters this family's single files do not record, with the family's own values.
     var conventions: SingleFileConventions { get }

@@ -45,7 +45,7 @@ public struct SD1Family: ModelFamily {
 
     public var tokenizer: TokenizerStyle { .openAICLIP }
 
-    public func defaultParameterisation(globalStep: Double?) -> Parameterisation { .epsilon }
+    public func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation { .epsilon }
 
     /// SD1 conditions on CLIP's last layer (`last_hidden_state`): every stored layer is used.
     var textDepth: OpenCLIPDepth { .all }

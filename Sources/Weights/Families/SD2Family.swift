@@ -52,9 +52,13 @@ public struct SD2Family: ModelFamily {
     public var tokenizer: TokenizerStyle { .openCLIP }
 
     /// v-prediction (768-v), except a .ckpt saved at SD2-base's final step — the same brittle rule as
-    /// diffusers' single-file loader; a sidecar `<name>.yaml` or the user overrides it.
-    public func defaultParameterisation(globalStep: Double?) -> Parameterisation {
-        globalStep == Self.epsilonBaseGlobalStep ? .epsilon : .v
+    /// diffusers' single-file loader — and the depth (5-channel) and inpainting (9-channel) UNets, which were
+    /// trained from 512-base as epsilon models (512-depth-ema, 512-inpainting-ema; their LDM configs
+    /// v2-midas-inference.yaml and v2-inpainting-inference.yaml set no `parameterization`), where diffusers'
+    /// rule would guess v. A sidecar `<name>.yaml` or the user overrides it.
+    public func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation {
+        if unetInChannels != 4 { return .epsilon }
+        return globalStep == Self.epsilonBaseGlobalStep ? .epsilon : .v
     }
 
     /// SD2 conditions on the penultimate OpenCLIP layer + ln_final, which diffusers expresses by shipping

@@ -61,7 +61,7 @@ public struct SDXLFamily: ModelFamily {
     }
 
     /// sd_xl_base.yaml has no `parameterization`: epsilon. A sidecar `<name>.yaml` may say v.
-    public func defaultParameterisation(globalStep: Double?) -> Parameterisation { .epsilon }
+    public func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation { .epsilon }
 
     public var defaultImageSize: Int { 1024 }
 }

@@ -68,7 +68,7 @@ public struct SDXLRefinerFamily: ModelFamily {
     public func tokenizer(for encoder: SingleFileComponent) -> TokenizerStyle { .openCLIP }
 
     /// sd_xl_refiner.yaml has no `parameterization`: epsilon.
-    public func defaultParameterisation(globalStep: Double?) -> Parameterisation { .epsilon }
+    public func defaultParameterisation(globalStep: Double?, unetInChannels: Int) -> Parameterisation { .epsilon }
 
     public var defaultImageSize: Int { 1024 }
 }

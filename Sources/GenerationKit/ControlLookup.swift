@@ -1,0 +1,30 @@
+import Engine
+import PluginAPI
+
+/// Resolves a request's `control` entries for a run on `model`: each ControlNet from the job's model host, each
+/// control image decoded, and the checks that need neither the run's size nor its latents (family and fit
+/// against the checkpoint, start/end), so a bad entry is refused before any work, naming its member.
+public enum ControlLookup {
+    public static func inputs(_ entries: [ControlParams], model: LoadedModel, context: JobContext) throws -> [ControlNetInput] {
+        try entries.map { entry in
+            let network: LoadedControlNet
+            do {
+                context.progress(stage: "load_model", step: 0, steps: 1)
+                network = try context.models.controlNet(named: entry.model)
+            } catch let e as EngineError {
+                throw PluginError.invalidParam(field: entry.field + ".model", reason: e.description)
+            }
+            let image = try context.loadImage(entry.image, field: entry.field + ".image")
+            let input = ControlNetInput(controlNet: network, image: image, resizeMode: entry.resizeMode, weight: entry.weight,
+                                        start: entry.start, end: entry.end, guessMode: entry.guessMode, field: entry.member)
+            do {
+                try GenerationCore.check(control: input, model: model)
+            } catch EngineError.invalidParameter(let field, let reason) {
+                throw PluginError.invalidParam(field: entry.prefix + field, reason: reason)
+            } catch let e as EngineError {
+                throw PluginError(e, sizeField: "width", modelField: entry.field + ".model")
+            }
+            return input
+        }
+    }
+}

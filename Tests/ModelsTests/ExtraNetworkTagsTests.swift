@@ -1,0 +1,64 @@
+import Models
+import XCTest
+
+final class ExtraNetworkTagsTests: XCTestCase {
+    func testLoRATagsAreRemovedAndParsed() {
+        let tags = ExtraNetworkTags("a fox <lora:styles/ink:0.6>, snow <lora:detail:te=0.5:unet=1.25> (red:1.2)<LyCO:x>")
+        XCTAssertEqual(tags.text, "a fox , snow  (red:1.2)")
+        XCTAssertEqual(tags.loras.map(\.name), ["styles/ink", "detail", "x"])
+        XCTAssertEqual(tags.loras[0].weight, 0.6)
+        XCTAssertNil(tags.loras[0].unetWeight)
+        XCTAssertEqual(tags.loras[1].weight, 0.5)
+        XCTAssertEqual(tags.loras[1].unetWeight, 1.25)
+        XCTAssertEqual(tags.loras[2].weight, 1)
+        XCTAssertTrue(tags.loras.allSatisfy { $0.problem == nil })
+    }
+
+    /// A1111: the UNet's multiplier defaults to the text encoders', including one given as te=.
+    func testUNetWeightDefaultsToTheTextEncoderWeight() {
+        let named = ExtraNetworkTags("<lora:a:te=0.4>").loras[0]
+        XCTAssertEqual(named.weight, 0.4)
+        XCTAssertEqual(named.unetWeight ?? named.weight, 0.4)
+        XCTAssertEqual(named.weight, 0.4)
+        let override = ExtraNetworkTags("<lora:a:0.7:te=0.5>").loras[0]
+        XCTAssertEqual(override.weight, 0.5)
+        XCTAssertEqual(override.unetWeight ?? override.weight, 0.5)
+        let unetOnly = ExtraNetworkTags("<lora:a:unet=0>").loras[0]
+        XCTAssertEqual(unetOnly.weight, 1)
+        XCTAssertEqual(unetOnly.unetWeight, 0)
+    }
+
+    func testPositionalWeightsAreTextEncoderThenUNet() {
+        let tag = ExtraNetworkTags("<lora:a:0.3:0.9>").loras[0]
+        XCTAssertEqual(tag.weight, 0.3)
+        XCTAssertEqual(tag.unetWeight, 0.9)
+    }
+
+    func testHypernetworkTagsAreCarriedNotApplied() {
+        let tags = ExtraNetworkTags("<hypernet:anime:0.7>portrait")
+        XCTAssertEqual(tags.text, "portrait")
+        XCTAssertEqual(tags.hypernetworks.map(\.name), ["anime"])
+        XCTAssertEqual(tags.hypernetworks.map(\.weight), [0.7])
+        XCTAssertEqual(tags.hypernetworks.map(\.source), ["<hypernet:anime:0.7>"])
+        XCTAssertNil(tags.hypernetworks.first?.problem)
+        XCTAssertTrue(tags.loras.isEmpty)
+    }
+
+    func testOtherAngleBracketTextStays() {
+        for text in ["a <b> c", "x < y > z", "<embedding:1>", "<lora>", "trailing <lora:x", "<:a>"] {
+            let tags = ExtraNetworkTags(text)
+            XCTAssertEqual(tags.text, text, text)
+            XCTAssertTrue(tags.loras.isEmpty, text)
+        }
+    }
+
+    func testBadWeightsAreKeptWithTheProblem() {
+        for (text, problem) in [("<lora:a:abc>", "weight \"abc\" is not a number"), ("<lora:a:te=x>", "te=x is not a number"),
+                                ("<lora::1>", "the tag names no LoRA"), ("<lora:a:1:2:3>", "more than two weights"),
+                                ("<lora:a:nan>", "weight \"nan\" is not a number"), ("<lora:a:foo=1>", "unknown argument foo=")] {
+            let tags = ExtraNetworkTags(text)
+            XCTAssertEqual(tags.text, "", text)
+            XCTAssertEqual(tags.loras.first?.problem, problem, text)
+        }
+    }
+}
