@@ -380,9 +380,11 @@ def choices(capabilities, models_list):
     models (inpainting ones marked), upscalers, samplers, schedulers."""
     operations = [op.get("method") for op in capabilities.get("operations", []) if isinstance(op, dict)]
     sd, inpainting, upscalers = [], [], []
+    by_kind = {}
     for model in models_list.get("models", []):
         if model.get("error"):
             continue
+        by_kind.setdefault(model.get("kind", "?"), []).append(model.get("name"))
         if model.get("kind") == "stable-diffusion":
             sd.append(model["name"])
             if model.get("inpainting"):
@@ -410,6 +412,7 @@ def choices(capabilities, models_list):
         "samplers": names("samplers"),
         "schedulers": names("schedulers"),
         "version": capabilities.get("daemon_version"),
+        "by_kind": by_kind,  # every kind the daemon lists (ControlNets, LoRAs, ... as it grows), for the UI to offer
     }
 
 

@@ -202,6 +202,26 @@ class PNGTests(unittest.TestCase):
         self.assertTrue(core.layer_name("generate", "x" * 100, 1).startswith("generate: " + "x" * 47 + "\u2026"))
 
 
+class ChoicesTests(unittest.TestCase):
+    def test_models_by_kind_and_broken_files_left_out(self):
+        caps = {"daemon_version": "1.2", "samplers": ["euler", {"name": "ddim"}], "schedulers": ["karras"],
+                "operations": [{"method": "upscale", "params_schema": {"properties": {"model": {
+                    "description": "upscaler ..., or lanczos3 / bicubic for no network"}}}}, {"method": "generate"}]}
+        listed = {"models": [
+            {"name": "sd15", "kind": "stable-diffusion"},
+            {"name": "sd15-inpainting", "kind": "stable-diffusion", "inpainting": True},
+            {"name": "broken", "kind": "stable-diffusion", "error": "cannot read"},
+            {"name": "x4", "kind": "upscaler"},
+            {"name": "canny", "kind": "controlnet"}]}
+        c = core.choices(caps, listed)
+        self.assertEqual(c["models"], ["sd15", "sd15-inpainting"])
+        self.assertEqual(c["inpainting_models"], ["sd15-inpainting"])
+        self.assertEqual(c["upscalers"], ["x4", "lanczos3", "bicubic"])
+        self.assertEqual((c["samplers"], c["schedulers"], c["operations"]), (["euler", "ddim"], ["karras"], ["upscale", "generate"]))
+        self.assertEqual(c["by_kind"]["controlnet"], ["canny"])
+        self.assertEqual(c["version"], "1.2")
+
+
 class DaemonNotRunningTests(unittest.TestCase):
     def test_a_missing_socket_gives_the_not_running_message(self):
         path = os.path.join(tempfile.gettempdir(), "diffusiond-krita-no-daemon-%d.sock" % os.getpid())
