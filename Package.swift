@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Weights", "Sampling", "StrictJSON"], swiftSettings: fast),
         .target(name: "Sampling", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Imaging", dependencies: ["VipsShim", "Tensor", "AtomicFiles"]),
+        // The model-free ControlNet preprocessors (canny, scribble_xdog, threshold, invert, lineart_standard,
+        // color, tile_resample) with OpenCV's 8-bit arithmetic, for the `preprocess` operation and ControlNet.
+        .target(name: "Preprocessors", dependencies: ["Imaging", "StrictJSON"]),
         .target(name: "Engine", dependencies: ["Models", "Weights", "Sampling", "Imaging", "Tensor",
                                                .product(name: "Logging", package: "swift-log")]),
 
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "PluginAPI", dependencies: ["StrictJSON", "Engine", "DiffusionProtocol", "Imaging"]),
         // What the generation operations share: typed parameters and their defaults, the SD model lookup, the
         // runner, previews, delivery of generated images, engine-error mapping and result-schema pieces.
-        .target(name: "GenerationKit", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "Sampling", "Tensor"]),
+        .target(name: "GenerationKit", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "Sampling", "Tensor", "Preprocessors"]),
 
         // Operation plugins: one target per operation under plugins/ (runtime plugins, not SwiftPM's Plugins/);
         // none depends on another.
@@ -72,10 +75,12 @@ let package = Package(
                 path: "plugins/outpaint"),
         .target(name: "UpscalePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit"],
                 path: "plugins/upscale"),
+        .target(name: "PreprocessPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Preprocessors"],
+                path: "plugins/preprocess", exclude: ["README.md"]),
         .target(name: "ModelsPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Engine", "GenerationKit"], path: "plugins/models", exclude: ["README.md"]),
         // The one list of built-in operations, shared by the executable and the tests.
         .target(name: "Builtins", dependencies: ["PluginAPI", "ResizePlugin", "GeneratePlugin", "Img2ImgPlugin", "InpaintPlugin",
-                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin"]),
+                                                 "OutpaintPlugin", "UpscalePlugin", "ModelsPlugin", "PreprocessPlugin"]),
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
@@ -107,6 +112,7 @@ let package = Package(
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Tensor", "Imaging"]),
+        .testTarget(name: "PreprocessorsTests", dependencies: ["Preprocessors", "Imaging", "StrictJSON"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Tensor"]),
         .testTarget(name: "InpaintTests", dependencies: ["Engine", "Imaging", "Tensor", "Sampling", "Weights", "Models",
                                                         "PluginAPI", "DiffusionProtocol", "StrictJSON",

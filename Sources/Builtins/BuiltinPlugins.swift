@@ -4,6 +4,7 @@ import InpaintPlugin
 import ModelsPlugin
 import OutpaintPlugin
 import PluginAPI
+import PreprocessPlugin
 import ResizePlugin
 import UpscalePlugin
 
@@ -12,7 +13,7 @@ import UpscalePlugin
 /// entry here; no server code changes.
 public enum BuiltinPlugins {
     public static func all() -> [any OperationPlugin] {
-        [ResizePlugin(), UpscalePlugin(), GeneratePlugin(), Img2ImgPlugin(), InpaintPlugin(), OutpaintPlugin()]
+        [ResizePlugin(), UpscalePlugin(), GeneratePlugin(), Img2ImgPlugin(), InpaintPlugin(), OutpaintPlugin(), PreprocessPlugin()]
             + ModelMethods.all()
     }
 }

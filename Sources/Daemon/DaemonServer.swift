@@ -50,13 +50,14 @@ public final class DaemonServer: Sendable {
         try socket.acquire()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let maxLine = configuration.maxLineBytes
+        let logger = self.logger
         let listener: NIOAsyncChannel<NIOAsyncChannel<InboundFrame, ByteBuffer>, Never>
         do {
             listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.backlog, value: 256)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false) { channel in
-                    PeerCredentials.check(channel).flatMapThrowing {
+                    PeerCredentials.check(channel, logger: logger).flatMapThrowing {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
                         return try NIOAsyncChannel<InboundFrame, ByteBuffer>(
                             wrappingChannelSynchronously: channel,

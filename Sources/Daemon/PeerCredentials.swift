@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -19,12 +20,24 @@ enum PeerCredentials {
         var gid: UInt32 = 0
     }
 
-    static func check(_ channel: Channel) -> EventLoopFuture<Void> {
+    /// Logs every peer (uid, pid) and closes a refused connection at once: a failed child initializer alone
+    /// leaves the accepted descriptor open, so each refusal would leak one.
+    static func check(_ channel: Channel, logger: Logger) -> EventLoopFuture<Void> {
         guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededVoidFuture() }
         let future: EventLoopFuture<Ucred> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
                                                                             name: SocketOptionName(SO_PEERCRED))
-        return future.flatMapThrowing { credentials in
-            guard credentials.uid == geteuid() || credentials.uid == 0 else { throw NotOwner(uid: credentials.uid) }
+        return future.flatMapErrorThrowing { error in
+            channel.close(promise: nil)
+            logger.warning("connection refused: peer credentials unreadable", metadata: ["error": "\(error)"])
+            throw error
+        }.flatMapThrowing { credentials in
+            let who: Logger.Metadata = ["uid": "\(credentials.uid)", "pid": "\(credentials.pid)"]
+            guard credentials.uid == geteuid() || credentials.uid == 0 else {
+                logger.warning("connection refused: another user", metadata: who)
+                channel.close(promise: nil)
+                throw NotOwner(uid: credentials.uid)
+            }
+            logger.info("connection accepted", metadata: who)
         }
     }
 }

@@ -4,6 +4,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case invalidModelName(String)
     case modelNotFound(name: String, available: [String])
     case upscalerNotFound(name: String, directory: String, available: [String])
+    /// A model of another kind than checkpoints and upscalers (`kind` as `models.list` names it) not in its folder.
+    case kindNotFound(kind: String, name: String, directory: String, available: [String])
     case modelLoadFailed(name: String, reason: String)
     case invalidSize(width: Int, height: Int, reason: String)
     case invalidParameter(field: String, reason: String)
@@ -22,6 +24,9 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case let .upscalerNotFound(name, directory, available):
             let list = available.isEmpty ? "none" : available.joined(separator: ", ")
             return "no upscaler named '\(name)' in \(directory) (available: \(list))"
+        case let .kindNotFound(kind, name, directory, available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "no \(kind) named '\(name)' in \(directory) (available: \(list))"
         case let .modelLoadFailed(name, reason):
             return "model \"\(name)\" failed to load: \(reason)"
         case let .invalidSize(width, height, reason):

@@ -8,7 +8,8 @@ import Sampling
 ///     Model: <name>, Denoising strength: 0.5, Clip skip: 2, RNG: CPU
 ///
 /// (one line; `Refiner: <name>, Refiner switch at: 0.8` with a refiner hand-off, before `RNG`, as A1111 writes
-/// them; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
+/// them; one quoted `ControlNet <i>: "Module: none, Model: <name>, Weight: 1, …"` per control entry, as
+/// sd-webui-controlnet writes its units; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
 /// `RNG`: "CPU" for torch CPU noise, "NV" for the NVIDIA/Philox family as A1111 names its CPU emulation of
 /// GPU noise).
 public enum GenerationInfo {
@@ -35,8 +36,17 @@ public enum GenerationInfo {
         if let refiner {
             fields += [("Refiner", refiner.model.name), ("Refiner switch at", format(refiner.switchAt))]
         }
+        for (i, control) in request.controls.enumerated() {
+            // sd-webui-controlnet's unit summary, with this daemon's guess mode in place of its control modes.
+            let mode = control.resizeMode.rawValue.split(separator: " ").map { $0.prefix(1).uppercased() + $0.dropFirst() }
+                .joined(separator: " ")
+            fields.append(("ControlNet \(i)", "Module: none, Model: \(control.controlNet.name), Weight: \(format(control.weight)), "
+                + "Resize Mode: \(mode), Guidance Start: \(format(control.start)), Guidance End: \(format(control.end)), "
+                + "Guess Mode: \(control.runsInGuessMode ? "True" : "False")"))
+        }
         fields.append(("RNG", request.rng == .cpu ? "CPU" : "NV"))
-        var text = request.prompt
+        // Applied hypernetworks as A1111 tags, in order: the prompt re-sent gives the same run.
+        var text = request.prompt + request.hypernetworks.entries.map { " <hypernet:\($0.network.name):\($0.strength)>" }.joined()
         if !request.negativePrompt.isEmpty { text += "\nNegative prompt: " + request.negativePrompt }
         text += "\n" + fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ")
         return text

@@ -32,6 +32,11 @@ public struct GenerationParams: Sendable {
     public var sdxl: SDXLParams
     /// `loras` and the `<lora:…>` tags taken out of `prompt` and `negative_prompt` (which hold the text without them).
     public var extraNetworks: ExtraNetworkParams
+    /// `control`: ControlNet entries (empty when absent); resolved against the model by `ControlLookup`.
+    public var controls: [ControlParams]
+    /// Hypernetwork tags and the `hypernetworks` member (`EmbeddingsAndHypernetworks` applies them, and finds the
+    /// embeddings the prompts use, once the model is known).
+    public var hypernetworks: HypernetworkParams
 
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
@@ -55,6 +60,8 @@ public struct GenerationParams: Sendable {
         outputs = params["outputs"]?.arrayValue
         preview = PreviewParams(params["preview"])
         sdxl = SDXLParams(params)
+        controls = ControlParams.list(params)
+        hypernetworks = HypernetworkParams(params)
     }
 
     /// The model name where the operation cannot run without one (the schema requires it there).
@@ -90,6 +97,7 @@ public struct GenerationParams: Sendable {
         }
         r.seed = Seeds.resolve(seed.map(Int64.init))
         sdxl.apply(to: &r)
+        hypernetworks.strip(&r)
         return r
     }
 
@@ -111,5 +119,5 @@ public struct GenerationParams: Sendable {
     }
 
     /// Whether the request asks for anything only a model run produces (model-free paths refuse it).
-    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 }
+    public var needsModel: Bool { outputs != nil || preview != nil || batchSize != 1 || !controls.isEmpty }
 }

@@ -27,8 +27,9 @@ public enum GenerationResultSchema {
                 description: "set by the operation instead of the daemon's queue_ms/run_ms: seconds in the UNet, in the sampling loop and in the whole job"),
             "ignored": SDXLSchema.ignoredResult,
             "refiner": RefinerResult.schema,
+            "adapters": T2IAdapterParams.resultSchema,
             "loras": LoRASchema.result,
-        ]
+        ].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own }
     }
 
     public static let txt2imgRequired = ["images", "seeds", "model", "sampler", "scheduler", "steps", "timings"]
@@ -43,9 +44,11 @@ public enum GenerationResultSchema {
             "seeds": seeds,
             "timings": ResultSchemas.daemonTimings(),
             "ignored": SDXLSchema.ignoredResult,
+            "adapters": T2IAdapterParams.resultSchema,
             "loras": LoRASchema.result,
         ]
         for (k, v) in extra { properties[k] = v }
+        for (k, v) in EmbeddingsAndHypernetworksResult.properties { properties[k] = v }
         return ResultSchemas.object(properties, required: ["images", "image", "model", "seeds"] + extraRequired + ["timings"],
                                     description: description)
     }

@@ -11,7 +11,7 @@ extension PluginError {
         case .invalidSize: self = .invalidParam(field: sizeField, reason: error.description)
         case let .invalidParameter(field, reason): self = .invalidParam(field: field, reason: reason)
         case .cancelled: self = .cancelled(reason: "request cancelled")
-        case .unsupportedModel, .modelNotFound, .upscalerNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
+        case .unsupportedModel, .modelNotFound, .upscalerNotFound, .kindNotFound, .modelLoadFailed, .invalidModelName, .noModelsDirectory:
             self = .invalidParam(field: modelField, reason: error.description)
         }
     }

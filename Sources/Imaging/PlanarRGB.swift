@@ -23,7 +23,13 @@ extension VipsImage {
     /// The colour of the image as planar RGB in [-1, 1]. Alpha is dropped (as PIL's convert("RGB") does; callers
     /// that need it keep the alpha band separately), grey is repeated into three planes, other colour spaces are
     /// converted to sRGB. 8-bit samples are divided by 255, 16-bit by 65535.
-    public func planarRGB() throws -> PlanarRGB {
+    public func planarRGB() throws -> PlanarRGB { try planarRGB(unit: false) }
+
+    /// The same planes in [0, 1] (v / 255 or v / 65535, one float32 rounding), as control pictures are given to
+    /// adapters and ControlNets.
+    public func planarUnitRGB() throws -> PlanarRGB { try planarRGB(unit: true) }
+
+    private func planarRGB(unit signedOff: Bool) throws -> PlanarRGB {
         let rgb = try rgbColor()
         let w = rgb.width, h = rgb.height, plane = w * h
         var values = [Float](repeating: 0, count: 3 * plane)
@@ -33,7 +39,7 @@ extension VipsImage {
                     for c in 0 ..< 3 {
                         // Two float32 roundings, as numpy/torch: (v / scale) then (2 * x - 1).
                         let unit = convert(samples[i * 3 + c]) / scale
-                        out[c * plane + i] = 2 * unit - 1
+                        out[c * plane + i] = signedOff ? unit : 2 * unit - 1
                     }
                 }
             }

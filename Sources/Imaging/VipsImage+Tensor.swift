@@ -8,6 +8,13 @@ extension VipsImage {
         return Tensor(shape: [1, 3, planar.height, planar.width], values: planar.values)
     }
 
+    /// The image as a [1, 3, H, W] tensor in [0, 1] (v / 255 or v / 65535, alpha dropped, grey repeated), as
+    /// diffusers prepares ControlNet images.
+    public func toUnitTensor() throws -> Tensor {
+        let planar = try planarUnitRGB()
+        return Tensor(shape: [1, 3, planar.height, planar.width], values: planar.values)
+    }
+
     /// An sRGB image from a [1, 3, H, W] or [3, H, W] tensor in [-1, 1], quantised as diffusers' postprocess
     /// (clamp(x/2 + 0.5, 0, 1) × 255 or 65535, rounded half to even).
     public convenience init(tensor: Tensor, bitDepth: Int = 8) throws {

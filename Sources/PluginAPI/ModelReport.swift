@@ -51,10 +51,9 @@ public enum ModelReport {
     /// Members detected from a model's files or at load; which appear depends on the kind.
     static var detailProperties: [String: JSONValue] {
         [
-            "family": ["type": "string", "description": "Stable Diffusion family detected from the files (sd1, sd2, sdxl, sdxl-refiner; a LoRA's from its shapes, unknown when they do not tell)"],
-            "type": ["type": "string", "enum": ["lora", "locon", "loha", "lokr", "full", "dora"], "description": "a LoRA file's adapter type"],
+            "family": ["type": "string", "description": "family detected from the files (sd1, sd2, sdxl, sdxl-refiner; an adapter's or a ControlNet's: the family it conditions; embeddings by width, hypernetworks by their cross-attention width)"],
+            "lora_type": ["type": "string", "enum": ["lora", "locon", "loha", "lokr", "full", "dora"], "description": "a LoRA file's adapter type"],
             "modules": ["type": "integer", "minimum": 0, "description": "layers a LoRA file adapts"],
-            "file_bytes": ["type": "integer", "minimum": 0, "description": "size of a LoRA file"],
             "prediction": ["type": "string", "enum": ["epsilon", "v_prediction"], "description": "what the UNet predicts"],
             "inpainting": ["type": "boolean", "description": "a 9-channel inpainting UNet"],
             "unet_in_channels": ["type": "integer", "minimum": 1],
@@ -63,6 +62,22 @@ public enum ModelReport {
             "scale": ["type": "number", "exclusiveMinimum": 0, "description": "upscaler output/input size factor the file promises"],
             "network_scale": ["type": "integer", "minimum": 1, "description": "the upscaler network's own factor"],
             "declared_scale": ["type": "number", "exclusiveMinimum": 0],
+            "adapter_type": ["type": "string", "enum": ["full", "light", "xl"], "description": "T2I-Adapter architecture"],
+            "hint_channels": ["type": "integer", "minimum": 1, "description": "channels of the control picture an adapter or a ControlNet takes (1 grey, 3 RGB)"],
+            "downscale": ["type": "integer", "minimum": 1, "description": "a T2I-Adapter's pixel-unshuffle factor; output sides must be multiples of it"],
+            "controlnet_variant": ["type": "string", "enum": ["full", "reduced", "shuffle"],
+                                   "description": "ControlNet: full = the family UNet's encoder depth, reduced = shallower (SDXL mid/small), shuffle = global pooling"],
+            "layout": ["type": "string", "enum": ["diffusers", "safetensors", "ckpt"], "description": "ControlNet: how its weights are stored"],
+            "channel_order": ["type": "string", "enum": ["rgb", "bgr"], "description": "ControlNet: the hint's channel order"],
+            // Embeddings and hypernetworks (kind embedding / hypernetwork).
+            "file_bytes": ["type": "integer", "minimum": 0, "description": "size of the file on disk"],
+            "vectors": ["type": "integer", "minimum": 1, "description": "embedding: tokens it takes in a prompt"],
+            "width": ["type": "integer", "minimum": 1, "description": "embedding: vector width (768 sd1, 1024 sd2)"],
+            "clip_l_width": ["type": "integer", "minimum": 1, "description": "SDXL embedding: the first encoder's vector width"],
+            "clip_g_width": ["type": "integer", "minimum": 1, "description": "SDXL embedding: the second encoder's vector width"],
+            "widths": ["type": ["string", "integer"], "description": "hypernetwork: the context widths it has modules for, comma-separated"],
+            "layer_structure": ["type": ["string", "integer"], "description": "hypernetwork: layer size factors, comma-separated"],
+            "activation": ["type": "string", "description": "hypernetwork: activation_func"],
         ]
     }
 

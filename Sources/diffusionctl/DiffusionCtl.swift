@@ -13,10 +13,17 @@ struct DiffusionCtl: ParsableCommand {
               diffusionctl status
               diffusionctl call resize -p image.path=/abs/in.png -p width=256 -p output.path=/abs/out.png
               diffusionctl call resize --params-file req.json --save out.png    (inline result written to a file)
+              diffusionctl generate fox.png --model sd15 --prompt "a red fox" --seed 42 --preview preview.png
+              diffusionctl img2img in.png out.png --model sd15 --prompt "a castle" --strength 0.6
+              diffusionctl inpaint in.png mask.png out.png --model sd15-inpaint --prompt "a cat" -p steps=30
+              diffusionctl outpaint in.png wide.png --left 128 --right 128
+              diffusionctl upscale in.png big.png --model realesrgan-x4plus --scale 2
               diffusionctl cancel 7
+            Relative paths (arguments and every "path" member) are resolved against this folder before sending.
               diffusionctl convert realesrgan-x4plus.param realesrgan-x4plus.safetensors
             """,
-        subcommands: [Call.self, Capabilities.self, Status.self, Ping.self, Cancel.self, Shutdown.self, Convert.self])
+        subcommands: [Call.self, GenerateCommand.self, Img2ImgCommand.self, InpaintCommand.self, OutpaintCommand.self,
+                      UpscaleCommand.self, Capabilities.self, Status.self, Ping.self, Cancel.self, Shutdown.self, Convert.self])
 }
 
 struct ConnectionOptions: ParsableArguments {

@@ -5,7 +5,7 @@ import StrictJSON
 
 /// Builds a params object from a JSON text or file plus `key=value` assignments.
 enum ParamsBuilder {
-    static func base(json: String?, file: String?) throws -> [String: JSONValue] {
+    static func base(json: String?, file: String?) throws(ValidationError) -> [String: JSONValue] {
         var text: String?
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
@@ -19,7 +19,7 @@ enum ParamsBuilder {
         return o
     }
 
-    static func assign(_ assignment: String, into object: inout [String: JSONValue]) throws {
+    static func assign(_ assignment: String, into object: inout [String: JSONValue]) throws(ValidationError) {
         guard let eq = assignment.firstIndex(of: "=") else { throw ValidationError("-p \(assignment): expected key=value") }
         let path = assignment[..<eq].split(separator: ".").map(String.init)
         let raw = String(assignment[assignment.index(after: eq)...])

@@ -16,6 +16,7 @@ struct BenchSuite {
             TextEncoderWorkload(batch: 2),
             UNetStepWorkload(imageSize: 256, batch: 2),
             UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
+            ControlNetStepWorkload(imageSize: 512, batch: 2),
             VAEDecodeWorkload(imageSize: 512),
             Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
             LoRAApplyWorkload(rank: 32),

@@ -158,3 +158,52 @@ final class SocketPermissionTests: XCTestCase {
         XCTAssertEqual(try daemon.connect().call(id: .integer(1), method: "ping", timeout: 10)["result"]?["pong"], .bool(true))
     }
 }
+
+/// The peer-credential check behind the socket's mode: with the socket widened to 0666, another user's
+/// connections are refused, closed at once (the daemon's descriptor count does not grow) and logged with uid
+/// and pid; the owner keeps being served. Needs root to switch users (CI has it; skipped otherwise).
+final class PeerCredentialTests: XCTestCase {
+    func openDescriptors(_ pid: Int32) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    func testRefusedConnectionsAreClosedAndLogged() throws {
+        try XCTSkipUnless(geteuid() == 0, "needs root to switch to another user")
+        let daemon = try DaemonProcess(withChecksumPlugin: false)
+        defer { daemon.stop() }
+        XCTAssertEqual(chmod(daemon.dir.path, 0o755), 0)
+        XCTAssertEqual(chmod(daemon.socketPath, 0o666), 0, "widen the socket so only the credential check stands")
+        let pid = daemon.process.processIdentifier
+        _ = try daemon.connect().call(id: .integer(1), method: "ping", timeout: 10)
+        usleep(200_000)
+        let before = openDescriptors(pid)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import os, socket, sys
+            os.setgid(65534); os.setuid(65534)
+            refused = 0
+            for _ in range(5):
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(10)
+                s.connect(sys.argv[1])
+                try:
+                    # The daemon may close before or after the request is sent: both are a refusal.
+                    s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\\n')
+                    if s.recv(100) == b"": refused += 1
+                except (BrokenPipeError, ConnectionResetError):
+                    refused += 1
+                s.close()
+            sys.exit(0 if refused == 5 else 4)
+            """, daemon.socketPath]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "every connection from uid 65534 is closed without an answer")
+        usleep(300_000)
+        XCTAssertEqual(openDescriptors(pid), before, "refused connections leave no descriptor behind")
+        let refusals = daemon.log.components(separatedBy: "\n").filter { $0.contains("connection refused") && $0.contains("uid=65534") }
+        XCTAssertEqual(refusals.count, 5, daemon.log)
+        XCTAssertTrue(refusals.allSatisfy { $0.contains("pid=") })
+        XCTAssertEqual(try daemon.connect().call(id: .integer(2), method: "ping", timeout: 10)["result"]?["pong"], .bool(true))
+    }
+}

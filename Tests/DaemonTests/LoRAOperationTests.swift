@@ -116,7 +116,7 @@ final class LoRAOperationTests: XCTestCase {
         let loras = (reply["result"]?["models"]?.arrayValue ?? []).filter { $0["kind"] == "lora" }
         let kohya = try XCTUnwrap(loras.first { $0["name"] == "sub/sdxl_kohya" }, "\(loras)")
         XCTAssertEqual(kohya["family"], "sdxl")
-        XCTAssertEqual(kohya["type"], "locon")
+        XCTAssertEqual(kohya["lora_type"], "locon")
         XCTAssertEqual(kohya["format"], "safetensors")
         XCTAssertEqual(kohya["loaded"], false)
         XCTAssertNotNil(kohya["file_bytes"]?.intValue)

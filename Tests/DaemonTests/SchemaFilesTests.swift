@@ -116,6 +116,9 @@ final class SchemaFilesTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: models + "/tiny-inpaint", withDestinationPath: fixtures + "/sd/sd1-inpaint/diffusers")
         try FileManager.default.createSymbolicLink(atPath: models + "/upscalers/tiny_compact.pth",
                                                    withDestinationPath: fixtures + "/upscale/tiny_compact.pth")
+        for folder in ["embeddings", "hypernetworks"] {
+            try FileManager.default.createSymbolicLink(atPath: models + "/" + folder, withDestinationPath: fixtures + "/embeddings/models/" + folder)
+        }
         let daemon = try DaemonProcess(arguments: ["--models", models], withChecksumPlugin: false, dir: dir)
         defer { daemon.stop() }
         let client = try daemon.connect()
@@ -156,6 +159,23 @@ final class SchemaFilesTests: XCTestCase {
         let network = try run("upscale", ["image": .object(small), "model": "tiny_compact", "tile": 16, "overlap": 4,
                                           "output": ["path": .string(dir.file("up.png"))]])
         XCTAssertNotNil(network["network"], "the network form")
+        let control = try run("preprocess", ["image": .object(small), "preprocess": "canny", "resolution": 64])
+        XCTAssertEqual(control["detected"], ["width": 85, "height": 64], "the working size, before the resize back")
+        // The adapter members (embeddings, hypernetworks, ignored tags) in every result that can carry them.
+        // A LoRA tag in prompt_2 is removed and listed in ignored_tags (those of prompt and negative_prompt apply).
+        let adapted: [String: JSONValue] = ["prompt": "fluffstyle fox <hypernet:legacy:0.5>", "prompt_2": "<lora:x:1>", "negative_prompt": "badhands",
+                                            "steps": 2, "seed": 3]
+        var results = [try run("generate", adapted.merging(["model": "tiny", "width": 16, "height": 16]) { $1 })]
+        results.append(try run("img2img", adapted.merging(["model": "tiny", "image": .object(small), "strength": 0.5]) { $1 }))
+        results.append(try run("inpaint", adapted.merging(["model": "tiny-inpaint", "image": .object(small), "mask": ["path": .string(mask)]]) { $1 }))
+        results.append(try run("outpaint", adapted.merging(["model": "tiny", "image": .object(small), "extend": ["right": 8], "window": 64]) { $1 }))
+        results.append(try run("upscale", ["image": ["path": .string(dir.file("i2i.png"))], "model": "lanczos3", "scale": 2,
+                                           "refine": .object(adapted.merging(["model": "tiny", "strength": 0.5, "tile": 32, "overlap": 8]) { $1 })]))
+        for result in results {
+            XCTAssertEqual(result["embeddings"]?.arrayValue?.count, 2, "\(result)")
+            XCTAssertEqual(result["hypernetworks"]?.arrayValue?.count, 1, "\(result)")
+            XCTAssertEqual(result["ignored_tags"], ["<lora:x:1>"], "\(result)")
+        }
         _ = try run("models.list", [:])
         _ = try run("models.unload", ["model": "tiny"])
     }

@@ -188,3 +188,43 @@ final class ByteCountTests: XCTestCase {
         XCTAssertNil(ByteCount.parse("infG"))
     }
 }
+
+/// Names under a kind's folder: relative paths, never out of the folder.
+final class ModelSubfolderTests: XCTestCase {
+    func testNamesStayInsideTheFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("subfolder-\(getpid())-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/kind/styles", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/outside", withIntermediateDirectories: true)
+        for file in ["/kind/a.safetensors", "/kind/styles/b.pth", "/outside/secret.safetensors", "/kind/.hidden.safetensors"] {
+            fm.createFile(atPath: root + file, contents: Data([0]))
+        }
+        try fm.createSymbolicLink(atPath: root + "/kind/linked.safetensors", withDestinationPath: root + "/outside/secret.safetensors")
+        try fm.createSymbolicLink(atPath: root + "/kind/escape", withDestinationPath: root + "/outside")
+        let folder = ModelSubfolder(path: root + "/kind", extensions: ["safetensors", "pth"], isModelFolder: { _ in false })
+        XCTAssertEqual(folder.resolve("a"), root + "/kind/a.safetensors")
+        XCTAssertEqual(folder.resolve("styles/b"), root + "/kind/styles/b.pth")
+        XCTAssertEqual(folder.resolve("linked"), root + "/kind/linked.safetensors", "a linked model entry is the operator's choice")
+        for bad in ["../outside/secret", "/etc/passwd", "styles/../a", "escape/secret", ".hidden", "", "a/", "styles//b"] {
+            XCTAssertNil(folder.resolve(bad), bad)
+        }
+        XCTAssertEqual(folder.names(), ["a", "linked", "styles/b"])
+    }
+}
+
+/// Upscaler files are found under realesrgan/ in every format, not only ncnn's.
+final class UpscalerCatalogTests: XCTestCase {
+    func testSafetensorsAndPthUnderRealesrganResolve() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(getpid())-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/realesrgan", withIntermediateDirectories: true)
+        for file in ["/realesrgan/a.safetensors", "/realesrgan/b.pth", "/realesrgan/c.param"] {
+            FileManager.default.createFile(atPath: root + file, contents: Data([0]))
+        }
+        XCTAssertEqual(UpscalerCatalog.resolve("a", in: root), root + "/realesrgan/a.safetensors")
+        XCTAssertEqual(UpscalerCatalog.resolve("b", in: root), root + "/realesrgan/b.pth")
+        XCTAssertEqual(UpscalerCatalog.resolve("c", in: root), root + "/realesrgan/c.param")
+        XCTAssertEqual(UpscalerCatalog.available(in: root), ["a", "b", "c"])
+    }
+}

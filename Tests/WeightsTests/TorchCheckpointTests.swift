@@ -77,9 +77,31 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
-    func testLegacyFormatIsRefusedWithAdvice() {
+    /// torch.save(..., _use_new_zipfile_serialization=False) (2022 hypernetworks): read through the same
+    /// restricted unpickler; a bare pickle that is not a torch.save file is still refused with advice.
+    func testLegacyFormatLoadsAndOtherPicklesAreRefused() throws {
         let path = Fixtures.path("legacy.pt")
-        assertWeightsError("legacyTorchFormat", path: path) { _ = try TorchCheckpoint(path: path) }
+        let legacy = try TorchCheckpoint(path: path)
+        XCTAssertEqual(legacy.names, ["w"])
+        XCTAssertEqual(try legacy.tensor("w").scalars, [1, 1])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("legacy-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Every truncation and a few corrupted counts fail with a WeightsError, never a crash.
+        for cut in stride(from: 1, to: bytes.count, by: 7) {
+            let file = dir.appendingPathComponent("cut\(cut).pt")
+            try bytes.prefix(cut).write(to: file)
+            XCTAssertThrowsError(try TorchCheckpoint(path: file.path), "cut at \(cut)") { XCTAssertTrue($0 is WeightsError, "\($0)") }
+        }
+        var grown = bytes
+        grown[bytes.count - 16] = 0x7F  // the int64 element count of the one storage, just before its 8 bytes
+        let file = dir.appendingPathComponent("count.pt")
+        try grown.write(to: file)
+        XCTAssertThrowsError(try TorchCheckpoint(path: file.path)) { XCTAssertTrue("\($0)".contains("elements"), "\($0)") }
+        let plain = dir.appendingPathComponent("plain.pt")
+        try Data([0x80, 0x02, 0x7D, 0x71, 0x00, 0x2E]).write(to: plain)  // pickle.dumps({}, 2)
+        assertWeightsError("legacyTorchFormat", path: plain.path) { _ = try TorchCheckpoint(path: plain.path) }
         XCTAssertTrue(WeightsError.legacyTorchFormat(path: path).description.contains("re-save"))
     }
 

@@ -19,6 +19,7 @@ Command line (the usage example):
     python3 diffusiond_client.py --socket PATH ping
     python3 diffusiond_client.py --socket PATH resize '{"image": {"path": "/abs/in.png"}, "width": 64, "output": {"path": "/abs/out.png"}}'
 
+Relative paths in params ("path" members) are resolved against the current folder before sending.
 Prints notifications on stderr, the result as JSON on stdout; exits 1 when the daemon answers with an error.
 """
 import argparse
@@ -48,10 +49,26 @@ def default_socket_path():
     return "/tmp/diffusiond-%d/diffusiond.sock" % os.getuid()
 
 
-class DiffusiondClient:
-    """One connection. Not thread-safe: use one client per thread. Closing it cancels its unfinished jobs."""
+def resolve_paths(value, base=None):
+    """A copy of a params tree whose relative "path" members are absolute, against base (default: the current
+    folder). The daemon refuses relative paths: they would resolve against its folder, not the caller's."""
+    if isinstance(value, dict):
+        return {key: (os.path.normpath(os.path.join(base or os.getcwd(), item))
+                      if key == "path" and isinstance(item, str) and item and not os.path.isabs(item)
+                      else resolve_paths(item, base))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_paths(item, base) for item in value]
+    return value
 
-    def __init__(self, path=None, timeout=None):
+
+class DiffusiondClient:
+    """One connection. Not thread-safe: use one client per thread. Closing it cancels its unfinished jobs.
+    Relative "path" members of params are made absolute against the current folder before sending
+    (resolve_paths=False sends them as they are)."""
+
+    def __init__(self, path=None, timeout=None, resolve_paths=True):
+        self.resolve_paths = resolve_paths
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path or default_socket_path())
@@ -71,7 +88,10 @@ class DiffusiondClient:
     def send(self, method, params=None, request_id=None):
         """Sends a request without waiting; returns its id."""
         request_id = next(self.ids) if request_id is None else request_id
-        message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}}
+        params = params or {}
+        if self.resolve_paths:
+            params = resolve_paths(params)
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         self.sock.sendall(json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n")
         return request_id
 

@@ -16,6 +16,7 @@ public struct GeneratePlugin: OperationPlugin {
         properties["width"] = GenerationSchema.sizeProperty("image width", defaultText: "default: the model's, \(GenerationDefaults.width) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         properties["height"] = GenerationSchema.sizeProperty("image height", defaultText: "default: the model's, \(GenerationDefaults.height) for SD 1.x/2.x, \(GenerationDefaults.sdxlSide) for SDXL")
         properties["refiner"] = RefinerSchema.property
+        properties["adapters"] = T2IAdapterParams.schema
         return ["type": "object", "properties": .object(properties), "required": ["model", "prompt"], "additionalProperties": false]
     }
 
@@ -31,15 +32,23 @@ public struct GeneratePlugin: OperationPlugin {
         try GenerationParams.checkSize(request)
         let outputs = try p.generation.resolveOutputs(batch: request.batchSize, context: context)
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        let (model, loraMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
         // txt2img starts from noise, which an SDXL refiner cannot.
         try RefinerRoles.check(base: model)
         // The family's default size is known only now; sizes that were sent passed checkSize above.
         p.generation.applyDefaultSize(of: model, to: &request)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try p.refiner.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try T2IAdapterParams(params).resolve(context: context)
+        request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height)
         try context.checkCancelled()
         return try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                           preview: p.generation.preview, outputs: outputs,
-                                                          ignored: p.generation.sdxl.ignoredMember(for: model).merging(adapterMembers) { own, _ in own })
+                                                          ignored: p.generation.sdxl.ignoredMember(for: model)
+                                                            .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                            .merging(embeddingHypernetworkMembers) { own, _ in own }
+                                                            .merging(loraMembers) { own, _ in own })
     }
 }

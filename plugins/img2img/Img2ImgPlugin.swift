@@ -17,6 +17,7 @@ public struct Img2ImgPlugin: OperationPlugin {
     public var paramsSchema: JSONValue {
         var properties = GenerationSchema.commonProperties
         properties["image"] = ImageSchemas.input(description: "the source image (alpha is dropped)")
+        properties["adapters"] = T2IAdapterParams.schema
         properties["depth_map"] = ImageSchemas.input(description: "depth-to-image models (SD 2 depth): the depth map, a grey picture (RGB through luminance; near or far bright, as the model was trained), any size; only its shape matters, not its scale (each map is normalised to [-1, 1]); required by such a model, refused by others")
         properties["strength"] = GenerationSchema.strengthProperty(
             "how much of the schedule to run (diffusers' strength / A1111's denoising strength; default \(GenerationDefaults.img2imgStrength))")
@@ -64,12 +65,21 @@ public struct Img2ImgPlugin: OperationPlugin {
         if let depth = p.depthMap { try Self.setDepthMap(depth, of: &request, mode: p.resizeMode, context: context) }
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        let (model, loraMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try T2IAdapterParams(params).resolve(context: context)
+        request.adapters = try T2IAdapterParams.controls(adapters, width: request.width, height: request.height,
+                                                         mode: p.resizeMode)
         try context.checkCancelled()
         var result = try GenerationRunner(context: context).run(request, model: model, refiner: refiner,
                                                                 preview: p.generation.preview, outputs: outputs,
-                                                                ignored: p.generation.sdxl.ignoredMember(for: model).merging(adapterMembers) { own, _ in own })
+                                                                ignored: p.generation.sdxl.ignoredMember(for: model)
+                                                                    .merging(T2IAdapterParams.member(adapters)) { $1 }
+                                                                    .merging(embeddingHypernetworkMembers) { own, _ in own }
+                                                                    .merging(loraMembers) { own, _ in own })
         if case .object(var o) = result {
             o["strength"] = .double(request.strength)
             o["resize_mode"] = .string(p.resizeMode.rawValue)

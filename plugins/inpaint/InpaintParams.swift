@@ -14,6 +14,8 @@ struct InpaintParams {
     static let defaultArea = "whole"
 
     var generation: GenerationParams
+
+    var adapters: T2IAdapterParams
     var image: JSONValue?
     var mask: MaskParams
     /// As sent; nil takes the default for the path taken (with or without a model).
@@ -26,6 +28,7 @@ struct InpaintParams {
 
     init(_ params: [String: JSONValue]) {
         generation = GenerationParams(params)
+        adapters = T2IAdapterParams(params)
         image = params["image"]
         mask = MaskParams(params)
         fill = params["fill"]?.stringValue

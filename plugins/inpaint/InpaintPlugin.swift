@@ -19,6 +19,7 @@ public struct InpaintPlugin: OperationPlugin {
         let own: [String: JSONValue] = [
             "image": ImageSchemas.input(description: "the image to edit"),
             "refiner": RefinerSchema.property,
+            "adapters": T2IAdapterParams.schema,
             "mask": MaskParams.sourceSchema,
             "area": ["type": "string", "enum": Self.areas,
                      "description": .string("process the whole image, or only the mask's bounding box plus padding (default \(InpaintParams.defaultArea))")],
@@ -71,8 +72,11 @@ public struct InpaintPlugin: OperationPlugin {
         guard p.generation.extraNetworks.structured.isEmpty else {
             throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")
         }
+        guard p.adapters.entries.isEmpty else {
+            throw PluginError.invalidParam(field: "adapters", reason: "needs model: T2I-Adapters steer a model's run")
+        }
         guard !p.generation.needsModel else {
-            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
+            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs, preview and control need a model")
         }
         let fill = try p.inpaintFill(default: InpaintParams.defaultFillWithoutModel, seed: p.generation.fillSeed)
         guard fill.changesPixels else {
@@ -129,8 +133,13 @@ public struct InpaintPlugin: OperationPlugin {
         let mask = try p.mask.resolve(image: image, context: context)
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        let (model, loraMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
+        let adapters = try p.adapters.resolve(context: context)
+        options.adapters = adapters
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -142,12 +151,14 @@ public struct InpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         var extra: [String: JSONValue] = ["fill": .string(options.fill.name), "area": .string(p.areaName)]
+        extra.merge(T2IAdapterParams.member(adapters)) { $1 }
         if let refiner, let last = try InpaintPipeline(model: model).stages(for: request, refiner: refiner).last {
             extra["refiner"] = RefinerResult.member(refiner, steps: last.plan.steps)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, refiner: refiner,
                                                  context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(extra) { _, own in own }
-                                                    .merging(adapterMembers) { own, _ in own })
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }
+                                                    .merging(extra) { _, own in own }
+                                                    .merging(loraMembers) { own, _ in own })
     }
 }

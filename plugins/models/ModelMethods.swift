@@ -36,7 +36,7 @@ public enum ModelMethods {
     public struct LoadModel: OperationPlugin {
         public init() {}
         public let method = "models.load"
-        public let summary = "Load a model now (a Stable Diffusion checkpoint, else an upscaler of that name), evicting least recently used ones beyond --memory-budget; a failed load leaves resident models as they were."
+        public let summary = "Load a model now (a Stable Diffusion checkpoint, else an upscaler, else a ControlNet of that name), evicting least recently used ones beyond --memory-budget; a failed load leaves resident models as they were."
         public var paramsSchema: JSONValue { nameOnly }
         public var resultSchema: JSONValue? { ModelSchemas.loadResult }
         public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
@@ -48,11 +48,17 @@ public enum ModelMethods {
                 do {
                     loaded = (try host.stableDiffusion(named: name).name, .stableDiffusion)
                 } catch EngineError.modelNotFound(_, let checkpoints) {
-                    guard let folder = host.upscalerDirectory, UpscalerCatalog.resolve(name, in: folder) != nil else {
-                        throw EngineError.modelNotFound(name: name, available: checkpoints + (host.upscalerDirectory.map(UpscalerCatalog.available(in:)) ?? []))
+                    if let folder = host.upscalerDirectory, UpscalerCatalog.resolve(name, in: folder) != nil {
+                        _ = try host.upscaler(named: name)
+                        loaded = (name, .upscaler)
+                    } else if let folder = host.controlNetFolder, folder.resolve(name) != nil {
+                        _ = try host.controlNet(named: name)
+                        loaded = (name, .controlnet)
+                    } else {
+                        let upscalers = host.upscalerDirectory.map(UpscalerCatalog.available(in:)) ?? []
+                        let controlNets = host.controlNetFolder?.names() ?? []
+                        throw EngineError.modelNotFound(name: name, available: checkpoints + upscalers + controlNets)
                     }
-                    _ = try host.upscaler(named: name)
-                    loaded = (name, .upscaler)
                 }
             } catch let e as EngineError {
                 throw PluginError.invalidParam(field: "model", reason: e.description)

@@ -78,7 +78,7 @@ public struct OutpaintPlugin: OperationPlugin {
             throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")
         }
         guard !p.generation.needsModel else {
-            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs and preview need a model")
+            throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs, preview and control need a model")
         }
         let output = try context.resolveOutput(p.generation.output, field: "output")
 
@@ -138,7 +138,10 @@ public struct OutpaintPlugin: OperationPlugin {
         try Self.checkCanvas(of: image, extension: ext, limits: context.imageLimits)
         try context.checkCancelled()
         let base = try CheckpointLookup.model(named: try p.generation.requiredModel(), context: context)
-        let (model, adapterMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        let (model, loraMembers) = try LoRALookup.apply(p.generation.extraNetworks, to: base, context: context)
+        request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
+        let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
+                                                                                to: &request, context: context)
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -150,10 +153,10 @@ public struct OutpaintPlugin: OperationPlugin {
             throw try RepaintHooks.failure(e, context: context)
         }
         return try GeneratedImages.repaintResult(results, request: request, outputs: outputs, model: model, context: context,
-                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging([
+                                                 extra: p.generation.sdxl.ignoredMember(for: model).merging(embeddingHypernetworkMembers) { own, _ in own }.merging([
                                                     "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
                                                                  "width": JSONValue(image.width), "height": JSONValue(image.height)],
                                                     "fill": .string(p.fillName)]) { _, own in own }
-                                                    .merging(adapterMembers) { own, _ in own })
+                                                    .merging(loraMembers) { own, _ in own })
     }
 }

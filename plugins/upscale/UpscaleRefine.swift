@@ -12,8 +12,10 @@ struct UpscaleRefine {
     let refiner: TileRefiner
     /// SDXL-only members of `refine` the model cannot use, named `refine.<member>` (the result's `ignored`).
     let ignored: [String]
-    /// The result's `loras` member when the refine applied adapters (empty otherwise).
-    let adapterMembers: [String: JSONValue]
+    /// The result members of the embeddings and hypernetworks it applied (`EmbeddingsAndHypernetworksResult`).
+    var embeddingHypernetworkMembers: [String: JSONValue] = [:]
+    /// The result's `loras` member when the refine applied LoRAs (empty otherwise).
+    var loraMembers: [String: JSONValue] = [:]
 
     /// The refine members plus SDXL's (`prompt_2`, micro-conditioning), as every generation operation has them.
     static var schema: JSONValue {
@@ -43,6 +45,8 @@ struct UpscaleRefine {
             "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
                         "description": .string("overlap of neighbouring tiles (default \(RefineSettings.defaultOverlap)); at most tile/2")],
             "seam_fix": ["type": "boolean", "description": "second pass over feathered bands centred on the tile seams, at half the strength (default false)"],
+            "control": ControlSchema.property,
+            "hypernetworks": GenerationSchema.commonProperties["hypernetworks"] ?? .null,
         ],
         "required": ["model"],
         "additionalProperties": false,
@@ -54,11 +58,11 @@ struct UpscaleRefine {
         guard let p = value.objectValue, let name = p["model"]?.stringValue else {
             throw PluginError.invalidParam(field: "refine.model", reason: "refine needs a Stable Diffusion model name")
         }
-        let adapters = ExtraNetworkParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
+        let extraNetworks = ExtraNetworkParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
                                      negativePrompt: p["negative_prompt"]?.stringValue ?? "", promptField: "refine.prompt",
                                      negativePromptField: "refine.negative_prompt", lorasField: "refine.loras")
-        var s = RefineSettings(prompt: adapters.prompt)
-        s.negativePrompt = adapters.negativePrompt
+        var s = RefineSettings(prompt: extraNetworks.prompt)
+        s.negativePrompt = extraNetworks.negativePrompt
         s.strength = p["strength"]?.doubleValue ?? RefineSettings.defaultStrength
         s.steps = p["steps"]?.intValue ?? s.steps
         s.cfgScale = p["cfg_scale"]?.doubleValue ?? s.cfgScale
@@ -75,12 +79,41 @@ struct UpscaleRefine {
                 try s.setSampler(p["sampler"]?.stringValue ?? "euler", scheduler: p["scheduler"]?.stringValue)
             }
             let base = try CheckpointLookup.model(named: name, context: context, field: "refine.model", stage: "load refine model")
-            let (model, members) = try LoRALookup.apply(adapters, to: base, context: context)
+            let (model, loraMembers) = try LoRALookup.apply(extraNetworks, to: base, context: context)
+            // Control images are in the upscaled image's frame: fitted to it, cut with each tile.
+            s.controls = try ControlLookup.inputs(ControlParams.list(p, prefix: "refine."), model: model, context: context)
+            let members = try applyEmbeddingsAndHypernetworks(HypernetworkParams(p), model: model, to: &s, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
-                                 ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, adapterMembers: members)
+                                 ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, embeddingHypernetworkMembers: members,
+                                 loraMembers: loraMembers)
         } catch let e as EngineError {
             throw pluginError(e)
         }
+    }
+
+    /// Prompt tags removed, embeddings and hypernetworks resolved and checked as for the generation operations
+    /// (`EmbeddingsAndHypernetworks`), errors naming `refine.<member>`.
+    static func applyEmbeddingsAndHypernetworks(_ params: HypernetworkParams, model: LoadedModel, to s: inout RefineSettings,
+                              context: JobContext) throws -> [String: JSONValue] {
+        var request = GenerationRequest(prompt: s.prompt)
+        request.negativePrompt = s.negativePrompt
+        request.prompt2 = s.prompt2
+        request.negativePrompt2 = s.negativePrompt2
+        request.cfgScale = s.cfgScale
+        params.strip(&request)
+        let members: [String: JSONValue]
+        do {
+            members = try EmbeddingsAndHypernetworks.apply(params, model: model, to: &request, context: context)
+        } catch PluginError.invalidParam(let field, let reason) {
+            throw PluginError.invalidParam(field: "refine.\(field)", reason: reason)
+        }
+        s.prompt = request.prompt
+        s.negativePrompt = request.negativePrompt
+        s.prompt2 = request.prompt2
+        s.negativePrompt2 = request.negativePrompt2
+        s.embeddings = request.embeddings
+        s.hypernetworks = request.hypernetworks
+        return members
     }
 
     /// Refines the upscaled image streaming (read by row bands, finished rows to a temporary file in `scratch`)

@@ -15,7 +15,8 @@ Requests (stdin) and answers (stdout; logs and warnings go to stderr):
   {"op": "memory"}                                   -> {"ok": true, "rss": b, "hwm": b}
   {"op": "sgemm", "n": 2048, "repeats": 5}           -> {"ok": true, "seconds": median s}
   {"op": "quit"}
-Kinds: "unet" (batch, height, width: image pixels; SDXL adds text_embeds and time_ids), "vae_decode" (batch, height,
+Kinds: "unet" (batch, height, width: image pixels; SDXL adds text_embeds and time_ids), "unet_controlnet" (the same
+with ControlNetModel.from_unet's residuals), "vae_decode" (batch, height,
 width), "text" (batch; SDXL: both encoders as StableDiffusionXLPipeline.encode_prompt runs them), "txt2img" (height,
 width, steps, cfg, sampler "euler"; StableDiffusionXLPipeline for SDXL). A failure answers {"ok": false, "error": "..."}.
 Inputs are seeded random tensors of the right shapes: compute does not depend on values.
@@ -111,6 +112,26 @@ class Worker:
                                     self.added_conditioning(cfg, b, req["height"], req["width"], g))
             x, t, c, added = self.inputs[key]
             return lambda: self.unet(x, t, encoder_hidden_states=c, added_cond_kwargs=added).sample
+        if kind == "unet_controlnet":
+            # ControlNetModel.from_unet on the same UNet (default 16/32/96/256 hint block), then the UNet with its
+            # residuals: one step of StableDiffusionControlNetPipeline without guess mode.
+            if key not in self.inputs:
+                from diffusers import ControlNetModel
+                g = torch.Generator().manual_seed(1)
+                b, h, w = req["batch"], req["height"], req["width"]
+                cfg = self.unet.config
+                controlnet = ControlNetModel.from_unet(self.unet).eval()
+                self.inputs[key] = (controlnet, torch.randn(b, cfg.in_channels, h // 8, w // 8, generator=g),
+                                    torch.full((b,), 500.0), torch.randn(b, 77, cfg.cross_attention_dim, generator=g),
+                                    self.added_conditioning(cfg, b, h, w, g), torch.rand(b, 3, h, w, generator=g))
+            controlnet, x, t, c, added, image = self.inputs[key]
+
+            def step():
+                down, mid = controlnet(x, t, encoder_hidden_states=c, controlnet_cond=image, added_cond_kwargs=added,
+                                       return_dict=False)
+                return self.unet(x, t, encoder_hidden_states=c, added_cond_kwargs=added,
+                                 down_block_additional_residuals=down, mid_block_additional_residual=mid).sample
+            return step
         if kind == "vae_decode":
             if key not in self.inputs:
                 g = torch.Generator().manual_seed(2)

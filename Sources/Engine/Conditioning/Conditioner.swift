@@ -8,4 +8,8 @@ public protocol Conditioner: Sendable {
     /// The batched conditioning: [uncond × batch, cond × batch] when `withUnconditional`, else [cond × batch]
     /// (diffusers' classifier-free-guidance layout).
     func conditioning(for request: ConditioningRequest) throws -> Conditioning
+
+    /// How the request's prompts use `request.embeddings` in every encoder, one entry per embedding and request
+    /// member; throws the -32602 of an embedding this model's encoders cannot take (checked before a run).
+    func embeddingUses(for request: ConditioningRequest) throws -> [EmbeddingUse]
 }

@@ -20,6 +20,8 @@ public struct ConditioningRequest: Sendable, Equatable {
     public var micro: MicroConditioning
     /// img2img and inpaint (diffusers' image pipelines build their negative time ids differently).
     public var imageToImage: Bool
+    /// The textual-inversion embeddings the prompts use (`PromptEmbeddings.resolve`).
+    public var embeddings: PromptEmbeddings = .none
 
     public init(prompt: String, negativePrompt: String, clipSkip: Int, batch: Int, withUnconditional: Bool,
                 prompt2: String? = nil, negativePrompt2: String? = nil,

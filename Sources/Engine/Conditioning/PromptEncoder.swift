@@ -13,13 +13,16 @@ public struct PromptEncoder: Sendable {
     public let encoder: CLIPTextEncoder
     public let chunker: PromptChunker
     public let states: PromptStates
+    /// Which vectors of a textual-inversion embedding this encoder takes (SDXL: clip_l / clip_g).
+    public let embeddingSlot: TextualInversionSlot
 
     /// `commaBacktrack`: A1111's `comma_padding_backtrack` (see `PromptChunker`).
     public init(encoder: CLIPTextEncoder, tokenizer: CLIPTokenizer, states: PromptStates = .finalNormed,
-                commaBacktrack: Int = 20) {
+                commaBacktrack: Int = 20, embeddingSlot: TextualInversionSlot = .single) {
         self.encoder = encoder
         chunker = PromptChunker(tokenizer: tokenizer, commaBacktrack: commaBacktrack)
         self.states = states
+        self.embeddingSlot = embeddingSlot
     }
 
     /// The single text encoder of an SD 1.x/2.x model.
@@ -29,37 +32,79 @@ public struct PromptEncoder: Sendable {
 
     /// Conditional and unconditional embeddings with the same chunk count (the shorter one is padded
     /// with chunks of the empty prompt, as A1111 does).
-    public func encodePair(prompt: String, negative: String, clipSkip: Int) throws -> (cond: Tensor, uncond: Tensor) {
-        let pair = try encodingPair(prompt: prompt, negative: negative, clipSkip: clipSkip, pooled: false)
+    public func encodePair(prompt: String, negative: String, clipSkip: Int,
+                           embeddings: PromptEmbeddings = .none) throws -> (cond: Tensor, uncond: Tensor) {
+        let pair = try encodingPair(prompt: prompt, negative: negative, clipSkip: clipSkip, pooled: false, embeddings: embeddings)
         return (pair.cond.states, pair.uncond.states)
     }
 
-    public func encode(_ prompt: String, clipSkip: Int) throws -> Tensor {
-        try encoding(prompt, clipSkip: clipSkip, pooled: false).states
+    public func encode(_ prompt: String, clipSkip: Int, embeddings: PromptEmbeddings = .none) throws -> Tensor {
+        try encoding(prompt, clipSkip: clipSkip, pooled: false, embeddings: embeddings).states
     }
 
     /// `encodePair` with the pooled outputs when `pooled`.
-    public func encodingPair(prompt: String, negative: String, clipSkip: Int,
-                             pooled: Bool) throws -> (cond: PromptEncoding, uncond: PromptEncoding) {
-        var cond = chunker.chunks(prompt)
-        var uncond = chunker.chunks(negative)
+    public func encodingPair(prompt: String, negative: String, clipSkip: Int, pooled: Bool,
+                             embeddings: PromptEmbeddings = .none) throws -> (cond: PromptEncoding, uncond: PromptEncoding) {
+        var cond = chunks(prompt, embeddings: embeddings)
+        var uncond = chunks(negative, embeddings: embeddings)
         let count = max(cond.count, uncond.count)
         let empty = chunker.emptyChunk
         while cond.count < count { cond.append(empty) }
         while uncond.count < count { uncond.append(empty) }
-        return (try encode(cond, clipSkip: clipSkip, pooled: pooled), try encode(uncond, clipSkip: clipSkip, pooled: pooled))
+        return (try encode(cond, clipSkip: clipSkip, pooled: pooled, embeddings: embeddings),
+                try encode(uncond, clipSkip: clipSkip, pooled: pooled, embeddings: embeddings))
     }
 
-    public func encoding(_ prompt: String, clipSkip: Int, pooled: Bool) throws -> PromptEncoding {
-        try encode(chunker.chunks(prompt), clipSkip: clipSkip, pooled: pooled)
+    public func encoding(_ prompt: String, clipSkip: Int, pooled: Bool, embeddings: PromptEmbeddings = .none) throws -> PromptEncoding {
+        try encode(chunks(prompt, embeddings: embeddings), clipSkip: clipSkip, pooled: pooled, embeddings: embeddings)
     }
 
-    func encode(_ chunks: [PromptChunk], clipSkip: Int, pooled: Bool) throws -> PromptEncoding {
+    /// A1111 chunks with `embeddings` placed.
+    public func chunks(_ prompt: String, embeddings: PromptEmbeddings) -> [PromptChunk] {
+        chunker.chunks(prompt, embeddings: embeddings.vocabulary(chunker.tokenizer))
+    }
+
+    /// How `text` (request member `field`) uses `embeddings` in this encoder, checking each used embedding has
+    /// vectors of this encoder's width (a -32602 naming the embedding and the width otherwise).
+    public func embeddingUses(_ text: String, field: String, embeddings: PromptEmbeddings) throws -> [EmbeddingUse] {
+        guard !embeddings.isEmpty else { return [] }
+        var seen: [String: (occurrences: Int, tokens: Int)] = [:]
+        var order: [String] = []
+        for chunk in chunks(text, embeddings: embeddings) {
+            for p in chunk.embeddings {
+                _ = try vectors(p.name, embeddings: embeddings, field: field)
+                if seen[p.name] == nil { order.append(p.name) }
+                seen[p.name, default: (0, 0)].occurrences += 1
+                seen[p.name, default: (0, 0)].tokens += p.count
+            }
+        }
+        return order.compactMap { name in
+            guard let s = seen[name], let e = embeddings.byName[name] else { return nil }
+            return EmbeddingUse(name: name, field: field, vectors: e.vectorCount, occurrences: s.occurrences, tokens: s.tokens)
+        }
+    }
+
+    private func vectors(_ name: String, embeddings: PromptEmbeddings, field: String) throws -> Tensor {
+        guard let embedding = embeddings.byName[name] else {
+            throw EngineError.invalidParameter(field: field, reason: "embedding '\(name)' was not resolved")
+        }
+        do {
+            return try embedding.vectors(for: embeddingSlot, width: encoder.config.hiddenSize)
+        } catch let e as TextualInversionError {
+            throw EngineError.invalidParameter(field: field, reason: e.description)
+        }
+    }
+
+    func encode(_ chunks: [PromptChunk], clipSkip: Int, pooled: Bool, embeddings: PromptEmbeddings = .none) throws -> PromptEncoding {
         let selection = states.selection(clipSkip: clipSkip, layers: encoder.layersToRun)
         var parts: [Tensor] = []
         var firstPooled: Tensor?
         for (index, chunk) in chunks.enumerated() {
-            let encoded = try encoder.encode(ids: [chunk.ids], states: selection, pooled: pooled && index == 0)
+            let overrides = try chunk.embeddings.map { p in
+                TokenEmbeddingOverride(position: p.offset, vectors: try vectors(p.name, embeddings: embeddings, field: "prompt"))
+            }
+            let encoded = try encoder.encode(ids: [chunk.ids], states: selection, pooled: pooled && index == 0,
+                                             overrides: overrides.isEmpty ? [] : [overrides])
             if index == 0 { firstPooled = encoded.pooled }
             parts.append(Self.applyWeights(encoded.states, chunk.weights))
         }

@@ -32,7 +32,7 @@ public struct SDXLConditioner: Conditioner {
         switch (textEncoder, tokenizer) {
         case let (encoder?, tokenizer?):
             first = PromptEncoder(encoder: encoder, tokenizer: tokenizer, states: .rawBelowClipSkip,
-                                  commaBacktrack: commaBacktrack)
+                                  commaBacktrack: commaBacktrack, embeddingSlot: .clipL)
         case (nil, nil):
             first = nil
         default:
@@ -40,7 +40,7 @@ public struct SDXLConditioner: Conditioner {
                 reason: "the first text encoder and its tokenizer must be given together")
         }
         second = PromptEncoder(encoder: textEncoder2, tokenizer: tokenizer2, states: .rawBelowClipSkip,
-                               commaBacktrack: commaBacktrack)
+                               commaBacktrack: commaBacktrack, embeddingSlot: .clipG)
         self.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt
         self.timeIDLayout = timeIDLayout
     }
@@ -56,13 +56,14 @@ public struct SDXLConditioner: Conditioner {
         let zeroNegative = forceZerosForEmptyPrompt && sides.allSatisfy { $0.negative.isEmpty }
         let encodeNegative = request.withUnconditional && !zeroNegative
 
-        var cond = sides.map { $0.encoder.chunker.chunks($0.prompt) }
-        var uncond = encodeNegative ? sides.map { $0.encoder.chunker.chunks($0.negative) } : []
+        let embeddings = request.embeddings
+        var cond = sides.map { $0.encoder.chunks($0.prompt, embeddings: embeddings) }
+        var uncond = encodeNegative ? sides.map { $0.encoder.chunks($0.negative, embeddings: embeddings) } : []
         let count = (cond + uncond).map(\.count).max() ?? 1
         for i in cond.indices { cond[i] = padded(cond[i], to: count, with: sides[i].encoder) }
         for i in uncond.indices { uncond[i] = padded(uncond[i], to: count, with: sides[i].encoder) }
 
-        let positive = try encode(cond, sides: sides, clipSkip: request.clipSkip)
+        let positive = try encode(cond, sides: sides, clipSkip: request.clipSkip, embeddings: embeddings)
         let ids = SDXLTimeIDs(layout: timeIDLayout, micro: request.micro, output: request.outputSize,
                               imageToImage: request.imageToImage)
         let positiveIDs = Tensor(shape: [1, ids.positive.count], values: ids.positive)
@@ -71,7 +72,7 @@ public struct SDXLConditioner: Conditioner {
                                 timeIDs: Self.repeated(positiveIDs, n))
         }
         let negative = encodeNegative
-            ? try encode(uncond, sides: sides, clipSkip: request.clipSkip)
+            ? try encode(uncond, sides: sides, clipSkip: request.clipSkip, embeddings: embeddings)
             : (context: Tensor.zeros(positive.context.shape), pooled: Tensor.zeros(positive.pooled.shape))
         let negativeIDs = Tensor(shape: [1, ids.negative.count], values: ids.negative)
         func layout(_ u: Tensor, _ c: Tensor) -> Tensor {
@@ -82,19 +83,42 @@ public struct SDXLConditioner: Conditioner {
                             timeIDs: layout(negativeIDs, positiveIDs))
     }
 
+    /// Each encoder's embedding uses, reported once per embedding and request member (both encoders read
+    /// `prompt` when `prompt_2` is not sent); every encoder checks the widths it needs.
+    public func embeddingUses(for request: ConditioningRequest) throws -> [EmbeddingUse] {
+        let zeroNegative = forceZerosForEmptyPrompt && encoderPrompts(request).allSatisfy { $0.negative.isEmpty }
+        var uses: [EmbeddingUse] = []
+        for side in encoderPrompts(request) {
+            var texts = [(side.promptField, side.prompt)]
+            if request.withUnconditional, !zeroNegative { texts.append((side.negativeField, side.negative)) }
+            for (field, text) in texts {
+                for use in try side.encoder.embeddingUses(text, field: field, embeddings: request.embeddings)
+                    where !uses.contains(where: { $0.name == use.name && $0.field == use.field }) {
+                    uses.append(use)
+                }
+            }
+        }
+        return uses
+    }
+
     private struct Side {
         let encoder: PromptEncoder
         let prompt: String
         let negative: String
         /// Only the second encoder's pooled output is used.
         var pools = true
+        /// The request members the texts came from (the embedding report).
+        var promptField = "prompt"
+        var negativeField = "negative_prompt"
     }
 
     /// Which text each encoder gets, in context-channel order.
     private func encoderPrompts(_ r: ConditioningRequest) -> [Side] {
         guard let first else { return [Side(encoder: second, prompt: r.prompt, negative: r.negativePrompt)] }
         return [Side(encoder: first, prompt: r.prompt, negative: r.negativePrompt, pools: false),
-                Side(encoder: second, prompt: r.prompt2 ?? r.prompt, negative: r.negativePrompt2 ?? r.negativePrompt)]
+                Side(encoder: second, prompt: r.prompt2 ?? r.prompt, negative: r.negativePrompt2 ?? r.negativePrompt,
+                     promptField: r.prompt2 == nil ? "prompt" : "prompt_2",
+                     negativeField: r.negativePrompt2 == nil ? "negative_prompt" : "negative_prompt_2")]
     }
 
     private func padded(_ chunks: [PromptChunk], to count: Int, with encoder: PromptEncoder) -> [PromptChunk] {
@@ -103,11 +127,12 @@ public struct SDXLConditioner: Conditioner {
 
     /// One side (prompt or negative) through every encoder: states joined along channels, the last
     /// (second) encoder's first-chunk pooled output.
-    private func encode(_ chunks: [[PromptChunk]], sides: [Side], clipSkip: Int) throws -> (context: Tensor, pooled: Tensor) {
+    private func encode(_ chunks: [[PromptChunk]], sides: [Side], clipSkip: Int,
+                        embeddings: PromptEmbeddings) throws -> (context: Tensor, pooled: Tensor) {
         var states: [Tensor] = []
         var pooled: Tensor?
         for (side, sideChunks) in zip(sides, chunks) {
-            let encoding = try side.encoder.encode(sideChunks, clipSkip: clipSkip, pooled: side.pools)
+            let encoding = try side.encoder.encode(sideChunks, clipSkip: clipSkip, pooled: side.pools, embeddings: embeddings)
             states.append(encoding.states)
             if side.pools { pooled = encoding.pooled }
         }

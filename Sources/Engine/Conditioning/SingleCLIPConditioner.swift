@@ -16,11 +16,17 @@ public struct SingleCLIPConditioner: Conditioner {
         let n = request.batch
         if request.withUnconditional {
             let pair = try encoder.encodePair(prompt: request.prompt, negative: request.negativePrompt,
-                                              clipSkip: request.clipSkip)
+                                              clipSkip: request.clipSkip, embeddings: request.embeddings)
             return Conditioning(context: concat(Array(repeating: pair.uncond, count: n) + Array(repeating: pair.cond, count: n),
                                                 axis: 0))
         }
-        let cond = try encoder.encode(request.prompt, clipSkip: request.clipSkip)
+        let cond = try encoder.encode(request.prompt, clipSkip: request.clipSkip, embeddings: request.embeddings)
         return Conditioning(context: n == 1 ? cond : concat(Array(repeating: cond, count: n), axis: 0))
+    }
+
+    public func embeddingUses(for request: ConditioningRequest) throws -> [EmbeddingUse] {
+        try encoder.embeddingUses(request.prompt, field: "prompt", embeddings: request.embeddings)
+            + (request.withUnconditional
+                ? try encoder.embeddingUses(request.negativePrompt, field: "negative_prompt", embeddings: request.embeddings) : [])
     }
 }

@@ -49,6 +49,7 @@ public struct GenerationCore {
             throw EngineError.invalidParameter(field: "clip_skip",
                 reason: "must be in \(clipSkips.lowerBound)...\(clipSkips.upperBound) for this model")
         }
+        for control in request.controls { try ControlNetCompatibility.check(control, model: model) }
     }
 
     /// The sampling plan: txt2img's without `strength`, img2img's cut schedule with it (diffusers).
@@ -72,6 +73,11 @@ public struct GenerationCore {
                        refiner: RefinerHandoff?) throws -> [GenerationStage] {
         let whole = GenerationStage(model: model, conditioner: conditioner, plan: plan)
         guard let refiner else { return [whole] }
+        if let control = request.controls.first {
+            // A ControlNet's residuals fit the base UNet only, and diffusers has no ControlNet refiner hand-off.
+            throw EngineError.invalidParameter(field: control.field,
+                reason: "ControlNets cannot be combined with a refiner hand-off; drop refiner or control")
+        }
         do {
             let base = try plan.split(switchAt: refiner.switchAt).base
             let refinerPlan = try GenerationCore(model: refiner.model).plan(for: request, strength: strength)
@@ -134,18 +140,25 @@ public struct GenerationCore {
         let totalSteps = stages.reduce(0) { $0 + $1.plan.steps }
         var unetSeconds = 0.0
         var x = start.latents
+        // ControlNets come first: they see the latents before inpainting UNets' extra channels are appended.
+        let control = try ControlNetHints.extension(for: request)
         var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
         for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
-            let conditioning = try stage.conditioner.conditioning(
+            var conditioning = try stage.conditioner.conditioning(
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
+            if stage.model === model { conditioning.hypernetworks = request.hypernetworks }
             let unet = stage.model.networks.unet
-            let extensions = start.extensions.filter { $0.applies(to: unet.config) }
+            let extensions = ((control.map { [$0] } ?? []) + start.extensions).filter { $0.applies(to: unet.config) }
             let blend = Self.chained(start.blendApplies(unet.config) ? start.blend : nil, then: hooks.blend)
+            let timesteps = stage.plan.timesteps
             let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in
                 let started = DispatchTime.now().uptimeNanoseconds
                 defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-                var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning)
+                // Timesteps fall step by step; an evaluation between two of them belongs to the earlier step.
+                let index = timesteps.lastIndex { $0 >= t } ?? 0
+                var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning,
+                                         step: index, steps: timesteps.count)
                 for addition in extensions { try addition.extend(&step, layout: layout) }
                 let out = try unet.forward(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning)
                 let halves = layout.halves(out)
@@ -187,17 +200,34 @@ public struct GenerationCore {
     /// after the first continues from latents as diffusers' img2img pipeline does (its time-id rules).
     func conditioningRequest(for request: GenerationRequest, stage: GenerationStage, isFirstStage: Bool,
                              layout: GuidanceBatchLayout) -> ConditioningRequest {
+        conditioningRequest(for: request, aestheticScores: stage.aestheticScores, isFirstStage: isFirstStage, layout: layout)
+    }
+
+    func conditioningRequest(for request: GenerationRequest, aestheticScores: AestheticScores?, isFirstStage: Bool,
+                             layout: GuidanceBatchLayout) -> ConditioningRequest {
         var micro = request.micro
-        if let scores = stage.aestheticScores {
+        if let scores = aestheticScores {
             micro.aestheticScore = scores.positive
             micro.negativeAestheticScore = scores.negative
         }
-        return ConditioningRequest(
+        var conditioning = ConditioningRequest(
             prompt: request.prompt, negativePrompt: request.negativePrompt, clipSkip: request.clipSkip,
             batch: request.batchSize, withUnconditional: layout.hasUnconditional,
             prompt2: request.prompt2, negativePrompt2: request.negativePrompt2,
             outputSize: ImageSize(width: request.width, height: request.height), micro: micro,
             imageToImage: request.initImage != nil || !isFirstStage)
+        conditioning.embeddings = request.embeddings
+        return conditioning
+    }
+
+    /// How the request's prompts use its embeddings on this model (first stage), checking every width: the
+    /// result's report, computed before the run so a wrong-width embedding fails before any work.
+    public func embeddingUses(for request: GenerationRequest) throws -> [EmbeddingUse] {
+        guard !request.embeddings.isEmpty else { return [] }
+        let layout = GuidanceBatchLayout(images: request.batchSize,
+                                         hasUnconditional: ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale).needsUnconditional)
+        return try conditioner.embeddingUses(for: conditioningRequest(for: request, aestheticScores: nil, isFirstStage: true,
+                                                                      layout: layout))
     }
 
     /// A sample of the VAE's posterior for `image`, repeated for a batch of `batch` (unscaled latent units).
@@ -230,5 +260,12 @@ public struct GenerationCore {
             for i in p.indices { p[i] = f(p[i]) }
         }
         return out
+    }
+}
+
+extension GenerationCore {
+    /// The checks one `control` entry needs against `model` before a run (see `ControlNetCompatibility`).
+    public static func check(control: ControlNetInput, model: LoadedModel) throws {
+        try ControlNetCompatibility.check(control, model: model)
     }
 }

@@ -1,3 +1,4 @@
+import Models
 import Sampling
 import Tensor
 
@@ -35,6 +36,12 @@ public struct GenerationRequest: Sendable {
     public var prompt2: String? = nil
     public var negativePrompt2: String? = nil
     public var micro = MicroConditioning()
+    /// ControlNets steering the run (`control`); their residuals are summed. Empty: none.
+    public var controls: [ControlNetInput] = []
+    /// The textual-inversion embeddings the prompts use (`PromptEmbeddings.resolve`; none by default).
+    public var embeddings: PromptEmbeddings = .none
+    /// A1111 hypernetworks on the UNet's attentions (the base model's stages only; an SDXL refiner runs without).
+    public var hypernetworks: HypernetworkStack = .none
 
     public init(prompt: String) {
         self.prompt = prompt

@@ -21,11 +21,15 @@ public final class ModelDescriber: @unchecked Sendable {
     public typealias Probe = (_ path: String) -> Description
 
     private let probe: Probe
+    private let controlNetProbe: Probe
     private let lock = NSLock()
     private var memo: [String: (stamp: FileStamp?, description: Description)] = [:]
+    private var controlNetMemo: [String: (stamp: FileStamp?, description: Description)] = [:]
 
-    public init(probe: @escaping Probe = ModelDescriber.headers) {
+    public init(probe: @escaping Probe = ModelDescriber.headers,
+                controlNetProbe: @escaping Probe = ModelDescriber.controlNetHeaders) {
         self.probe = probe
+        self.controlNetProbe = controlNetProbe
     }
 
     public func describe(path: String) -> Description {
@@ -54,7 +58,7 @@ public final class ModelDescriber: @unchecked Sendable {
             return Description(kind: .lora, problem: String(describing: error))
         }
         let header = LoRAHeader(source: source)
-        var details = ["type": header.type.rawValue, "modules": String(header.modules), "family": header.family?.rawValue ?? "unknown"]
+        var details = ["lora_type": header.type.rawValue, "modules": String(header.modules), "family": header.family?.rawValue ?? "unknown"]
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber {
             details["file_bytes"] = size.stringValue
         }
@@ -62,6 +66,28 @@ public final class ModelDescriber: @unchecked Sendable {
             return Description(kind: .lora, details: details, problem: "no LoRA or LyCORIS tensors")
         }
         return Description(kind: .lora, details: details)
+    }
+
+    /// A file under `controlnet/`: the folder decides the kind, so it is read as a ControlNet (its own memo: the
+    /// same path is never a checkpoint too).
+    public func describeControlNet(path: String) -> Description {
+        let stamp = FileStamp(path: path)
+        if let hit = lock.withLock({ controlNetMemo[path] }), hit.stamp == stamp { return hit.description }
+        let description = controlNetProbe(path)
+        lock.withLock { controlNetMemo[path] = (stamp, description) }
+        return description
+    }
+
+    /// `ControlNetFiles.open`: the config (folders) or the tensor names and shapes (single files), no tensor data.
+    public static func controlNetHeaders(path: String) -> Description {
+        do {
+            let file = try ControlNetFiles.open(path: path)
+            var details = ControlNetVariant.details(family: file.family, config: file.config, layout: file.layout)
+            details["dtypes"] = file.dtypes.map(\.rawValue).joined(separator: ",")
+            return Description(kind: .controlnet, details: details)
+        } catch {
+            return Description(problem: String(describing: error))
+        }
     }
 
     /// `ModelProbe`: headers and configs only, the same detection rules as loading; a file it cannot read is
@@ -83,6 +109,18 @@ public final class ModelDescriber: @unchecked Sendable {
             details["scale"] = String(up.scale)
             details["network_scale"] = String(up.networkScale)
         }
-        return Description(kind: d.kind == .upscaler ? .upscaler : .stableDiffusion, details: details)
+        if let adapter = d.t2iAdapter {
+            details["family"] = adapter.family
+            details["adapter_type"] = adapter.variant
+            details["hint_channels"] = String(adapter.inChannels)
+            details["downscale"] = String(adapter.downscaleFactor)
+        }
+        let kind: ModelKind
+        switch d.kind {
+        case .stableDiffusion: kind = .stableDiffusion
+        case .upscaler: kind = .upscaler
+        case .t2iAdapter: kind = .t2iAdapter
+        }
+        return Description(kind: kind, details: details)
     }
 }

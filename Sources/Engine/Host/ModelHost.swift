@@ -18,6 +18,7 @@ import Models
 public final class ModelHost: @unchecked Sendable {
     public typealias StableDiffusionLoader = (_ name: String, _ path: String) throws -> LoadedModel
     public typealias UpscalerLoader = (_ path: String) throws -> UpscalerModel
+    public typealias ControlNetLoader = (_ name: String, _ path: String) throws -> LoadedControlNet
 
     /// `--models`; nil when the daemon was started without one.
     public let directory: String?
@@ -29,7 +30,10 @@ public final class ModelHost: @unchecked Sendable {
     private var clock: UInt64 = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
+    private let loadControlNet: ControlNetLoader
     private let describer: ModelDescriber
+    /// The textual-inversion embeddings of `<directory>/embeddings` (none without a models folder).
+    public let embeddings: EmbeddingLibrary
     private let logger = Logger(label: "diffusiond.models")
 
     private struct Entry {
@@ -42,12 +46,15 @@ public final class ModelHost: @unchecked Sendable {
     public init(directory: String?, budgetBytes: Int? = nil,
                 stableDiffusionLoader: @escaping StableDiffusionLoader = { name, path in try LoadedModel.load(name: name, path: path) },
                 upscalerLoader: @escaping UpscalerLoader = { path in try UpscalerModel.load(path: path) },
+                controlNetLoader: @escaping ControlNetLoader = { name, path in try LoadedControlNet.load(name: name, path: path) },
                 describer: ModelDescriber = ModelDescriber()) {
         self.directory = directory
         self.budget = budgetBytes
         self.loadStableDiffusion = stableDiffusionLoader
         self.loadUpscaler = upscalerLoader
+        self.loadControlNet = controlNetLoader
         self.describer = describer
+        embeddings = EmbeddingLibrary(directory: directory.map { ($0 as NSString).appendingPathComponent("embeddings") })
     }
 
     /// nil = unlimited.
@@ -88,9 +95,44 @@ public final class ModelHost: @unchecked Sendable {
                           measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
     }
 
+    /// `<models>/t2i_adapter/`: T2I-Adapters as diffusers folders, .safetensors or .pth files.
+    public var t2iAdapterFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/t2i_adapter", extensions: ["safetensors", "pth", "pt", "bin"],
+                                       isModelFolder: T2IAdapterFiles.isAdapterFolder) }
+    }
+
+    /// The T2I-Adapter called `name` (its path under `t2i_adapter/` without extension), loading it if needed.
+    public func t2iAdapter(named name: String) throws -> T2IAdapter {
+        guard let folder = t2iAdapterFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "T2I-Adapter", name: name, directory: folder.path, available: folder.names())
+        }
+        return try hosted(ModelKey(kind: .t2iAdapter, name: name), path: path, load: { try T2IAdapterFiles.load(path: path) },
+                          measure: { ($0.parameterCount * MemoryLayout<Float>.size,
+                                      ["family": $0.config.family, "adapter_type": $0.config.variant]) })
+    }
+
+    /// `<models>/controlnet/`: ControlNets as diffusers folders (`config.json`), .safetensors or .pth/.ckpt/.pt
+    /// files (names and folder rules as every kind's own folder, `ModelSubfolder`).
+    public var controlNetFolder: ModelSubfolder? {
+        directory.map { ModelSubfolder(path: $0 + "/controlnet", extensions: ["safetensors", "pth", "ckpt", "pt"],
+                                       isModelFolder: { FileManager.default.fileExists(atPath: $0 + "/config.json") }) }
+    }
+
+    /// The ControlNet called `name` (its path under `controlnet/` without extension), loading it if needed.
+    public func controlNet(named name: String) throws -> LoadedControlNet {
+        guard let folder = controlNetFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "ControlNet", name: name, directory: folder.path, available: folder.names())
+        }
+        return try hosted(ModelKey(kind: .controlnet, name: name), path: path, load: { try loadControlNet(name, path) },
+                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
+    }
+
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.
-    private func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
-                                     measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
+    /// Internal so the adapter kinds (`ModelHost+Adapters`) are hosted by the same rules.
+    func hosted<M: Sendable>(_ key: ModelKey, path: String, load: () throws -> M,
+                             measure: (M) -> (bytes: Int, details: [String: String])) throws -> M {
         let stamp = FileStamp(path: path)
         if let hit: M = touch(key, stamp: stamp) { return hit }
         loadLock.lock(); defer { loadLock.unlock() }
@@ -191,6 +233,21 @@ public final class ModelHost: @unchecked Sendable {
                                              details: described.details, problem: described.problem))
             }
         }
+        if let folder = controlNetFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                listings.append(listing(kind: .controlnet, name: name, path: path, format: Self.controlNetFormat(path)))
+            }
+        }
+        if let folder = t2iAdapterFolder {
+            for name in folder.names() {
+                guard let path = folder.resolve(name) else { continue }
+                let format = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+                    ? "diffusers" : (path as NSString).pathExtension.lowercased()
+                listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: format))
+            }
+        }
+        listings += adapterListings()
         for info in resident where !listings.contains(where: { $0.kind == info.key.kind && $0.name == info.key.name }) {
             listings.append(ModelListing(kind: info.key.kind, name: info.key.name, path: info.path, format: "resident",
                                          resident: [info], details: info.details, problem: "its file is no longer in the models folder"))
@@ -199,11 +256,18 @@ public final class ModelHost: @unchecked Sendable {
 
         func listing(kind: ModelKind, name: String, path: String, format: String) -> ModelListing {
             let mine = resident.filter { $0.key.kind == kind && $0.key.name == name }
-            let described = describer.describe(path: path)
+            let described = kind == .controlnet ? describer.describeControlNet(path: path) : describer.describe(path: path)
             var details = described.details
             for info in mine { details.merge(info.details) { _, loaded in loaded } }
             return ModelListing(kind: kind, name: name, path: path, format: format, resident: mine, details: details,
                                 problem: described.problem)
         }
+    }
+
+    /// "diffusers" for a folder, else the file's extension (as the checkpoint listing reports them).
+    static func controlNetFormat(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        return isFolder ? "diffusers" : (path as NSString).pathExtension.lowercased()
     }
 }

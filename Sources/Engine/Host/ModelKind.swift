@@ -3,6 +3,12 @@
 public enum ModelKind: String, Sendable, CaseIterable, Comparable {
     case stableDiffusion = "stable-diffusion"
     case upscaler
+    case t2iAdapter = "t2i-adapter"
+    case controlnet
+    /// A1111 hypernetworks (`<--models>/hypernetworks/`), hosted under the budget like any model.
+    case hypernetwork
+    /// Textual-inversion embeddings (`<--models>/embeddings/`): listed, never hosted (a few KB each).
+    case embedding
     /// A LoRA / LyCORIS file of `loras/` (listed, never resident on its own: it is merged into a model's patched variant).
     case lora
 

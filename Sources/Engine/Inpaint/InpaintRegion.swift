@@ -52,6 +52,17 @@ public struct InpaintRegion: @unchecked Sendable {
         self.mask = try Mask(values: try pieceMask.floats(), width: size.width, height: size.height)
     }
 
+    /// The same region of another picture of the source's size (a control picture), at `processingSize`,
+    /// resampled as the image was.
+    public func piece(of other: VipsImage) throws -> VipsImage {
+        let full = PixelRect(x: 0, y: 0, width: other.width, height: other.height)
+        var piece = rect == full ? other : try other.cropped(to: rect)
+        if processingSize != rect.size {
+            piece = try piece.resized(width: processingSize.width, height: processingSize.height, kernel: .lanczos3)
+        }
+        return piece
+    }
+
     /// Puts a processed piece (at `processingSize`) back into `original` through the full-size `mask`.
     /// Outside `rect`, and wherever `mask` is exactly 0, the result is `original` bit for bit.
     public func pasteBack(_ processed: VipsImage, into original: VipsImage, mask: Mask,

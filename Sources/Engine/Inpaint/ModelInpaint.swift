@@ -19,6 +19,9 @@ public struct ModelInpaint {
         public var colorMatch = false
         /// Processing size; nil: the region's own size rounded to a multiple of 8.
         public var processingSize: ImageSize?
+        /// T2I-Adapters with pictures of the image's size: each is cut and resampled like the image (the region
+        /// of `area: masked`) before it steers the run.
+        public var adapters: [T2IAdapterPicture] = []
         public init() {}
     }
 
@@ -63,6 +66,14 @@ public struct ModelInpaint {
         request.width = size.width
         request.height = size.height
         request.initImage = try prepared.toTensor()
+        request.adapters = try options.adapters.map { entry in
+            guard entry.picture.size == image.size else {
+                throw EngineError.invalidParameter(field: "adapters[\(entry.index)].image",
+                    reason: "is \(entry.picture.width)x\(entry.picture.height); inpaint needs it at the image's size \(image.width)x\(image.height)")
+            }
+            return try entry.control(fitted: try region.piece(of: entry.picture))
+        }
+        request.controls = try template.controls.map { try Self.control($0, in: region, imageSize: image.size) }
         let result = try pipeline.run(request, mask: try region.mask.toTensor(), blend: options.blend,
                                       latentFill: options.fill, refiner: refiner, hooks: hooks)
         var outputs: [VipsImage] = []
@@ -76,6 +87,31 @@ public struct ModelInpaint {
         return outputs
     }
 
+    /// A control entry for `region`: with the whole image, fitted straight to the processing size; with a crop,
+    /// fitted to the image's size, cut with the same rectangle as the image and resized as the image's piece is,
+    /// so the control keeps its place relative to the picture.
+    static func control(_ control: ControlNetInput, in region: InpaintRegion, imageSize: ImageSize) throws -> ControlNetInput {
+        let size = region.processingSize
+        let full = PixelRect(x: 0, y: 0, width: imageSize.width, height: imageSize.height)
+        var out = control
+        do {
+            if region.rect == full {
+                out.image = try control.resizeMode.apply(control.image, width: size.width, height: size.height)
+            } else {
+                var piece = try control.resizeMode.apply(control.image, width: imageSize.width, height: imageSize.height)
+                    .cropped(to: region.rect)
+                if size != region.rect.size {
+                    piece = try piece.resized(width: size.width, height: size.height, kernel: .lanczos3)
+                }
+                out.image = piece
+            }
+        } catch let error as ImagingError {
+            throw EngineError.invalidParameter(field: control.field + ".image", reason: error.description)
+        }
+        out.resizeMode = .justResize
+        return out
+    }
+
     /// Outpainting: the canvas is extended (to a multiple of 8 on the sides being extended), filled, repainted
     /// through the seam mask, and cropped back to exactly the requested canvas. When the canvas is larger than
     /// `modelResolution` the model runs in windows along the border (`OutpaintWindows`), one after another,
@@ -86,6 +122,18 @@ public struct ModelInpaint {
         guard !ext.isEmpty else { throw InpaintError.emptyExtension }
         let (aligned, crop) = ext.aligned(toMultipleOf: 8, imageSize: image.size)
         let canvas = try image.extended(by: aligned, fill: fill, seamFeather: seamFeather)
+        // Control images cover the extended canvas (fitted to it here; windows cut their piece out).
+        var request = request
+        request.controls = try request.controls.map { control in
+            var fitted = control
+            do {
+                fitted.image = try control.resizeMode.apply(control.image, width: canvas.image.width, height: canvas.image.height)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: control.field + ".image", reason: error.description)
+            }
+            fitted.resizeMode = .justResize
+            return fitted
+        }
         var wholeOptions = options
         wholeOptions.area = .whole
         let results: [VipsImage]
@@ -109,6 +157,11 @@ public struct ModelInpaint {
                 piece.processingSize = Self.roundedTo8(rect.size)
                 var single = request
                 single.batchSize = 1
+                single.controls = try request.controls.map { control in
+                    var piece = control
+                    piece.image = try control.image.cropped(to: rect)
+                    return piece
+                }
                 let repainted = try run(image: try working.cropped(to: rect), mask: pieceMask, request: single,
                                         options: piece, hooks: hooks)[0]
                 working = try working.inserting(repainted, x: rect.x, y: rect.y)

@@ -1,3 +1,4 @@
+import Models
 import Sampling
 
 /// Parameters of an SD refine (A1111's "SD upscale"): img2img at low strength over overlapping tiles.
@@ -10,6 +11,9 @@ public struct RefineSettings: Sendable {
     public var cfgScale: Double = 7.5
     public var sampler: SamplerChoice = SamplerChoice(sampler: .euler)
     public var seed: UInt64 = 0
+    /// The embeddings the prompts use and the hypernetworks, as `GenerationRequest`'s (every tile gets them).
+    public var embeddings: PromptEmbeddings = .none
+    public var hypernetworks: HypernetworkStack = .none
     /// Tile side in pixels of the (already upscaled) image; a multiple of 8 (and of the VAE factor).
     public var tile: Int = 512
     /// Minimum overlap of neighbouring tiles, blended with the tile grid's raised-cosine weights.
@@ -21,6 +25,9 @@ public struct RefineSettings: Sendable {
     public var prompt2: String?
     public var negativePrompt2: String?
     public var micro = MicroConditioning()
+    /// ControlNets steering every window, their images in the refined (upscaled) image's frame: fitted to its size
+    /// by their resize mode and cut with each window's rectangle (`TileRefiner.controls(forImageOf:)`).
+    public var controls: [ControlNetInput] = []
 
     public static let defaultStrength = 0.3
     public static let defaultTile = 512

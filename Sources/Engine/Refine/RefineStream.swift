@@ -41,6 +41,8 @@ final class RefineStream {
     }
 
     let refiner: TileRefiner
+    /// The refine's controls in the padded frame, cut per window.
+    let controls: [ControlNetInput]
     let size: ImageSize
     let grid: TileGrid
     let read: (Range<Int>) throws -> [Float]
@@ -76,6 +78,7 @@ final class RefineStream {
         self.isCancelled = isCancelled
         self.onTile = onTile
         grid = try refiner.grid(for: size)
+        controls = try refiner.controls(forImageOf: size)
         canvas = RefineCanvas(width: grid.imageSize.width)
         main = try TileAssembler(grid: grid, bands: 3)
         let settings = refiner.settings
@@ -103,8 +106,7 @@ final class RefineStream {
             try readRows(through: tiles[tiles.startIndex].input.maxY)
             for tile in tiles {
                 let seed = RefineSeed.derive(base: refiner.settings.seed, pass: .tiles, column: tile.column, row: tile.row)
-                let planes = try refiner.refineWindow(canvas.crop(tile.input), width: tile.input.width,
-                                                      height: tile.input.height, seed: seed,
+                let planes = try refiner.refineWindow(canvas.crop(tile.input), rect: tile.input, controls: controls, seed: seed,
                                                       strength: refiner.settings.strength, isCancelled: isCancelled)
                 onTile(tile, planes)
                 // A region lent here lies left of the next tile of this row and above the next row, so it never
@@ -175,7 +177,7 @@ final class RefineStream {
         let rect = PixelRect(x: v.band.rect.x + window.input.x, y: v.band.rect.y + window.input.y,
                              width: window.input.width, height: window.input.height)
         guard mainFinished >= rect.maxY, v.dependencies.allSatisfy({ vertical[$0].finished >= rect.maxY }) else { return false }
-        let planes = try refiner.refineWindow(canvas.crop(rect), width: rect.width, height: rect.height,
+        let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls,
                                               seed: v.band.seed(base: refiner.settings.seed, window: window),
                                               strength: refiner.settings.seamStrength, isCancelled: isCancelled)
         try v.assembler.add(window, planes: planes) { canvas.feather($0, band: v.band, mask: v.mask) }
@@ -194,7 +196,7 @@ final class RefineStream {
         for window in bandGrid.tiles {
             let rect = PixelRect(x: band.rect.x + window.input.x, y: band.rect.y + window.input.y,
                                  width: window.input.width, height: window.input.height)
-            let planes = try refiner.refineWindow(canvas.crop(rect), width: rect.width, height: rect.height,
+            let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls,
                                                   seed: band.seed(base: refiner.settings.seed, window: window),
                                                   strength: refiner.settings.seamStrength, isCancelled: isCancelled)
             // Regions lent here lie left of the next window, which reads only its own columns.

@@ -55,7 +55,9 @@ public struct TileRefiner {
         // Everything the pipeline would refuse (a strength that runs no step, cfg, clip...) fails here, before
         // any tile runs, with the field named as the client wrote it.
         let probe = Tensor(shape: [1, 3, tile, tile], values: [Float](repeating: 0, count: 3 * tile * tile))
-        try Self.prefixingField { try pipeline.validate(request(window: probe, width: tile, height: tile, seed: 0, strength: settings.strength)) }
+        var probeRequest = request(window: probe, width: tile, height: tile, seed: 0, strength: settings.strength)
+        probeRequest.controls = settings.controls
+        try Self.prefixingField { try pipeline.validate(probeRequest) }
     }
 
     /// The main pass's grid over an image of `size` (after padding to multiples of 8).
@@ -84,8 +86,29 @@ public struct TileRefiner {
         return try PlanarRGB(width: size.width, height: size.height, values: values)
     }
 
-    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1].
-    public func refineTile(_ tile: Tile, of padded: PlanarRGB, isCancelled: @escaping () -> Bool = { false }) throws -> [Float] {
+    /// The refine's control entries in the padded image's frame: each image fitted to the image's `size` by its
+    /// resize mode, then padded by repeating its last column/row as the image is (`padded(_:)`).
+    public func controls(forImageOf size: ImageSize) throws -> [ControlNetInput] {
+        let target = paddedSize(size)
+        return try settings.controls.map { control in
+            var fitted = control
+            do {
+                let image = try control.resizeMode.apply(control.image, width: size.width, height: size.height)
+                fitted.image = target == size ? image
+                    : try image.padded(left: 0, top: 0, right: target.width - size.width,
+                                       bottom: target.height - size.height, mode: .copy)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: "refine." + control.field + ".image", reason: error.description)
+            }
+            fitted.resizeMode = .justResize
+            return fitted
+        }
+    }
+
+    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1]. `controls`:
+    /// `controls(forImageOf:)` of the unpadded image, as the whole refine uses them.
+    public func refineTile(_ tile: Tile, of padded: PlanarRGB, controls: [ControlNetInput] = [],
+                           isCancelled: @escaping () -> Bool = { false }) throws -> [Float] {
         let rect = tile.input
         var crop = [Float](repeating: 0, count: 3 * rect.width * rect.height)
         for c in 0 ..< 3 {
@@ -95,7 +118,7 @@ public struct TileRefiner {
                 for x in 0 ..< rect.width { crop[dst + x] = padded.values[src + x] }
             }
         }
-        return try refineWindow(crop, width: rect.width, height: rect.height,
+        return try refineWindow(crop, rect: rect, controls: controls,
                                 seed: RefineSeed.derive(base: settings.seed, pass: .tiles, column: tile.column, row: tile.row),
                                 strength: settings.strength, isCancelled: isCancelled)
     }
@@ -188,15 +211,27 @@ public struct TileRefiner {
         request.prompt2 = settings.prompt2
         request.negativePrompt2 = settings.negativePrompt2
         request.micro = settings.micro
+        request.embeddings = settings.embeddings
+        request.hypernetworks = settings.hypernetworks
         return request
     }
 
-    /// img2img of one window (`crop`: planar values of `width` × `height`) with `seed`: the pipeline's raw VAE
-    /// output, planar.
-    func refineWindow(_ crop: [Float], width: Int, height: Int, seed: UInt64, strength: Double,
+    /// img2img of one window (`crop`: planar values of `rect`'s size in the padded image) with `seed`: the
+    /// pipeline's raw VAE output, planar. `controls` (in the padded frame) are cut with `rect`.
+    func refineWindow(_ crop: [Float], rect: PixelRect, controls: [ControlNetInput], seed: UInt64, strength: Double,
                       isCancelled: @escaping () -> Bool) throws -> [Float] {
+        let (width, height) = (rect.width, rect.height)
         let window = Tensor(shape: [1, 3, height, width], values: crop)
-        let req = request(window: window, width: width, height: height, seed: seed, strength: strength)
+        var req = request(window: window, width: width, height: height, seed: seed, strength: strength)
+        req.controls = try controls.map { control in
+            var piece = control
+            do {
+                piece.image = try control.image.cropped(to: rect)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: "refine." + control.field + ".image", reason: error.description)
+            }
+            return piece
+        }
         let result = try Self.prefixingField { try pipeline.run(req, hooks: StableDiffusionPipeline.Hooks(isCancelled: isCancelled)) }
         return result.decoded.scalars
     }

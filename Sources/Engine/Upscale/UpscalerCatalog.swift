@@ -5,7 +5,7 @@ import Models
 ///
 /// Looked up, first match wins: `<models>/realesrgan/<name>.param` (the ncnn models ./scripts/setup.sh unpacks),
 /// `<models>/realesrgan/<name>-x4.param` (so "realesr-animevideov3" means the ×4 network), then
-/// `<models>/<name>.safetensors`, `.pth`, `.param` and the same under `<models>/upscalers/`. Names are plain
+/// `<name>.safetensors`, `.pth`, `.param` under `<models>/realesrgan/`, `<models>/` and `<models>/upscalers/`. Names are plain
 /// file stems: no slashes or leading dots, so a request cannot reach outside the folder.
 public enum UpscalerCatalog {
     public static func isValidName(_ name: String) -> Bool {
@@ -15,7 +15,7 @@ public enum UpscalerCatalog {
 
     public static func candidates(for name: String, in models: String) -> [String] {
         var paths = ["\(models)/realesrgan/\(name).param", "\(models)/realesrgan/\(name)-x4.param"]
-        for folder in [models, "\(models)/upscalers"] {
+        for folder in ["\(models)/realesrgan", models, "\(models)/upscalers"] {
             for ext in ["safetensors", "pth", "param"] { paths.append("\(folder)/\(name).\(ext)") }
         }
         return paths

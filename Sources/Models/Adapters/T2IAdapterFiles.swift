@@ -31,6 +31,48 @@ public enum T2IAdapterFiles {
         return try build(config: try inferConfig(source, path: path), source: source, path: path)
     }
 
+    /// The architecture of the adapter at `path` from its config or tensor headers alone (`models.list`).
+    public static func describe(path: String) throws -> (config: T2IAdapterConfig, dtypes: [DType]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CheckpointError.notFound(path: path)
+        }
+        if isDirectory.boolValue {
+            let configPath = path + "/config.json"
+            guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError.missingFile(path: configPath) }
+            do {
+                let config = try JSONDecoder().decode(T2IAdapterConfig.self, from: data)
+                try config.validate()
+                let weights = path + "/diffusion_pytorch_model.safetensors"
+                let dtypes = (try? SafeTensorsFile(path: weights)).map { f in f.names.compactMap { f.dtype(of: $0) } } ?? []
+                return (config, Array(Set(dtypes)))
+            } catch {
+                throw CheckpointError.invalidJSON(path: configPath, reason: "\(error)")
+            }
+        }
+        let file = try WeightFiles.open(path)
+        let config = try inferConfig(try diffusersNames(file, path: path), path: path)
+        let dtypes = (file as? SafeTensorsFile).map { f in f.names.compactMap { f.dtype(of: $0) } } ?? []
+        return (config, Array(Set(dtypes)))
+    }
+
+    /// Whether a folder holds a diffusers T2I-Adapter (`config.json` of class T2IAdapter).
+    public static func isAdapterFolder(_ path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path + "/config.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["_class_name"] as? String == "T2IAdapter"
+    }
+
+    /// Whether tensor names are a T2I-Adapter's: diffusers' `adapter.*`, or TencentARC's `conv_in` / `body.*`
+    /// with the adapters' own block names (`block1`, `in_conv`), which ESRGAN's `body.N.weight` never has.
+    public static func looksLikeAdapter(_ names: [String]) -> Bool {
+        guard !names.isEmpty else { return false }
+        if names.allSatisfy({ $0.hasPrefix("adapter.") }) { return true }
+        let block = #"^body\.\d+\.(body\.\d+\.)?(block1|in_conv)\.weight$"#
+        return names.allSatisfy { $0.hasPrefix("body.") || $0.hasPrefix("conv_in.") }
+            && names.contains { $0.range(of: block, options: .regularExpression) != nil }
+    }
+
     static func build(config: T2IAdapterConfig, source: any TensorSource, path: String) throws -> T2IAdapter {
         do {
             return try T2IAdapter(config: config, weights: source)

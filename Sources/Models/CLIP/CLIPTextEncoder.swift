@@ -12,6 +12,8 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
     case layerOutOfRange(layer: Int, layers: Int)
     /// The pooled output is the last layer's: an encoder that stops early does not hold it.
     case pooledNeedsEveryLayer(layersToRun: Int, layers: Int)
+    /// A token-embedding override outside its sequence, of the wrong width, or for a sequence not in the batch.
+    case badOverride(sequence: Int, position: Int, shape: [Int], reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum CLIPTextEncoderError: Error, Equatable, CustomStringConvertible {
         case let .layerOutOfRange(layer, layers): return "hidden-state layer \(layer) outside 0...\(layers)"
         case let .pooledNeedsEveryLayer(run, layers):
             return "the pooled output needs all \(layers) layers; this encoder runs \(run)"
+        case let .badOverride(sequence, position, shape, reason):
+            return "token embedding override [\(sequence)] at \(position) with shape \(shape): \(reason)"
         }
     }
 }
@@ -124,7 +128,9 @@ public struct CLIPTextEncoder: Sendable {
     }
 
     /// The states `states` selects and, when `pooled`, the pooled output, from one pass over the layers.
-    public func encode(ids: [[Int32]], states: CLIPHiddenStates, pooled: Bool) throws -> CLIPTextEncoding {
+    /// `overrides[b]` replace token embeddings of sequence b (textual inversion; empty = none).
+    public func encode(ids: [[Int32]], states: CLIPHiddenStates, pooled: Bool,
+                       overrides: [[TokenEmbeddingOverride]] = []) throws -> CLIPTextEncoding {
         guard let length = ids.first?.count else { throw CLIPTextEncoderError.emptyBatch }
         guard ids.allSatisfy({ $0.count == length }) else {
             throw CLIPTextEncoderError.raggedBatch(lengths: ids.map(\.count))
@@ -152,7 +158,8 @@ public struct CLIPTextEncoder: Sendable {
         if let bad = ids.lazy.flatMap({ $0 }).first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
             throw CLIPTextEncoderError.tokenOutOfRange(id: bad, vocabularySize: config.vocabSize)
         }
-        var hidden = embed(ids, length: length)
+        try validate(overrides, batch: ids.count, length: length)
+        var hidden = embed(ids, length: length, overrides: overrides)
         let mask = Self.causalMask(length)
         var selected: Tensor? = statesLayer == 0 ? hidden : nil
         let lastLayer = pooled ? layersToRun : statesLayer
@@ -200,8 +207,27 @@ public struct CLIPTextEncoder: Sendable {
         return out
     }
 
-    /// token embedding + position embedding -> [B, L, D].
-    private func embed(_ ids: [[Int32]], length: Int) -> Tensor {
+    private func validate(_ overrides: [[TokenEmbeddingOverride]], batch: Int, length: Int) throws {
+        guard overrides.count <= batch else {
+            throw CLIPTextEncoderError.badOverride(sequence: overrides.count - 1, position: 0, shape: [], reason: "only \(batch) sequences")
+        }
+        for (b, list) in overrides.enumerated() {
+            for o in list {
+                let shape = o.vectors.shape
+                guard shape.count == 2, shape[1] == config.hiddenSize else {
+                    throw CLIPTextEncoderError.badOverride(sequence: b, position: o.position, shape: shape,
+                                                           reason: "needs [n, \(config.hiddenSize)]")
+                }
+                guard o.position >= 0, o.position + shape[0] <= length else {
+                    throw CLIPTextEncoderError.badOverride(sequence: b, position: o.position, shape: shape,
+                                                           reason: "outside the \(length) positions")
+                }
+            }
+        }
+    }
+
+    /// token embedding (or its override) + position embedding -> [B, L, D].
+    private func embed(_ ids: [[Int32]], length: Int, overrides: [[TokenEmbeddingOverride]]) -> Tensor {
         let d = config.hiddenSize
         var out = Tensor(shape: [ids.count, length, d])
         tokenEmbedding.withUnsafeBufferPointer { tokens in
@@ -213,6 +239,16 @@ public struct CLIPTextEncoder: Sendable {
                             let t = Int(id) * d
                             let q = p * d
                             for i in 0..<d { dst[row + i] = tokens[t + i] + positions[q + i] }
+                        }
+                        guard b < overrides.count else { continue }
+                        for o in overrides[b] {
+                            o.vectors.withUnsafeBufferPointer { v in
+                                for r in 0..<o.vectors.shape[0] {
+                                    let p = o.position + r
+                                    let row = (b * length + p) * d
+                                    for i in 0..<d { dst[row + i] = v[r * d + i] + positions[p * d + i] }
+                                }
+                            }
                         }
                     }
                 }

@@ -6,6 +6,7 @@ public struct ModelDescription: Equatable, Sendable {
     public enum Kind: String, Equatable, Sendable {
         case stableDiffusion = "stable-diffusion"
         case upscaler
+        case t2iAdapter = "t2i-adapter"
     }
 
     /// How the model is stored.
@@ -23,6 +24,7 @@ public struct ModelDescription: Equatable, Sendable {
     public enum Details: Equatable, Sendable {
         case stableDiffusion(StableDiffusionDescription)
         case upscaler(UpscalerDescription)
+        case t2iAdapter(T2IAdapterConfig)
     }
 
     public let path: String
@@ -42,6 +44,7 @@ public struct ModelDescription: Equatable, Sendable {
         switch details {
         case .stableDiffusion: return .stableDiffusion
         case .upscaler: return .upscaler
+        case .t2iAdapter: return .t2iAdapter
         }
     }
 
@@ -52,6 +55,11 @@ public struct ModelDescription: Equatable, Sendable {
 
     public var upscaler: UpscalerDescription? {
         if case let .upscaler(d) = details { return d }
+        return nil
+    }
+
+    public var t2iAdapter: T2IAdapterConfig? {
+        if case let .t2iAdapter(d) = details { return d }
         return nil
     }
 }

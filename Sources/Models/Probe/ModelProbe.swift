@@ -30,7 +30,13 @@ public enum ModelProbe {
 
     // MARK: Stable Diffusion
 
+    private static func describeAdapter(_ path: String, layout: ModelDescription.Layout) throws -> ModelDescription {
+        let (config, dtypes) = try T2IAdapterFiles.describe(path: path)
+        return ModelDescription(path: path, layout: layout, dtypes: dtypes, details: .t2iAdapter(config))
+    }
+
     private static func describeFolder(_ path: String) throws -> ModelDescription {
+        if T2IAdapterFiles.isAdapterFolder(path) { return try describeAdapter(path, layout: .diffusers) }
         guard DiffusersFolder.isFolder(path) else {
             throw CheckpointError.missingFile(path: (path as NSString).appendingPathComponent("model_index.json"))
         }
@@ -64,6 +70,7 @@ public enum ModelProbe {
     private static func describeFile(_ path: String) throws -> ModelDescription {
         let file = try WeightFiles.open(path)
         let layout: ModelDescription.Layout = file is SafeTensorsFile ? .safetensors : .ckpt
+        if T2IAdapterFiles.looksLikeAdapter(file.names) { return try describeAdapter(path, layout: layout) }
         if UpscalerModel.isUpscaler(file) {
             return try describeUpscaler(path, file: file, layout: layout, declaredFactor: 1, dtypes: storedDTypes(file))
         }

@@ -10,6 +10,8 @@ struct BasicTransformerBlock {
     let norm3: LayerNorm
     let feedForwardIn: Linear   // ff.net.0.proj: dim -> 2 × inner (GEGLU value and gate)
     let feedForwardOut: Linear  // ff.net.2: inner -> dim
+    /// The token width (self-attention's context width).
+    var dim: Int { norm1.weight.count }
 
     init(_ scope: WeightScope, dim: Int, contextDim: Int, heads: Int, headDim: Int) throws {
         let eps: Float = 1e-5  // BasicTransformerBlock's default norm_eps; UNet2DConditionModel never overrides it.
@@ -25,10 +27,10 @@ struct BasicTransformerBlock {
     }
 
     /// x [B, HW, dim], context [B, Lc, contextDim].
-    func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
-        var h = selfAttention(norm1(x))
+    func callAsFunction(_ x: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
+        var h = selfAttention(norm1(x), hypernetworks: hypernetworks)
         h += x
-        h += crossAttention(norm2(h), context: context)
+        h += crossAttention(norm2(h), context: context, hypernetworks: hypernetworks)
         h += feedForwardOut(geglu(feedForwardIn(norm3(h))))
         return h
     }

@@ -19,8 +19,13 @@ struct CrossAttention {
     }
 
     /// x [B, L, queryDim], context [B, Lc, contextDim] (or nil for self-attention) -> [B, L, queryDim].
-    func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
+    /// `hypernetworks` change the key and value inputs where they have a module of the context's width (A1111).
+    func callAsFunction(_ x: Tensor, context: Tensor? = nil, hypernetworks: HypernetworkStack = .none) -> Tensor {
         let source = context ?? x
-        return out(attention(query: query(x), key: key(source), value: value(source), heads: heads))
+        guard !hypernetworks.isEmpty else {
+            return out(attention(query: query(x), key: key(source), value: value(source), heads: heads))
+        }
+        let inputs = hypernetworks.apply(source)
+        return out(attention(query: query(x), key: key(inputs.key), value: value(inputs.value), heads: heads))
     }
 }

@@ -33,11 +33,11 @@ struct Transformer2D {
     }
 
     /// x [B, C, H, W], context [B, Lc, contextDim] -> [B, C, H, W].
-    func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var tokens = projectIn(norm(x).reshaped([b, c, h * w]).permuted([0, 2, 1]))
         for block in blocks {
-            tokens = block(tokens, context: context)
+            tokens = block(tokens, context: context, hypernetworks: hypernetworks)
         }
         var spatial = projectOut(tokens).permuted([0, 2, 1]).reshaped([b, c, h, w])
         spatial += x

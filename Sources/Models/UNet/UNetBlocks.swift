@@ -4,6 +4,7 @@ import Tensor
 struct UNetStepInputs {
     let activatedTimeEmbedding: Tensor
     let context: Tensor
+    var hypernetworks: HypernetworkStack = .none
 }
 
 /// `CrossAttnDownBlock2D` (with `attentions`) or `DownBlock2D` (without): resnets, optional transformers,
@@ -19,7 +20,7 @@ struct UNetDownBlock {
         var h = x
         for (index, resnet) in resnets.enumerated() {
             h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
-            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+            if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
             if let adapterFeature, !attentions.isEmpty, index == resnets.count - 1 { h = h + adapterFeature }
             skips.append(h)
         }
@@ -57,7 +58,7 @@ struct UNetMidBlock {
     func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs) -> Tensor {
         var h = first(x, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
         for (attention, resnet) in zip(attentions, resnets) {
-            h = attention(h, context: inputs.context)
+            h = attention(h, context: inputs.context, hypernetworks: inputs.hypernetworks)
             h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
         }
         return h
@@ -78,7 +79,7 @@ struct UNetUpBlock {
             // The UNet checked the skip count against the architecture before the pass began.
             let skip = skips.removeLast()
             h = resnet(concat([h, skip], axis: 1), activatedTimeEmbedding: inputs.activatedTimeEmbedding)
-            if index < attentions.count { h = attentions[index](h, context: inputs.context) }
+            if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
         }
         if let upsampler {
             if matchSkipSize, let next = skips.last {

@@ -17,6 +17,8 @@ public struct UNetConditioning {
     /// before it downsamples), after a plain block's output (which is also its last skip); a feature left over
     /// with the mid block's output shape is added there (T2I-Adapter-XL); any others are unused, as in diffusers.
     public var adapterFeatures: [Tensor]?
+    /// A1111 hypernetworks on every attention's key and value inputs (none by default).
+    public var hypernetworks: HypernetworkStack = .none
 
     public init(context: Tensor, added: AddedConditioning? = nil, control: ControlResiduals? = nil,
                 adapterFeatures: [Tensor]? = nil) {

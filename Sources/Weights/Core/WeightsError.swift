@@ -27,6 +27,7 @@ public enum WeightsError: Error, Equatable, Sendable {
     case invalidZip(path: String, offset: Int, detail: String)
     case compressedZipEntry(path: String, entry: String, method: Int)
     case missingZipEntry(path: String, entry: String)
+    /// A pickle that is not a torch.save file (the legacy format starts with its magic-number pickle).
     case legacyTorchFormat(path: String)
 
     // Pickle.
@@ -78,7 +79,7 @@ extension WeightsError: CustomStringConvertible {
         case let .invalidZip(p, o, d): return "\(p): invalid zip archive at byte \(o): \(d)"
         case let .compressedZipEntry(p, e, m): return "\(p): zip entry '\(e)' is compressed (method \(m)); only stored entries are supported (torch.save writes stored entries)"
         case let .missingZipEntry(p, e): return "\(p): zip archive has no entry '\(e)'"
-        case let .legacyTorchFormat(p): return "\(p): legacy (pre-1.6, non-zip) PyTorch pickle; re-save it with torch.save (zip format) or convert it to safetensors"
+        case let .legacyTorchFormat(p): return "\(p): a bare pickle, neither torch.save's zip format nor its legacy format (no magic number); re-save it with torch.save or convert it to safetensors"
         case let .invalidPickle(p, o, d): return "\(p): invalid pickle at byte \(o): \(d)"
         case let .unsupportedOpcode(p, o, op): return "\(p): pickle opcode 0x\(String(op, radix: 16)) at byte \(o) is not supported in a state dict"
         case let .forbiddenGlobal(p, o, n): return "\(p): pickle references forbidden global '\(n)' at byte \(o); refused (nothing was executed)"

@@ -8,9 +8,17 @@
 ///
 /// Transformer depths are read per level from the tensors (SD: 1 everywhere; SDXL: 0/2/10 with a 10-deep
 /// middle block), and SDXL's added embedding (`label_emb.0.0`/`label_emb.0.2`) is read when present.
+///
+/// `encoderOnly` layouts are a ControlNet's copy of the encoder (cldm's `ControlNet`): input blocks, middle
+/// block, time and added embeddings under the same names, without output blocks and `out`.
 struct LDMUNetLayout: Equatable {
     static let component = "unet"
     static let prefix = "model.diffusion_model."
+
+    /// Where the network's tensors start in the file (`prefix` for checkpoints; a ControlNet's own).
+    var prefix = Self.prefix
+    var component = Self.component
+    var encoderOnly = false
 
     var levels: Int
     var layersPerBlock: Int
@@ -39,6 +47,12 @@ struct LDMUNetLayout: Equatable {
     var transformerDepth: Int { transformerDepths.first ?? 1 }
 
     static func detect(_ source: any TensorSource) throws -> LDMUNetLayout {
+        try detect(source, prefix: prefix, component: component, encoderOnly: false)
+    }
+
+    /// `encoderOnly`: the file has no output blocks (a ControlNet); `outChannels` is then 0 and `upHasAttention` empty.
+    static func detect(_ source: any TensorSource, prefix: String, component: String,
+                       encoderOnly: Bool) throws -> LDMUNetLayout {
         let b = MappingBuilder(source: source, component: component, prefix: prefix)
         func fail(_ detail: String) -> NameMappingError { .unrecognisedStructure(component: component, detail: detail) }
         guard let convIn = b.shape("input_blocks.0.0.weight"), convIn.count == 4 else {
@@ -52,13 +66,14 @@ struct LDMUNetLayout: Equatable {
         guard inputs == Array(0..<inputs.count), outputs == Array(0..<outputs.count), inputs.count > 1 else {
             throw fail("input_blocks/output_blocks are not numbered 0..<n")
         }
+        if encoderOnly, !outputs.isEmpty { throw fail("a ControlNet has no output_blocks, found \(outputs.count)") }
         let firstDownsampler = inputs.first { b.has("input_blocks.\($0).0.op.weight") }
         let layers = (firstDownsampler ?? inputs.count) - 1
         guard layers >= 1, inputs.count % (layers + 1) == 0 else {
             throw fail("\(inputs.count) input blocks do not form levels of \(layers) layers plus a downsampler")
         }
         let levels = inputs.count / (layers + 1)
-        guard outputs.count == levels * (layers + 1) else {
+        guard encoderOnly || outputs.count == levels * (layers + 1) else {
             throw fail("\(outputs.count) output blocks, expected \(levels * (layers + 1))")
         }
         var channels: [Int] = []
@@ -71,8 +86,16 @@ struct LDMUNetLayout: Equatable {
             channels.append(c)
             downAttention.append(b.has("input_blocks.\(first).1.proj_in.weight"))
         }
-        let upAttention = (0..<levels).map { b.has("output_blocks.\($0 * (layers + 1)).1.proj_in.weight") }
-        guard let convOut = b.shape("out.2.weight"), let out = convOut.first else { throw fail("no out.2.weight (conv_out)") }
+        let upAttention = encoderOnly ? [] : (0..<levels).map { b.has("output_blocks.\($0 * (layers + 1)).1.proj_in.weight") }
+        let out: Int
+        if encoderOnly {
+            out = 0
+        } else {
+            guard let convOut = b.shape("out.2.weight"), let width = convOut.first else {
+                throw fail("no out.2.weight (conv_out)")
+            }
+            out = width
+        }
         // Any transformer tells the context width and projection style; SD has one in the middle block.
         let attentionRoot = b.has("middle_block.1.proj_in.weight") ? "middle_block.1"
             : (0..<inputs.count).map { "input_blocks.\($0).1" }.first { b.has($0 + ".proj_in.weight") }
@@ -92,7 +115,7 @@ struct LDMUNetLayout: Equatable {
         }
         // diffusers mirrors the down depths on the way up and gives the mid block the last level's depth;
         // a file that does otherwise has no diffusers config.
-        for level in 0..<levels where upAttention[level] {
+        for level in upAttention.indices where upAttention[level] {
             let mirrored = levels - 1 - level
             let up = depth("output_blocks.\(level * (layers + 1)).1")
             guard up == depths[mirrored] else {
@@ -107,7 +130,7 @@ struct LDMUNetLayout: Equatable {
             guard linear1.count == 2 else { throw fail("label_emb.0.0.weight is not a 2-d linear weight") }
             added = AddedEmbedding(inputDim: linear1[1], outputDim: linear1[0])
         }
-        return LDMUNetLayout(levels: levels, layersPerBlock: layers, blockOutChannels: channels,
+        return LDMUNetLayout(prefix: prefix, component: component, encoderOnly: encoderOnly, levels: levels, layersPerBlock: layers, blockOutChannels: channels,
                              downHasAttention: downAttention, upHasAttention: upAttention, inChannels: convIn[1],
                              outChannels: out, contextDim: toK[1], useLinearProjection: proj.count == 2,
                              transformerDepths: depths, midTransformerDepth: midDepth, addedEmbedding: added)
@@ -116,7 +139,14 @@ struct LDMUNetLayout: Equatable {
     /// `addedEmbedding`: whether the family's UNet has one (SDXL's `label_emb.0.0/0.2` → `add_embedding.linear_1/2`);
     /// without, a `label_emb` is refused as unexpected like any stray tensor.
     func mapping(_ source: any TensorSource, addedEmbedding: Bool = false) throws -> MappedTensorSource {
-        var b = MappingBuilder(source: source, component: Self.component, prefix: Self.prefix)
+        var b = MappingBuilder(source: source, component: component, prefix: prefix)
+        mapEncoder(&b, addedEmbedding: addedEmbedding)
+        if !encoderOnly { mapDecoder(&b) }
+        return try b.finish()
+    }
+
+    /// Time (and added) embedding, conv_in, the input blocks and the middle block.
+    func mapEncoder(_ b: inout MappingBuilder, addedEmbedding: Bool) {
         b.mapLayer("time_embed.0", "time_embedding.linear_1")
         b.mapLayer("time_embed.2", "time_embedding.linear_2")
         if addedEmbedding {
@@ -140,6 +170,10 @@ struct LDMUNetLayout: Equatable {
         resnet(&b, "middle_block.0", "mid_block.resnets.0")
         transformer(&b, "middle_block.1", "mid_block.attentions.0", depth: midTransformerDepth)
         resnet(&b, "middle_block.2", "mid_block.resnets.1")
+    }
+
+    /// The output blocks and `out`.
+    private func mapDecoder(_ b: inout MappingBuilder) {
         for level in 0..<levels {
             for j in 0...layersPerBlock {
                 let o = level * (layersPerBlock + 1) + j
@@ -156,7 +190,6 @@ struct LDMUNetLayout: Equatable {
         }
         b.mapLayer("out.0", "conv_norm_out")
         b.mapLayer("out.2", "conv_out")
-        return try b.finish()
     }
 
     /// ResBlock: in_layers = (GroupNorm, SiLU, conv), emb_layers = (SiLU, linear), out_layers = (GroupNorm, SiLU, dropout, conv).

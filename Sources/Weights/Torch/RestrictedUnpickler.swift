@@ -35,11 +35,16 @@ struct RestrictedUnpickler {
         }
     }
 
-    init(data: UnsafeRawBufferPointer, path: String, limits: Limits = Limits()) {
+    /// `start`: where the pickle begins in `data` (torch's legacy format is several pickles in a row).
+    init(data: UnsafeRawBufferPointer, path: String, limits: Limits = Limits(), start: Int = 0) {
         self.data = data
         self.path = path
         self.limits = limits
+        pos = start
     }
+
+    /// The offset after the STOP opcode once `run` has returned.
+    var position: Int { pos }
 
     /// Decodes the pickle and hands the result to `extract` while the containers are alive; whatever
     /// `extract` returns must not hold containers (they are emptied afterwards).
@@ -377,10 +382,14 @@ struct RestrictedUnpickler {
         }
     }
 
-    /// ('storage', torch.XStorage, key, location, numel) -> a reference to data/<key>.
+    /// ('storage', torch.XStorage, key, location, numel) -> a reference to data/<key>; torch's legacy format adds
+    /// a sixth item, the view metadata, which must be None (storage views predate torch 1.0).
     private func persistentLoad(_ pid: PickleValue) throws -> PickleValue {
-        guard case let .tuple(t) = pid, t.items.count == 5, case .string("storage") = t.items[0] else {
+        guard case let .tuple(t) = pid, t.items.count == 5 || t.items.count == 6, case .string("storage") = t.items[0] else {
             throw fail("persistent id is not ('storage', type, key, location, numel)")
+        }
+        if t.items.count == 6 {
+            guard case .none = t.items[5] else { throw fail("legacy storage views (torch < 1.0) are not supported") }
         }
         guard case let .global(.storageType(dtype, _)) = t.items[1] else { throw fail("persistent id storage type is a \(t.items[1].typeName)") }
         guard case let .string(key) = t.items[2] else { throw fail("persistent id key is a \(t.items[2].typeName)") }

@@ -1,14 +1,16 @@
 import Tensor
 
-/// A PyTorch checkpoint (.ckpt/.pt/.pth) in torch.save's zip format, read through the restricted
-/// unpickler: nothing in the file is executed, and any global outside the allow-list is refused.
+/// A PyTorch checkpoint (.ckpt/.pt/.pth) in torch.save's zip format or its legacy (pre-1.6) format
+/// (`LegacyTorchFormat`), read through the restricted unpickler: nothing in the file is executed, and any
+/// global outside the allow-list is refused.
 ///
 /// Which tensors are exposed: the pickle's top level must be a dict. The first of these keys whose
 /// value is a dict is used as the state dict: "state_dict" (Lightning/LDM .ckpt), then "params_ema",
 /// then "params" (Real-ESRGAN/BasicSR .pth); otherwise the top level itself. Nested dicts inside it
-/// are flattened with dotted names ("a": {"b": t} -> "a.b"); values that are neither tensors nor
-/// dicts (step counters, hyper-parameters) are skipped. Top-level numbers (e.g. `global_step`) are
-/// available in `scalars`.
+/// are flattened with dotted names ("a": {"b": t} -> "a.b"), and with `Options.flattenLists` lists too
+/// ("a": [{"b": t}] -> "a.0.b", for A1111 hypernetworks); other values (step counters, hyper-parameters)
+/// are skipped. Top-level numbers (e.g. `global_step`) are available in `scalars`, top-level plain values
+/// (strings, bools, numbers, lists of numbers) in `metadata`.
 ///
 /// All tensor records are validated when the checkpoint is opened (storage present, view within the
 /// storage, no overflow), so `tensor(_:)` only fails for dtypes that cannot become float32.
@@ -25,15 +27,38 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
     public let stateDictKey: String?
     /// Numeric top-level values (ints, floats, numpy scalars such as `global_step`).
     public let scalars: [String: Double]
+    /// Plain top-level values by key (see `TorchMetadata`).
+    public let metadata: [String: TorchMetadata]
+
+    public struct Options: Sendable, Equatable {
+        /// Also descend into lists, naming items by index (off: SD checkpoints' lists are never weights).
+        public var flattenLists = false
+        public init(flattenLists: Bool = false) { self.flattenLists = flattenLists }
+    }
 
     private let file: MappedFile
     private let records: [String: TensorRecord]
     private let storages: [String: ZipEntry]
 
-    public init(path: String) throws {
+    public init(path: String, options: Options = Options()) throws {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
-        // torch.save's legacy format is a bare pickle starting with PROTO; zip files start with "PK".
+        if LegacyTorchFormat.isLegacy(bytes) {
+            let (parsed, keys, dataStart) = try LegacyTorchFormat.read(bytes, path: path) { root in
+                try Self.extract(root, path: path, options: options)
+            }
+            var declared: [String: StorageRef] = [:]
+            for r in parsed.records.values {
+                if let seen = declared[r.storage.key], seen != r.storage {
+                    throw WeightsError.invalidCheckpoint(path: path, detail: "storage '\(r.storage.key)' declared with two types or sizes")
+                }
+                declared[r.storage.key] = r.storage
+            }
+            let storages = try LegacyTorchFormat.storages(keys, declared: declared, bytes: bytes, from: dataStart, path: path)
+            try self.init(path: path, file: file, parsed: parsed, storages: storages)
+            return
+        }
+        // Any other bare pickle (starting with PROTO) is not a torch.save file; zip files start with "PK".
         if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 { throw WeightsError.legacyTorchFormat(path: path) }
         guard bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B else {
             throw WeightsError.invalidZip(path: path, offset: 0, detail: "not a zip archive (torch.save zip format expected)")
@@ -63,22 +88,31 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
         }
 
         var unpickler = RestrictedUnpickler(data: pickle, path: path)
-        let (key, records, scalars) = try unpickler.run { root in try Self.extract(root, path: path) }
+        let parsed = try unpickler.run { root in try Self.extract(root, path: path, options: options) }
 
         var storages: [String: ZipEntry] = [:]
-        for (name, r) in records {
+        for r in parsed.records.values {
             let entryName = prefix + "data/" + r.storage.key
             guard let entry = zip.entries[entryName] else { throw WeightsError.missingZipEntry(path: path, entry: entryName) }
-            try Self.validate(r, name: name, storageBytes: entry.size, path: path)
             storages[r.storage.key] = entry
+        }
+        try self.init(path: path, file: file, parsed: parsed, storages: storages)
+    }
+
+    /// Validates every record against its storage's bytes.
+    private init(path: String, file: MappedFile, parsed: Parsed, storages: [String: ZipEntry]) throws {
+        for (name, r) in parsed.records {
+            guard let entry = storages[r.storage.key] else { throw WeightsError.missingZipEntry(path: path, entry: "data/" + r.storage.key) }
+            try Self.validate(r, name: name, storageBytes: entry.size, path: path)
         }
         self.path = path
         self.file = file
-        self.stateDictKey = key
-        self.scalars = scalars
-        self.records = records
+        self.stateDictKey = parsed.key
+        self.scalars = parsed.scalars
+        self.metadata = parsed.metadata
+        self.records = parsed.records
         self.storages = storages
-        self.names = records.keys.sorted()
+        self.names = parsed.records.keys.sorted()
     }
 
     public func shape(of name: String) -> [Int]? { records[name]?.shape }
@@ -113,11 +147,19 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
 
     // MARK: decoding the pickle
 
-    static func extract(_ root: PickleValue, path: String) throws -> (String?, [String: TensorRecord], [String: Double]) {
+    struct Parsed {
+        let key: String?
+        let records: [String: TensorRecord]
+        let scalars: [String: Double]
+        let metadata: [String: TorchMetadata]
+    }
+
+    static func extract(_ root: PickleValue, path: String, options: Options = Options()) throws -> Parsed {
         guard case let .dict(top) = root else {
             throw WeightsError.invalidCheckpoint(path: path, detail: "top level of the pickle is a \(root.typeName), not a dict")
         }
         var scalars: [String: Double] = [:]
+        var metadata: [String: TorchMetadata] = [:]
         for (k, v) in top.entries {
             guard case let .string(key) = k else { continue }
             switch v {
@@ -126,6 +168,7 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
             case let .numpyScalar(value?): scalars[key] = value
             default: break
             }
+            if let plain = TorchMetadata(v) { metadata[key] = plain }
         }
         var chosen = top
         var chosenKey: String?
@@ -138,18 +181,20 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
         }
         var records: [String: TensorRecord] = [:]
         var visiting = Set<ObjectIdentifier>()
-        try flatten(chosen, prefix: "", depth: 0, into: &records, visiting: &visiting, path: path)
-        return (chosenKey, records, scalars)
+        try flatten(chosen.entries, container: ObjectIdentifier(chosen), prefix: "", depth: 0, into: &records,
+                    visiting: &visiting, path: path, options: options)
+        return Parsed(key: chosenKey, records: records, scalars: scalars, metadata: metadata)
     }
 
-    private static func flatten(_ dict: PickleDict, prefix: String, depth: Int, into records: inout [String: TensorRecord],
-                                visiting: inout Set<ObjectIdentifier>, path: String) throws {
+    private static func flatten(_ entries: [(key: PickleValue, value: PickleValue)], container: ObjectIdentifier, prefix: String,
+                                depth: Int, into records: inout [String: TensorRecord],
+                                visiting: inout Set<ObjectIdentifier>, path: String, options: Options) throws {
         guard depth < 32 else { throw WeightsError.invalidCheckpoint(path: path, detail: "dicts nested deeper than 32 under '\(prefix)'") }
-        guard visiting.insert(ObjectIdentifier(dict)).inserted else {
+        guard visiting.insert(container).inserted else {
             throw WeightsError.invalidCheckpoint(path: path, detail: "dict under '\(prefix)' contains itself")
         }
-        defer { visiting.remove(ObjectIdentifier(dict)) }
-        for (k, v) in dict.entries {
+        defer { visiting.remove(container) }
+        for (k, v) in entries {
             let key: String
             switch k {
             case let .string(s): key = s
@@ -162,7 +207,12 @@ public struct TorchCheckpoint: TensorSource, @unchecked Sendable {
                 guard records[name] == nil else { throw WeightsError.invalidCheckpoint(path: path, detail: "tensor name '\(name)' appears twice") }
                 records[name] = r
             case let .dict(d):
-                try flatten(d, prefix: name + ".", depth: depth + 1, into: &records, visiting: &visiting, path: path)
+                try flatten(d.entries, container: ObjectIdentifier(d), prefix: name + ".", depth: depth + 1, into: &records,
+                            visiting: &visiting, path: path, options: options)
+            case let .list(l) where options.flattenLists:
+                let items = l.items.enumerated().map { (key: PickleValue.int($0.offset), value: $0.element) }
+                try flatten(items, container: ObjectIdentifier(l), prefix: name + ".", depth: depth + 1, into: &records,
+                            visiting: &visiting, path: path, options: options)
             default:
                 continue
             }

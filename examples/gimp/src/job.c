@@ -1,0 +1,258 @@
+#include "job.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <libgimp/gimp.h>
+#include <string.h>
+#include "pixels.h"
+
+/* Images whose PNGs are together at most this many bytes go inline (no files at all); overridable with
+ * $DIFFUSIOND_GIMP_INLINE_MAX (0 = always by path first). */
+#define DEFAULT_INLINE_MAX (256 * 1024)
+
+static gsize inline_max(void)
+{
+    const gchar *env = g_getenv("DIFFUSIOND_GIMP_INLINE_MAX");
+    if (env != NULL && env[0] != '\0')
+        return (gsize)g_ascii_strtoull(env, NULL, 10);
+    return DEFAULT_INLINE_MAX;
+}
+
+void job_show_progress(const gchar *method, JsonObject *p, gpointer user_data)
+{
+    const gchar *what = user_data != NULL ? user_data : "diffusiond";
+    gchar *text = NULL;
+    if (g_strcmp0(method, "queued") == 0) {
+        text = g_strdup_printf("%s: queued, position %" G_GINT64_FORMAT, what,
+                               json_object_get_int_member_with_default(p, "position", 0));
+        gimp_progress_pulse();
+    } else if (g_strcmp0(method, "started") == 0) {
+        text = g_strdup_printf("%s: started", what);
+        gimp_progress_update(0.0);
+    } else if (g_strcmp0(method, "progress") == 0) {
+        GString *s = g_string_new(NULL);
+        g_string_printf(s, "%s: %s", what, json_object_get_string_member_with_default(p, "stage", "working"));
+        gint64 done = -1, total = 0;
+        if (json_object_has_member(p, "tile")) {
+            done = json_object_get_int_member_with_default(p, "tile", 0);
+            total = json_object_get_int_member_with_default(p, "tiles", 0);
+            g_string_append_printf(s, " tile %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, done, total);
+        }
+        if (json_object_has_member(p, "step")) {
+            done = json_object_get_int_member_with_default(p, "step", 0);
+            total = json_object_get_int_member_with_default(p, "steps", 0);
+            g_string_append_printf(s, " step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, done, total);
+        }
+        if (json_object_has_member(p, "remaining_ms")) {
+            gint64 ms = json_object_get_int_member_with_default(p, "remaining_ms", 0);
+            g_string_append_printf(s, ", about %" G_GINT64_FORMAT " s left", (ms + 999) / 1000);
+        }
+        if (done >= 0 && total > 0)
+            gimp_progress_update(CLAMP((gdouble)done / (gdouble)total, 0.0, 1.0));
+        else
+            gimp_progress_pulse();
+        text = g_string_free(s, FALSE);
+    }
+    if (text != NULL) {
+        gimp_progress_set_text(text);
+        g_free(text);
+    }
+}
+
+static void remove_folder(const gchar *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d != NULL) {
+        const gchar *name;
+        while ((name = g_dir_read_name(d)) != NULL) {
+            gchar *path = g_build_filename(dir, name, NULL);
+            g_unlink(path);
+            g_free(path);
+        }
+        g_dir_close(d);
+    }
+    g_rmdir(dir);
+}
+
+/* A fresh private folder for one job's files. */
+static gchar *make_job_folder(GError **error)
+{
+    const gchar *runtime = g_getenv("XDG_RUNTIME_DIR");
+    const gchar *base = (runtime != NULL && runtime[0] == '/' && g_file_test(runtime, G_FILE_TEST_IS_DIR))
+                            ? runtime : g_get_tmp_dir();
+    gchar *dir = g_build_filename(base, "diffusiond-gimp-XXXXXX", NULL);
+    if (g_mkdtemp_full(dir, 0700) == NULL) {
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_LOCAL, "cannot create a private folder under %s: %s",
+                    base, g_strerror(errno));
+        g_free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static JsonObject *copy_object(JsonObject *source)
+{
+    JsonObject *copy = json_object_new();
+    if (source == NULL)
+        return copy;
+    GList *names = json_object_get_members(source);
+    for (GList *l = names; l != NULL; l = l->next)
+        json_object_set_member(copy, l->data, json_node_copy(json_object_get_member(source, l->data)));
+    g_list_free(names);
+    return copy;
+}
+
+static gboolean set_image_member(JsonObject *params, const gchar *member, GBytes *png, const gchar *dir,
+                                 GError **error)
+{
+    JsonObject *image = json_object_new();
+    gsize length = 0;
+    const guchar *data = g_bytes_get_data(png, &length);
+    if (dir == NULL) {
+        gchar *b64 = g_base64_encode(data, length);
+        json_object_set_string_member(image, "base64", b64);
+        g_free(b64);
+    } else {
+        gchar *name = g_strconcat(member, ".png", NULL);
+        gchar *path = g_build_filename(dir, name, NULL);
+        g_free(name);
+        if (!g_file_set_contents(path, (const gchar *)data, (gssize)length, error)) {
+            g_free(path);
+            json_object_unref(image);
+            return FALSE;
+        }
+        json_object_set_string_member(image, "path", path);
+        g_free(path);
+    }
+    json_object_set_object_member(params, member, image);
+    return TRUE;
+}
+
+static GdkPixbuf *decode_result_image(JsonObject *image, GError **error)
+{
+    if (json_object_has_member(image, "path"))
+        return pixels_decode_file(json_object_get_string_member(image, "path"), error);
+    const gchar *b64 = json_object_get_string_member_with_default(image, "base64", NULL);
+    if (b64 == NULL) {
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_IO, "the daemon's result names no image");
+        return NULL;
+    }
+    gsize length = 0;
+    guchar *data = g_base64_decode(b64, &length);
+    GBytes *bytes = g_bytes_new_take(data, length);
+    GdkPixbuf *pixbuf = pixels_decode(bytes, error);
+    g_bytes_unref(bytes);
+    return pixbuf;
+}
+
+/* Reads the result's images while their files still exist. */
+static gboolean collect_images(JobResult *r, GError **error)
+{
+    JsonObject *result = JSON_NODE_HOLDS_OBJECT(r->result) ? json_node_get_object(r->result) : NULL;
+    if (result == NULL) {
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_IO, "the daemon's result is not an object");
+        return FALSE;
+    }
+    GList *nodes = NULL;
+    JsonNode *images = json_object_get_member(result, "images");
+    if (images != NULL && JSON_NODE_HOLDS_ARRAY(images))
+        nodes = json_array_get_elements(json_node_get_array(images));
+    else if (json_object_has_member(result, "image"))
+        nodes = g_list_append(NULL, json_object_get_member(result, "image"));
+    gboolean ok = TRUE;
+    for (GList *l = nodes; l != NULL && ok; l = l->next) {
+        JsonNode *node = l->data;
+        if (!JSON_NODE_HOLDS_OBJECT(node))
+            continue;
+        JsonObject *image = json_node_get_object(node);
+        GdkPixbuf *pixbuf = decode_result_image(image, error);
+        if (pixbuf == NULL) { ok = FALSE; break; }
+        if (r->images->len == 0) {
+            r->seed = json_object_get_int_member_with_default(image, "seed", -1);
+            const gchar *parameters = json_object_get_string_member_with_default(image, "parameters", NULL);
+            r->parameters = g_strdup(parameters);
+        }
+        g_ptr_array_add(r->images, pixbuf);
+    }
+    g_list_free(nodes);
+    if (ok && r->images->len == 0) {
+        g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_IO, "the daemon's result holds no image");
+        ok = FALSE;
+    }
+    return ok;
+}
+
+/* One attempt: by path when dir is set, else inline. */
+static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const gchar *dir, GError **error)
+{
+    JsonObject *params = copy_object(req->params);
+    json_object_remove_member(params, "outputs");
+    JobResult *r = NULL;
+    if ((req->image != NULL && !set_image_member(params, "image", req->image, dir, error)) ||
+        (req->mask != NULL && !set_image_member(params, "mask", req->mask, dir, error))) {
+        json_object_unref(params);
+        return NULL;
+    }
+    JsonObject *output = json_object_new();
+    if (dir != NULL) {
+        gchar *path = g_build_filename(dir, "result.png", NULL);
+        json_object_set_string_member(output, "path", path);
+        g_free(path);
+    } else {
+        json_object_set_string_member(output, "format", "png");
+    }
+    json_object_set_object_member(params, "output", output);
+
+    gchar *label = g_strdup_printf("diffusiond %s", req->method);
+    JsonNode *result = rpc_call(socket_path, req->method, params, job_show_progress, label, error);
+    g_free(label);
+    json_object_unref(params);
+    if (result == NULL)
+        return NULL;
+    r = g_new0(JobResult, 1);
+    r->result = result;
+    r->images = g_ptr_array_new_with_free_func(g_object_unref);
+    r->seed = -1;
+    if (!collect_images(r, error)) {
+        job_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+JobResult *job_run(const gchar *socket_path, const JobRequest *req, GError **error)
+{
+    gsize bytes = (req->image != NULL ? g_bytes_get_size(req->image) : 0) +
+                  (req->mask != NULL ? g_bytes_get_size(req->mask) : 0);
+    gimp_progress_init_printf("diffusiond %s", req->method);
+    if (bytes <= inline_max() && inline_max() > 0)
+        return attempt(socket_path, req, NULL, error);
+
+    gchar *dir = make_job_folder(error);
+    if (dir == NULL)
+        return NULL;
+    GError *local = NULL;
+    JobResult *r = attempt(socket_path, req, dir, &local);
+    remove_folder(dir);
+    g_free(dir);
+    if (r == NULL && local != NULL && local->domain == DIFFUSIOND_ERROR && local->code == -32005) {
+        /* The daemon may not touch our folder (--allow-dir): send the pixels themselves. */
+        g_clear_error(&local);
+        return attempt(socket_path, req, NULL, error);
+    }
+    if (local != NULL)
+        g_propagate_error(error, local);
+    return r;
+}
+
+void job_result_free(JobResult *r)
+{
+    if (r == NULL)
+        return;
+    if (r->result != NULL)
+        json_node_unref(r->result);
+    if (r->images != NULL)
+        g_ptr_array_unref(r->images);
+    g_free(r->parameters);
+    g_free(r);
+}

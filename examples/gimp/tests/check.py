@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Checks one GIMP scenario: the facts it printed, the PNGs it exported, and the daemon's own output for the
+same request (made here with diffusionctl on the same socket).
+
+usage: check.py SCENARIO OUT_DIR GIMP_LOG FIXTURES   (env: DIFFUSIONCTL, DIFFUSIOND_SOCKET)
+Prints one line per failed assertion and exits 1 if any failed."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import png  # noqa: E402
+
+scenario, out, log_path, fixtures = sys.argv[1:5]
+log = open(log_path, encoding="utf-8", errors="replace").read()
+facts = dict(re.findall(r"FACT ([\w.-]+)=(.*)", log))
+# A multi-line value (the A1111 parameters text) runs until the next message.
+facts.update(re.findall(r"FACT ([\w.-]+)=(.*?)\n\n", log, re.S))
+failures = []
+
+
+def expect(condition, what):
+    if not condition:
+        failures.append(what)
+    return condition
+
+
+def fact(key, wanted):
+    got = facts.get(key)
+    expect(got == wanted, "%s: expected %r, got %r" % (key, wanted, got))
+
+
+def daemon(method, params, name):
+    """The daemon's own result for the request, written to OUT/ref-NAME.png."""
+    target = os.path.join(out, "ref-%s.png" % name)
+    params = dict(params, output={"path": target, "overwrite": True})
+    run = subprocess.run([os.environ["DIFFUSIONCTL"], "call", method, "--quiet", "--params", json.dumps(params)],
+                         capture_output=True, text=True, timeout=120)
+    if not expect(run.returncode == 0, "diffusionctl %s failed: %s" % (method, run.stderr.strip())):
+        return None
+    return png.read(target)
+
+
+def pixels(image):
+    return [image.rgba(x, y) for y in range(image.height) for x in range(image.width)]
+
+
+def same(a, b, what):
+    if a is None or b is None:
+        return expect(False, "%s: an image is missing" % what)
+    if not expect((a.width, a.height) == (b.width, b.height),
+                  "%s: sizes differ, %dx%d vs %dx%d" % (what, a.width, a.height, b.width, b.height)):
+        return False
+    differing = sum(1 for p, q in zip(pixels(a), pixels(b)) if p != q)
+    return expect(differing == 0, "%s: %d of %d pixels differ" % (what, differing, a.width * a.height))
+
+
+def load(name):
+    path = os.path.join(out, name)
+    return png.read(path) if expect(os.path.exists(path), "%s was not exported" % name) else None
+
+
+photo64 = os.path.join(fixtures, "photo64.png")
+photo32 = os.path.join(fixtures, "photo32.png")
+
+
+def common(prefix, name, size, offsets, canvas):
+    got = facts.get(prefix + ".name") or ""
+    # GIMP keeps layer names unique by appending " #1", " #2", ...
+    expect(re.fullmatch(re.escape(name) + r"( #\d+)?", got), "%s.name: expected %r, got %r" % (prefix, name, got))
+    fact(prefix + ".size", size)
+    fact(prefix + ".offsets", offsets)
+    fact(prefix + ".canvas", canvas)
+    fact(prefix + ".on-top", "yes")
+
+
+def check_generate():
+    common("generate", "generate: a red fox (seed 42)", "48x40", "8,4", "64x48")
+    fact("generate.layers", "2")
+    expect("Seed: 42" in facts.get("generate.parameters", ""), "the A1111 parameters parasite names the seed: %r"
+           % facts.get("generate.parameters"))
+    ref = daemon("generate", {"model": "tiny", "prompt": "a red fox", "negative_prompt": "blurry", "seed": 42,
+                              "steps": 3, "width": 48, "height": 40}, "generate")
+    same(load("generate.png"), ref, "generate layer vs the daemon's output")
+
+
+def check_img2img():
+    common("img2img", "img2img: a castle (seed 7)", "64x64", "0,0", "64x64")
+    ref = daemon("img2img", {"model": "tiny", "prompt": "a castle", "strength": 0.6, "seed": 7, "steps": 4,
+                             "image": {"path": photo64}}, "img2img")
+    same(load("img2img.png"), ref, "img2img layer vs the daemon's output")
+    common("img2img-selection", "img2img: a castle (seed 7)", "48x40", "8,8", "64x64")
+    crop = os.path.join(out, "crop.png")
+    png.write(crop, png.read(photo64).crop(8, 8, 48, 40))
+    ref = daemon("img2img", {"model": "tiny", "prompt": "a castle", "strength": 0.6, "seed": 7, "steps": 4,
+                             "image": {"path": crop}}, "img2img-selection")
+    same(load("img2img-selection.png"), ref, "img2img-on-a-selection layer vs the daemon's output for the crop")
+
+
+def inside(x, y):
+    return 16 <= x < 40 and 16 <= y < 36
+
+
+def check_masked(name, layer_name, params):
+    common(name, layer_name, "24x20", "16,16", "64x64")
+    before, after = load(name + "-before.png"), load(name + "-after.png")
+    if before is not None and after is not None:
+        outside_changed = sum(1 for y in range(64) for x in range(64)
+                              if not inside(x, y) and before.rgba(x, y) != after.rgba(x, y))
+        inside_changed = sum(1 for y in range(64) for x in range(64)
+                             if inside(x, y) and before.rgba(x, y) != after.rgba(x, y))
+        expect(outside_changed == 0, "%s: %d pixels outside the selection changed" % (name, outside_changed))
+        expect(inside_changed > 0, "%s: no pixel inside the selection changed" % name)
+    mask = os.path.join(out, "mask.png")
+    png.write_grey(mask, 64, 64, lambda x, y: 255 if inside(x, y) else 0)
+    ref = daemon("inpaint", dict(params, image={"path": photo64}, mask={"path": mask}), name)
+    same(load(name + ".png"), ref.crop(16, 16, 24, 20) if ref else None, "%s layer vs the daemon's output" % name)
+
+
+def check_inpaint():
+    check_masked("inpaint", "inpaint: a cat (seed 5)", {"model": "tiny-inpaint", "prompt": "a cat", "seed": 5,
+                                                        "steps": 3})
+    check_masked("fill", "inpaint: fill patchmatch", {})
+
+
+def check_outpaint():
+    original = png.read(photo64)
+    common("fill-out", "outpaint: fill patchmatch", "88x72", "0,0", "88x72")
+    fact("fill-out-bg.offsets", "8,0")
+    fact("fill-out-bg.size", "64x64")
+    same(load("fill-out-bg.png"), original, "the original layer after outpaint")
+    layer = load("fill-out.png")
+    same(layer.crop(8, 0, 64, 64) if layer else None, original, "the original inside the outpainted layer")
+    extend = {"left": 8, "top": 0, "right": 16, "bottom": 8}
+    same(layer, daemon("outpaint", {"image": {"path": photo64}, "extend": extend}, "fill-out"),
+         "outpaint fill layer vs the daemon's output")
+    common("outpaint", "outpaint: a meadow (seed 3)", "56x40", "0,0", "56x40")
+    fact("outpaint-bg.offsets", "8,0")
+    same(load("outpaint.png"), daemon("outpaint", {"image": {"path": photo32}, "extend": extend, "model": "tiny",
+                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 64}, "outpaint"),
+         "outpaint layer vs the daemon's output")
+
+
+def check_upscale():
+    common("upscale", "upscale: realesr-animevideov3-x2", "64x64", "0,0", "64x64")
+    same(load("upscale.png"), daemon("upscale", {"image": {"path": photo32}, "model": "realesr-animevideov3-x2"},
+                                     "upscale"), "upscale layer vs the daemon's output")
+    common("lanczos", "upscale: lanczos3", "48x48", "0,0", "48x48")
+    same(load("lanczos.png"), daemon("upscale", {"image": {"path": photo32}, "model": "lanczos3", "scale": 1.5},
+                                     "lanczos"), "lanczos3 layer vs the daemon's output")
+    expect(facts.get("last-values.name", "").startswith("upscale: lanczos3"),
+           "RUN-WITH-LAST-VALS reuses lanczos3: %r" % facts.get("last-values.name"))
+    fact("last-values.canvas", "72x72")
+    fact("last-values.size", "72x72")
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    left = [n for n in os.listdir(runtime) if n.startswith("diffusiond-gimp-")] if runtime else []
+    expect(left == [], "job folders left in $XDG_RUNTIME_DIR: %s" % left)
+
+
+def check_precision():
+    common("precision", "upscale: lanczos3", "64x64", "0,0", "64x64")
+    fact("precision.bits", "250")  # GIMP_PRECISION_U16_GAMMA: the image stayed 16-bit
+    same(load("precision.png"), daemon("upscale", {"image": {"path": photo32}, "model": "lanczos3", "scale": 2},
+                                       "precision"), "16-bit image's layer vs the daemon's output")
+
+
+def check_interactive():
+    listed = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "models.list", "--quiet"], capture_output=True,
+                            text=True, timeout=60)
+    models = json.loads(listed.stdout or "{}").get("models", [])
+    for procedure, kind in (("upscale", "upscaler"), ("generate", "stable-diffusion")):
+        wanted = ",".join(m["name"] for m in models if m["kind"] == kind)
+        shown = re.findall(r"dialog plug-in-diffusiond-%s models=(.*)" % procedure, log)
+        expect(shown == [wanted], "the %s dialog offers models.list's %s models %r, not %r" % (procedure, kind, wanted, shown))
+    expect(facts.get("dialog-upscale.name", "").startswith("upscale: lanczos3"),
+           "the upscale dialog came up with the last values: %r" % facts.get("dialog-upscale.name"))
+    fact("dialog-upscale.canvas", "72x72")
+    fact("dialog-upscale.on-top", "yes")
+    expect(facts.get("dialog-generate.name", "").startswith("generate: a dialog fox (seed 11)"),
+           "the generate dialog came up with the last values: %r" % facts.get("dialog-generate.name"))
+    fact("dialog-generate.size", "32x32")
+    same(load("dialog-generate.png"), daemon("generate", {"model": "tiny", "prompt": "a dialog fox", "seed": 11, "steps": 2,
+                                                          "width": 32, "height": 32}, "dialog-generate"),
+         "the dialog's generate layer vs the daemon's output")
+
+
+def check_call():
+    try:
+        names = [m["name"] for m in json.loads(facts.get("call.models", "{}")).get("models", [])]
+    except ValueError:
+        names = []
+    expect("tiny-inpaint" in names and "realesr-animevideov3-x2" in names,
+           "-call models.list returns the daemon's models: %r" % facts.get("call.models"))
+    expect(json.loads(facts.get("call.ping", "{}")).get("pong") is True, "-call ping: %r" % facts.get("call.ping"))
+
+
+checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
+          "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
+          "precision": check_precision, "interactive": check_interactive}
+try:
+    checks[scenario]()
+except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash
+    failures.append("%s: %s" % (type(error).__name__, error))
+for failure in failures:
+    print("  %s: %s" % (scenario, failure))
+sys.exit(1 if failures else 0)

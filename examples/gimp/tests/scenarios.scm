@@ -1,0 +1,189 @@
+; GIMP batch scenarios for the diffusiond plug-in (run by scripts/test_gimp.sh, one gimp-console per scenario).
+; Each prints facts as "FACT key=value" (gimp-message goes to the console) and exports PNGs into OUT;
+; check.py then compares them with the daemon's own outputs.
+
+(define (fact key value) (gimp-message (string-append "FACT " key "=" value)))
+(define (num n) (number->string n))
+(define (path out name) (string-append out "/" name))
+
+(define (save-drawable img drawable file)
+  (file-png-save2 RUN-NONINTERACTIVE img drawable file file 0 9 0 0 0 0 0 0 0))
+
+; The image as the user sees it (all visible layers over the canvas) into FILE.
+(define (save-composite img file)
+  (let* ((copy (car (gimp-image-duplicate img)))
+         (merged (car (gimp-image-merge-visible-layers copy CLIP-TO-IMAGE))))
+    (save-drawable copy merged file)
+    (gimp-image-delete copy)))
+
+(define (open-png file)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE file file))))
+    (list img (car (gimp-image-get-active-layer img)))))
+
+(define (layer-facts prefix img layer)
+  (let ((offsets (gimp-drawable-offsets layer))
+        (layers (gimp-image-get-layers img)))
+    (fact (string-append prefix ".name") (car (gimp-item-get-name layer)))
+    (fact (string-append prefix ".size") (string-append (num (car (gimp-drawable-width layer))) "x"
+                                                        (num (car (gimp-drawable-height layer)))))
+    (fact (string-append prefix ".offsets") (string-append (num (car offsets)) "," (num (cadr offsets))))
+    (fact (string-append prefix ".canvas") (string-append (num (car (gimp-image-width img))) "x"
+                                                          (num (car (gimp-image-height img)))))
+    (fact (string-append prefix ".layers") (num (car layers)))
+    (fact (string-append prefix ".on-top") (if (= (aref (cadr layers) 0) layer) "yes" "no"))))
+
+(define (parasite-fact key layer)
+  (let ((p (gimp-item-get-parasite layer "diffusiond-parameters")))
+    (fact key (caddr (car p)))))
+
+(define (scenario-generate out fix)
+  (let* ((img (car (gimp-image-new 64 48 RGB)))
+         (bg (car (gimp-layer-new img 64 48 RGB-IMAGE "bg" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img bg 0 0)
+    (gimp-drawable-fill bg FILL-WHITE)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 4 48 40)
+    (let ((layer (car (plug-in-diffusiond-generate RUN-NONINTERACTIVE img bg "a red fox" "blurry" "tiny"
+                                                   "{\"seed\": 42, \"steps\": 3}"))))
+      (layer-facts "generate" img layer)
+      (parasite-fact "generate.parameters" layer)
+      (save-drawable img layer (path out "generate.png")))))
+
+(define (scenario-img2img out fix)
+  (let* ((opened (open-png (string-append fix "/photo64.png")))
+         (img (car opened)) (bg (cadr opened))
+         (layer (car (plug-in-diffusiond-img2img RUN-NONINTERACTIVE img bg "a castle" "" "tiny" 0.6
+                                                 "{\"seed\": 7, \"steps\": 4}"))))
+    (layer-facts "img2img" img layer)
+    (save-drawable img layer (path out "img2img.png"))
+    ; With a selection: the selection's bounds of the (original) layer go, the result lands there.
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 48 40)
+    (let ((cropped (car (plug-in-diffusiond-img2img RUN-NONINTERACTIVE img bg "a castle" "" "tiny" 0.6
+                                                    "{\"seed\": 7, \"steps\": 4}"))))
+      (layer-facts "img2img-selection" img cropped)
+      (save-drawable img cropped (path out "img2img-selection.png")))))
+
+; Model inpaint and the model-free fill, both on the selection 16,16 24x20.
+(define (inpaint-on fix out name model prompt params)
+  (let* ((opened (open-png (string-append fix "/photo64.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 16 16 24 20)
+    (save-composite img (path out (string-append name "-before.png")))
+    (let ((layer (car (plug-in-diffusiond-inpaint RUN-NONINTERACTIVE img bg prompt "" model params))))
+      (layer-facts name img layer)
+      (save-drawable img layer (path out (string-append name ".png")))
+      (save-composite img (path out (string-append name "-after.png"))))))
+
+(define (scenario-inpaint out fix)
+  (inpaint-on fix out "inpaint" "tiny-inpaint" "a cat" "{\"seed\": 5, \"steps\": 3}")
+  (inpaint-on fix out "fill" "" "" ""))
+
+(define (scenario-outpaint out fix)
+  (let* ((opened (open-png (string-append fix "/photo64.png")))
+         (img (car opened)) (bg (cadr opened))
+         (layer (car (plug-in-diffusiond-outpaint RUN-NONINTERACTIVE img bg 8 0 16 8 "" "" ""))))
+    (layer-facts "fill-out" img layer)
+    (layer-facts "fill-out-bg" img bg)
+    (save-drawable img layer (path out "fill-out.png"))
+    (save-drawable img bg (path out "fill-out-bg.png")))
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened))
+         (layer (car (plug-in-diffusiond-outpaint RUN-NONINTERACTIVE img bg 8 0 16 8 "a meadow" "tiny"
+                                                  "{\"seed\": 3, \"steps\": 3, \"window\": 64}"))))
+    (layer-facts "outpaint" img layer)
+    (layer-facts "outpaint-bg" img bg)
+    (save-drawable img layer (path out "outpaint.png"))))
+
+(define (scenario-upscale out fix)
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened))
+         (layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "realesr-animevideov3-x2" 0 ""))))
+    (layer-facts "upscale" img layer)
+    (save-drawable img layer (path out "upscale.png")))
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened))
+         (layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 1.5 ""))))
+    (layer-facts "lanczos" img layer)
+    (save-drawable img layer (path out "lanczos.png"))
+    ; The last values (lanczos3 at 1.5) come back with RUN-WITH-LAST-VALS, whatever the arguments say.
+    (let ((again (car (plug-in-diffusiond-upscale RUN-WITH-LAST-VALS img (car (gimp-image-get-active-layer img))
+                                                  "" 0 ""))))
+      (layer-facts "last-values" img again))))
+
+(define (scenario-call out fix)
+  (fact "call.models" (car (plug-in-diffusiond-call RUN-NONINTERACTIVE "models.list" "")))
+  (fact "call.ping" (car (plug-in-diffusiond-call RUN-NONINTERACTIVE "ping" ""))))
+
+; Error scenarios: each its own -b command, so each failure is reported on its own.
+(define (white-image w h)
+  (let* ((img (car (gimp-image-new w h RGB)))
+         (bg (car (gimp-layer-new img w h RGB-IMAGE "bg" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img bg 0 0)
+    (gimp-drawable-fill bg FILL-WHITE)
+    (list img bg)))
+
+(define (error-unknown-model)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "x" "" "no-such-model" "{\"steps\": 2}")))
+
+(define (error-bad-params)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "x" "" "tiny" "{\"steps\": 0}")))
+
+(define (error-no-selection)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-inpaint RUN-NONINTERACTIVE (car i) (cadr i) "" "" "" "")))
+
+(define (error-params-json)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "x" "" "tiny" "[1, 2]")))
+
+(define (error-grey-image)
+  (let* ((img (car (gimp-image-new 16 16 GRAY)))
+         (bg (car (gimp-layer-new img 16 16 GRAY-IMAGE "bg" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img bg 0 0)
+    (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 2 "")))
+
+(define (error-layers-after out fix)
+  ; After a failed job the image is untouched: still one layer, same size.
+  (let ((i (white-image 32 32)))
+    (catch #f (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "x" "" "no-such-model" ""))
+    (layer-facts "after-error" (car i) (cadr i))))
+
+; A long job whose plug-in process dies mid-job (scripts/test_gimp.sh kills it, as GIMP does when the user
+; cancels the progress): the image must stay as it was.
+(define (scenario-cancel out fix)
+  (let ((i (white-image 64 64)))
+    (catch #f (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "a long job" "" "tiny"
+                                           "{\"steps\": 1000, \"seed\": 1}"))
+    (layer-facts "cancel" (car i) (cadr i))))
+
+; A 16-bit image: the pixels travel as 8-bit; back in 8-bit the layer equals the daemon's output.
+(define (scenario-precision out fix)
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-convert-precision img PRECISION-U16-GAMMA)
+    (let ((layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 2 ""))))
+      (fact "precision.bits" (num (car (gimp-image-get-precision img))))
+      (layer-facts "precision" img layer)
+      (gimp-image-convert-precision img PRECISION-U8-GAMMA)
+      (save-drawable img layer (path out "precision.png")))))
+
+; The interactive path (GUI GIMP under Xvfb; the dialogs press OK themselves with DIFFUSIOND_GIMP_DIALOG_TEST):
+; each dialog comes up filled with the last values, so the results follow them.
+(define (scenario-interactive out fix)
+  (gimp-message-set-handler CONSOLE)  ; the GUI would otherwise collect the facts in message dialogs
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 1.5 "")
+    (let ((layer (car (plug-in-diffusiond-upscale RUN-INTERACTIVE img bg "" 0 ""))))
+      (layer-facts "dialog-upscale" img layer)))
+  (let ((i (white-image 64 48)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "a dialog fox" "" "tiny"
+                                 "{\"seed\": 11, \"steps\": 2, \"width\": 32, \"height\": 32}")
+    (let ((layer (car (plug-in-diffusiond-generate RUN-INTERACTIVE (car i) (cadr i) "" "" "" ""))))
+      (layer-facts "dialog-generate" (car i) layer)
+      (save-drawable (car i) layer (path out "dialog-generate.png")))))
+
+(define (error-long-prompt)
+  (let ((i (white-image 32 32)))
+    (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) (make-string 9000 #\a) "" "tiny" "")))
