@@ -60,23 +60,28 @@ final class RefineTests: XCTestCase {
         XCTAssertEqual(Set(variants).count, variants.count, "every coordinate, the base and the pass change the seed")
     }
 
-    func testSingleTileRefineIsThePipelineRunWithTheDerivedSeed() throws {
-        let model = try Self.model.get()
-        let s = settings(tile: 32)
-        let source = try image(width: 32, height: 32)
-        let refined = try TileRefiner(model: model, settings: s).refine(source)
-
+    /// The img2img a one-tile refine of `source` runs, written out independently of `TileRefiner.request`.
+    func singleTileRequest(_ s: RefineSettings, source: PlanarRGB) -> GenerationRequest {
         var request = GenerationRequest(prompt: s.prompt)
         request.negativePrompt = s.negativePrompt
         request.sampler = s.sampler
         request.steps = s.steps
         request.cfgScale = s.cfgScale
         request.seed = RefineSeed.derive(base: s.seed, pass: .tiles, column: 0, row: 0)
-        request.width = 32
-        request.height = 32
-        request.initImage = Tensor(shape: [1, 3, 32, 32], values: source.values)
+        request.width = source.width
+        request.height = source.height
+        request.initImage = Tensor(shape: [1, 3, source.height, source.width], values: source.values)
         request.strength = s.strength
-        let direct = try StableDiffusionPipeline(model: model).run(request)
+        return request
+    }
+
+    func testSingleTileRefineIsThePipelineRunWithTheDerivedSeed() throws {
+        let model = try Self.model.get()
+        let s = settings(tile: 32)
+        let source = try image(width: 32, height: 32)
+        let refined = try TileRefiner(model: model, settings: s).refine(source)
+
+        let direct = try StableDiffusionPipeline(model: model).run(singleTileRequest(s, source: source))
         // One tile has weight exactly 1 everywhere, so blending must not change a bit (tolerance: none).
         XCTAssertEqual(refined.values, direct.decoded.scalars)
         XCTAssertNotEqual(refined.values, source.values, "the pipeline did run")
@@ -92,18 +97,9 @@ final class RefineTests: XCTestCase {
         let source = try image(width: 32, height: 32)
         let refined = try TileRefiner(model: model, settings: s).refine(source)
 
-        var request = GenerationRequest(prompt: s.prompt)
-        request.negativePrompt = s.negativePrompt
+        var request = singleTileRequest(s, source: source)
         request.prompt2 = s.prompt2
         request.micro = s.micro
-        request.sampler = s.sampler
-        request.steps = s.steps
-        request.cfgScale = s.cfgScale
-        request.seed = RefineSeed.derive(base: s.seed, pass: .tiles, column: 0, row: 0)
-        request.width = 32
-        request.height = 32
-        request.initImage = Tensor(shape: [1, 3, 32, 32], values: source.values)
-        request.strength = s.strength
         let direct = try StableDiffusionPipeline(model: model).run(request)
         XCTAssertEqual(refined.values, direct.decoded.scalars)
 

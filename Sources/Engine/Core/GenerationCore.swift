@@ -187,8 +187,14 @@ public struct GenerationCore {
         let latents = last.plan.outputScale == 1 ? x : x * Float(last.plan.outputScale)
         let loopSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStarted) / 1e9
 
+        // The UNet is done for this job: its kept Winograd transforms (up to 768 MB) and the cached activation
+        // buffers (sizes the VAE does not use) would otherwise sit beside the decoder's full-size feature maps,
+        // which set a 1024² SDXL job's peak. Bit-identical: only what is cached changes.
+        TensorBufferCache.purge()
         let nets = last.model.networks
-        let decoded = try nets.vae.decode(Self.map(latents) { $0 / nets.latentScale })
+        let decoded = try Self.decodingWithoutBufferCache(large: latents.count >= Self.largeDecodeLatents) {
+            try nets.vae.decode(Self.map(latents) { $0 / nets.latentScale })
+        }
         let images = Self.map(decoded) { min(max($0 / 2 + 0.5, 0), 1) }
         return GenerationResult(latents: latents, images: images, decoded: decoded, seeds: request.seeds,
                                 unetSeconds: unetSeconds, loopSeconds: loopSeconds)
@@ -244,6 +250,18 @@ public struct GenerationCore {
     public func posteriorMean(of image: Tensor, batch n: Int) throws -> Tensor {
         let (mean, _) = try model.networks.vae.encode(image)
         return n == 1 ? mean : concat(Array(repeating: mean, count: n), axis: 0)
+    }
+
+    /// Latent elements from which a decode's feature maps (hundreds of MB each at 1024²) are not kept for
+    /// reuse: each is needed once or twice, and a cached one would sit beside the next, raising the peak.
+    static let largeDecodeLatents = 4 * 96 * 96
+
+    static func decodingWithoutBufferCache<T>(large: Bool, _ body: () throws -> T) rethrows -> T {
+        guard large else { return try body() }
+        let capacity = TensorBufferCache.capacityBytes
+        TensorBufferCache.capacityBytes = 0
+        defer { TensorBufferCache.capacityBytes = capacity }
+        return try body()
     }
 
     /// The pipeline's blend, then the caller's.
