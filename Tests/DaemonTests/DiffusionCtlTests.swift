@@ -153,7 +153,19 @@ final class DiffusionCtlTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("\r\u{1B}[K"), "the line is redrawn in place: \(text.debugDescription)")
-        XCTAssertTrue(text.contains("sampling [######------------------] step 1/4 (25%)"), "a bar per step: \(text.debugDescription)")
+        // The daemon throttles progress notifications, so which steps arrive varies; every bar drawn must show
+        // its step exactly (24 cells, k/4 of them filled), and the last step always arrives.
+        let bar = try NSRegularExpression(pattern: #"sampling \[(#*)(-*)\] step (\d)/4 \((\d+)%\)"#)
+        let bars = bar.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { m in
+            (0 ..< 5).map { String(text[Range(m.range(at: $0), in: text)!]) }
+        }
+        XCTAssertFalse(bars.isEmpty, "a bar: \(text.debugDescription)")
+        for parts in bars {
+            let step = Int(parts[3]) ?? -1
+            XCTAssertEqual(parts[1].count, 24 * step / 4, "filled cells for step \(step): \(parts[0])")
+            XCTAssertEqual(parts[1].count + parts[2].count, 24, parts[0])
+            XCTAssertEqual(Int(parts[4]), 25 * step, parts[0])
+        }
         XCTAssertTrue(text.contains("sampling [########################] step 4/4 (100%)"), text.debugDescription)
         XCTAssertTrue(text.contains("ETA "), "the ETA is shown: \(text.debugDescription)")
         let lines = text.components(separatedBy: "\n").filter { $0.contains("sampling [") }
