@@ -11,7 +11,7 @@ public final class SpooledImage {
 
     /// - Parameter directory: where the temporary file goes (the output's folder keeps it on the same disk).
     public init(_ source: VipsImage, directory: String) throws {
-        StaleTemporaries.sweep(directory: directory, pattern: .spool)
+        StaleTemporaries.sweep(directory: directory, patterns: StaleTemporaries.everyKind)
         path = "\(directory)/.diffusiond-spool.\(getpid()).\(UInt64.random(in: 0 ... .max)).tif"
         try source.write(to: path, overwrite: false)
         do {

@@ -11,26 +11,50 @@ public enum StaleTemporaries {
     public struct Pattern: Sendable {
         public let prefix: String
         public let suffix: String
+        /// The part between prefix and pid is a file name of its own (`.NAME.PID.N.tmp` for any NAME).
+        public let anyName: Bool
 
-        public init(prefix: String, suffix: String) {
+        public init(prefix: String, suffix: String, anyName: Bool = false) {
             self.prefix = prefix
             self.suffix = suffix
+            self.anyName = anyName
         }
 
         public static let strips = Pattern(prefix: ".diffusiond-strips.", suffix: ".raw")
         public static let spool = Pattern(prefix: ".diffusiond-spool.", suffix: ".tif")
         /// The atomic writer's temporary for the output file named `base`.
         public static func atomicWrite(of base: String) -> Pattern { Pattern(prefix: ".\(base).", suffix: ".tmp") }
+        /// The atomic writer's temporary for any output in the folder.
+        public static let anyAtomicWrite = Pattern(prefix: ".", suffix: ".tmp", anyName: true)
 
         /// The writer's process id when `name` has this pattern's shape.
         func processID(of name: String) -> pid_t? {
             guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
             let middle = name.dropFirst(prefix.count).dropLast(suffix.count)
-            let parts = middle.split(separator: ".", omittingEmptySubsequences: false)
+            var parts = middle.split(separator: ".", omittingEmptySubsequences: false)
+            if anyName {
+                // NAME may hold dots itself; it must not be empty, and the last two parts are the pid and counter.
+                guard parts.count >= 3, !parts[0].isEmpty else { return nil }
+                parts = Array(parts.suffix(2))
+            }
             guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
                   let pid = pid_t(parts[0]), pid > 0 else { return nil }
             return pid
         }
+    }
+
+    /// The streaming pipeline's temporaries (strip files and spools): any write into a folder sweeps them, so a
+    /// killed stream's hundreds of MB go at the next write of any kind there, a plain resize included.
+    public static let streaming: [Pattern] = [.strips, .spool]
+
+    /// What any write into a folder sweeps: every output's atomic temporaries and the streaming ones, as the
+    /// protocol promises ("removed the next time it writes to that folder").
+    public static let everyKind: [Pattern] = [.anyAtomicWrite] + streaming
+
+    /// Every pattern of `patterns`; returns how many files were removed.
+    @discardableResult
+    public static func sweep(directory: String, patterns: [Pattern]) -> Int {
+        patterns.reduce(0) { $0 + sweep(directory: directory, pattern: $1) }
     }
 
     /// Removes the stale temporaries of `pattern` in `directory`; returns how many. Never throws: a sweep

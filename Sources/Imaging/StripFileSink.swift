@@ -27,7 +27,7 @@ public final class StripFileSink {
         self.format = format
         self.interpretation = interpretation
             ?? Interpretation.natural(colorBands: bands == 2 || bands == 4 ? bands - 1 : bands, format: format)
-        StaleTemporaries.sweep(directory: directory, pattern: .strips)
+        StaleTemporaries.sweep(directory: directory, patterns: StaleTemporaries.everyKind)
         path = "\(directory)/.diffusiond-strips.\(getpid()).\(UInt64.random(in: 0 ... .max)).raw"
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {

@@ -20,7 +20,7 @@ extension VipsImage {
             }
         }
         let (directory, base) = AtomicFile.split(path)
-        StaleTemporaries.sweep(directory: directory, pattern: .atomicWrite(of: base))
+        StaleTemporaries.sweep(directory: directory, patterns: StaleTemporaries.everyKind)
         do {
             try AtomicFile.write(to: path, overwrite: overwrite) { output in
                 try encode(format: format, options: options, output: output, path: path)

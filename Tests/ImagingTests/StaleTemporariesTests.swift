@@ -3,7 +3,8 @@ import Glibc
 import XCTest
 @testable import Imaging
 
-/// Temporaries of a killed daemon are swept when the folder is written to again; nothing else is touched.
+/// Temporaries of a killed daemon are swept when the folder is written to again, by a write of any kind;
+/// nothing else is touched.
 final class StaleTemporariesTests: XCTestCase {
     /// A process id that certainly existed and has exited (a child we waited for).
     func deadProcessID() throws -> pid_t {
@@ -24,28 +25,30 @@ final class StaleTemporariesTests: XCTestCase {
         let dir = try TempDir()
         let dead = try deadProcessID(), alive = getpid()
         let stale = [".out.png.\(dead).123.tmp", ".diffusiond-strips.\(dead).77.raw", ".diffusiond-spool.\(dead).5.tif"]
+        let stale2 = [".other.png.\(dead).1.tmp", ".my.photo.v2.jpg.\(dead).4.tmp"]  // other outputs' temporaries
         let kept = [
             ".out.png.\(alive).9.tmp",                  // a live writer (this process)
-            ".other.png.\(dead).1.tmp",                 // another output's temporary: not this write's business
+            ".\(dead).1.tmp",                           // no name before the pid: not our shape
             ".out.png.\(dead).x1.tmp",                  // not our shape
             ".out.png.\(dead).tmp",                     // not our shape
             "out.png.\(dead).1.tmp",                    // not hidden: not ours
             "photo.png",                                // user files
         ]
-        for name in stale + kept { touch(dir.file(name)) }
+        for name in stale + stale2 + kept { touch(dir.file(name)) }
         try FileManager.default.createDirectory(atPath: dir.file(".diffusiond-strips.\(dead).8.raw"), withIntermediateDirectories: false)
 
         try Pictures.rgb8(width: 8, height: 8).write(to: dir.file("out.png"), overwrite: false)
-        let afterWrite = kept + ["out.png", ".diffusiond-strips.\(dead).77.raw", ".diffusiond-spool.\(dead).5.tif",
-                                 ".diffusiond-strips.\(dead).8.raw"]
-        XCTAssertEqual(Set(dir.entries), Set(afterWrite),
-                       "the atomic write sweeps its own output's dead temporaries and nothing else; a folder is never removed")
+        XCTAssertEqual(Set(dir.entries), Set(kept + ["out.png", ".diffusiond-strips.\(dead).8.raw"]),
+                       "any write sweeps every dead writer's temporaries (any output's, strips, spools), as the "
+                       + "protocol promises; live writers' files, other shapes and folders are never removed")
 
+        // A new stream sweeps the same streaming kinds (both), leaving everything else.
+        touch(dir.file(".diffusiond-strips.\(dead).78.raw"))
+        touch(dir.file(".diffusiond-spool.\(dead).6.tif"))
         let sink = try StripFileSink(directory: dir.path, width: 4, height: 4, bands: 3, format: .uchar)
-        XCTAssertFalse(dir.entries.contains(".diffusiond-strips.\(dead).77.raw"), "a new strip file sweeps dead ones")
+        XCTAssertFalse(dir.entries.contains(".diffusiond-strips.\(dead).78.raw"), "a new strip file sweeps dead ones")
+        XCTAssertFalse(dir.entries.contains(".diffusiond-spool.\(dead).6.tif"), "and dead spools")
         XCTAssertTrue(dir.entries.contains(".diffusiond-strips.\(dead).8.raw"), "only regular files are removed")
-        XCTAssertTrue(dir.entries.contains(".diffusiond-spool.\(dead).5.tif"), "each kind is swept by its own writer")
-        XCTAssertEqual(StaleTemporaries.sweep(directory: dir.path, pattern: .spool), 1)
         withExtendedLifetime(sink) {}
         for name in kept { XCTAssertTrue(dir.entries.contains(name), name) }
     }
