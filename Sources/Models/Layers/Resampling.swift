@@ -14,6 +14,17 @@ struct Downsample2D {
     func callAsFunction(_ x: Tensor) -> Tensor {
         padBottomRightOnly ? conv(paddingBottomRight(x)) : conv(x)
     }
+
+    /// The output side for an input side: 3×3, stride 2; padding 0 means diffusers' one-sided (0, 1, 0, 1) pad.
+    func outputSide(_ side: Int) -> Int {
+        let pad = padBottomRightOnly ? 1 : 2 * conv.padding
+        return (side + pad - 3) / 2 + 1
+    }
+
+    /// [N, C, H, W] → the shape this downsampler makes of it.
+    func outputShape(_ shape: [Int]) -> [Int] {
+        [shape[0], shape[1], outputSide(shape[2]), outputSide(shape[3])]
+    }
 }
 
 /// diffusers' `Upsample2D` with a convolution: nearest-neighbour 2× (or to an explicit size) then 3×3 conv.

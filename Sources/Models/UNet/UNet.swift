@@ -103,10 +103,8 @@ public struct UNet: Sendable {
         for (i, block) in encoder.downBlocks.enumerated() {
             let channels = config.blockOutChannels[i]
             shapes += Array(repeating: [batch, channels, h, w], count: block.resnets.count)
-            if block.downsampler != nil {
-                // 3×3, stride 2; padding 0 means diffusers' one-sided (0, 1, 0, 1) pad.
-                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
-                (h, w) = ((h + pad - 3) / 2 + 1, (w + pad - 3) / 2 + 1)
+            if let downsampler = block.downsampler {
+                (h, w) = (downsampler.outputSide(h), downsampler.outputSide(w))
                 shapes.append([batch, channels, h, w])
             }
         }
@@ -119,11 +117,9 @@ public struct UNet: Sendable {
         var shape = [batch, config.blockOutChannels[0], height, width]
         var shapes: [[Int]] = []
         for (i, block) in encoder.downBlocks.enumerated() {
-            shapes.append(block.adapterFeatureShape(input: shape, channels: config.blockOutChannels[i],
-                                                    downsamplePadding: config.downsamplePadding))
-            if block.downsampler != nil {
-                let pad = config.downsamplePadding == 0 ? 1 : 2 * config.downsamplePadding
-                shape = [batch, config.blockOutChannels[i], (shape[2] + pad - 3) / 2 + 1, (shape[3] + pad - 3) / 2 + 1]
+            shapes.append(block.adapterFeatureShape(input: shape, channels: config.blockOutChannels[i]))
+            if let downsampler = block.downsampler {
+                shape = downsampler.outputShape([batch, config.blockOutChannels[i], shape[2], shape[3]])
             }
         }
         return (shapes, [batch, config.blockOutChannels[config.blockOutChannels.count - 1], shape[2], shape[3]])

@@ -38,14 +38,10 @@ struct UNetDownBlock {
 
     /// Where a block adds an adapter feature: its last resnet/attention output (cross-attention blocks), else
     /// its output. `input` is the block input's shape.
-    func adapterFeatureShape(input: [Int], channels: Int, downsamplePadding: Int) -> [Int] {
-        var shape = [input[0], channels, input[2], input[3]]
-        if attentions.isEmpty, downsampler != nil {
-            let pad = downsamplePadding == 0 ? 1 : 2 * downsamplePadding
-            shape[2] = (shape[2] + pad - 3) / 2 + 1
-            shape[3] = (shape[3] + pad - 3) / 2 + 1
-        }
-        return shape
+    func adapterFeatureShape(input: [Int], channels: Int) -> [Int] {
+        let shape = [input[0], channels, input[2], input[3]]
+        guard attentions.isEmpty, let downsampler else { return shape }
+        return downsampler.outputShape(shape)
     }
 }
 

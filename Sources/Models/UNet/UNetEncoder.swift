@@ -129,8 +129,7 @@ struct UNetEncoder: Sendable {
         for (index, block) in downBlocks.enumerated() {
             var feature: Tensor?
             if !features.isEmpty {
-                let expected = block.adapterFeatureShape(input: h.shape, channels: levels.channels[index],
-                                                         downsamplePadding: config.downsamplePadding)
+                let expected = block.adapterFeatureShape(input: h.shape, channels: levels.channels[index])
                 let next = features.removeFirst()
                 guard next.shape == expected else {
                     throw UNetError.adapterFeatureShape(block: index, found: next.shape, expected: expected)
