@@ -41,18 +41,11 @@ extension GenerationCore {
     /// mismatch is refused before any work.
     static func featureShapes(_ config: T2IAdapterConfig, height: Int, width: Int) -> [[Int]] {
         var (h, w) = (height / config.downscaleFactor, width / config.downscaleFactor)
-        let c = config.channels
         var shapes: [[Int]] = []
-        let levels = config.kind == .light ? c.count + 1 : c.count
-        for i in 0 ..< levels {
-            let down: Bool
-            switch config.kind {
-            case .full: down = i > 0
-            case .fullXL: down = i == 2
-            case .light: down = i > 0
-            }
-            if down { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
-            shapes.append([1, c[min(i, c.count - 1)], h, w])
+        for i in 0 ..< config.levelCount {
+            let level = config.level(i)
+            if level.downsamples { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
+            shapes.append([1, level.output, h, w])
         }
         return shapes
     }

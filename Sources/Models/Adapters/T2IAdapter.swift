@@ -40,40 +40,30 @@ public struct T2IAdapter: Sendable {
         let c = config.channels
         let unshuffled = config.inChannels * config.downscaleFactor * config.downscaleFactor
         var blocks: [Block] = []
-        switch config.kind {
-        case .full, .fullXL:
-            convIn = try Conv2D(root["conv_in"], input: unshuffled, output: c[0], kernel: 3)
-            for i in c.indices {
-                let (input, down): (Int, Bool)
-                if config.kind == .full {
-                    (input, down) = (i == 0 ? c[0] : c[i - 1], i > 0)
-                } else {
-                    // diffusers' FullAdapterXL: levels 1 and 2 widen, only level 2 downsamples.
-                    (input, down) = (i == 1 || i == 2 ? c[i - 1] : c[i], i == 2)
-                }
-                let scope = root["body"][i]
-                let resnets = try (0 ..< config.numResBlocks).map { j in
-                    (try Conv2D(scope["resnets"][j]["block1"], input: c[i], output: c[i], kernel: 3),
-                     try Conv2D(scope["resnets"][j]["block2"], input: c[i], output: c[i], kernel: 1))
-                }
-                blocks.append(Block(downsample: down,
-                                    inConv: input == c[i] ? nil : try Conv2D(scope["in_conv"], input: input, output: c[i], kernel: 1),
-                                    resnets: resnets, outConv: nil))
-            }
-        case .light:
+        if config.kind == .light {
             convIn = nil
-            let levels = c.count + 1
-            for i in 0 ..< levels {
-                let input = i == 0 ? unshuffled : c[min(i - 1, c.count - 1)]
-                let output = c[min(i, c.count - 1)]
+        } else {
+            convIn = try Conv2D(root["conv_in"], input: unshuffled, output: c[0], kernel: 3)
+        }
+        for i in 0 ..< config.levelCount {
+            let (input, output, down) = config.level(i)
+            let scope = root["body"][i]
+            if config.kind == .light {
                 let mid = output / 4
-                let scope = root["body"][i]
                 let resnets = try (0 ..< config.numResBlocks).map { j in
                     (try Conv2D(scope["resnets"][j]["block1"], input: mid, output: mid, kernel: 3),
                      try Conv2D(scope["resnets"][j]["block2"], input: mid, output: mid, kernel: 3))
                 }
-                blocks.append(Block(downsample: i > 0, inConv: try Conv2D(scope["in_conv"], input: input, output: mid, kernel: 1),
+                blocks.append(Block(downsample: down, inConv: try Conv2D(scope["in_conv"], input: input, output: mid, kernel: 1),
                                     resnets: resnets, outConv: try Conv2D(scope["out_conv"], input: mid, output: output, kernel: 1)))
+            } else {
+                let resnets = try (0 ..< config.numResBlocks).map { j in
+                    (try Conv2D(scope["resnets"][j]["block1"], input: output, output: output, kernel: 3),
+                     try Conv2D(scope["resnets"][j]["block2"], input: output, output: output, kernel: 1))
+                }
+                blocks.append(Block(downsample: down,
+                                    inConv: input == output ? nil : try Conv2D(scope["in_conv"], input: input, output: output, kernel: 1),
+                                    resnets: resnets, outConv: nil))
             }
         }
         body = blocks

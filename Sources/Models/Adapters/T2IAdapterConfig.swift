@@ -52,6 +52,23 @@ public struct T2IAdapterConfig: Codable, Equatable, Sendable {
     /// SD 1.x/2.x's (which share block widths).
     public var family: String { kind == .fullXL ? "sdxl" : "sd1" }
 
+    /// Feature maps the adapter makes: one per level, light adapters one more (their last width repeated).
+    public var levelCount: Int { kind == .light ? channels.count + 1 : channels.count }
+
+    /// Level `i`'s input and output widths and whether it starts with the 2×2 average pool (diffusers'
+    /// FullAdapter: every level but the first; FullAdapterXL: only the third; LightAdapter: every but the first).
+    /// The first level's input is conv_in's output (full, XL) or the unshuffled picture (light).
+    public func level(_ i: Int) -> (input: Int, output: Int, downsamples: Bool) {
+        let c = channels
+        switch kind {
+        case .full: return (i == 0 ? c[0] : c[i - 1], c[i], i > 0)
+        case .fullXL: return (i == 1 || i == 2 ? c[i - 1] : c[i], c[i], i == 2)
+        case .light:
+            let input = i == 0 ? inChannels * downscaleFactor * downscaleFactor : c[min(i - 1, c.count - 1)]
+            return (input, c[min(i, c.count - 1)], i > 0)
+        }
+    }
+
     func validate() throws {
         guard inChannels > 0, !channels.isEmpty, channels.allSatisfy({ $0 > 0 }),
               numResBlocks > 0, downscaleFactor > 0 else {

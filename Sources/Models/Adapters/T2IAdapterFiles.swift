@@ -13,12 +13,7 @@ public enum T2IAdapterFiles {
             throw CheckpointError.notFound(path: path)
         }
         if isDirectory.boolValue {
-            let configPath = path + "/config.json"
-            guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError.missingFile(path: configPath) }
-            let config: T2IAdapterConfig
-            do { config = try JSONDecoder().decode(T2IAdapterConfig.self, from: data) } catch {
-                throw CheckpointError.invalidJSON(path: configPath, reason: "\(error)")
-            }
+            let config = try folderConfig(path)
             let candidates = ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors",
                               "diffusion_pytorch_model.bin"].map { path + "/" + $0 }
             guard let weights = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
@@ -38,22 +33,27 @@ public enum T2IAdapterFiles {
             throw CheckpointError.notFound(path: path)
         }
         if isDirectory.boolValue {
-            let configPath = path + "/config.json"
-            guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError.missingFile(path: configPath) }
-            do {
-                let config = try JSONDecoder().decode(T2IAdapterConfig.self, from: data)
-                try config.validate()
-                let weights = path + "/diffusion_pytorch_model.safetensors"
-                let dtypes = (try? SafeTensorsFile(path: weights)).map { f in f.names.compactMap { f.dtype(of: $0) } } ?? []
-                return (config, Array(Set(dtypes)))
-            } catch {
-                throw CheckpointError.invalidJSON(path: configPath, reason: "\(error)")
+            let config = try folderConfig(path)
+            do { try config.validate() } catch {
+                throw CheckpointError.invalidJSON(path: path + "/config.json", reason: "\(error)")
             }
+            let weights = path + "/diffusion_pytorch_model.safetensors"
+            let dtypes = (try? SafeTensorsFile(path: weights)).map { f in f.names.compactMap { f.dtype(of: $0) } } ?? []
+            return (config, Array(Set(dtypes)))
         }
         let file = try WeightFiles.open(path)
         let config = try inferConfig(try diffusersNames(file, path: path), path: path)
         let dtypes = (file as? SafeTensorsFile).map { f in f.names.compactMap { f.dtype(of: $0) } } ?? []
         return (config, Array(Set(dtypes)))
+    }
+
+    /// A diffusers folder's `config.json`, decoded.
+    static func folderConfig(_ path: String) throws -> T2IAdapterConfig {
+        let configPath = path + "/config.json"
+        guard let data = FileManager.default.contents(atPath: configPath) else { throw CheckpointError.missingFile(path: configPath) }
+        do { return try JSONDecoder().decode(T2IAdapterConfig.self, from: data) } catch {
+            throw CheckpointError.invalidJSON(path: configPath, reason: "\(error)")
+        }
     }
 
     /// Whether a folder holds a diffusers T2I-Adapter (`config.json` of class T2IAdapter).
