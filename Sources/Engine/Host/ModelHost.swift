@@ -236,15 +236,13 @@ public final class ModelHost: @unchecked Sendable {
         if let folder = controlNetFolder {
             for name in folder.names() {
                 guard let path = folder.resolve(name) else { continue }
-                listings.append(listing(kind: .controlnet, name: name, path: path, format: Self.controlNetFormat(path)))
+                listings.append(listing(kind: .controlnet, name: name, path: path, format: Self.listingFormat(path)))
             }
         }
         if let folder = t2iAdapterFolder {
             for name in folder.names() {
                 guard let path = folder.resolve(name) else { continue }
-                let format = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
-                    ? "diffusers" : (path as NSString).pathExtension.lowercased()
-                listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: format))
+                listings.append(listing(kind: .t2iAdapter, name: name, path: path, format: Self.listingFormat(path)))
             }
         }
         listings += adapterListings()
@@ -265,7 +263,7 @@ public final class ModelHost: @unchecked Sendable {
     }
 
     /// "diffusers" for a folder, else the file's extension (as the checkpoint listing reports them).
-    static func controlNetFormat(_ path: String) -> String {
+    static func listingFormat(_ path: String) -> String {
         var isDirectory: ObjCBool = false
         let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
         return isFolder ? "diffusers" : (path as NSString).pathExtension.lowercased()
