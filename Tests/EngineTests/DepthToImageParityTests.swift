@@ -17,12 +17,14 @@ final class DepthToImageParityTests: XCTestCase {
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
     }
 
-    /// The single file beside the tiny SD2 config (heads, norm groups), epsilon like the real 512-depth-ema.
-    static func singleFile() throws -> String {
+    /// The single file beside the tiny SD2 config (heads, norm groups), epsilon like the real 512-depth-ema,
+    /// in a folder the calling test removes when it ends.
+    func singleFile() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("depth-\(getpid())-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("512-depth-tiny.safetensors").path
-        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: root.appendingPathComponent("single.safetensors").path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Self.root.appendingPathComponent("single.safetensors").path)
         let yaml = try String(contentsOf: PipelineFixtures.root.appendingPathComponent("sidecars/sd2v.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "    parameterization: \"v\"\n", with: "")
             .replacingOccurrences(of: "in_channels: 4", with: "in_channels: 5")
@@ -53,13 +55,13 @@ final class DepthToImageParityTests: XCTestCase {
         let refs = try SafeTensorsFile(path: Self.root.appendingPathComponent("cases.safetensors").path)
         let folder = try LoadedModel.load(name: "depth", path: Self.root.appendingPathComponent("diffusers").path)
         // Single files carry no vocabulary; the tiny model's is the folder's (1000 tokens).
-        let networks = try ModelFiles.load(path: try Self.singleFile())
+        let networks = try ModelFiles.load(path: try singleFile())
         let single = try LoadedModel(name: "depth-single", path: "", networks: networks,
                                      tokenizers: [try CLIPTokenizer(folder: Self.root.appendingPathComponent("diffusers/tokenizer"))])
         XCTAssertEqual(single.networks.unet.config.inChannels, 5)
         XCTAssertEqual(single.networks.predictionType, .epsilon)
         // models.list reads the same file from its header: SD2, a 5-channel UNet, the MiDaS tensors no obstacle.
-        let described = try XCTUnwrap(try ModelProbe.describe(path: try Self.singleFile()).stableDiffusion)
+        let described = try XCTUnwrap(try ModelProbe.describe(path: try singleFile()).stableDiffusion)
         XCTAssertEqual(described.family, .sd2)
         XCTAssertEqual(described.unetInChannels, 5)
         let cases = try Self.cases()

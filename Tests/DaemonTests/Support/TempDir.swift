@@ -12,12 +12,16 @@ final class TempDir {
 
     func file(_ name: String) -> String { path + "/" + name }
 
-    /// A process-wide empty folder (e.g. a models directory with no models in it).
-    static func emptyFolder() -> String {
-        let path = NSTemporaryDirectory() + "/diffusiond-empty-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    /// A process-wide empty folder (e.g. a models directory with no models in it), removed when the test
+    /// process exits.
+    static func emptyFolder() -> String { sharedEmptyPath }
+
+    private static let sharedEmptyPath: String = {
+        var template = Array("/tmp/dmt-empty.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed for the shared empty folder: \(errno)") }
+        atexit { try? FileManager.default.removeItem(atPath: TempDir.sharedEmptyPath) }
+        return String(cString: made)
+    }()
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
