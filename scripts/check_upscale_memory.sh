@@ -16,10 +16,48 @@
 # The rest: the shared rows above, one 512x512 float tile window (3 MB), the input band (~9 MB) and libvips'
 # buffers while it encodes. Earlier the assembler held a full tile-tall float band (74 MB), a copy of it per
 # strip and a row of pending tile results: 350 MB at 3000x3000.
+#
+# MODE=daemon: issue 16's camera case through the real daemon: a 6000x4000 (WIDTH x HEIGHT) photo-sized input
+# upscaled x4 by `upscale` with realesr-animevideov3 at the default tile/overlap into a tiled BigTIFF
+# (24000x16000, 384 Mpx: over the decoded-image limit, within --max-output-pixels). The daemon's VmHWM
+# (/proc/PID/status) must stay under BOUND_MB (default 1024) and the output must have exactly 4x the size.
+# Measured 2026-12-07 (2 shared cores, debug build, BIN=.build/debug WIDTH=6000 HEIGHT=400 -> 24000x1600, the
+# full output width, which is what sets the peak): daemon VmHWM 471 MB, exact size, 146 s. The full 6000x4000
+# run (release build) has not been made yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BOUND_MB=${BOUND_MB:-200}
 SCRATCH=${SCRATCH:-.build}  # build folder (a helper working beside another build uses its own)
+if [ "${MODE:-bench}" = daemon ]; then
+    BOUND_MB=${BOUND_MB:-1024}
+    W=${WIDTH:-6000}; H=${HEIGHT:-4000}
+    BIN=${BIN:-}  # a folder with built diffusiond and diffusionctl (e.g. .build/debug for a small trial run)
+    if [ -z "$BIN" ]; then
+        swift build -c release --scratch-path "$SCRATCH" --product diffusiond >/dev/null
+        swift build -c release --scratch-path "$SCRATCH" --product diffusionctl >/dev/null
+        BIN="$SCRATCH/release"
+    fi
+    out=$(mktemp -d)
+    trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$out"' EXIT
+    # A textured input (noise plus gradients), so the network and the encoder do real work.
+    vips gaussnoise "$out/noise.v" "$W" "$H" --mean 128 --sigma 40
+    vips cast "$out/noise.v" "$out/in.png" uchar
+    vips bandjoin "$out/in.png $out/in.png $out/in.png" "$out/rgb.png"
+    "$BIN/diffusiond" serve --models ./models --socket "$out/d.sock" 2>"$out/daemon.log" &
+    pid=$!
+    for _ in $(seq 100); do [ -S "$out/d.sock" ] && break; sleep 0.1; done
+    start=$(date +%s)
+    "$BIN/diffusionctl" call upscale --socket "$out/d.sock" -p image.path="$out/rgb.png" \
+        -p model=realesr-animevideov3 -p output.path="$out/out.tif" >"$out/result.json"
+    elapsed=$(( $(date +%s) - start ))
+    hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+    size=$(vipsheader -f width "$out/out.tif")x$(vipsheader -f height "$out/out.tif")
+    echo "{\"input\": [$W, $H], \"output\": \"$size\", \"daemon_peak_rss_mb\": $((hwm_kb / 1024)), \"seconds\": $elapsed}"
+    [ "$size" = "$((W * 4))x$((H * 4))" ] || { echo "FAIL: output is $size, not $((W * 4))x$((H * 4))" >&2; exit 1; }
+    [ $((hwm_kb / 1024)) -lt "$BOUND_MB" ] || { echo "FAIL: daemon peak RSS $((hwm_kb / 1024)) MB >= $BOUND_MB MB" >&2; exit 1; }
+    echo "OK: daemon peak RSS $((hwm_kb / 1024)) MB < ${BOUND_MB} MB, exact size $size"
+    exit 0
+fi
+BOUND_MB=${BOUND_MB:-200}
 swift build -c release --scratch-path "$SCRATCH" --product diffusiond-bench >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

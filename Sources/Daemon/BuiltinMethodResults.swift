@@ -62,6 +62,7 @@ enum BuiltinMethodResults {
                     "max_json_depth",
                     "max_input_bytes",
                     "max_image_pixels",
+                    "max_output_pixels",
                 ],
                 "properties": [
                     "max_line_bytes": ["type": "integer", "minimum": 0],
@@ -71,7 +72,12 @@ enum BuiltinMethodResults {
                     "max_image_pixels": [
                         "type": "integer",
                         "minimum": 1,
-                        "description": "largest width × height any job decodes or produces (--max-image-pixels)",
+                        "description": "largest width × height any job decodes or holds in memory (--max-image-pixels)",
+                    ],
+                    "max_output_pixels": [
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "largest width × height of an output streamed to its file, e.g. a tiled upscale (--max-output-pixels); each format's side limit applies too",
                     ],
                 ],
             ],

@@ -17,8 +17,10 @@ public struct DaemonConfiguration: Sendable {
     /// How long SIGTERM/shutdown lets the running job finish before cancelling it.
     public var shutdownGraceSeconds: Double
     public var pathPolicy: PathPolicy
-    /// Pixel budget (width × height) for every image a job decodes or produces; nil keeps the imaging default.
+    /// Pixel budget (width × height) for every image a job decodes or holds in memory; nil keeps the imaging default.
     public var maxImagePixels: Int?
+    /// Pixel bound of outputs streamed to their file (the tiled upscale); nil = `OutputLimits.defaultMaxPixels`.
+    public var maxOutputPixels: Int?
     /// Reported in capabilities/status (the OpenBLAS kernel the process runs with).
     public var blasCore: String
 
@@ -29,7 +31,7 @@ public struct DaemonConfiguration: Sendable {
     public init(socketPath: String, modelsDirectory: String? = nil, pluginsDirectory: String? = nil, threads: Int = 2,
                 maxQueue: Int = 16, maxLineBytes: Int = DaemonConfiguration.defaultMaxLineBytes,
                 shutdownGraceSeconds: Double = 10, pathPolicy: PathPolicy = PathPolicy(), blasCore: String = "unknown", maxImagePixels: Int? = nil,
-                memoryBudgetBytes: Int? = nil) {
+                memoryBudgetBytes: Int? = nil, maxOutputPixels: Int? = nil) {
         self.socketPath = socketPath
         self.modelsDirectory = modelsDirectory
         self.pluginsDirectory = pluginsDirectory
@@ -40,6 +42,7 @@ public struct DaemonConfiguration: Sendable {
         self.pathPolicy = pathPolicy
         self.blasCore = blasCore
         self.maxImagePixels = maxImagePixels
+        self.maxOutputPixels = maxOutputPixels
         self.memoryBudgetBytes = memoryBudgetBytes
     }
 }

@@ -243,7 +243,7 @@ public final class DaemonServer: Sendable {
         }
         let job = Job(key: JobKey(connection: outbox.connectionID, id: request.id), method: request.method, params: request.params,
                       plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, models: models,
-                      maxImagePixels: configuration.maxImagePixels)
+                      maxImagePixels: configuration.maxImagePixels, maxOutputPixels: configuration.maxOutputPixels)
         if let error = await queue.submit(job) {
             reply(request.id, request.method, .failure(error))
         }
@@ -254,6 +254,7 @@ public final class DaemonServer: Sendable {
     private func runImmediately(_ plugin: any OperationPlugin, _ request: RPCRequest) async -> Result<JSONValue, RPCError> {
         let context = JobContext(requestID: request.id, method: request.method, pathPolicy: configuration.pathPolicy, models: models,
                                  cancellation: CancellationToken(), maxImagePixels: configuration.maxImagePixels,
+                                 maxOutputPixels: configuration.maxOutputPixels,
                                  progressSink: { _ in })
         let params = request.params
         let started = Date()
@@ -309,6 +310,7 @@ public final class DaemonServer: Sendable {
                 "max_json_depth": JSONValue(JSONParser.defaultMaxDepth),
                 "max_input_bytes": JSONValue(configuration.pathPolicy.maxInputBytes),
                 "max_image_pixels": JSONValue(ImageBudget.maxPixels(configured: configuration.maxImagePixels)),
+                "max_output_pixels": JSONValue(configuration.maxOutputPixels ?? OutputLimits.defaultMaxPixels),
             ],
             "blas_core": .string(configuration.blasCore),
             "threads": JSONValue(configuration.threads),

@@ -25,7 +25,7 @@ final class Job: Sendable {
     let abandoned = Locked(false)
 
     init(key: JobKey, method: String, params: [String: JSONValue], plugin: any OperationPlugin, outbox: Outbox,
-         pathPolicy: PathPolicy, models: ModelHost, maxImagePixels: Int? = nil) {
+         pathPolicy: PathPolicy, models: ModelHost, maxImagePixels: Int? = nil, maxOutputPixels: Int? = nil) {
         self.key = key
         self.method = method
         self.params = params
@@ -35,7 +35,7 @@ final class Job: Sendable {
         let box = latestProgress
         let id = key.id
         self.context = JobContext(requestID: key.id, method: method, pathPolicy: pathPolicy, models: models,
-                                  cancellation: token, maxImagePixels: maxImagePixels, progressSink: { update in
+                                  cancellation: token, maxImagePixels: maxImagePixels, maxOutputPixels: maxOutputPixels, progressSink: { update in
                                       box.withLock { $0 = update }
                                       outbox.send(RPCMessage.notification(NotificationName.progress, Job.progressParams(id: id, update)))
                                   })

@@ -71,7 +71,18 @@ extension JobContext {
     }
 }
 
-/// The pixel budget jobs run with, for `capabilities` (the daemon itself does not link the imaging layer).
+/// The decoded-image budget jobs run with. It protects memory: a decoded image is held whole, so the operator's
+/// `--max-image-pixels` may raise the default as well as lower it, and the decoded-bytes bound follows it at
+/// the default's ratio (8 bytes a pixel: 16-bit RGBA). Also for `capabilities` (the daemon does not link imaging).
 public enum ImageBudget {
-    public static func maxPixels(configured: Int?) -> Int { min(ImageLimits.default.maxPixels, configured ?? .max) }
+    public static func maxPixels(configured: Int?) -> Int { configured ?? ImageLimits.default.maxPixels }
+
+    public static func limits(configured: Int?) -> ImageLimits {
+        var limits = ImageLimits.default
+        guard let configured else { return limits }
+        limits.maxPixels = configured
+        let (bytes, overflow) = configured.multipliedReportingOverflow(by: 8)
+        limits.maxDecodedBytes = overflow ? .max : max(bytes, 1)
+        return limits
+    }
 }

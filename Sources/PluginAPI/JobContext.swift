@@ -12,18 +12,19 @@ public final class JobContext: @unchecked Sendable {
     /// The daemon's resident models, shared by every job (one host under one memory budget).
     public let models: ModelHost
     public let cancellation: CancellationToken
-    /// Header limits for every image this job decodes or produces (`--max-image-pixels` lowers the pixel budget).
+    /// Header limits for every image this job decodes or holds in memory (`--max-image-pixels` raises or lowers them).
     public let imageLimits: ImageLimits
+    /// Limits of outputs streamed to their file (`--max-output-pixels` and each format's own).
+    public let outputLimits: OutputLimits
     private let sink: @Sendable (ProgressUpdate) -> Void
     private var start = Date()
     private var lastSent: Date?
 
     public init(requestID: RequestID, method: String, pathPolicy: PathPolicy, models: ModelHost,
-                cancellation: CancellationToken, maxImagePixels: Int? = nil,
+                cancellation: CancellationToken, maxImagePixels: Int? = nil, maxOutputPixels: Int? = nil,
                 progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
-        var limits = ImageLimits.default
-        if let maxImagePixels { limits.maxPixels = min(limits.maxPixels, maxImagePixels) }
-        self.imageLimits = limits
+        self.imageLimits = ImageBudget.limits(configured: maxImagePixels)
+        self.outputLimits = OutputLimits(maxPixels: maxOutputPixels ?? OutputLimits.defaultMaxPixels)
         self.requestID = requestID
         self.method = method
         self.pathPolicy = pathPolicy
@@ -34,10 +35,11 @@ public final class JobContext: @unchecked Sendable {
 
     /// A context with a host of its own over `modelsDirectory` (tools and tests that run one operation).
     public convenience init(requestID: RequestID, method: String, pathPolicy: PathPolicy, modelsDirectory: String?,
-                            cancellation: CancellationToken, maxImagePixels: Int? = nil,
+                            cancellation: CancellationToken, maxImagePixels: Int? = nil, maxOutputPixels: Int? = nil,
                             progressSink: @escaping @Sendable (ProgressUpdate) -> Void) {
         self.init(requestID: requestID, method: method, pathPolicy: pathPolicy, models: ModelHost(directory: modelsDirectory),
-                  cancellation: cancellation, maxImagePixels: maxImagePixels, progressSink: progressSink)
+                  cancellation: cancellation, maxImagePixels: maxImagePixels, maxOutputPixels: maxOutputPixels,
+                  progressSink: progressSink)
     }
 
     /// Folder of model files (`--models`), nil when not configured.

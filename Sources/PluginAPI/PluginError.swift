@@ -13,6 +13,8 @@ public enum PluginError: Error, Sendable, Equatable {
     case outputExists(field: String, path: String)
     case unsupportedImage(field: String, detail: String)
     case imageTooLarge(field: String, width: Int, height: Int, limit: String)
+    /// A streamed output over `--max-output-pixels` or its format's limits.
+    case outputTooLarge(field: String, width: Int, height: Int, limit: OutputLimit)
     case writeFailed(field: String, path: String, detail: String)
     case cancelled(reason: String)
     case failed(String)
@@ -51,8 +53,15 @@ public enum PluginError: Error, Sendable, Equatable {
                             data: ["field": .string(field), "detail": .string(detail)])
         case .imageTooLarge(let field, let width, let height, let limit):
             return RPCError(code: RPCErrorCode.imageTooLarge,
-                            message: "\(field): image is \(width)x\(height), over the daemon's limit (\(limit)); send a smaller image",
+                            message: "\(field): image is \(width)x\(height), over the daemon's decoded-image limit (\(limit)); send a smaller image, or start the daemon with a higher --max-image-pixels",
                             data: ["field": .string(field), "width": JSONValue(width), "height": JSONValue(height)])
+        case .outputTooLarge(let field, let width, let height, let limit):
+            var data: [String: JSONValue] = ["field": .string(field), "width": JSONValue(width), "height": JSONValue(height),
+                                             "limit": .string(limit.name), "maximum": JSONValue(limit.maximum)]
+            if let flag = limit.flag { data["flag"] = .string(flag) }
+            return RPCError(code: RPCErrorCode.imageTooLarge,
+                            message: "\(field): the output would be \(width)x\(height), over \(limit.name) (\(limit.maximum)): \(limit.remedy)",
+                            data: .object(data))
         case .writeFailed(let field, let path, let detail):
             return RPCError(code: RPCErrorCode.writeFailed,
                             message: "\(field): could not write \(path): \(detail); check the folder exists and is writable",

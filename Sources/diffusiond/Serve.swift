@@ -30,8 +30,10 @@ struct Serve: AsyncParsableCommand {
     var maxLineBytes: Int?
     @Option(help: "Largest input image file in bytes (default 536870912).")
     var maxInputBytes: Int?
-    @Option(help: "Largest image, in pixels (width × height), any job may decode or produce (default 268435456 = 16384²).")
+    @Option(help: "Largest image, in pixels (width × height), a job may decode or hold in memory (default 268435456 = 16384², 2 GiB decoded; higher or lower).")
     var maxImagePixels: Int?
+    @Option(help: "Largest output, in pixels, a job may stream to a file, e.g. a tiled upscale (default 4000000000).")
+    var maxOutputPixels: Int?
     @Option(help: "Restrict image inputs and outputs to this folder (repeatable). Default: any absolute path the daemon's user can access.")
     var allowDir: [String] = []
     @Option(help: "Seconds a running job may take to finish on shutdown before it is cancelled (default 10).")
@@ -62,6 +64,8 @@ struct Serve: AsyncParsableCommand {
         let maxInput = try maxInputBytes ?? file?.int("max_input_bytes") ?? (512 << 20)
         let maxPixels = try maxImagePixels ?? file?.int("max_image_pixels")
         if let maxPixels, maxPixels < 1 { throw ValidationError("--max-image-pixels must be at least 1") }
+        let maxOutput = try maxOutputPixels ?? file?.int("max_output_pixels")
+        if let maxOutput, maxOutput < 1 { throw ValidationError("--max-output-pixels must be at least 1") }
         guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more") }
         guard maxLine >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
@@ -92,7 +96,7 @@ struct Serve: AsyncParsableCommand {
             threads: threads, maxQueue: maxQueue, maxLineBytes: maxLine,
             shutdownGraceSeconds: try shutdownGrace ?? file?.double("shutdown_grace") ?? 10,
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
-            blasCore: core, maxImagePixels: maxPixels, memoryBudgetBytes: budget)
+            blasCore: core, maxImagePixels: maxPixels, memoryBudgetBytes: budget, maxOutputPixels: maxOutput)
         // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
         configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)

@@ -16,7 +16,8 @@ public struct UpscalePlugin: OperationPlugin {
     public let method = "upscale"
     public let summary = "Upscale an image with a Real-ESRGAN model (tiled, seamless, bounded memory) or lanczos3/bicubic, to a factor or an exact size; alpha and 16-bit kept."
 
-    static let maxSide = 65_535
+    /// Largest side the params accept; each output format's own limit is checked against the request.
+    static let maxSide = 2_147_483_647
     static let kernels: [String: ResizeKernel] = ["lanczos3": .lanczos3, "bicubic": .cubic]
 
     public var paramsSchema: JSONValue {
@@ -88,17 +89,13 @@ public struct UpscalePlugin: OperationPlugin {
         // The compressed input is held in memory; its pixels are decoded top to bottom as tiles need them.
         let input = try context.readImage(p.image, field: "image")
         let image: VipsImage
-        do { image = try VipsImage.load(data: input.bytes, mode: .sequential) } catch let e as ImagingError {
+        do { image = try VipsImage.load(data: input.bytes, limits: context.imageLimits, mode: .sequential) } catch let e as ImagingError {
             throw PluginError(e, field: "image")
         }
         let target = try Self.targetSize(source: (image.width, image.height), width: width, height: height,
                                          scale: scale ?? model?.declaredScale)
-        do {
-            try ImageLimits.default.check(width: target.width, height: target.height, bands: image.bands,
-                                          bytesPerSample: max(1, image.bitDepth / 8))
-        } catch let e as ImagingError {
-            throw PluginError(e, field: scale != nil ? "scale" : (width != nil || height != nil ? "width" : "model"))
-        }
+        try Self.checkOutputSize(target, of: image, output: output, context: context,
+                                 field: scale != nil ? "scale" : (width != nil || height != nil ? "width" : "model"))
         if refine != nil, image.hasAlpha {
             throw PluginError.invalidParam(field: "refine", reason: "cannot refine an image with alpha (Stable Diffusion works on RGB)")
         }
@@ -184,6 +181,27 @@ public struct UpscalePlugin: OperationPlugin {
         return ["path": .string(path), "format": .string(ImageFormat(path: path)?.rawValue ?? ""),
                 "width": JSONValue(image.width), "height": JSONValue(image.height),
                 "bands": JSONValue(image.bands), "bit_depth": JSONValue(image.bitDepth)]
+    }
+
+    /// A file output is streamed (its strips on disk, libvips encoding them row by row), so it is bounded by
+    /// `--max-output-pixels` and its format; an inline output is encoded in memory, so the decoded-image limit
+    /// applies to it as to any image the daemon holds.
+    static func checkOutputSize(_ target: ImageSize, of image: VipsImage, output: ImageOutput, context: JobContext,
+                                field: String) throws {
+        switch output {
+        case .file(let path, _):
+            guard let format = ImageFormat(path: path) else { return }  // refused with its own error when written
+            if let limit = context.outputLimits.violation(width: target.width, height: target.height, format: format) {
+                throw PluginError.outputTooLarge(field: field, width: target.width, height: target.height, limit: limit)
+            }
+        case .inline:
+            do {
+                try context.imageLimits.check(width: target.width, height: target.height, bands: image.bands,
+                                              bytesPerSample: max(1, image.bitDepth / 8))
+            } catch let e as ImagingError {
+                throw PluginError(e, field: field)
+            }
+        }
     }
 
     static func encodeOptions(tiff: String?, output: ImageOutput) -> EncodeOptions {

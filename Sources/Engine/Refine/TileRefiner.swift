@@ -37,6 +37,10 @@ public struct TileRefiner {
     /// The images a refine accepts: the decoded-size limits of any image (16384² pixels, 2 GiB decoded). Memory
     /// grows with the width (a few rows of tiles of 12-byte float pixels), never with the height.
     public static let limits = ImageLimits.default
+    /// The streamed refine holds a few rows of tiles, never the image: only its width is bounded here (at the
+    /// longest side any decoder accepts); the caller bounds the output's pixels (`--max-output-pixels`).
+    public static let streamingLimits = ImageLimits(maxPixels: .max, maxDimension: ImageLimits.default.maxDimension,
+                                                    maxDecodedBytes: .max)
 
     public init(model: LoadedModel, settings: RefineSettings) throws {
         let pipeline = StableDiffusionPipeline(model: model)
@@ -164,7 +168,7 @@ public struct TileRefiner {
         let reader = try RGBRowReader(image: image)
         let format: PixelFormat = reader.rgb.format == .ushort ? .ushort : .uchar
         let size = ImageSize(width: reader.width, height: reader.height)
-        try Self.checkLimits(size, bytesPerSample: format == .ushort ? 2 : 1)
+        try Self.checkLimits(size, bytesPerSample: format == .ushort ? 2 : 1, limits: Self.streamingLimits)
         let sink = try StripFileSink(directory: scratchDirectory, width: size.width, height: size.height, bands: 3,
                                      format: format)
         let scale = Float(format.maxValue), w = size.width
@@ -184,7 +188,7 @@ public struct TileRefiner {
         return try withExtendedLifetime(sink) { try deliver(try sink.image()) }
     }
 
-    static func checkLimits(_ size: ImageSize, bytesPerSample: Int) throws {
+    static func checkLimits(_ size: ImageSize, bytesPerSample: Int, limits: ImageLimits = TileRefiner.limits) throws {
         do {
             try limits.check(width: size.width, height: size.height, bands: 3, bytesPerSample: bytesPerSample)
         } catch let ImagingError.tooLarge(width, height, limit) {
