@@ -88,7 +88,7 @@ run_scenarios() { # log name, scenarios...
         report "$s" "$ok" "$detail"
     done
 }
-run_scenarios scenarios generate img2img inpaint outpaint call precision
+run_scenarios scenarios generate img2img inpaint outpaint call precision precision-inpaint
 # By path (no inline shortcut for small images): the private job folder is used and must be gone afterwards.
 DIFFUSIOND_GIMP_INLINE_MAX=0 run_scenarios by-path upscale
 

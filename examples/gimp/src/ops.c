@@ -231,6 +231,8 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, G
             g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_LOCAL, "GIMP refused the new layer");
             break;
         }
+        if (op == OP_INPAINT || op == OP_OUTPAINT)
+            pixels_keep_unchanged(added, drawable);
         if (i == 0 && r->parameters != NULL) {
             GimpParasite *parasite = gimp_parasite_new(PARAMETERS_PARASITE, GIMP_PARASITE_PERSISTENT,
                                                        strlen(r->parameters) + 1, r->parameters);

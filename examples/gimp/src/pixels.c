@@ -1,6 +1,7 @@
 #include "pixels.h"
 
 #include <gegl.h>
+#include <string.h>
 #include "rpc.h"
 
 static GBytes *encode_png(GdkPixbuf *pixbuf, GError **error)
@@ -114,4 +115,41 @@ gint32 pixels_add_layer(gint32 image, GdkPixbuf *pixbuf, gint sx, gint sy, gint 
     g_object_unref(buffer);
     gimp_drawable_update(layer, 0, 0, w, h);
     return layer;
+}
+
+void pixels_keep_unchanged(gint32 layer, gint32 drawable)
+{
+    gint lx = 0, ly = 0, ox = 0, oy = 0;
+    gimp_drawable_offsets(layer, &lx, &ly);
+    gimp_drawable_offsets(drawable, &ox, &oy);
+    gint w = gimp_drawable_width(layer), h = gimp_drawable_height(layer);
+    const Babl *native = gimp_drawable_get_format(layer);
+    const Babl *u8 = babl_format("R'G'B'A u8");
+    gint size = babl_format_get_bytes_per_pixel(native);
+    if (native == u8)
+        return;
+    gsize n = (gsize)w * h;
+    guchar *sent = g_try_malloc(n * 4), *got = g_try_malloc(n * 4);
+    guchar *original = g_try_malloc(n * size), *out = g_try_malloc(n * size);
+    if (sent != NULL && got != NULL && original != NULL && out != NULL) {
+        GeglBuffer *source = gimp_drawable_get_buffer(drawable);
+        GeglBuffer *target = gimp_drawable_get_buffer(layer);
+        const GeglRectangle *from = GEGL_RECTANGLE(lx - ox, ly - oy, w, h);
+        gegl_buffer_get(source, from, 1.0, u8, sent, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        gegl_buffer_get(source, from, 1.0, native, original, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        gegl_buffer_get(target, GEGL_RECTANGLE(0, 0, w, h), 1.0, u8, got, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        gegl_buffer_get(target, GEGL_RECTANGLE(0, 0, w, h), 1.0, native, out, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        for (gsize i = 0; i < n; i++)
+            if (memcmp(sent + i * 4, got + i * 4, 4) == 0)
+                memcpy(out + i * size, original + i * size, size);
+        gegl_buffer_set(target, GEGL_RECTANGLE(0, 0, w, h), 0, native, out, GEGL_AUTO_ROWSTRIDE);
+        gegl_buffer_flush(target);
+        g_object_unref(target);
+        g_object_unref(source);
+        gimp_drawable_update(layer, 0, 0, w, h);
+    }
+    g_free(sent);
+    g_free(got);
+    g_free(original);
+    g_free(out);
 }

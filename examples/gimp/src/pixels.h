@@ -18,3 +18,8 @@ GdkPixbuf *pixels_decode_file(const gchar *path, GError **error);
  * position (dx, dy). Returns its id, or -1. */
 gint32 pixels_add_layer(gint32 image, GdkPixbuf *pixbuf, gint sx, gint sy, gint w, gint h, gint dx, gint dy,
                         const gchar *name);
+
+/* Where the new layer holds exactly the 8-bit pixels the daemon was sent from `drawable` (the part an inpaint or
+ * outpaint leaves as it was: the mask guarantee), puts back the drawable's own pixels, so a 16-bit or float image
+ * stays bit-identical there although its pixels travelled as 8-bit. A no-op on 8-bit images. */
+void pixels_keep_unchanged(gint32 layer, gint32 drawable);

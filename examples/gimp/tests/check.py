@@ -166,6 +166,15 @@ def check_precision():
                                        "precision"), "16-bit image's layer vs the daemon's output")
 
 
+def check_precision_inpaint():
+    fact("precision-inpaint.bits", "250")
+    fact("precision-inpaint.lost", "0")  # no 16-bit pixel outside the mask was rounded to 8 bits
+    expect(int(facts.get("precision-inpaint.kept", "0")) > 0, "the layer holds pixels outside the mask")
+    expect(int(facts.get("precision-inpaint.changed", "0")) > 0, "the fill changed pixels inside the mask")
+    expect(int(facts.get("precision-inpaint.off-grid", "0")) > 0, "the test image's samples are off the 8-bit grid")
+    common("precision-inpaint", "inpaint: fill edge", "16x12", "8,8", "32x32")
+
+
 def check_interactive():
     listed = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "models.list", "--quiet"], capture_output=True,
                             text=True, timeout=60)
@@ -198,7 +207,7 @@ def check_call():
 
 checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
           "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
-          "precision": check_precision, "interactive": check_interactive}
+          "precision": check_precision, "precision-inpaint": check_precision_inpaint, "interactive": check_interactive}
 try:
     checks[scenario]()
 except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash

@@ -508,10 +508,10 @@ def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def encode_png(width, height, pixels, channels, level=1):
-    """A PNG of 8-bit grey (channels 1), RGB (3) or RGBA (4) rows, top to bottom."""
+def encode_png(width, height, pixels, channels, level=1, depth=8):
+    """A PNG of grey (channels 1), RGB (3) or RGBA (4) rows, top to bottom; depth 16 takes big-endian samples."""
     colour = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    stride = width * channels
+    stride = width * channels * depth // 8
     if len(pixels) != stride * height:
         raise ValueError("expected %d bytes of pixels, got %d" % (stride * height, len(pixels)))
     raw = bytearray()
@@ -519,7 +519,7 @@ def encode_png(width, height, pixels, channels, level=1):
     for y in range(height):
         raw += b"\x00"
         raw += view[y * stride:(y + 1) * stride]
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0))
             + _chunk(b"IDAT", zlib.compress(bytes(raw), level)) + _chunk(b"IEND", b""))
 
 
@@ -532,6 +532,22 @@ def bgra_to_rgba(data):
 
 
 rgba_to_bgra = bgra_to_rgba
+
+
+def bgra16_to_rgba16be(data):
+    """Krita's 16-bit RGBA pixel data (B, G, R, A, little-endian) as PNG's big-endian R, G, B, A samples."""
+    out = bytearray(len(data))
+    for dst, src in ((0, 5), (1, 4), (2, 3), (3, 2), (4, 1), (5, 0), (6, 7), (7, 6)):
+        out[dst::8] = data[src::8]
+    return bytes(out)
+
+
+def rgba16_to_bgra16(data):
+    """Native little-endian R, G, B, A 16-bit samples (Qt's RGBA64) as Krita's B, G, R, A."""
+    out = bytearray(data)
+    out[0::8], out[1::8] = data[4::8], data[5::8]
+    out[4::8], out[5::8] = data[0::8], data[1::8]
+    return bytes(out)
 
 
 def decode_png(data):

@@ -28,10 +28,24 @@ def check_document(document):
     if document is None:
         raise _refused("diffusiond: no document is open; open or create one first.")
     model, depth = document.colorModel(), document.colorDepth()
-    if model != "RGBA" or depth != "U8":
+    if model != "RGBA" or depth not in ("U8", "U16"):
         raise _refused(
-            "diffusiond works on RGB/Alpha 8-bit documents; this one is %s %s. Convert it with Image \u25b8 "
-            "Convert Image Color Space\u2026 (RGB/Alpha, 8-bit integer/channel) and run it again." % (model, depth))
+            "diffusiond works on RGB/Alpha 8- or 16-bit integer documents; this one is %s %s. Convert it with "
+            "Image \u25b8 Convert Image Color Space\u2026 (RGB/Alpha, 8- or 16-bit integer/channel) and run it "
+            "again." % (model, depth))
+
+
+def pixel_size(document):
+    """Bytes per pixel of the document's BGRA pixel data: 16-bit documents travel losslessly as 16-bit PNGs
+    (the daemon reads them, and its inpaint keeps 16 bits where the mask is 0)."""
+    return 8 if document.colorDepth() == "U16" else 4
+
+
+def encode_bgra(document, bgra, w, h):
+    """A PNG of BGRA pixel data in the document's depth."""
+    if pixel_size(document) == 8:
+        return core.encode_png(w, h, core.bgra16_to_rgba16be(bgra), 4, depth=16)
+    return core.encode_png(w, h, core.bgra_to_rgba(bgra), 4)
 
 
 def _settle(document):
@@ -63,7 +77,7 @@ def projection(document, x, y, w, h):
 
 
 def projection_png(document, x, y, w, h):
-    return core.encode_png(w, h, core.bgra_to_rgba(projection(document, x, y, w, h)), 4)
+    return encode_bgra(document, projection(document, x, y, w, h), w, h)
 
 
 def selection_mask_png(document):
@@ -73,35 +87,37 @@ def selection_mask_png(document):
     return core.encode_png(w, h, bytes(selection.pixelData(0, 0, w, h)), 1)
 
 
-def decode_image(data):
-    """(width, height, BGRA bytes) of an image file the daemon wrote, through Qt's decoder."""
+def decode_image(data, bpp=4):
+    """(width, height, BGRA bytes) of an image file the daemon wrote, through Qt's decoder; bpp 8 gives 16-bit
+    samples (an 8-bit result widened exactly, v * 257, as Krita converts 8 to 16 bits)."""
     image = QtGui.QImage.fromData(data)
     if image.isNull():
         raise _refused("diffusiond returned an image Krita cannot read")
-    image = image.convertToFormat(QtGui.QImage.Format_ARGB32)  # B, G, R, A in memory, as Krita's pixel data
+    # ARGB32 is B, G, R, A in memory, as Krita's 8-bit pixel data; RGBA64 is R, G, B, A 16-bit samples.
+    image = image.convertToFormat(QtGui.QImage.Format_RGBA64 if bpp == 8 else QtGui.QImage.Format_ARGB32)
     w, h = image.width(), image.height()
     bits = image.constBits()
     bits.setsize(image.bytesPerLine() * h)
     raw = bytes(bits)
     stride = image.bytesPerLine()
-    if stride != w * 4:
-        raw = b"".join(raw[y * stride:y * stride + w * 4] for y in range(h))
-    return w, h, raw
+    if stride != w * bpp:
+        raw = b"".join(raw[y * stride:y * stride + w * bpp] for y in range(h))
+    return w, h, core.rgba16_to_bgra16(raw) if bpp == 8 else raw
 
 
-def crop(bgra, width, x, y, w, h):
-    stride = width * 4
-    return b"".join(bgra[(y + row) * stride + x * 4:(y + row) * stride + (x + w) * 4] for row in range(h))
+def crop(bgra, width, x, y, w, h, bpp=4):
+    stride = width * bpp
+    return b"".join(bgra[(y + row) * stride + x * bpp:(y + row) * stride + (x + w) * bpp] for row in range(h))
 
 
-def pad_edges(bgra, w, h, pw, ph):
+def pad_edges(bgra, w, h, pw, ph, bpp=4):
     """Grows a BGRA image to pw x ph by repeating its last column and row (for sizes that must be multiples of 8)."""
     if pw == w and ph == h:
         return bgra
     rows = []
     for y in range(h):
-        row = bgra[y * w * 4:(y + 1) * w * 4]
-        rows.append(row + row[-4:] * (pw - w))
+        row = bgra[y * w * bpp:(y + 1) * w * bpp]
+        rows.append(row + row[-bpp:] * (pw - w))
     rows += [rows[-1]] * (ph - h)
     return b"".join(rows)
 
@@ -135,9 +151,10 @@ def keep_parameters(document, result, name):
     return text
 
 
-def first_image(result):
+def first_image(result, document):
+    """The result's first image as BGRA pixel data in the document's depth."""
     data, _ = core.result_images(result)[0]
-    return decode_image(data)
+    return decode_image(data, pixel_size(document))
 
 
 def _generation_params(prompt, model, params):
@@ -158,10 +175,10 @@ def plan_generate(document, prompt, model, params, preview_every=None):
                        preview_every=preview_every)
 
     def finish(result):
-        rw, rh, bgra = first_image(result)
+        rw, rh, bgra = first_image(result, document)
         cw, ch = min(w, rw), min(h, rh)
         name = core.layer_name("generate", prompt, core.result_seed(result))
-        node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch), x, y, cw, ch)
+        node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch, pixel_size(document)), x, y, cw, ch)
         keep_parameters(document, result, name)
         return node
     return Plan(document, req, finish)
@@ -171,19 +188,19 @@ def plan_img2img(document, prompt, model, strength, params, preview_every=None):
     check_document(document)
     x, y, w, h = selection_rect(document) or canvas_rect(document)
     pw, ph = ceil8(w), ceil8(h)
-    source = pad_edges(projection(document, x, y, w, h), w, h, pw, ph)
+    source = pad_edges(projection(document, x, y, w, h), w, h, pw, ph, pixel_size(document))
     request = _generation_params(prompt, model, params)
     request["strength"] = strength
     request.setdefault("width", pw)
     request.setdefault("height", ph)
-    req = core.Request("img2img", request, inputs={"image": core.encode_png(pw, ph, core.bgra_to_rgba(source), 4)},
+    req = core.Request("img2img", request, inputs={"image": encode_bgra(document, source, pw, ph)},
                        output_pixels=request["width"] * request["height"], preview_every=preview_every)
 
     def finish(result):
-        rw, rh, bgra = first_image(result)
+        rw, rh, bgra = first_image(result, document)
         cw, ch = min(w, rw), min(h, rh)
         name = core.layer_name("img2img", prompt, core.result_seed(result), "strength %g" % strength)
-        node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch), x, y, cw, ch)
+        node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch, pixel_size(document)), x, y, cw, ch)
         keep_parameters(document, result, name)
         return node
     return Plan(document, req, finish)
@@ -217,7 +234,7 @@ def plan_inpaint(document, prompt, model, params, preview_every=None):
     x1, y1 = min(W, bounds[0] + bounds[2] + reach), min(H, bounds[1] + bounds[3] + reach)
 
     def finish(result):
-        rw, rh, bgra = first_image(result)
+        rw, rh, bgra = first_image(result, document)
         if (rw, rh) != (W, H):
             raise _refused("diffusiond returned a %dx%d inpaint result for a %dx%d document" % (rw, rh, W, H))
         # Only the area the mask can change: everything outside it equals the document bit for bit.
@@ -225,7 +242,7 @@ def plan_inpaint(document, prompt, model, params, preview_every=None):
             name = core.layer_name("inpaint", prompt, core.result_seed(result))
         else:
             name = core.layer_name("inpaint", "", None, "fill %s" % result.get("fill", params.get("fill", "")))
-        node = add_layer(document, name, crop(bgra, rw, x0, y0, x1 - x0, y1 - y0), x0, y0, x1 - x0, y1 - y0)
+        node = add_layer(document, name, crop(bgra, rw, x0, y0, x1 - x0, y1 - y0, pixel_size(document)), x0, y0, x1 - x0, y1 - y0)
         keep_parameters(document, result, name)
         return node
     return Plan(document, req, finish)
@@ -248,7 +265,7 @@ def plan_outpaint(document, left, top, right, bottom, prompt, model, params, pre
                        output_pixels=NW * NH, preview_every=preview_every)
 
     def finish(result):
-        rw, rh, bgra = first_image(result)
+        rw, rh, bgra = first_image(result, document)
         if (rw, rh) != (NW, NH):
             raise _refused("diffusiond returned %dx%d for an outpaint to %dx%d" % (rw, rh, NW, NH))
         document.resizeImage(-left, -top, NW, NH)  # the canvas grows; the layers keep their place on the image
@@ -278,7 +295,7 @@ def plan_upscale(document, model, scale, params):
                        output_pixels=int(W * H * factor * factor))
 
     def finish(result):
-        rw, rh, bgra = first_image(result)
+        rw, rh, bgra = first_image(result, document)
         document.scaleImage(rw, rh, int(document.resolution()), int(document.resolution()), "Bicubic")
         _settle(document)
         name = core.layer_name("upscale", result.get("model", model or ""), None, "%dx%d" % (rw, rh))

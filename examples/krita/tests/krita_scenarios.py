@@ -392,16 +392,73 @@ def daemon_error_message_reaches_the_user():
     check(snapshot(doc) == before, "document changed")
 
 
+def pattern16(w, h):
+    """Opaque 16-bit BGRA (little-endian) test card whose samples are not 8-bit values widened (v * 257)."""
+    import struct
+    out = bytearray()
+    for y in range(h):
+        for x in range(w):
+            out += struct.pack("<4H", (x * 65535 // max(1, w - 1)) ^ 0x0101, (y * 4099 + 3) & 0xFFFF,
+                               60000 if ((x // 8) + (y // 8)) % 2 else 1001, 65535)
+    return bytes(out)
+
+
+def diff_outside16(a, b, width, height, rect):
+    x0, y0, w, h = rect
+    return sum(1 for y in range(height) for x in range(width)
+               if not (x0 <= x < x0 + w and y0 <= y < y0 + h) and a[(y * width + x) * 8:(y * width + x) * 8 + 8]
+               != b[(y * width + x) * 8:(y * width + x) * 8 + 8])
+
+
 @scenario
-def sixteen_bit_documents_are_refused_clearly():
-    doc = new_document(16, 16, depth="U16")
+def sixteen_bit_inpaint_is_lossless_outside_the_mask():
+    doc = Krita.instance().createDocument(48, 32, "u16", "RGBA", "U16", "", 72.0)
+    source = pattern16(48, 32)
+    doc.rootNode().childNodes()[0].setPixelData(source, 0, 0, 48, 32)
+    mask = select(doc, 16, 8, 16, 16)
+    before = snapshot(doc)
+    check(before[3] == source, "test document not set up in 16 bits")
+    node = api.inpaint(doc, "a cat", MODEL, steps=2, seed=3)
+    check_new_top_layer(doc, before, node, "inpaint: a cat [seed 3]")
+    check(doc.colorDepth() == "U16", "the document's depth changed to %s" % doc.colorDepth())
+    png = core.encode_png(48, 32, core.bgra16_to_rgba16be(source), 4, depth=16)
+    params = {"model": MODEL, "prompt": "a cat", "steps": 2, "seed": 3, "output": {"format": "png"},
+              "image": {"base64": core.base64.b64encode(png).decode("ascii")},
+              "mask": {"base64": core.base64.b64encode(core.encode_png(48, 32, mask, 1)).decode("ascii")}}
+    data = core.result_images(core.BlockingClient(SOCKET, timeout=120).call("inpaint", params))[0][0]
+    check(core.decode_png(data)[3] == 16, "the daemon's inpaint of a 16-bit image is not 16-bit")
+    _, _, own = kdoc.decode_image(data, 8)
+    after = snapshot(doc)
+    check(after[3] == own, "the document does not show the daemon's 16-bit inpaint")
+    check(diff_outside16(source, after[3], 48, 32, (16, 8, 16, 16)) == 0, "16-bit pixels outside the mask changed")
+    check(region(after[3], 96, 32, 8, 32, 16) != region(source, 96, 32, 8, 32, 16), "no pixel changed inside the mask")
+
+
+@scenario
+def sixteen_bit_img2img_lands_in_the_documents_depth():
+    doc = Krita.instance().createDocument(32, 32, "u16", "RGBA", "U16", "", 72.0)
+    source = pattern16(32, 32)
+    doc.rootNode().childNodes()[0].setPixelData(source, 0, 0, 32, 32)
+    node = api.img2img(doc, "a castle", MODEL, strength=0.5, steps=2, seed=8)
+    png = core.encode_png(32, 32, core.bgra16_to_rgba16be(source), 4, depth=16)
+    params = {"model": MODEL, "prompt": "a castle", "strength": 0.5, "steps": 2, "seed": 8, "width": 32,
+              "height": 32, "output": {"format": "png"}, "image": {"base64": core.base64.b64encode(png).decode("ascii")}}
+    data = core.result_images(core.BlockingClient(SOCKET, timeout=120).call("img2img", params))[0][0]
+    _, _, own = kdoc.decode_image(data, 8)
+    check(layer_pixels(node, 0, 0, 32, 32) == own, "layer differs from the daemon's img2img of the 16-bit pixels")
+
+
+@scenario
+def float_documents_are_refused_clearly():
+    doc = new_document(16, 16, depth="F32")
     layers = len(doc.rootNode().childNodes())
     try:
         api.generate(doc, "x", MODEL)
     except core.DiffusiondError as error:
-        check(error.code is None and "8-bit" in error.message and "U16" in error.message, "message %r" % error.message)
+        check(error.code is None and "16-bit integer" in error.message and "F32" in error.message,
+              "message %r" % error.message)
     else:
-        raise Failure("a 16-bit document was not refused")
+        raise Failure("a float document was not refused")
     check(len(doc.rootNode().childNodes()) == layers, "a layer was added")
 
 
