@@ -1,8 +1,17 @@
 import CBLAS
+import TensorKernels
 
 /// Row-major single-precision GEMM, C = alpha * op(A) * op(B) + beta * C, split across the compute
 /// threads as independent single-threaded `cblas_sgemm` calls (see `ComputeConfig` for why).
+///
+/// Either operand may be 16-bit resident weights (`GemmOperand`): each thread then widens the weights
+/// one panel of output rows or columns at a time into its own scratch (`widenedPanelFloats` at most) and
+/// multiplies that panel in float32. Widening is exact, and the per-element accumulation over k does not
+/// depend on how the output is partitioned, so the result is the one float32 weights give.
 public enum Gemm {
+    /// Largest widened weight panel, in floats (4 MB per thread). A var so tests can force narrow panels.
+    nonisolated(unsafe) static var widenedPanelFloats = 1 << 20
+
     /// Products smaller than this many multiply-adds are not worth waking the pool for.
     /// A var only so tests can force the split path on small products.
     nonisolated(unsafe) static var parallelThreshold = 1 << 21
@@ -13,6 +22,20 @@ public enum Gemm {
         alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                 a: GemmOperand(a), lda: lda, b: GemmOperand(b), ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// `multiply` with operands in any resident element type.
+    public static func multiply(
+        transposeA: Bool, transposeB: Bool,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: GemmOperand, lda: Int,
+        b: GemmOperand, ldb: Int,
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
@@ -35,12 +58,12 @@ public enum Gemm {
             let end = slice == slices - 1 ? extent : (extent * (slice + 1) / slices) & ~15
             if end <= start { return }
             if splitN {
-                let bSlice = transposeB ? b + start * ldb : b + start
+                let bSlice = b.advanced(by: transposeB ? start * ldb : start)
                 serial(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
                        alpha: alpha, a: a, lda: lda, b: bSlice, ldb: ldb, beta: beta,
                        c: c + start, ldc: ldc)
             } else {
-                let aSlice = transposeA ? a + start : a + start * lda
+                let aSlice = a.advanced(by: transposeA ? start : start * lda)
                 serial(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
                        alpha: alpha, a: aSlice, lda: lda, b: b, ldb: ldb, beta: beta,
                        c: c + start * ldc, ldc: ldc)
@@ -73,5 +96,74 @@ public enum Gemm {
                     transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha,
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `serial` with operands in any resident element type: 16-bit weights are widened panel by panel.
+    public static func serial(
+        transposeA: Bool, transposeB: Bool,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: GemmOperand, lda: Int,
+        b: GemmOperand, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        switch (a.elementType == .float32, b.elementType == .float32) {
+        case (true, true):
+            serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a.floats, lda: lda, b: b.floats, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        case (true, false):
+            // Panels of output columns: B's rows (transposed) or columns j0..<j1.
+            forEachPanel(extent: n, depth: k) { j0, width, panel in
+                let ld = transposeB ? k : width
+                widen(b.advanced(by: transposeB ? j0 * ldb : j0), rows: transposeB ? width : k,
+                      columns: transposeB ? k : width, stride: ldb, into: panel, panelStride: ld)
+                serial(transposeA: transposeA, transposeB: transposeB, m: m, n: width, k: k, alpha: alpha,
+                       a: a.floats, lda: lda, b: UnsafePointer(panel), ldb: max(1, ld), beta: beta, c: c + j0, ldc: ldc)
+            }
+        case (false, true):
+            // Panels of output rows: A's rows i0..<i1 (or its columns, transposed).
+            forEachPanel(extent: m, depth: k) { i0, height, panel in
+                let ld = transposeA ? height : k
+                widen(a.advanced(by: transposeA ? i0 : i0 * lda), rows: transposeA ? k : height,
+                      columns: transposeA ? height : k, stride: lda, into: panel, panelStride: ld)
+                serial(transposeA: transposeA, transposeB: transposeB, m: height, n: n, k: k, alpha: alpha,
+                       a: UnsafePointer(panel), lda: max(1, ld), b: b.floats, ldb: ldb, beta: beta,
+                       c: c + i0 * ldc, ldc: ldc)
+            }
+        case (false, false):
+            // Weights times weights: no op multiplies two resident weight matrices, so widen A whole.
+            let wide = TensorStorage(uninitializedCount: transposeA ? k * lda : m * lda)
+            widen(a, rows: transposeA ? k : m, columns: transposeA ? m : k, stride: lda, into: wide.pointer, panelStride: lda)
+            serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: GemmOperand(wide), lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// Calls `body(start, size, panel)` for consecutive panels of `extent` output rows or columns, each at
+    /// most `widenedPanelFloats / depth` wide (a multiple of 16, so the BLAS kernel keeps full micro-tiles),
+    /// with this thread's panel scratch.
+    private static func forEachPanel(extent: Int, depth: Int,
+                                     _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let fitting = max(16, widenedPanelFloats / max(1, depth) & ~15)
+        let size = min(extent, fitting)
+        Scratch.withPanel(count: size * max(1, depth)) { panel in
+            var start = 0
+            while start < extent {
+                let width = min(size, extent - start)
+                body(start, width, panel)
+                start += width
+            }
+        }
+    }
+
+    private static func widen(_ source: GemmOperand, rows: Int, columns: Int, stride: Int,
+                              into panel: UnsafeMutablePointer<Float>, panelStride: Int) {
+        guard let format = source.elementType.kernelFormat else {
+            let floats = source.floats
+            for row in 0..<rows { (panel + row * panelStride).update(from: floats + row * stride, count: columns) }
+            return
+        }
+        tk_widen_block(source.address, format, rows, columns, stride, panel, panelStride)
     }
 }

@@ -29,25 +29,37 @@ enum Scratch {
         deinit { free(pointer) }
     }
 
-    private static let key: pthread_key_t = {
+    private static func makeKey() -> pthread_key_t {
         var key = pthread_key_t()
         // Threads that exit release their buffer.
         pthread_key_create(&key) { value in
             if let value { Unmanaged<AnyObject>.fromOpaque(value).release() }
         }
         return key
-    }()
+    }
+
+    private static let key = makeKey()
+    /// A second buffer for widened weight panels: a GEMM on 16-bit weights runs inside kernels that already
+    /// hold `withBuffer` (im2col columns), so it cannot share theirs.
+    private static let panelKey = makeKey()
 
     /// Calls `body` with at least `count` floats of uninitialised memory owned by this thread.
     /// Not reentrant: `body` must not call `withBuffer` again on the same thread.
     static func withBuffer<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        let buffer: Buffer
+        try body(buffer(for: key).reserve(count))
+    }
+
+    /// Like `withBuffer`, for one widened weight panel (`Gemm` only; not reentrant either).
+    static func withPanel<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try body(buffer(for: panelKey).reserve(count))
+    }
+
+    private static func buffer(for key: pthread_key_t) -> Buffer {
         if let existing = pthread_getspecific(key) {
-            buffer = Unmanaged<Buffer>.fromOpaque(existing).takeUnretainedValue()
-        } else {
-            buffer = Buffer()
-            pthread_setspecific(key, Unmanaged.passRetained(buffer as AnyObject).toOpaque())
+            return Unmanaged<Buffer>.fromOpaque(existing).takeUnretainedValue()
         }
-        return try body(buffer.reserve(count))
+        let buffer = Buffer()
+        pthread_setspecific(key, Unmanaged.passRetained(buffer as AnyObject).toOpaque())
+        return buffer
     }
 }

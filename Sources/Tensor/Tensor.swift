@@ -1,4 +1,4 @@
-// The Tensor module: float32 tensors and the ops Stable Diffusion needs, on OpenBLAS.
+// The Tensor module: float32 tensors (weights optionally resident in 16 bits) and the ops Stable Diffusion needs, on OpenBLAS.
 //
 // - Layout is PyTorch's (row-major, contiguous, NCHW); ops are free functions returning new tensors
 //   (linear, conv2d, groupNorm, layerNorm, activations, softmax, attention, upsample, concat/split,
@@ -22,6 +22,10 @@ public struct Tensor: @unchecked Sendable {
 
     public var count: Int { storage.count }
     public var rank: Int { shape.count }
+    /// float32, or a 16-bit type for weights kept resident at half size (see `WeightResidency`).
+    public var elementType: TensorElementType { storage.elementType }
+    /// Bytes this tensor's elements occupy.
+    public var byteCount: Int { storage.byteCount }
 
     public init(shape: [Int], repeating value: Float = 0) {
         let count = Tensor.elementCount(of: shape)
@@ -44,7 +48,7 @@ public struct Tensor: @unchecked Sendable {
     public init(shape: [Int], storage: TensorStorage) {
         let count = Tensor.elementCount(of: shape)
         precondition(storage.count == count,
-                     "Tensor(shape: \(shape), storage:): storage holds \(storage.count) floats, shape needs \(count)")
+                     "Tensor(shape: \(shape), storage:): storage holds \(storage.count) elements, shape needs \(count)")
         self.shape = shape
         self.storage = storage
     }
@@ -68,15 +72,27 @@ public struct Tensor: @unchecked Sendable {
         return count
     }
 
+    /// Reads the values as float32 (16-bit storage is widened into a temporary copy for the call).
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeBufferPointer(start: storage.pointer, count: storage.count))
+        let readable = storage.widenedToFloat32()
+        return try withExtendedLifetime(readable) {
+            try body(UnsafeBufferPointer(start: readable.pointer, count: readable.count))
+        }
     }
 
-    /// Gives mutable access, copying the storage first if it is shared or borrowed read-only.
+    /// The same values in float32 storage (this tensor itself when it already is float32).
+    public func widenedToFloat32() -> Tensor {
+        elementType == .float32 ? self : Tensor(shape: shape, storage: storage.widenedToFloat32())
+    }
+
+    /// Gives mutable access, copying the storage first if it is shared or borrowed read-only; 16-bit
+    /// storage becomes a float32 copy, so a written weight (a merged LoRA) is float32 from then on.
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        if !isKnownUniquelyReferenced(&storage) || !storage.isWritable {
+        if storage.elementType != .float32 {
+            storage = storage.widenedToFloat32()
+        } else if !isKnownUniquelyReferenced(&storage) || !storage.isWritable {
             storage = storage.copy()
         }
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: storage.count))
@@ -109,7 +125,8 @@ public struct Tensor: @unchecked Sendable {
         let sliceShape = Array(shape.dropFirst())
         let sliceCount = Tensor.elementCount(of: sliceShape)
         let result = Tensor(uninitializedShape: sliceShape)
-        result.storage.pointer.update(from: storage.pointer + index * sliceCount, count: sliceCount)
+        let source = storage.widenedToFloat32()
+        result.storage.pointer.update(from: source.pointer + index * sliceCount, count: sliceCount)
         return result
     }
 }

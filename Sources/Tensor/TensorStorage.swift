@@ -3,26 +3,49 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorKernels
 
-/// A contiguous float32 buffer: either owned (64-byte aligned, freed on deinit) or borrowed from
-/// memory someone else manages (e.g. an mmap of a checkpoint), in which case `owner` is retained so
-/// the memory stays valid as long as any tensor refers to it.
+/// A contiguous buffer of `count` elements of `elementType`: either owned (64-byte aligned, freed on
+/// deinit) or borrowed from memory someone else manages (e.g. an mmap of a checkpoint), in which case
+/// `owner` is retained so the memory stays valid as long as any tensor refers to it.
+///
+/// Float32 storage is what every op computes on (`pointer`). 16-bit storage holds resident weights only:
+/// GEMMs widen it a panel at a time, anything else that reads it gets a float32 copy
+/// (`Tensor.withUnsafeBufferPointer`), and writers replace it with a float32 copy first.
 public final class TensorStorage: @unchecked Sendable {
     /// Alignment of owned buffers: one cache line, and what AVX-512 loads prefer.
     public static let alignment = 64
 
     public let count: Int
-    public let pointer: UnsafeMutablePointer<Float>
+    public let elementType: TensorElementType
+    /// The first element, whatever its type.
+    public let address: UnsafeMutableRawPointer
     private let ownsMemory: Bool
     /// Keeps borrowed memory alive (for instance the object that unmaps the file in its deinit).
     public let owner: AnyObject?
-    /// Borrowed memory may be read-only (a PROT_READ mapping); writers must copy first.
+    /// Borrowed memory may be read-only (a PROT_READ mapping); writers must copy first. Narrowed weight
+    /// storage is read-only too: its contents never change, so caches may key on its identity.
     public let isWritable: Bool
 
-    /// An owned, uninitialised buffer of `count` floats.
-    public init(uninitializedCount count: Int) {
+    /// The float32 elements. Only float32 storage has them: reaching for them in 16-bit storage is a
+    /// programming error (the op should have widened the weights), so it stops here rather than read
+    /// half-words as floats.
+    public var pointer: UnsafeMutablePointer<Float> {
+        precondition(elementType == .float32, "TensorStorage.pointer on \(elementType) storage: widen it first")
+        return address.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Bytes the elements occupy (what a resident weight costs).
+    public var byteCount: Int { count * elementType.byteWidth }
+
+    /// An owned, uninitialised buffer of `count` elements.
+    public convenience init(uninitializedCount count: Int, elementType: TensorElementType = .float32) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
-        let bytes = TensorStorage.allocationBytes(count)
+        self.init(ownedCount: count, elementType: elementType, writable: true)
+    }
+
+    private init(ownedCount count: Int, elementType: TensorElementType, writable: Bool) {
+        let bytes = TensorStorage.allocationBytes(count, elementType)
         let raw: UnsafeMutableRawPointer
         if let cached = TensorBufferCache.take(bytes: bytes) {
             raw = cached
@@ -35,10 +58,12 @@ public final class TensorStorage: @unchecked Sendable {
             raw = fresh
         }
         self.count = count
-        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.elementType = elementType
+        self.address = raw
+        if elementType == .float32 { raw.bindMemory(to: Float.self, capacity: max(count, 1)) }
         self.ownsMemory = true
         self.owner = nil
-        self.isWritable = true
+        self.isWritable = writable
     }
 
     /// An owned buffer filled with `value`.
@@ -52,28 +77,67 @@ public final class TensorStorage: @unchecked Sendable {
     public init(borrowing pointer: UnsafePointer<Float>, count: Int, owner: AnyObject?, writable: Bool = false) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        self.pointer = UnsafeMutablePointer(mutating: pointer)
+        self.elementType = .float32
+        self.address = UnsafeMutableRawPointer(mutating: pointer)
         self.ownsMemory = false
         self.owner = owner
         self.isWritable = writable
     }
 
-    /// An owned copy of this storage.
+    /// An owned copy of this storage, in the same element type.
     public func copy() -> TensorStorage {
-        let new = TensorStorage(uninitializedCount: count)
-        new.pointer.update(from: pointer, count: count)
+        let new = TensorStorage(uninitializedCount: count, elementType: elementType)
+        new.address.copyMemory(from: address, byteCount: byteCount)
         return new
     }
 
+    /// Float32 storage with the same values: this storage itself when it is float32, else a new owned copy
+    /// (exact: every binary16 and bfloat16 value is a float32).
+    public func widenedToFloat32() -> TensorStorage {
+        guard let format = elementType.kernelFormat else { return self }
+        let wide = TensorStorage(uninitializedCount: count)
+        let destination = wide.pointer
+        let source = UnsafeRawPointer(address)
+        Parallel.forEachSlice(count: count, grain: 1 << 16) { range in
+            tk_widen_block(source + range.lowerBound * 2, format, 1, range.count, range.count,
+                           destination + range.lowerBound, range.count)
+        }
+        return wide
+    }
+
+    /// This float32 storage in `type` (read-only, owned). With `exactOnly`, nil unless every value converts
+    /// and back bit for bit, so a float32 path reading it computes exactly what it computed before.
+    public func narrowed(to type: TensorElementType, exactOnly: Bool) -> TensorStorage? {
+        guard elementType == .float32, type != .float32 else { return type == elementType ? self : nil }
+        let narrow = TensorStorage(ownedCount: count, elementType: type, writable: false)
+        let source = UnsafePointer(pointer)
+        let destination = narrow.address.bindMemory(to: UInt16.self, capacity: max(count, 1))
+        let inexact = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        inexact.initialize(to: false)
+        defer { inexact.deallocate() }
+        Parallel.forEachSlice(count: count, grain: 1 << 16) { range in
+            let from = source + range.lowerBound, to = destination + range.lowerBound
+            switch (type, exactOnly) {
+            case (.float16, true):
+                if tk_f16_narrow_exact(from, range.count, to) != range.count { inexact.pointee = true }
+            case (.bfloat16, true):
+                if tk_bf16_narrow_exact(from, range.count, to) != range.count { inexact.pointee = true }
+            case (.float16, false): tk_f16_narrow(from, range.count, to)
+            case (.bfloat16, false): tk_bf16_narrow(from, range.count, to)
+            case (.float32, _): break
+            }
+        }
+        return inexact.pointee ? nil : narrow
+    }
+
     /// Whole cache lines, at least one (posix_memalign rejects size 0 on some libcs).
-    private static func allocationBytes(_ count: Int) -> Int {
-        let bytes = count * MemoryLayout<Float>.stride
+    private static func allocationBytes(_ count: Int, _ type: TensorElementType) -> Int {
+        let bytes = count * type.byteWidth
         return max(alignment, (bytes + alignment - 1) / alignment * alignment)
     }
 
     deinit {
         guard ownsMemory else { return }
-        let raw = UnsafeMutableRawPointer(pointer)
-        if !TensorBufferCache.give(raw, bytes: TensorStorage.allocationBytes(count)) { free(raw) }
+        if !TensorBufferCache.give(address, bytes: TensorStorage.allocationBytes(count, elementType)) { free(address) }
     }
 }

@@ -20,7 +20,7 @@ extension ModelHost {
             do { return try Hypernetwork.load(path: entry.path, name: name) } catch let e as HypernetworkError {
                 throw EngineError.invalidParameter(field: "hypernetworks", reason: e.description)
             }
-        }, measure: { ($0.parameterCount * MemoryLayout<Float>.size, ["widths": $0.widths.map(String.init).joined(separator: ",")]) })
+        }, measure: { ($0.residentBytes, ["widths": $0.widths.map(String.init).joined(separator: ",")]) })
     }
 
     /// Loads hypernetwork `name` (hosted), checks it has a module for one of `model`'s attention context widths,

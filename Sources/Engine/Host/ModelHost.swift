@@ -92,7 +92,7 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.upscalerNotFound(name: name, directory: folder, available: UpscalerCatalog.available(in: folder))
         }
         return try hosted(ModelKey(kind: .upscaler, name: name), path: path, load: { try loadUpscaler(path) },
-                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
+                          measure: { ($0.network.residentBytes, $0.details) })
     }
 
     /// `<models>/t2i_adapter/`: T2I-Adapters as diffusers folders, .safetensors or .pth files.
@@ -108,7 +108,7 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.kindNotFound(kind: "T2I-Adapter", name: name, directory: folder.path, available: folder.names())
         }
         return try hosted(ModelKey(kind: .t2iAdapter, name: name), path: path, load: { try T2IAdapterFiles.load(path: path) },
-                          measure: { ($0.parameterCount * MemoryLayout<Float>.size,
+                          measure: { ($0.residentBytes,
                                       ["family": $0.config.family, "adapter_type": $0.config.variant]) })
     }
 
@@ -126,7 +126,7 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.kindNotFound(kind: "ControlNet", name: name, directory: folder.path, available: folder.names())
         }
         return try hosted(ModelKey(kind: .controlnet, name: name), path: path, load: { try loadControlNet(name, path) },
-                          measure: { ($0.network.parameterCount * MemoryLayout<Float>.size, $0.details) })
+                          measure: { ($0.network.residentBytes, $0.details) })
     }
 
     /// Resident model `key` if its file is unchanged, else `load()` once (serialised), inserted under the budget.

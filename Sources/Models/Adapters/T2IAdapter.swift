@@ -9,6 +9,8 @@ public struct T2IAdapter: Sendable {
     private let convIn: Conv2D?
     private let body: [Block]
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
 
     /// A level: optional 2×2 average pool, optional 1×1 projection, residual blocks, and (light) a 1×1 out conv.
     struct Block: @unchecked Sendable {
@@ -69,6 +71,7 @@ public struct T2IAdapter: Sendable {
         body = blocks
         try reader.finish()
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// The feature maps for `image` [N, in_channels, H, W] in [0, 1], H and W multiples of `downscaleFactor`.

@@ -50,6 +50,8 @@ public struct CLIPTextEncoder: Sendable {
     public let layersToRun: Int
     /// Float32 parameters the network holds (layers past `layersToRun` are not held).
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     let tokenEmbedding: Tensor
     let positionEmbedding: Tensor
     let layers: [CLIPEncoderLayer]
@@ -115,6 +117,7 @@ public struct CLIPTextEncoder: Sendable {
         self.config = config
         self.layersToRun = run
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// Hidden states [B, L, D] for token ids [B][L].

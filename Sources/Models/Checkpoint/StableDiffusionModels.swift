@@ -61,10 +61,10 @@ public struct StableDiffusionModels: Sendable {
     public var predictionType: SchedulerConfig.PredictionType { scheduler.predictionType }
     /// A 9-channel inpainting UNet (latents + mask + masked-image latents are concatenated by the pipeline).
     public var isInpainting: Bool { unet.config.inChannels == 9 }
-    /// Bytes of float32 parameters every network holds (what a resident-model budget should count).
+    /// Bytes the networks' parameters occupy resident (what a resident-model budget should count): 4 per
+    /// float32 value, 2 per value of weights kept in 16 bits (`WeightResidency`).
     public var parameterBytes: Int {
-        let text = textEncoders.reduce(0) { $0 + $1.encoder.parameterCount }
-        return (text + unet.parameterCount + vae.parameterCount) * MemoryLayout<Float>.size
+        textEncoders.reduce(0) { $0 + $1.encoder.residentBytes } + unet.residentBytes + vae.residentBytes
     }
     /// VAE latent scale (latents = scalingFactor × posterior sample).
     public var latentScale: Float { vae.config.scalingFactor }

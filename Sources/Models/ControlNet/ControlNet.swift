@@ -10,6 +10,8 @@ public struct ControlNet: Sendable {
     public let config: ControlNetConfig
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     let encoder: UNetEncoder
     let hint: ControlNetConditioningEmbedding
     let downProjections: [Conv2D]
@@ -44,6 +46,7 @@ public struct ControlNet: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// Channels of the control image the network takes (3 for RGB hints).

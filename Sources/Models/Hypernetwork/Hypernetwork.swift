@@ -12,6 +12,8 @@ public struct Hypernetwork: Sendable {
     let modules: [Int: (key: HypernetworkModule, value: HypernetworkModule)]
     /// Float32 parameters held (for the memory budget).
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
 
     public var widths: [Int] { modules.keys.sorted() }
 
@@ -69,6 +71,7 @@ public struct Hypernetwork: Sendable {
         self.name = name
         self.modules = modules
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// An error unless some module width is one of `modelWidths` (the model's attention context widths).

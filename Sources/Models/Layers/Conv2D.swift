@@ -9,7 +9,7 @@ struct Conv2D {
 
     init(_ scope: WeightScope, input: Int, output: Int, kernel: Int,
          stride: Int = 1, padding: Int? = nil, bias hasBias: Bool = true) throws {
-        weight = try scope.tensor("weight", shape: [output, input, kernel, kernel])
+        weight = try scope.weightMatrix("weight", shape: [output, input, kernel, kernel])
         bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
         self.stride = stride
         self.padding = padding ?? (kernel - 1) / 2

@@ -6,14 +6,14 @@ struct Linear {
     let bias: Tensor?
 
     init(_ scope: WeightScope, input: Int, output: Int, bias hasBias: Bool = true) throws {
-        weight = try scope.tensor("weight", shape: [output, input])
+        weight = try scope.weightMatrix("weight", shape: [output, input])
         bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
     }
 
     /// A 1×1 convolution stored as [out, in, 1, 1] used as a linear map over channels-last tokens
     /// (identical arithmetic; saves permuting the activations twice).
     init(conv1x1 scope: WeightScope, input: Int, output: Int) throws {
-        weight = try scope.tensor("weight", shape: [output, input, 1, 1]).reshaped([output, input])
+        weight = try scope.weightMatrix("weight", shape: [output, input, 1, 1]).reshaped([output, input])
         bias = try scope.tensor("bias", shape: [output])
     }
 

@@ -23,6 +23,13 @@ final class RecordingSource: TensorSource, @unchecked Sendable {
         return value
     }
 
+    /// Keeps the resident form (a 16-bit weight), not the float32 copy it was made from.
+    func residentTensor(_ name: String, _ resident: (Tensor) -> Tensor) throws -> Tensor {
+        let value = try base.residentTensor(name, resident)
+        lock.withLock { handedOut[name] = value }
+        return value
+    }
+
     /// What the network consumed, with the shapes of every name the source offered (layers a network only
     /// validates, like SD2's skipped last text layer, keep their shape and no data).
     func snapshot() -> ComponentWeights {

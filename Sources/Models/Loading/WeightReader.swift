@@ -11,20 +11,36 @@ public final class WeightReader {
     private let source: TensorSource
     private let available: Set<String>
     private var consumed: Set<String> = []
-    /// Elements of all tensors handed out so far (the network's resident float32 parameters).
+    /// How weight matrices (`weightMatrix`) are kept resident.
+    public let residency: WeightResidency
+    /// Elements of all tensors handed out so far (the network's parameters).
     public private(set) var loadedElements = 0
+    /// Bytes those tensors occupy as they are kept (16-bit weight matrices count 2 bytes per value).
+    public private(set) var loadedBytes = 0
 
-    public init(_ source: TensorSource) {
+    public init(_ source: TensorSource, residency: WeightResidency = .processDefault) {
         self.source = source
         self.available = Set(source.names)
+        self.residency = residency
     }
 
-    /// Reads `name`, which must exist with exactly `shape`.
+    /// Reads `name`, which must exist with exactly `shape`, as float32.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        try read(name, shape: shape) { try source.tensor(name) }
+    }
+
+    /// Reads the weight matrix of a linear or convolution layer, kept resident as `residency` says
+    /// (only ops that widen weights per panel, `linear` and `conv2d`, may receive these).
+    public func weightMatrix(_ name: String, shape: [Int]) throws -> Tensor {
+        let policy = residency
+        return try read(name, shape: shape) { try source.residentTensor(name) { policy.resident($0) } }
+    }
+
+    private func read(_ name: String, shape: [Int], _ load: () throws -> Tensor) throws -> Tensor {
         try check(name, shape: shape)
         let value: Tensor
         do {
-            value = try source.tensor(name)
+            value = try load()
         } catch {
             throw ModelLoadError.readFailed(name: name, reason: String(describing: error))
         }
@@ -32,6 +48,7 @@ public final class WeightReader {
             throw ModelLoadError.shapeMismatch(name: name, expected: shape, found: value.shape)
         }
         loadedElements += value.count
+        loadedBytes += value.byteCount
         return value
     }
 
@@ -94,6 +111,10 @@ public struct WeightScope {
 
     public func tensor(_ leaf: String, shape: [Int]) throws -> Tensor {
         try reader.tensor(name(leaf), shape: shape)
+    }
+
+    public func weightMatrix(_ leaf: String, shape: [Int]) throws -> Tensor {
+        try reader.weightMatrix(name(leaf), shape: shape)
     }
 
     public func validate(_ leaf: String, shape: [Int]) throws {

@@ -10,6 +10,8 @@ public struct UNet: Sendable {
     public let config: UNetConfig
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     /// conv_in, the time embedding, the down blocks and the mid block (shared with ControlNets).
     let encoder: UNetEncoder
     let upBlocks: [UNetUpBlock]
@@ -72,6 +74,7 @@ public struct UNet: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// Noise (or v) prediction [N, out, H, W] for latents [N, in, H, W] at one timestep for the whole batch.

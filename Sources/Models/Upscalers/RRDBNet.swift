@@ -15,6 +15,8 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
     public let features: Int
     public let growth: Int
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     public var inputMultiple: Int { 4 / scale }
 
     private let convFirst: Conv2D
@@ -80,6 +82,7 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
         convLast = try Conv2D(root["conv_last"], input: features, output: outChannels, kernel: 3)
         try reader.finish()
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     public func forward(_ x: Tensor) -> Tensor {

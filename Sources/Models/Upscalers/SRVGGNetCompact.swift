@@ -12,6 +12,8 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
     public let convCount: Int
     public let features: Int
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     public var inputMultiple: Int { 1 }
 
     private let convs: [Conv2D]
@@ -71,6 +73,7 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
         self.convs = convs
         self.slopes = slopes
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     public func forward(_ x: Tensor) -> Tensor {

@@ -9,6 +9,8 @@ public protocol UpscalerNetwork: AnyObject, Sendable {
     var inputMultiple: Int { get }
     /// Resident float32 parameters, for memory accounting.
     var parameterCount: Int { get }
+    /// Bytes its weights occupy resident.
+    var residentBytes: Int { get }
     func forward(_ x: Tensor) -> Tensor
 }
 

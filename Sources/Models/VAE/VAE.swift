@@ -24,6 +24,8 @@ public struct VAE: Sendable {
     public let config: VAEConfig
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
+    public let residentBytes: Int
     let encoder: VAEEncoder
     let decoder: VAEDecoder
     let quantConv: Conv2D?
@@ -43,6 +45,7 @@ public struct VAE: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
+        residentBytes = reader.loadedBytes
     }
 
     /// The posterior `DiagonalGaussianDistribution` of an image [N, 3, H, W] in [-1, 1]:

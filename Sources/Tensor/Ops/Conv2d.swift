@@ -26,7 +26,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let result = Tensor(uninitializedShape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth])
     let output = result.storage.pointer
     let input = UnsafePointer(x.storage.pointer)
-    let filters = UnsafePointer(weight.storage.pointer)
+    let filters = GemmOperand(weight.storage)
     let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
     if let variant = WinogradConvolution.variant(for: geometry) {
         WinogradConvolution.run(variant, geometry, input, weight.storage, biasPointer, output)
@@ -73,7 +73,7 @@ enum Conv2dKernels {
     /// Output planes smaller than this (positions per image) are batched across images.
     static let smallPlane = 256
 
-    static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+    static func pointwise(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: GemmOperand,
                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
         let plane = g.height * g.width
         for n in 0..<g.batch {
@@ -81,12 +81,12 @@ enum Conv2dKernels {
             if let bias { Bias.fillPlanes(out, channels: g.outChannels, planeSize: plane, bias: bias) }
             Gemm.multiply(transposeA: false, transposeB: false, m: g.outChannels, n: plane, k: g.channels,
                           a: filters, lda: max(1, g.channels),
-                          b: input + n * g.channels * plane, ldb: max(1, plane),
+                          b: GemmOperand(input + n * g.channels * plane), ldb: max(1, plane),
                           beta: bias == nil ? 0 : 1, c: out, ldc: max(1, plane))
         }
     }
 
-    static func im2colChunked(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+    static func im2colChunked(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: GemmOperand,
                               _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
         if g.outPlane == 0 || g.batch == 0 || g.outChannels == 0 { return }
         let k = g.patchSize
@@ -109,9 +109,11 @@ enum Conv2dKernels {
                         (out + o * g.outPlane).update(repeating: bias[o], count: columns)
                     }
                 }
-                let multiply = parallelGemm ? Gemm.multiply : Gemm.serial
+                typealias Product = (Bool, Bool, Int, Int, Int, Float, GemmOperand, Int, GemmOperand, Int, Float,
+                                     UnsafeMutablePointer<Float>, Int) -> Void
+                let multiply: Product = parallelGemm ? Gemm.multiply : Gemm.serial
                 multiply(false, false, g.outChannels, columns, k, 1, filters, max(1, k),
-                         UnsafePointer(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
+                         GemmOperand(buffer), columns, bias == nil ? 0 : 1, out, g.outPlane)
             }
         }
         if threads > 1 && tasks >= 2 * threads {
@@ -125,7 +127,7 @@ enum Conv2dKernels {
 
     /// Small planes: the patch matrices of `group` images side by side ([K, group*plane]), one GEMM
     /// into a temporary [O, group*plane], then scattered to [N, O, plane] with the bias.
-    static func batchedColumns(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: UnsafePointer<Float>,
+    static func batchedColumns(_ g: ConvGeometry, _ input: UnsafePointer<Float>, _ filters: GemmOperand,
                                _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
         if g.outPlane == 0 || g.outChannels == 0 { return }
         let k = g.patchSize
@@ -142,7 +144,7 @@ enum Conv2dKernels {
                            into: buffer + i * plane, rowStride: columns)
                 }
                 Gemm.multiply(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: k,
-                              a: filters, lda: max(1, k), b: UnsafePointer(buffer), ldb: columns,
+                              a: filters, lda: max(1, k), b: GemmOperand(buffer), ldb: columns,
                               c: product, ldc: columns)
                 Parallel.forEachSlice(count: images * g.outChannels, grain: max(1, 16384 / plane)) { range in
                     for index in range {

@@ -1,4 +1,5 @@
-/// y = x W^T + b with x [..., in] and weight [out, in] (PyTorch's nn.Linear layout).
+/// y = x W^T + b with x [..., in] and weight [out, in] (PyTorch's nn.Linear layout); the weight may be
+/// resident in 16 bits (widened per panel by `Gemm`).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     precondition(weight.rank == 2, "linear: weight \(weight.shape) must be [out, in]")
     let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
@@ -14,8 +15,8 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         Bias.fillRows(output, rows: rows, bias: UnsafePointer(bias.storage.pointer), width: outFeatures)
     }
     Gemm.multiply(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                  a: x.storage.pointer, lda: max(1, inFeatures),
-                  b: weight.storage.pointer, ldb: max(1, inFeatures),
+                  a: GemmOperand(x.storage), lda: max(1, inFeatures),
+                  b: GemmOperand(weight.storage), ldb: max(1, inFeatures),
                   beta: bias == nil ? 0 : 1, c: output, ldc: max(1, outFeatures))
     withExtendedLifetime((x, weight, bias)) {}
     return result
@@ -31,7 +32,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     outShape[outShape.count - 1] = n
     let result = Tensor(uninitializedShape: outShape)
     Gemm.multiply(transposeA: false, transposeB: false, m: rows, n: n, k: k,
-                  a: a.storage.pointer, lda: max(1, k), b: b.storage.pointer, ldb: max(1, n),
+                  a: GemmOperand(a.storage), lda: max(1, k), b: GemmOperand(b.storage), ldb: max(1, n),
                   c: result.storage.pointer, ldc: max(1, n))
     withExtendedLifetime((a, b)) {}
     return result

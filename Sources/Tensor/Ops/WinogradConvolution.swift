@@ -69,7 +69,6 @@ public enum WinogradConvolution {
     static func run(_ variant: Variant, _ g: ConvGeometry, _ input: UnsafePointer<Float>,
                     _ weights: TensorStorage, _ bias: UnsafePointer<Float>?,
                     _ output: UnsafeMutablePointer<Float>) {
-        let filters = UnsafePointer(weights.pointer)
         let kernels = Kernels(variant)
         let channels = g.channels, outChannels = g.outChannels
         let products = variant.alpha * variant.alpha
@@ -87,7 +86,7 @@ public enum WinogradConvolution {
         let capacity = rowsPerChunk * tilesX
         let transformWeights = { (u: UnsafeMutablePointer<Float>) in
             Parallel.forEachSlice(count: outChannels, grain: outGrain) { range in
-                kernels.weights(filters, outChannels, channels, range.lowerBound, range.upperBound, u)
+                transformFilters(weights, kernels, outChannels, channels, range, u)
             }
         }
         let kept = TransformedWeightCache.shared.transformed(
@@ -123,6 +122,31 @@ public enum WinogradConvolution {
                     }
                 }
                 firstRow += rows
+            }
+        }
+    }
+
+    /// Transforms the filters of output channels `range` into `u`. 16-bit resident filters are widened a
+    /// few output channels at a time first (never the whole tensor); the transform then reads exactly the
+    /// float32 values it would have read from float32 weights.
+    private static func transformFilters(_ weights: TensorStorage, _ kernels: Kernels, _ outChannels: Int,
+                                         _ channels: Int, _ range: Range<Int>, _ u: UnsafeMutablePointer<Float>) {
+        guard let format = weights.elementType.kernelFormat else {
+            kernels.weights(UnsafePointer(weights.pointer), outChannels, channels, range.lowerBound, range.upperBound, u)
+            return
+        }
+        let perChannel = channels * 9
+        let step = max(1, min(range.count, Gemm.widenedPanelFloats / max(1, perChannel)))
+        Scratch.withPanel(count: step * perChannel) { panel in
+            var first = range.lowerBound
+            while first < range.upperBound {
+                let rows = min(step, range.upperBound - first)
+                tk_widen_block(UnsafeRawPointer(weights.address) + first * perChannel * 2, format, 1, rows * perChannel,
+                               rows * perChannel, panel, rows * perChannel)
+                // The kernel places output channel o at u + o * channels within each product's [O, C]
+                // block, so local channels 0..<rows written from `u + first * channels` land where they belong.
+                kernels.weights(UnsafePointer(panel), outChannels, channels, 0, rows, u + first * channels)
+                first += rows
             }
         }
     }

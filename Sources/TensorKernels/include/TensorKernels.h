@@ -83,4 +83,25 @@ void tk_attention_rows(const float *q, long ldq, const float *kt, const float *v
 /// Hands the C heap's free memory back to the system (glibc's malloc_trim; a no-op elsewhere).
 void tk_release_free_heap(void);
 
+/// 16-bit weight formats (`tk_widen_block`'s `format`) and the conversion code paths (`tk_half_isa`).
+enum { TK_FORMAT_F16 = 1, TK_FORMAT_BF16 = 2 };
+enum { TK_HALF_ISA_SCALAR = 0, TK_HALF_ISA_F16C = 1, TK_HALF_ISA_AVX512 = 2 };
+/// The best binary16 conversion path this CPU (and OS) supports.
+int tk_half_isa_detected(void);
+/// The path in use: the detected one, or a lower one forced by `tk_half_isa_force` (tests; -1 = detected).
+int tk_half_isa(void);
+void tk_half_isa_force(int isa);
+/// binary16 -> float32 (exact) and float32 -> binary16 (round to nearest even).
+void tk_f16_widen(const unsigned short *src, long n, float *dst);
+void tk_f16_narrow(const float *src, long n, unsigned short *dst);
+/// Narrows while every value round-trips bit for bit; returns n, or the index of the first value that does not.
+long tk_f16_narrow_exact(const float *src, long n, unsigned short *dst);
+/// bfloat16 -> float32 (exact) and float32 -> bfloat16 (round to nearest even, NaN kept quiet).
+void tk_bf16_widen(const unsigned short *src, long n, float *dst);
+void tk_bf16_narrow(const float *src, long n, unsigned short *dst);
+long tk_bf16_narrow_exact(const float *src, long n, unsigned short *dst);
+/// Widens a rows x columns block of 16-bit values (rows `sourceStride` elements apart) into float32 rows
+/// `destinationStride` floats apart.
+void tk_widen_block(const void *src, int format, long rows, long columns, long sourceStride, float *dst, long destinationStride);
+
 #endif

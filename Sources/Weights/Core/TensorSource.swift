@@ -8,9 +8,16 @@ public protocol TensorSource {
     func shape(of name: String) -> [Int]?
     /// The tensor converted to float32; throws a `WeightsError` naming the tensor and file.
     func tensor(_ name: String) throws -> Tensor
+    /// The tensor in the storage a network keeps resident, `resident` choosing it from the float32 one.
+    /// Sources that keep what they hand out (recording wrappers) override this to keep the resident form.
+    func residentTensor(_ name: String, _ resident: (Tensor) -> Tensor) throws -> Tensor
 }
 
 extension TensorSource {
+    public func residentTensor(_ name: String, _ resident: (Tensor) -> Tensor) throws -> Tensor {
+        resident(try tensor(name))
+    }
+
     public func contains(_ name: String) -> Bool { shape(of: name) != nil }
 
     /// Strict loading for models: the tensor must exist with exactly this shape (checked before any
