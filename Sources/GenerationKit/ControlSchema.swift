@@ -37,7 +37,7 @@ public enum ControlSchema {
             entry = .object(object)
         }
         return ["type": "array", "minItems": 1, "maxItems": JSONValue(maxEntries), "items": entry,
-                "description": "ControlNets (several sum their residuals); not combinable with refiner"]
+                "description": "ControlNets (several sum their residuals); with refiner they steer the base's steps only (a ControlNet fits the base UNet, not the refiner's)"]
     }
 
     static func plain(_ x: Double) -> String { GenerationSchema.plain(x) }

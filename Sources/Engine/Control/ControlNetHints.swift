@@ -1,18 +1,19 @@
 import Imaging
+import Models
 import Tensor
 
 /// Control images as ControlNets take them: fitted to the run's size with the entry's resize mode, then values in
 /// [0, 1] (v / 255, diffusers' control-image processor) with the hint's channels — RGB for 3-channel hints (alpha
 /// dropped, grey repeated), the grey band for 1-channel hints — repeated for every image of the batch.
 enum ControlNetHints {
-    /// The run's ControlNet input, nil without controls.
-    static func `extension`(for request: GenerationRequest) throws -> ControlNetUNetInput? {
+    /// The run's ControlNet input for stages on a UNet configured as `unet` (the base's), nil without controls.
+    static func `extension`(for request: GenerationRequest, unet: UNetConfig) throws -> ControlNetUNetInput? {
         guard !request.controls.isEmpty else { return nil }
         let entries = try request.controls.map { control in
             ControlNetUNetInput.Entry(input: control, hint: try hint(control, width: request.width, height: request.height,
                                                                      batch: request.batchSize))
         }
-        return ControlNetUNetInput(entries: entries)
+        return ControlNetUNetInput(entries: entries, unet: unet)
     }
 
     /// [batch, hint channels, height, width] in [0, 1].

@@ -13,6 +13,11 @@ struct ControlNetUNetInput: UNetInputExtension {
     }
 
     let entries: [Entry]
+    /// The UNet the ControlNets were checked against (the base's); a refiner stage runs on another and goes
+    /// without them.
+    let unet: UNetConfig
+
+    func applies(to config: UNetConfig) -> Bool { config == unet }
 
     func extend(_ step: inout UNetStepInput, layout: GuidanceBatchLayout) throws {
         var sum: ControlResiduals?

@@ -73,11 +73,6 @@ public struct GenerationCore {
                        refiner: RefinerHandoff?) throws -> [GenerationStage] {
         let whole = GenerationStage(model: model, conditioner: conditioner, plan: plan)
         guard let refiner else { return [whole] }
-        if let control = request.controls.first {
-            // A ControlNet's residuals fit the base UNet only, and diffusers has no ControlNet refiner hand-off.
-            throw EngineError.invalidParameter(field: control.field,
-                reason: "ControlNets cannot be combined with a refiner hand-off; drop refiner or control")
-        }
         do {
             let base = try plan.split(switchAt: refiner.switchAt).base
             let refinerPlan = try GenerationCore(model: refiner.model).plan(for: request, strength: strength)
@@ -138,10 +133,15 @@ public struct GenerationCore {
         let guidance = ClassifierFreeGuidance(scale: request.cfgScale, rescale: request.guidanceRescale)
         let layout = GuidanceBatchLayout(images: request.batchSize, hasUnconditional: guidance.needsUnconditional)
         let totalSteps = stages.reduce(0) { $0 + $1.plan.steps }
+        // The run's steps from the first stage's first to the last stage's last: ControlNets' start/end are
+        // fractions of these, not of one stage's part (a refiner's Heun stage repeats the base's last step).
+        let runSteps = last.plan.startIndex + last.plan.steps - first.plan.startIndex
         var unetSeconds = 0.0
         var x = start.latents
         // ControlNets come first: they see the latents before inpainting UNets' extra channels are appended.
-        let control = try ControlNetHints.extension(for: request)
+        // They steer the base's stages only: a ControlNet is a copy of the base UNet's encoder, its residuals do
+        // not fit a refiner's skips (A1111/Forge and ComfyUI run the refiner without it too).
+        let control = try ControlNetHints.extension(for: request, unet: model.networks.unet.config)
         var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
         for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
@@ -152,13 +152,14 @@ public struct GenerationCore {
             let extensions = ((control.map { [$0] } ?? []) + start.extensions).filter { $0.applies(to: unet.config) }
             let blend = Self.chained(start.blendApplies(unet.config) ? start.blend : nil, then: hooks.blend)
             let timesteps = stage.plan.timesteps
+            let stepOffset = stage.plan.startIndex - first.plan.startIndex
             let denoiser = ModelDenoiser(parameterization: Parameterization(stage.plan.noiseSchedule.config.predictionType)) { input, t in
                 let started = DispatchTime.now().uptimeNanoseconds
                 defer { unetSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
                 // Timesteps fall step by step; an evaluation between two of them belongs to the earlier step.
                 let index = timesteps.lastIndex { $0 >= t } ?? 0
                 var step = UNetStepInput(latents: layout.batched(input), timestep: Float(t), conditioning: conditioning,
-                                         step: index, steps: timesteps.count)
+                                         step: stepOffset + index, steps: runSteps)
                 for addition in extensions { try addition.extend(&step, layout: layout) }
                 let out = try unet.forward(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning)
                 let halves = layout.halves(out)
@@ -168,8 +169,7 @@ public struct GenerationCore {
             let brownian: IntervalNoise? = stage.plan.sampler == .dpmppSDE
                 ? BrownianTreeNoise(plan: stage.plan, shape: x.shape, seeds: request.seeds, rng: request.rng) : nil
             let progressOffset = stepsDone
-            let blendOffset = stage.plan.startIndex - first.plan.startIndex
-            let stageBlend = blend.map { blend in { (x: Tensor, i: Int) in try blend(x, blendOffset + i) } }
+            let stageBlend = blend.map { blend in { (x: Tensor, i: Int) in try blend(x, stepOffset + i) } }
             do {
                 x = try Sampler.sample(
                     plan: stage.plan.leavingVE, x: x, noise: start.noise, eta: request.eta, brownian: brownian,

@@ -7,8 +7,8 @@ public struct UNetStepInput {
     public var latents: Tensor
     public var timestep: Float
     public var conditioning: UNetConditioning
-    /// The step of the stage's plan this call belongs to (0-based) and the plan's step count (after img2img's
-    /// strength cut): ControlNets' start/end fractions are of these. Samplers that evaluate between two
+    /// The step of the run this call belongs to (0-based, across a refiner hand-off's stages) and the run's step
+    /// count (after img2img's strength cut): ControlNets' start/end fractions are of these. Samplers that evaluate between two
     /// timesteps (Heun, DPM2, DPM++ SDE) report the step whose timestep is the last one not below the call's.
     public var step: Int
     public var steps: Int
