@@ -33,6 +33,7 @@ public enum EmbeddingsAndHypernetworks {
         }
         return EmbeddingsAndHypernetworksResult.members(uses: uses, embeddings: request.embeddings,
                                      hypernetworks: applied,
-                                     ignoredTags: params.ignoredTags)
+                                     ignoredTags: params.ignoredTags(
+                                         secondPromptLoRAsApply: ExtraNetworkParams.readsSecondPrompts(model)))
     }
 }
