@@ -124,6 +124,15 @@ public enum LoRALookup {
             "unmatched": .array(report.unmatched.map { .string($0) }), "unmatched_count": JSONValue(report.unmatchedCount),
         ]
         o["family"] = report.family.map { .string($0) } ?? .null
+        if !report.bundledEmbeddings.isEmpty {
+            o["bundled_embeddings"] = .array(report.bundledEmbeddings.map { e in
+                var m: [String: JSONValue] = ["name": .string(e.name)]
+                if let vectors = e.vectors { m["vectors"] = JSONValue(vectors) }
+                if let family = e.family { m["family"] = .string(family) }
+                if let error = e.error { m["error"] = .string(error) }
+                return .object(m)
+            })
+        }
         if let warning = report.warning { o["warning"] = .string(warning) }
         return .object(o)
     }
