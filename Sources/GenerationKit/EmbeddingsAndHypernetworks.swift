@@ -15,7 +15,8 @@ public enum EmbeddingsAndHypernetworks {
         ]
         let uses: [EmbeddingUse]
         do {
-            request.embeddings = try PromptEmbeddings.resolve(texts, tokenizer: model.tokenizer, library: context.models.embeddings)
+            request.embeddings = try PromptEmbeddings.resolve(texts, tokenizer: model.tokenizer, library: context.models.embeddings,
+                                                              bundled: model.bundledEmbeddings)
             uses = try GenerationCore(model: model).embeddingUses(for: request)
         } catch let e as EngineError {
             throw PluginError(e, sizeField: "width", modelField: "model")
@@ -33,6 +34,7 @@ public enum EmbeddingsAndHypernetworks {
         }
         return EmbeddingsAndHypernetworksResult.members(uses: uses, embeddings: request.embeddings,
                                      hypernetworks: applied,
-                                     ignoredTags: params.ignoredTags)
+                                     ignoredTags: params.ignoredTags(
+                                         secondPromptLoRAsApply: ExtraNetworkParams.readsSecondPrompts(model)))
     }
 }

@@ -22,6 +22,7 @@ public enum EmbeddingsAndHypernetworksResult {
                     }),
                 ]
                 if let family = embeddings.byName[name]?.family { o["family"] = .string(family) }
+                if let lora = embeddings.bundledFrom[name] { o["lora"] = .string(lora) }
                 return .object(o)
             })
         }
@@ -46,6 +47,7 @@ public enum EmbeddingsAndHypernetworksResult {
                                "name": ["type": "string", "minLength": 1],
                                "vectors": ["type": "integer", "minimum": 1],
                                "family": ["type": "string", "description": "sd1 (768), sd2 (1024), sdxl (clip_l + clip_g); absent for other widths"],
+                               "lora": ["type": "string", "description": "the applied LoRA that bundles it (bundle_emb.*); absent for the embeddings folder's"],
                                "replaced": ["type": "array", "items": ResultSchemas.object([
                                    "prompt": ["type": "string", "enum": ["prompt", "negative_prompt", "prompt_2", "negative_prompt_2"]],
                                    "occurrences": ["type": "integer", "minimum": 1],

@@ -4,28 +4,49 @@ import Models
 import PluginAPI
 
 /// The adapters a generation request asks for: the structured `loras` member (for plug-ins) and A1111's
-/// `<lora:…>` tags in the prompt and negative prompt, both forms combined (structured entries first). The
-/// tags are taken out of the prompts before tokenizing; `<hypernet:…>` tags too (kept in `hypernetworks` for
-/// the hypernetwork loader; nothing applies them yet).
+/// `<lora:…>` tags in the prompts, both forms combined (structured entries first, then the tags of `prompt`,
+/// `negative_prompt`, `prompt_2`, `negative_prompt_2`). The tags are taken out of the prompts before tokenizing;
+/// `<hypernet:…>` tags too (`HypernetworkParams` applies those).
+///
+/// The SDXL second prompts' tags apply only on a model that reads those prompts (`readsSecondPrompts`); on any
+/// other model the members are ignored as a whole and their tags listed in `ignored_tags`. An adapter named
+/// more than once is applied once per occurrence, each with its own weights (so two `<lora:x:0.5>` act as one
+/// `<lora:x:1>` for the linear types), in that order.
 public struct ExtraNetworkParams: Sendable {
     /// As sent (schema-validated); checked in `requests()`.
     public var structured: [JSONValue]
     public var promptTags: ExtraNetworkTags
     public var negativePromptTags: ExtraNetworkTags
+    /// The SDXL second prompts' tags (nil when the member was not sent).
+    public var prompt2Tags: ExtraNetworkTags?
+    public var negativePrompt2Tags: ExtraNetworkTags?
 
     /// `promptField`: the request member the prompts came from (`prompt`, `refine.prompt`); `lorasField` likewise.
     public let promptField: String
     public let negativePromptField: String
     public let lorasField: String
+    /// Where the second prompts came from: `prompt_2`, `refine.prompt_2` (the first prompts' prefix).
+    public var prompt2Field: String { Self.prefix(of: promptField, "prompt") + "prompt_2" }
+    public var negativePrompt2Field: String { Self.prefix(of: negativePromptField, "negative_prompt") + "negative_prompt_2" }
 
-    public init(loras: JSONValue?, prompt: String, negativePrompt: String, promptField: String = "prompt",
+    public init(loras: JSONValue?, prompt: String, negativePrompt: String, prompt2: String? = nil,
+                negativePrompt2: String? = nil, promptField: String = "prompt",
                 negativePromptField: String = "negative_prompt", lorasField: String = "loras") {
         structured = loras?.arrayValue ?? []
         promptTags = ExtraNetworkTags(prompt)
         negativePromptTags = ExtraNetworkTags(negativePrompt)
+        prompt2Tags = prompt2.map(ExtraNetworkTags.init)
+        negativePrompt2Tags = negativePrompt2.map(ExtraNetworkTags.init)
         self.promptField = promptField
         self.negativePromptField = negativePromptField
         self.lorasField = lorasField
+    }
+
+    /// Whether `model` reads `prompt_2` / `negative_prompt_2` (SDXL's conditioning), so their LoRA tags apply.
+    public static func readsSecondPrompts(_ model: LoadedModel) -> Bool { model.takesMicroConditioning }
+
+    static func prefix(of field: String, _ member: String) -> String {
+        field.hasSuffix(member) ? String(field.dropLast(member.count)) : ""
     }
 
     /// The prompts without their tags (what is tokenized).
@@ -35,10 +56,13 @@ public struct ExtraNetworkParams: Sendable {
     /// Hypernetwork tags of both prompts (parsed, removed from the text, not applied here).
     public var hypernetworks: [ExtraNetworkTags.HypernetworkTag] { promptTags.hypernetworks + negativePromptTags.hypernetworks }
 
-    public var isEmpty: Bool { structured.isEmpty && promptTags.loras.isEmpty && negativePromptTags.loras.isEmpty }
+    public var isEmpty: Bool {
+        structured.isEmpty && [promptTags, negativePromptTags, prompt2Tags, negativePrompt2Tags].allSatisfy { $0?.loras.isEmpty ?? true }
+    }
 
-    /// Every adapter in application order; a malformed entry or tag is a -32602 naming it.
-    public func requests() throws -> [LoRARequest] {
+    /// Every adapter in application order, the second prompts' tags included when `secondPrompts`; a malformed
+    /// entry or tag is a -32602 naming it.
+    public func requests(secondPrompts: Bool = false) throws -> [LoRARequest] {
         var result: [LoRARequest] = []
         for (i, entry) in structured.enumerated() {
             let field = "\(lorasField)[\(i)]"
@@ -56,7 +80,13 @@ public struct ExtraNetworkParams: Sendable {
                                          textEncoderWeight: try number("text_encoder_weight"),
                                          unetWeight: try number("unet_weight"), field: field))
         }
-        for (tags, field) in [(promptTags, promptField), (negativePromptTags, negativePromptField)] {
+        var tagged = [(promptTags, promptField), (negativePromptTags, negativePromptField)]
+        if secondPrompts {
+            tagged += [(prompt2Tags, prompt2Field), (negativePrompt2Tags, negativePrompt2Field)].compactMap { tags, field in
+                tags.map { ($0, field) }
+            }
+        }
+        for (tags, field) in tagged {
             for tag in tags.loras {
                 if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
                 result.append(LoRARequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight,
@@ -73,7 +103,7 @@ public enum LoRALookup {
     /// (`loras`, absent when none were asked for). Errors name the entry as -32602.
     public static func apply(_ params: ExtraNetworkParams, to model: LoadedModel,
                              context: JobContext) throws -> (model: LoadedModel, members: [String: JSONValue]) {
-        let requests = try params.requests()
+        let requests = try params.requests(secondPrompts: ExtraNetworkParams.readsSecondPrompts(model))
         guard !requests.isEmpty else { return (model, [:]) }
         context.progress(stage: "apply_loras", step: 0, steps: 1)
         let adapted: LoRAPatchedModel
@@ -94,6 +124,15 @@ public enum LoRALookup {
             "unmatched": .array(report.unmatched.map { .string($0) }), "unmatched_count": JSONValue(report.unmatchedCount),
         ]
         o["family"] = report.family.map { .string($0) } ?? .null
+        if !report.bundledEmbeddings.isEmpty {
+            o["bundled_embeddings"] = .array(report.bundledEmbeddings.map { e in
+                var m: [String: JSONValue] = ["name": .string(e.name)]
+                if let vectors = e.vectors { m["vectors"] = JSONValue(vectors) }
+                if let family = e.family { m["family"] = .string(family) }
+                if let error = e.error { m["error"] = .string(error) }
+                return .object(m)
+            })
+        }
         if let warning = report.warning { o["warning"] = .string(warning) }
         return .object(o)
     }

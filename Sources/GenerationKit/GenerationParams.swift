@@ -30,7 +30,7 @@ public struct GenerationParams: Sendable {
     public var outputs: [JSONValue]?
     public var preview: PreviewParams?
     public var sdxl: SDXLParams
-    /// `loras` and the `<lora:…>` tags taken out of `prompt` and `negative_prompt` (which hold the text without them).
+    /// `loras` and the `<lora:…>` tags taken out of the prompts (`prompt` and `negative_prompt` hold the text without them).
     public var extraNetworks: ExtraNetworkParams
     /// `control`: ControlNet entries (empty when absent); resolved against the model by `ControlLookup`.
     public var controls: [ControlParams]
@@ -41,7 +41,8 @@ public struct GenerationParams: Sendable {
     public init(_ params: [String: JSONValue]) {
         model = params["model"]?.stringValue
         extraNetworks = ExtraNetworkParams(loras: params["loras"], prompt: params["prompt"]?.stringValue ?? "",
-                                 negativePrompt: params["negative_prompt"]?.stringValue ?? "")
+                                 negativePrompt: params["negative_prompt"]?.stringValue ?? "",
+                                 prompt2: params["prompt_2"]?.stringValue, negativePrompt2: params["negative_prompt_2"]?.stringValue)
         prompt = extraNetworks.prompt
         negativePrompt = extraNetworks.negativePrompt
         sampler = params["sampler"]?.stringValue ?? GenerationDefaults.samplerName

@@ -10,8 +10,8 @@ import PluginAPI
 ///
 /// Hypernetwork tags are read from `prompt` and `prompt_2`; in the negative prompts they are removed and ignored
 /// (A1111 reads hypernetworks from the positive prompt). Tags removed but not applied are listed in the result's
-/// `ignored_tags` (with `<lora:…>` tags of `prompt_2`/`negative_prompt_2`; those of the two prompts are applied by
-/// `ExtraNetworkParams`).
+/// `ignored_tags` (with `<lora:…>` tags of `prompt_2`/`negative_prompt_2` on a model that does not read those
+/// members; every other LoRA tag is applied by `ExtraNetworkParams`).
 public struct HypernetworkParams: Sendable {
     public struct HypernetworkChoice: Sendable, Equatable {
         public let name: String
@@ -63,15 +63,18 @@ public struct HypernetworkParams: Sendable {
         return out + structured
     }
 
-    /// The members whose `<lora:…>` tags `ExtraNetworkParams` applies (A1111 reads them from both prompts).
+    /// The members whose `<lora:…>` tags `ExtraNetworkParams` applies (A1111 reads them from both prompts), and
+    /// the second prompts where the model reads them.
     static let loraFields: Set<String> = ["prompt", "negative_prompt"]
+    static let secondPromptFields: Set<String> = ["prompt_2", "negative_prompt_2"]
 
-    /// Tags that were removed but not applied: hypernetwork tags of negative prompts and LoRA tags of the SDXL
-    /// second prompts.
-    public var ignoredTags: [String] {
-        tagged.flatMap { field, tags in
+    /// Tags that were removed but not applied: hypernetwork tags of negative prompts and, unless
+    /// `secondPromptLoRAsApply` (`ExtraNetworkParams.readsSecondPrompts`), LoRA tags of the SDXL second prompts.
+    public func ignoredTags(secondPromptLoRAsApply: Bool) -> [String] {
+        let applied = secondPromptLoRAsApply ? Self.loraFields.union(Self.secondPromptFields) : Self.loraFields
+        return tagged.flatMap { field, tags in
             (Self.positiveFields.contains(field) ? [] : tags.hypernetworks.map(\.source))
-                + (Self.loraFields.contains(field) ? [] : tags.loras.map(\.source))
+                + (applied.contains(field) ? [] : tags.loras.map(\.source))
         }
     }
 }

@@ -34,6 +34,13 @@ public enum LoRASchema {
                           "description": "the first 20 keys that matched no layer (or whose shapes do not fit it, with why)"],
             "unmatched_count": ["type": "integer", "minimum": 0],
             "warning": ["type": "string", "description": "present when the adapter matched only partly"],
+            "bundled_embeddings": ["type": "array", "description": "textual-inversion embeddings the file bundles (bundle_emb.NAME.*), usable by NAME in the prompts with this LoRA (an embeddings-folder file of the same name wins)",
+                                   "items": ResultSchemas.object([
+                                       "name": ["type": "string", "minLength": 1],
+                                       "vectors": ["type": "integer", "minimum": 1],
+                                       "family": ["type": "string"],
+                                       "error": ["type": "string", "description": "why it cannot be used (the LoRA still applies)"],
+                                   ], required: ["name"])],
         ], required: ["name", "weight", "text_encoder_weight", "unet_weight", "family", "type", "matched", "total", "unmatched", "unmatched_count"]),
     ]
 }

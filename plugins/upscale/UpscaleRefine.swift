@@ -59,7 +59,9 @@ struct UpscaleRefine {
             throw PluginError.invalidParam(field: "refine.model", reason: "refine needs a Stable Diffusion model name")
         }
         let extraNetworks = ExtraNetworkParams(loras: p["loras"], prompt: p["prompt"]?.stringValue ?? "",
-                                     negativePrompt: p["negative_prompt"]?.stringValue ?? "", promptField: "refine.prompt",
+                                     negativePrompt: p["negative_prompt"]?.stringValue ?? "",
+                                     prompt2: p["prompt_2"]?.stringValue, negativePrompt2: p["negative_prompt_2"]?.stringValue,
+                                     promptField: "refine.prompt",
                                      negativePromptField: "refine.negative_prompt", lorasField: "refine.loras")
         var s = RefineSettings(prompt: extraNetworks.prompt)
         s.negativePrompt = extraNetworks.negativePrompt

@@ -5,11 +5,14 @@ import Models
 /// never read, so a corrupt file elsewhere in the folder cannot fail a request.
 public struct PromptEmbeddings: Sendable, Equatable {
     public let byName: [String: TextualInversion]
+    /// For embeddings an applied LoRA bundles (not the folder's): name → that LoRA's name.
+    public let bundledFrom: [String: String]
 
     public static let none = PromptEmbeddings(byName: [:])
 
-    public init(byName: [String: TextualInversion]) {
+    public init(byName: [String: TextualInversion], bundledFrom: [String: String] = [:]) {
         self.byName = byName
+        self.bundledFrom = bundledFrom
     }
 
     public var isEmpty: Bool { byName.isEmpty }
@@ -20,17 +23,29 @@ public struct PromptEmbeddings: Sendable, Equatable {
     }
 
     /// The embeddings of `library` that `texts` (field name -> prompt) use, matched with `tokenizer` (every CLIP
-    /// tokenizer of a model splits words the same; they differ in padding only). A file that cannot be read fails
-    /// with the field of the first prompt using it.
+    /// tokenizer of a model splits words the same; they differ in padding only), and of `bundled` (embeddings the
+    /// applied LoRAs carry; a folder embedding of the same name wins, as in A1111). A file that cannot be read
+    /// fails with the field of the first prompt using it.
     public static func resolve(_ texts: [(field: String, text: String)], tokenizer: CLIPTokenizer,
-                               library: EmbeddingLibrary) throws -> PromptEmbeddings {
-        let names = library.names()
+                               library: EmbeddingLibrary, bundled: [BundledEmbedding] = []) throws -> PromptEmbeddings {
+        let folderNames = Set(library.names())
+        var fromLoRAs: [String: BundledEmbedding] = [:]
+        for b in bundled where !folderNames.contains(b.embedding.name) && fromLoRAs[b.embedding.name] == nil {
+            fromLoRAs[b.embedding.name] = b
+        }
+        let names = folderNames.union(fromLoRAs.keys)
         guard !names.isEmpty else { return .none }
         let chunker = PromptChunker(tokenizer: tokenizer)
         let lookup = EmbeddingVocabulary(names: Dictionary(uniqueKeysWithValues: names.map { ($0, 0) }), tokenizer: tokenizer)
         var found: [String: TextualInversion] = [:]
+        var bundledFrom: [String: String] = [:]
         for (field, text) in texts where !text.isEmpty {
             for name in chunker.embeddingNames(in: text, embeddings: lookup) where found[name] == nil {
+                if let b = fromLoRAs[name] {
+                    found[name] = b.embedding
+                    bundledFrom[name] = b.lora
+                    continue
+                }
                 do {
                     found[name] = try library.embedding(named: name)
                 } catch let e as TextualInversionError {
@@ -38,7 +53,7 @@ public struct PromptEmbeddings: Sendable, Equatable {
                 }
             }
         }
-        return PromptEmbeddings(byName: found)
+        return PromptEmbeddings(byName: found, bundledFrom: bundledFrom)
     }
 
     /// Same names with the same vectors.

@@ -13,10 +13,13 @@ public final class LoadedModel: Sendable {
     public let conditioner: any Conditioner
     /// The patched variant for the last adapter set (`applying(_:directory:)`); the base networks never change.
     public let loraCache: LoRAPatchCache
+    /// Embeddings the applied LoRAs bundle (a patched variant's; none for a base model), usable by name.
+    public let bundledEmbeddings: [BundledEmbedding]
 
     public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer],
-                loraCache: LoRAPatchCache = LoRAPatchCache()) throws {
+                loraCache: LoRAPatchCache = LoRAPatchCache(), bundledEmbeddings: [BundledEmbedding] = []) throws {
         self.name = name
+        self.bundledEmbeddings = bundledEmbeddings
         self.loraCache = loraCache
         self.path = path
         self.networks = networks

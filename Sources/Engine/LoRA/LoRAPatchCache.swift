@@ -17,6 +17,12 @@ public final class LoRAPatchCache: @unchecked Sendable {
         lock.withLock { last = (key, value) }
     }
 
+    /// Bytes of the patched copies the kept variant holds beside the base (0 when none is kept): what the memory
+    /// budget and `status` count for it.
+    public var patchedBytes: Int {
+        lock.withLock { last?.value.patchedBytes ?? 0 }
+    }
+
     /// Drops the kept variant (its memory goes when no request holds it).
     public func clear() {
         lock.withLock { last = nil }
@@ -42,12 +48,17 @@ public struct LoRAPatchedModel: Sendable {
     public let reports: [LoRAReport]
     /// Whether the patched networks came from the cache (no merge this time).
     public let reused: Bool
+    /// Float32 bytes of the tensors copied and patched (0 for the base itself).
+    public let patchedBytes: Int
 
-    public init(model: LoadedModel, reports: [LoRAReport], reused: Bool) {
+    public init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int = 0) {
         self.model = model
         self.reports = reports
         self.reused = reused
+        self.patchedBytes = patchedBytes
     }
 
-    public func reused(_ flag: Bool) -> LoRAPatchedModel { LoRAPatchedModel(model: model, reports: reports, reused: flag) }
+    public func reused(_ flag: Bool) -> LoRAPatchedModel {
+        LoRAPatchedModel(model: model, reports: reports, reused: flag, patchedBytes: patchedBytes)
+    }
 }

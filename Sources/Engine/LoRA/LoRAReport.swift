@@ -14,8 +14,12 @@ public struct LoRAReport: Equatable, Sendable {
     /// The first `unmatchedListLimit` unmatched keys; `unmatchedCount` counts them all.
     public let unmatched: [String]
     public let unmatchedCount: Int
+    /// The embeddings the file bundles (`bundle_emb.*`), in name order.
+    public let bundledEmbeddings: [LoRABundledEmbeddingReport]
 
-    public init(request: LoRARequest, family: String?, type: String, matched: Int, total: Int, unmatched: [String]) {
+    public init(request: LoRARequest, family: String?, type: String, matched: Int, total: Int, unmatched: [String],
+                bundledEmbeddings: [LoRABundledEmbeddingReport] = []) {
+        self.bundledEmbeddings = bundledEmbeddings
         name = request.name
         weight = request.weight
         textEncoderWeight = request.effectiveTextEncoderWeight

@@ -41,25 +41,40 @@ extension LoadedModel {
             applications.append(LoRAApplication(file: file, textEncoderWeight: Float(request.effectiveTextEncoderWeight),
                                                     unetWeight: Float(request.effectiveUNetWeight)))
         }
-        let patched: (models: StableDiffusionModels, matches: [LoRAMatch])
+        let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int)
         do {
             patched = try LoRAPatcher.patch(networks, with: applications)
         } catch {
             throw LoRARequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
         }
         var reports: [LoRAReport] = []
+        var bundled: [BundledEmbedding] = []
         for ((request, application), match) in zip(zip(requests, applications), patched.matches) {
             guard match.matched > 0 else {
                 throw LoRARequestError(request, .matchesNothing(
                     name: request.name, model: name, sampleKeys: match.unmatched))
             }
+            var embeddingReports: [LoRABundledEmbeddingReport] = []
+            for bundle in application.file.bundledEmbeddings {
+                do {
+                    let embedding = try TextualInversionFile.load(bundled: bundle)
+                    if !bundled.contains(where: { $0.embedding.name == embedding.name }) {
+                        bundled.append(BundledEmbedding(lora: request.name, embedding: embedding))
+                    }
+                    embeddingReports.append(LoRABundledEmbeddingReport(name: bundle.name, vectors: embedding.vectorCount,
+                                                                       family: embedding.family, error: nil))
+                } catch {
+                    embeddingReports.append(LoRABundledEmbeddingReport(name: bundle.name, vectors: nil, family: nil,
+                                                                       error: String(describing: error)))
+                }
+            }
             reports.append(LoRAReport(request: request, family: application.file.header.family?.rawValue,
                                          type: application.file.type.rawValue, matched: match.matched, total: match.total,
-                                         unmatched: match.unmatched))
+                                         unmatched: match.unmatched, bundledEmbeddings: embeddingReports))
         }
         let model = try LoadedModel(name: name, path: path, networks: patched.models, tokenizers: tokenizers,
-                                    loraCache: LoRAPatchCache())
-        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false)
+                                    loraCache: LoRAPatchCache(), bundledEmbeddings: bundled)
+        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes)
         loraCache.store(adapted, for: key)
         return adapted
     }

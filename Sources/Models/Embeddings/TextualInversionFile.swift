@@ -13,7 +13,11 @@ public enum TextualInversionFile {
 
     /// The tensors of the file that hold vectors: [slot: tensor name].
     static func layout(_ source: any TensorSource, name: String) throws -> [TextualInversionSlot: String] {
-        let names = source.names
+        try layout(names: source.names, name: name)
+    }
+
+    /// The same rules over tensor names alone (a file's, or the keys a LoRA bundles under one embedding).
+    static func layout(names: [String], name: String) throws -> [TextualInversionSlot: String] {
         let params = names.filter { $0.hasPrefix("string_to_param.") }
         if !params.isEmpty {
             guard params.count == 1 else {
@@ -52,12 +56,30 @@ public enum TextualInversionFile {
             let shape = try matrixShape(source.shape(of: tensor) ?? [], tensor: tensor, name: name)
             let values: Tensor
             do { values = try source.tensor(tensor) } catch { throw TextualInversionError.unreadable(name: name, reason: "\(error)") }
-            guard values.scalars.allSatisfy(\.isFinite) else {
-                throw TextualInversionError.badShape(name: name, tensor: tensor, shape: shape, reason: "holds NaN or infinite values")
-            }
-            vectors[slot] = values.reshaped(shape)
+            vectors[slot] = try checked(values, shape: shape, tensor: tensor, name: name)
         }
         return try TextualInversion(name: name, vectors: vectors)
+    }
+
+    /// An embedding a LoRA bundles (`LoRABundledEmbedding`), by the same layout and shape rules as a file.
+    public static func load(bundled bundle: LoRABundledEmbedding) throws -> TextualInversion {
+        var vectors: [TextualInversionSlot: Tensor] = [:]
+        for (slot, key) in try layout(names: bundle.tensors.keys.sorted(), name: bundle.name) {
+            guard let values = bundle.tensors[key] else { continue }
+            let shape = try matrixShape(values.shape, tensor: key, name: bundle.name)
+            vectors[slot] = try checked(values, shape: shape, tensor: key, name: bundle.name)
+        }
+        return try TextualInversion(name: bundle.name, vectors: vectors)
+    }
+
+    static func checked(_ values: Tensor, shape: [Int], tensor: String, name: String) throws -> Tensor {
+        guard values.count == shape.reduce(1, *) else {
+            throw TextualInversionError.badShape(name: name, tensor: tensor, shape: values.shape, reason: "its data does not fill its shape")
+        }
+        guard values.scalars.allSatisfy(\.isFinite) else {
+            throw TextualInversionError.badShape(name: name, tensor: tensor, shape: shape, reason: "holds NaN or infinite values")
+        }
+        return values.reshaped(shape)
     }
 
     /// Slot shapes [vectors, width] from the headers only.

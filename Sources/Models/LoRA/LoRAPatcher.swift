@@ -43,7 +43,7 @@ public enum LoRAPatchError: Error, Equatable, Sendable, CustomStringConvertible 
 /// only touched tensors get a second copy; untouched networks are shared as they are.
 public enum LoRAPatcher {
     public static func patch(_ models: StableDiffusionModels,
-                             with adapters: [LoRAApplication]) throws -> (models: StableDiffusionModels, matches: [LoRAMatch]) {
+                             with adapters: [LoRAApplication]) throws -> (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int) {
         guard let weights = models.weights else { throw LoRAPatchError.noRecordedWeights }
         let resolver = LoRAKeyResolver(weights: weights, unetConfig: models.unet.config)
         var working = WorkingWeights(weights: weights)
@@ -68,7 +68,7 @@ public enum LoRAPatcher {
             match.unmatched.append(contentsOf: adapter.file.unrecognisedKeys)
             matches.append(match)
         }
-        return (try working.build(on: models), matches)
+        return (try working.build(on: models), matches, working.patchedBytes)
     }
 
     struct Misfit: Error { let reason: String }
@@ -79,6 +79,11 @@ public enum LoRAPatcher {
         var patched: [LoRAComponent: [String: Tensor]] = [:]
 
         init(weights: NetworkWeights) { self.weights = weights }
+
+        /// What the copies hold beside the base (float32): the memory a kept adapter set costs.
+        var patchedBytes: Int {
+            patched.values.reduce(0) { sum, tensors in sum + tensors.values.reduce(0) { $0 + $1.count * MemoryLayout<Float>.size } }
+        }
 
         func source(_ component: LoRAComponent) -> ComponentWeights? {
             switch component {

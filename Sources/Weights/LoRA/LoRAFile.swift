@@ -12,6 +12,8 @@ public struct LoRAFile: Sendable {
     public let unrecognisedKeys: [String]
     /// Textual-inversion vectors some LoRAs bundle (`bundle_emb.*`); the embedding loader's business, not ours.
     public let bundledEmbeddingKeys: [String]
+    /// Those tensors per embedding name, in name order (keys that name no embedding are in `unrecognisedKeys`).
+    public let bundledEmbeddings: [LoRABundledEmbedding]
     /// What names and shapes alone say (the family it was trained for).
     public let header: LoRAHeader
 
@@ -63,8 +65,14 @@ public struct LoRAFile: Sendable {
                 throw LoRAFileError.unreadable(path: path, reason: String(describing: error))
             }
         }
-        var modules: [LoRAModule] = []
         var unrecognised = grouped.unrecognised
+        var bundles: [String: [String: Tensor]] = [:]
+        for key in grouped.bundledEmbeddings {
+            guard let (name, rest) = LoRABundledEmbedding.split(key) else { unrecognised.append(key); continue }
+            bundles[name, default: [:]][rest] = try read(key)
+        }
+        bundledEmbeddings = bundles.keys.sorted().map { LoRABundledEmbedding(name: $0, tensors: bundles[$0] ?? [:]) }
+        var modules: [LoRAModule] = []
         for (key, roles) in grouped.modules.sorted(by: { $0.key < $1.key }) {
             func tensor(_ role: LoRATensorRole) throws -> Tensor? {
                 guard let name = roles[role] else { return nil }
