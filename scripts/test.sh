@@ -21,6 +21,7 @@ failed=$(grep -oE '[0-9]+ failures?' <<<"$summary" | head -n 1 | grep -oE '^[0-9
 skipped=$(grep -oE '[0-9]+ tests? skipped' <<<"$summary" | grep -oE '^[0-9]+' || echo 0)
 if [ -z "$summary" ]; then echo "tests: no XCTest summary found"; exit 1; fi
 echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+scripts/soak.sh 2 || status=1       # 8 clients for 2 minutes: one reply per request, no restart, flat RSS/fds/threads
 scripts/test_gimp.sh || status=1   # the GIMP plug-in inside real gimp-console (ends with "gimp: N passed, N failed")
 scripts/test_krita.sh || status=1  # the Krita plug-in in real Krita; ends with its own "krita: N passed, N failed"
 exit "$status"
