@@ -57,6 +57,12 @@ public struct TileRefiner {
         let probe = Tensor(shape: [1, 3, tile, tile], values: [Float](repeating: 0, count: 3 * tile * tile))
         var probeRequest = request(window: probe, width: tile, height: tile, seed: 0, strength: settings.strength)
         probeRequest.controls = settings.controls
+        // Adapters are checked on a blank tile-sized picture: their fit to the UNet depends on the size only.
+        probeRequest.adapters = settings.adapters.map { entry in
+            let channels = entry.adapter.config.inChannels
+            return T2IAdapterControl(name: entry.name, adapter: entry.adapter,
+                                     image: Tensor(shape: [1, channels, tile, tile]), weight: entry.weight, factor: entry.factor)
+        }
         try Self.prefixingField { try pipeline.validate(probeRequest) }
     }
 
@@ -105,9 +111,29 @@ public struct TileRefiner {
         }
     }
 
-    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1]. `controls`:
-    /// `controls(forImageOf:)` of the unpadded image, as the whole refine uses them.
+    /// The refine's adapters in the padded image's frame: each picture stretched to the image's `size`, then padded
+    /// by repeating its last column/row as the image is (`padded(_:)`).
+    public func adapters(forImageOf size: ImageSize) throws -> [T2IAdapterPicture] {
+        let target = paddedSize(size)
+        return try settings.adapters.map { entry in
+            var fitted = entry
+            do {
+                let picture = try ResizeMode.justResize.apply(entry.picture, width: size.width, height: size.height)
+                fitted.picture = target == size ? picture
+                    : try picture.padded(left: 0, top: 0, right: target.width - size.width,
+                                         bottom: target.height - size.height, mode: .copy)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: "refine.adapters[\(entry.index)].image", reason: error.description)
+            }
+            return fitted
+        }
+    }
+
+    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1]. `controls`
+    /// and `adapters`: `controls(forImageOf:)` and `adapters(forImageOf:)` of the unpadded image, as the whole
+    /// refine uses them.
     public func refineTile(_ tile: Tile, of padded: PlanarRGB, controls: [ControlNetInput] = [],
+                           adapters: [T2IAdapterPicture] = [],
                            isCancelled: @escaping () -> Bool = { false }) throws -> [Float] {
         let rect = tile.input
         var crop = [Float](repeating: 0, count: 3 * rect.width * rect.height)
@@ -118,7 +144,7 @@ public struct TileRefiner {
                 for x in 0 ..< rect.width { crop[dst + x] = padded.values[src + x] }
             }
         }
-        return try refineWindow(crop, rect: rect, controls: controls,
+        return try refineWindow(crop, rect: rect, controls: controls, adapters: adapters,
                                 seed: RefineSeed.derive(base: settings.seed, pass: .tiles, column: tile.column, row: tile.row),
                                 strength: settings.strength, isCancelled: isCancelled)
     }
@@ -217,9 +243,9 @@ public struct TileRefiner {
     }
 
     /// img2img of one window (`crop`: planar values of `rect`'s size in the padded image) with `seed`: the
-    /// pipeline's raw VAE output, planar. `controls` (in the padded frame) are cut with `rect`.
-    func refineWindow(_ crop: [Float], rect: PixelRect, controls: [ControlNetInput], seed: UInt64, strength: Double,
-                      isCancelled: @escaping () -> Bool) throws -> [Float] {
+    /// pipeline's raw VAE output, planar. `controls` and `adapters` (in the padded frame) are cut with `rect`.
+    func refineWindow(_ crop: [Float], rect: PixelRect, controls: [ControlNetInput], adapters: [T2IAdapterPicture],
+                      seed: UInt64, strength: Double, isCancelled: @escaping () -> Bool) throws -> [Float] {
         let (width, height) = (rect.width, rect.height)
         let window = Tensor(shape: [1, 3, height, width], values: crop)
         var req = request(window: window, width: width, height: height, seed: seed, strength: strength)
@@ -231,6 +257,15 @@ public struct TileRefiner {
                 throw EngineError.invalidParameter(field: "refine." + control.field + ".image", reason: error.description)
             }
             return piece
+        }
+        req.adapters = try Self.prefixingField {
+            try adapters.map { entry in
+                let piece: VipsImage
+                do { piece = try entry.picture.cropped(to: rect) } catch let error as ImagingError {
+                    throw EngineError.invalidParameter(field: "adapters[\(entry.index)].image", reason: error.description)
+                }
+                return try entry.control(fitted: piece)
+            }
         }
         let result = try Self.prefixingField { try pipeline.run(req, hooks: StableDiffusionPipeline.Hooks(isCancelled: isCancelled)) }
         return result.decoded.scalars
