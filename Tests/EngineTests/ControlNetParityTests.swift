@@ -64,10 +64,12 @@ final class ControlNetParityTests: XCTestCase {
     }
 
     /// extra.json: an SD 2 v-prediction ControlNet (StableDiffusionControlNetPipeline, guess mode and start/end on a
-    /// batch of 2 too) and StableDiffusionXLControlNetInpaintPipeline on SDXL's 4- and 9-channel UNets.
+    /// batch of 2 too) and StableDiffusionXLControlNetInpaintPipeline on SDXL's 4- and 9-channel UNets, with
+    /// `padding_mask_crop` too (area masked).
     func testMatchesDiffusersSD2AndSDXLInpaintControlNetPipelines() throws {
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: Self.root.appendingPathComponent("extra.json")))
-        XCTAssertEqual(cases.map(\.name), ["sd2_cn_euler", "sd2_cn_guess_ddim_start_end", "xl_cn_inpaint_four", "xl_cn_inpaint_nine"])
+        XCTAssertEqual(cases.map(\.name), ["sd2_cn_euler", "sd2_cn_guess_ddim_start_end", "xl_cn_inpaint_four", "xl_cn_inpaint_nine",
+                                       "xl_cn_inpaint_masked"])
         XCTAssertEqual(try Self.controlNet("sd2-a").family, .sd2, "an SD 2 ControlNet by its linear projections")
         XCTAssertEqual(try Self.model("sd2v").networks.scheduler.predictionType, .vPrediction)
         XCTAssertEqual(try Self.model("sdxl-inpaint").networks.unet.config.inChannels, 9)
