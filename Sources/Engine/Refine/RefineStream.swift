@@ -99,6 +99,10 @@ final class RefineStream {
         }
         self.vertical = vertical
         self.horizontal = horizontal
+        var sizes = Set(grid.tiles.map(\.input.size))
+        for band in vertical { sizes.formUnion(band.grid.tiles.map(\.input.size)) }
+        for (_, bandGrid) in horizontal { sizes.formUnion(bandGrid.tiles.map(\.input.size)) }
+        try refiner.checkAdapters(forWindowsOf: sizes)
         windows = grid.tiles.count + vertical.reduce(0) { $0 + $1.grid.tiles.count }
             + horizontal.reduce(0) { $0 + $1.grid.tiles.count }
     }

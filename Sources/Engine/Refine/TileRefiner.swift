@@ -57,13 +57,29 @@ public struct TileRefiner {
         let probe = Tensor(shape: [1, 3, tile, tile], values: [Float](repeating: 0, count: 3 * tile * tile))
         var probeRequest = request(window: probe, width: tile, height: tile, seed: 0, strength: settings.strength)
         probeRequest.controls = settings.controls
-        // Adapters are checked on a blank tile-sized picture: their fit to the UNet depends on the size only.
-        probeRequest.adapters = settings.adapters.map { entry in
-            let channels = entry.adapter.config.inChannels
-            return T2IAdapterControl(name: entry.name, adapter: entry.adapter,
-                                     image: Tensor(shape: [1, channels, tile, tile]), weight: entry.weight, factor: entry.factor)
-        }
+        probeRequest.adapters = blankAdapters(width: tile, height: tile)
         try Self.prefixingField { try pipeline.validate(probeRequest) }
+    }
+
+    /// The adapters on blank pictures of a window's size: their fit to the UNet depends on the size only.
+    func blankAdapters(width: Int, height: Int) -> [T2IAdapterControl] {
+        settings.adapters.map { entry in
+            T2IAdapterControl(name: entry.name, adapter: entry.adapter,
+                              image: Tensor(shape: [1, entry.adapter.config.inChannels, height, width]),
+                              weight: entry.weight, factor: entry.factor)
+        }
+    }
+
+    /// Refuses, before any window runs, adapters that do not fit a window of one of `sizes` (edge tiles and seam
+    /// bands can be smaller than a tile, and an SDXL adapter needs sides that are multiples of 16).
+    func checkAdapters(forWindowsOf sizes: Set<ImageSize>) throws {
+        guard !settings.adapters.isEmpty else { return }
+        for size in sizes.sorted(by: { ($0.width, $0.height) < ($1.width, $1.height) }) {
+            var probe = request(window: Tensor(shape: [1, 3, size.height, size.width]), width: size.width, height: size.height,
+                                seed: 0, strength: settings.strength)
+            probe.adapters = blankAdapters(width: size.width, height: size.height)
+            try Self.prefixingField { try pipeline.validate(probe) }
+        }
     }
 
     /// The main pass's grid over an image of `size` (after padding to multiples of 8).
