@@ -16,8 +16,11 @@ public struct T2IAdapterParams: Sendable {
     }
 
     public var entries: [Entry]
+    /// What error fields start with: "" at the top level, "refine." inside upscale's `refine`.
+    public var fieldPrefix: String
 
-    public init(_ params: [String: JSONValue]) {
+    public init(_ params: [String: JSONValue], fieldPrefix: String = "") {
+        self.fieldPrefix = fieldPrefix
         entries = (params["adapters"]?.arrayValue ?? []).compactMap { item in
             guard let o = item.objectValue, let model = o["model"]?.stringValue, let image = o["image"] else { return nil }
             return Entry(model: model, image: image, weight: o["weight"]?.doubleValue ?? 1, factor: o["factor"]?.doubleValue ?? 1)
@@ -41,11 +44,11 @@ public struct T2IAdapterParams: Sendable {
         try entries.enumerated().map { index, entry in
             do {
                 let adapter = try context.models.t2iAdapter(named: entry.model)
-                let picture = try context.loadImage(entry.image, field: "adapters[\(index)].image")
+                let picture = try context.loadImage(entry.image, field: "\(fieldPrefix)adapters[\(index)].image")
                 return T2IAdapterPicture(index: index, name: entry.model, adapter: adapter, picture: picture,
                                          weight: entry.weight, factor: entry.factor)
             } catch let e as EngineError {
-                throw PluginError.invalidParam(field: "adapters[\(index)].model", reason: e.description)
+                throw PluginError.invalidParam(field: "\(fieldPrefix)adapters[\(index)].model", reason: e.description)
             }
         }
     }

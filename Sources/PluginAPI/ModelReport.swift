@@ -65,8 +65,9 @@ public enum ModelReport {
             "adapter_type": ["type": "string", "enum": ["full", "light", "xl"], "description": "T2I-Adapter architecture"],
             "hint_channels": ["type": "integer", "minimum": 1, "description": "channels of the control picture an adapter or a ControlNet takes (1 grey, 3 RGB)"],
             "downscale": ["type": "integer", "minimum": 1, "description": "a T2I-Adapter's pixel-unshuffle factor; output sides must be multiples of it"],
-            "controlnet_variant": ["type": "string", "enum": ["full", "reduced", "shuffle"],
-                                   "description": "ControlNet: full = the family UNet's encoder depth, reduced = shallower (SDXL mid/small), shuffle = global pooling"],
+            "controlnet_variant": ["type": "string", "enum": ["full", "mid", "small"],
+                                   "description": "ControlNet size: full = the family UNet's encoder depth, mid = shallower attention (diffusers' SDXL -mid), small = no transformer layers (-small)"],
+            "global_pool_conditions": ["type": "boolean", "description": "ControlNet: a shuffle-type model that mean-pools its residuals"],
             "layout": ["type": "string", "enum": ["diffusers", "safetensors", "ckpt"], "description": "ControlNet: how its weights are stored"],
             "channel_order": ["type": "string", "enum": ["rgb", "bgr"], "description": "ControlNet: the hint's channel order"],
             // Embeddings and hypernetworks (kind embedding / hypernetwork).

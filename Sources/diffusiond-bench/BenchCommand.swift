@@ -137,7 +137,7 @@ struct BenchCommand: ParsableCommand {
         }
         out.line("")
         out.table(rows: rows, sgemmRate: sgemmReference, order: torch == nil ? nil : order)
-        for note in selected.flatMap(\.notes) { out.line(note) }
+        for note in selected.flatMap(\.notes) + T2IAdapterJobShare.notes(rows: rows) { out.line(note) }
         out.line("")
         out.memory(parameterBytes: parameterBytes, targets: suite.memoryTargets, afterLoad: context.memoryAfterLoad,
                    beforeLoad: context.memoryBeforeLoad, steady: steady, idle: idle, released: released,

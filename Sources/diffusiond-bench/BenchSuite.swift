@@ -17,6 +17,8 @@ struct BenchSuite {
             UNetStepWorkload(imageSize: 256, batch: 2),
             UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
             ControlNetStepWorkload(imageSize: 512, batch: 2),
+            T2IAdapterFeaturesWorkload(imageSize: 512),
+            T2IAdapterStepWorkload(imageSize: 512, batch: 2),
             VAEDecodeWorkload(imageSize: 512),
             Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
             LoRAApplyWorkload(rank: 32),

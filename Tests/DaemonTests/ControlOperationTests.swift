@@ -116,7 +116,10 @@ final class ControlOperationTests: XCTestCase {
         let grey = entries.first { $0["kind"] == "controlnet" && $0["name"] == "sd1-grey" }
         XCTAssertEqual(grey?["hint_channels"]?.intValue, 1, "\(entries)")
         XCTAssertEqual(entries.first { $0["name"] == "sd1-b" }?["loaded"], .bool(true))
-        XCTAssertEqual(entries.first { $0["name"] == "sd1-pool" }?["controlnet_variant"], "shuffle")
+        // Issue #13's variant names (full, mid, small): a shuffle-type model is flagged by global_pool_conditions.
+        XCTAssertEqual(entries.first { $0["name"] == "sd1-pool" }?["controlnet_variant"], "full")
+        XCTAssertEqual(entries.first { $0["name"] == "sd1-pool" }?["global_pool_conditions"], .bool(true))
+        XCTAssertEqual(cn?["global_pool_conditions"], .bool(false))
         XCTAssertEqual(entries.first { $0["kind"] == "controlnet" && $0["name"] == "sdxl-a" }?["family"], "sdxl")
         XCTAssertEqual(entries.first { $0["name"] == "sd1-a-ldm" }?["format"], "safetensors")
         // The tiny SDXL single file has a 40-wide pooled embedding, which real SDXL files (1280) never have: listed

@@ -12,6 +12,8 @@ struct OutpaintParams {
     static let defaultWindow = 512
 
     var generation: GenerationParams
+    /// T2I-Adapters; their pictures cover the extended canvas, as control images do.
+    var adapters: T2IAdapterParams
     var image: JSONValue?
     var left, top, right, bottom: Int
     var fillName: String
@@ -23,6 +25,7 @@ struct OutpaintParams {
 
     init(_ params: [String: JSONValue]) {
         generation = GenerationParams(params)
+        adapters = T2IAdapterParams(params)
         image = params["image"]
         let e = params["extend"]
         left = e?["left"]?.intValue ?? 0

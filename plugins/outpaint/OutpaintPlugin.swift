@@ -40,6 +40,7 @@ public struct OutpaintPlugin: OperationPlugin {
         ]
         for (key, value) in own { properties[key] = value }
         properties["model"] = GenerationSchema.modelProperty(description: "diffusion model; omit to get the filled canvas")
+        properties["adapters"] = T2IAdapterParams.schema
         return ["type": "object", "properties": .object(properties), "required": ["image", "extend"],
                 "additionalProperties": false]
     }
@@ -76,6 +77,9 @@ public struct OutpaintPlugin: OperationPlugin {
         }
         guard p.generation.extraNetworks.structured.isEmpty else {
             throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")
+        }
+        guard p.adapters.entries.isEmpty else {
+            throw PluginError.invalidParam(field: "adapters", reason: "needs model: T2I-Adapters steer a model's run")
         }
         guard !p.generation.needsModel else {
             throw PluginError.invalidParam(field: "model", reason: "batch_size, outputs, preview and control need a model")
@@ -142,6 +146,8 @@ public struct OutpaintPlugin: OperationPlugin {
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
                                                                                 to: &request, context: context)
+        let adapters = try p.adapters.resolve(context: context)
+        options.adapters = adapters
         let hooks = RepaintHooks.make(context: context)
         let results: [VipsImage]
         do {
@@ -157,6 +163,7 @@ public struct OutpaintPlugin: OperationPlugin {
                                                     "original": ["x": JSONValue(ext.left), "y": JSONValue(ext.top),
                                                                  "width": JSONValue(image.width), "height": JSONValue(image.height)],
                                                     "fill": .string(p.fillName)]) { _, own in own }
-                                                    .merging(loraMembers) { own, _ in own })
+                                                    .merging(loraMembers) { own, _ in own }
+                                                    .merging(T2IAdapterParams.member(adapters)) { own, _ in own })
     }
 }

@@ -56,11 +56,11 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
-                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
+                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
                                   "source": source, "ignored": UpscaleRefine.ignoredSchema,
-                                  "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
+                                  "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -167,6 +167,7 @@ public struct UpscalePlugin: OperationPlugin {
             result["tiles"] = JSONValue(tilesRun)
         }
         for (key, value) in refine?.loraMembers ?? [:] { result[key] = value }
+        for (key, value) in refine?.adapterMembers ?? [:] { result[key] = value }
         for (key, value) in refine?.embeddingHypernetworkMembers ?? [:] { result[key] = value }
         return .object(result)
     }

@@ -16,6 +16,8 @@ struct UpscaleRefine {
     var embeddingHypernetworkMembers: [String: JSONValue] = [:]
     /// The result's `loras` member when the refine applied LoRAs (empty otherwise).
     var loraMembers: [String: JSONValue] = [:]
+    /// The result's `adapters` member when T2I-Adapters steered the refine (empty otherwise).
+    var adapterMembers: [String: JSONValue] = [:]
 
     /// The refine members plus SDXL's (`prompt_2`, micro-conditioning), as every generation operation has them.
     static var schema: JSONValue {
@@ -46,6 +48,7 @@ struct UpscaleRefine {
                         "description": .string("overlap of neighbouring tiles (default \(RefineSettings.defaultOverlap)); at most tile/2")],
             "seam_fix": ["type": "boolean", "description": "second pass over feathered bands centred on the tile seams, at half the strength (default false)"],
             "control": ControlSchema.property,
+            "adapters": T2IAdapterParams.schema,
             "hypernetworks": GenerationSchema.commonProperties["hypernetworks"] ?? .null,
         ],
         "required": ["model"],
@@ -84,10 +87,12 @@ struct UpscaleRefine {
             let (model, loraMembers) = try LoRALookup.apply(extraNetworks, to: base, context: context)
             // Control images are in the upscaled image's frame: fitted to it, cut with each tile.
             s.controls = try ControlLookup.inputs(ControlParams.list(p, prefix: "refine."), model: model, context: context)
+            // Adapter pictures likewise: stretched to the upscaled image, cut with each tile.
+            s.adapters = try T2IAdapterParams(p, fieldPrefix: "refine.").resolve(context: context)
             let members = try applyEmbeddingsAndHypernetworks(HypernetworkParams(p), model: model, to: &s, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
                                  ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, embeddingHypernetworkMembers: members,
-                                 loraMembers: loraMembers)
+                                 loraMembers: loraMembers, adapterMembers: T2IAdapterParams.member(s.adapters))
         } catch let e as EngineError {
             throw pluginError(e)
         }

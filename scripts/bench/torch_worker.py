@@ -16,7 +16,8 @@ Requests (stdin) and answers (stdout; logs and warnings go to stderr):
   {"op": "sgemm", "n": 2048, "repeats": 5}           -> {"ok": true, "seconds": median s}
   {"op": "quit"}
 Kinds: "unet" (batch, height, width: image pixels; SDXL adds text_embeds and time_ids), "unet_controlnet" (the same
-with ControlNetModel.from_unet's residuals), "vae_decode" (batch, height,
+with ControlNetModel.from_unet's residuals), "t2i_adapter" (height, width: a full T2IAdapter with the UNet's widths on
+one picture), "unet_t2i_adapter" (batch, height, width: the UNet with that adapter's features), "vae_decode" (batch, height,
 width), "text" (batch; SDXL: both encoders as StableDiffusionXLPipeline.encode_prompt runs them), "txt2img" (height,
 width, steps, cfg, sampler "euler"; StableDiffusionXLPipeline for SDXL). A failure answers {"ok": false, "error": "..."}.
 Inputs are seeded random tensors of the right shapes: compute does not depend on values.
@@ -132,6 +133,33 @@ class Worker:
                 return self.unet(x, t, encoder_hidden_states=c, added_cond_kwargs=added,
                                  down_block_additional_residuals=down, mid_block_additional_residual=mid).sample
             return step
+        if kind in ("t2i_adapter", "unet_t2i_adapter"):
+            # T2IAdapter(adapter_type="full_adapter") with the UNet's block widths, 2 res blocks, unshuffle 8 (SD 1.5's
+            # full adapters); "t2i_adapter" times its features of one picture (once per job), "unet_t2i_adapter" one
+            # UNet step with them (StableDiffusionAdapterPipeline's down_intrablock_additional_residuals).
+            if key not in self.inputs:
+                from diffusers import T2IAdapter
+                g = torch.Generator().manual_seed(1)
+                h, w = req["height"], req["width"]
+                cfg = self.unet.config
+                adapter = T2IAdapter(in_channels=3, channels=list(cfg.block_out_channels), num_res_blocks=2,
+                                     downscale_factor=8, adapter_type="full_adapter").eval()
+                picture = torch.rand(1, 3, h, w, generator=g)
+                if kind == "t2i_adapter":
+                    self.inputs[key] = (adapter, picture)
+                else:
+                    b = req["batch"]
+                    with torch.inference_mode():
+                        features = [f.repeat(b, 1, 1, 1) for f in adapter(picture)]
+                    self.inputs[key] = (features, torch.randn(b, cfg.in_channels, h // 8, w // 8, generator=g),
+                                        torch.full((b,), 500.0), torch.randn(b, 77, cfg.cross_attention_dim, generator=g))
+            if kind == "t2i_adapter":
+                adapter, picture = self.inputs[key]
+                return lambda: adapter(picture)
+            features, x, t, c = self.inputs[key]
+            # The UNet pops from the list it is given: a fresh one per call.
+            return lambda: self.unet(x, t, encoder_hidden_states=c,
+                                     down_intrablock_additional_residuals=list(features)).sample
         if kind == "vae_decode":
             if key not in self.inputs:
                 g = torch.Generator().manual_seed(2)

@@ -20,7 +20,8 @@ public struct ModelInpaint {
         /// Processing size; nil: the region's own size rounded to a multiple of 8.
         public var processingSize: ImageSize?
         /// T2I-Adapters with pictures of the image's size: each is cut and resampled like the image (the region
-        /// of `area: masked`) before it steers the run.
+        /// of `area: masked`) before it steers the run. Outpainting takes them at any size and stretches them to
+        /// the extended canvas, as its control images.
         public var adapters: [T2IAdapterPicture] = []
         public init() {}
     }
@@ -134,8 +135,18 @@ public struct ModelInpaint {
             fitted.resizeMode = .justResize
             return fitted
         }
+        // T2I-Adapter pictures too, stretched to the canvas as a control image with resize mode "just resize".
         var wholeOptions = options
         wholeOptions.area = .whole
+        wholeOptions.adapters = try options.adapters.map { entry in
+            var fitted = entry
+            do {
+                fitted.picture = try ResizeMode.justResize.apply(entry.picture, width: canvas.image.width, height: canvas.image.height)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: "adapters[\(entry.index)].image", reason: error.description)
+            }
+            return fitted
+        }
         let results: [VipsImage]
         if OutpaintWindows.fitsInOnePass(canvas: canvas.image.size, modelResolution: modelResolution) {
             wholeOptions.processingSize = canvas.image.size
@@ -161,6 +172,11 @@ public struct ModelInpaint {
                     var piece = control
                     piece.image = try control.image.cropped(to: rect)
                     return piece
+                }
+                piece.adapters = try wholeOptions.adapters.map { entry in
+                    var cut = entry
+                    cut.picture = try entry.picture.cropped(to: rect)
+                    return cut
                 }
                 let repainted = try run(image: try working.cropped(to: rect), mask: pieceMask, request: single,
                                         options: piece, hooks: hooks)[0]

@@ -28,6 +28,10 @@ public struct RefineSettings: Sendable {
     /// ControlNets steering every window, their images in the refined (upscaled) image's frame: fitted to its size
     /// by their resize mode and cut with each window's rectangle (`TileRefiner.controls(forImageOf:)`).
     public var controls: [ControlNetInput] = []
+    /// T2I-Adapters steering every window, their pictures in the refined image's frame like the controls': stretched
+    /// to its size and cut with each window's rectangle (`TileRefiner.adapters(forImageOf:)`); each window's
+    /// features are computed once for its run.
+    public var adapters: [T2IAdapterPicture] = []
 
     public static let defaultStrength = 0.3
     public static let defaultTile = 512

@@ -43,6 +43,8 @@ final class RefineStream {
     let refiner: TileRefiner
     /// The refine's controls in the padded frame, cut per window.
     let controls: [ControlNetInput]
+    /// The refine's adapters in the padded frame, cut per window.
+    let adapters: [T2IAdapterPicture]
     let size: ImageSize
     let grid: TileGrid
     let read: (Range<Int>) throws -> [Float]
@@ -79,6 +81,7 @@ final class RefineStream {
         self.onTile = onTile
         grid = try refiner.grid(for: size)
         controls = try refiner.controls(forImageOf: size)
+        adapters = try refiner.adapters(forImageOf: size)
         canvas = RefineCanvas(width: grid.imageSize.width)
         main = try TileAssembler(grid: grid, bands: 3)
         let settings = refiner.settings
@@ -96,6 +99,10 @@ final class RefineStream {
         }
         self.vertical = vertical
         self.horizontal = horizontal
+        var sizes = Set(grid.tiles.map(\.input.size))
+        for band in vertical { sizes.formUnion(band.grid.tiles.map(\.input.size)) }
+        for (_, bandGrid) in horizontal { sizes.formUnion(bandGrid.tiles.map(\.input.size)) }
+        try refiner.checkAdapters(forWindowsOf: sizes)
         windows = grid.tiles.count + vertical.reduce(0) { $0 + $1.grid.tiles.count }
             + horizontal.reduce(0) { $0 + $1.grid.tiles.count }
     }
@@ -106,7 +113,7 @@ final class RefineStream {
             try readRows(through: tiles[tiles.startIndex].input.maxY)
             for tile in tiles {
                 let seed = RefineSeed.derive(base: refiner.settings.seed, pass: .tiles, column: tile.column, row: tile.row)
-                let planes = try refiner.refineWindow(canvas.crop(tile.input), rect: tile.input, controls: controls, seed: seed,
+                let planes = try refiner.refineWindow(canvas.crop(tile.input), rect: tile.input, controls: controls, adapters: adapters, seed: seed,
                                                       strength: refiner.settings.strength, isCancelled: isCancelled)
                 onTile(tile, planes)
                 // A region lent here lies left of the next tile of this row and above the next row, so it never
@@ -177,7 +184,7 @@ final class RefineStream {
         let rect = PixelRect(x: v.band.rect.x + window.input.x, y: v.band.rect.y + window.input.y,
                              width: window.input.width, height: window.input.height)
         guard mainFinished >= rect.maxY, v.dependencies.allSatisfy({ vertical[$0].finished >= rect.maxY }) else { return false }
-        let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls,
+        let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls, adapters: adapters,
                                               seed: v.band.seed(base: refiner.settings.seed, window: window),
                                               strength: refiner.settings.seamStrength, isCancelled: isCancelled)
         try v.assembler.add(window, planes: planes) { canvas.feather($0, band: v.band, mask: v.mask) }
@@ -196,7 +203,7 @@ final class RefineStream {
         for window in bandGrid.tiles {
             let rect = PixelRect(x: band.rect.x + window.input.x, y: band.rect.y + window.input.y,
                                  width: window.input.width, height: window.input.height)
-            let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls,
+            let planes = try refiner.refineWindow(canvas.crop(rect), rect: rect, controls: controls, adapters: adapters,
                                                   seed: band.seed(base: refiner.settings.seed, window: window),
                                                   strength: refiner.settings.seamStrength, isCancelled: isCancelled)
             // Regions lent here lie left of the next window, which reads only its own columns.

@@ -61,7 +61,29 @@ public struct TileRefiner {
         let probe = Tensor(shape: [1, 3, tile, tile], values: [Float](repeating: 0, count: 3 * tile * tile))
         var probeRequest = request(window: probe, width: tile, height: tile, seed: 0, strength: settings.strength)
         probeRequest.controls = settings.controls
+        probeRequest.adapters = blankAdapters(width: tile, height: tile)
         try Self.prefixingField { try pipeline.validate(probeRequest) }
+    }
+
+    /// The adapters on blank pictures of a window's size: their fit to the UNet depends on the size only.
+    func blankAdapters(width: Int, height: Int) -> [T2IAdapterControl] {
+        settings.adapters.map { entry in
+            T2IAdapterControl(name: entry.name, adapter: entry.adapter,
+                              image: Tensor(shape: [1, entry.adapter.config.inChannels, height, width]),
+                              weight: entry.weight, factor: entry.factor)
+        }
+    }
+
+    /// Refuses, before any window runs, adapters that do not fit a window of one of `sizes` (edge tiles and seam
+    /// bands can be smaller than a tile, and an SDXL adapter needs sides that are multiples of 16).
+    func checkAdapters(forWindowsOf sizes: Set<ImageSize>) throws {
+        guard !settings.adapters.isEmpty else { return }
+        for size in sizes.sorted(by: { ($0.width, $0.height) < ($1.width, $1.height) }) {
+            var probe = request(window: Tensor(shape: [1, 3, size.height, size.width]), width: size.width, height: size.height,
+                                seed: 0, strength: settings.strength)
+            probe.adapters = blankAdapters(width: size.width, height: size.height)
+            try Self.prefixingField { try pipeline.validate(probe) }
+        }
     }
 
     /// The main pass's grid over an image of `size` (after padding to multiples of 8).
@@ -109,9 +131,29 @@ public struct TileRefiner {
         }
     }
 
-    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1]. `controls`:
-    /// `controls(forImageOf:)` of the unpadded image, as the whole refine uses them.
+    /// The refine's adapters in the padded image's frame: each picture stretched to the image's `size`, then padded
+    /// by repeating its last column/row as the image is (`padded(_:)`).
+    public func adapters(forImageOf size: ImageSize) throws -> [T2IAdapterPicture] {
+        let target = paddedSize(size)
+        return try settings.adapters.map { entry in
+            var fitted = entry
+            do {
+                let picture = try ResizeMode.justResize.apply(entry.picture, width: size.width, height: size.height)
+                fitted.picture = target == size ? picture
+                    : try picture.padded(left: 0, top: 0, right: target.width - size.width,
+                                         bottom: target.height - size.height, mode: .copy)
+            } catch let error as ImagingError {
+                throw EngineError.invalidParameter(field: "refine.adapters[\(entry.index)].image", reason: error.description)
+            }
+            return fitted
+        }
+    }
+
+    /// One tile of the main pass over the padded image: planar (CHW) VAE output in nominal [-1, 1]. `controls`
+    /// and `adapters`: `controls(forImageOf:)` and `adapters(forImageOf:)` of the unpadded image, as the whole
+    /// refine uses them.
     public func refineTile(_ tile: Tile, of padded: PlanarRGB, controls: [ControlNetInput] = [],
+                           adapters: [T2IAdapterPicture] = [],
                            isCancelled: @escaping () -> Bool = { false }) throws -> [Float] {
         let rect = tile.input
         var crop = [Float](repeating: 0, count: 3 * rect.width * rect.height)
@@ -122,7 +164,7 @@ public struct TileRefiner {
                 for x in 0 ..< rect.width { crop[dst + x] = padded.values[src + x] }
             }
         }
-        return try refineWindow(crop, rect: rect, controls: controls,
+        return try refineWindow(crop, rect: rect, controls: controls, adapters: adapters,
                                 seed: RefineSeed.derive(base: settings.seed, pass: .tiles, column: tile.column, row: tile.row),
                                 strength: settings.strength, isCancelled: isCancelled)
     }
@@ -221,9 +263,9 @@ public struct TileRefiner {
     }
 
     /// img2img of one window (`crop`: planar values of `rect`'s size in the padded image) with `seed`: the
-    /// pipeline's raw VAE output, planar. `controls` (in the padded frame) are cut with `rect`.
-    func refineWindow(_ crop: [Float], rect: PixelRect, controls: [ControlNetInput], seed: UInt64, strength: Double,
-                      isCancelled: @escaping () -> Bool) throws -> [Float] {
+    /// pipeline's raw VAE output, planar. `controls` and `adapters` (in the padded frame) are cut with `rect`.
+    func refineWindow(_ crop: [Float], rect: PixelRect, controls: [ControlNetInput], adapters: [T2IAdapterPicture],
+                      seed: UInt64, strength: Double, isCancelled: @escaping () -> Bool) throws -> [Float] {
         let (width, height) = (rect.width, rect.height)
         let window = Tensor(shape: [1, 3, height, width], values: crop)
         var req = request(window: window, width: width, height: height, seed: seed, strength: strength)
@@ -235,6 +277,15 @@ public struct TileRefiner {
                 throw EngineError.invalidParameter(field: "refine." + control.field + ".image", reason: error.description)
             }
             return piece
+        }
+        req.adapters = try Self.prefixingField {
+            try adapters.map { entry in
+                let piece: VipsImage
+                do { piece = try entry.picture.cropped(to: rect) } catch let error as ImagingError {
+                    throw EngineError.invalidParameter(field: "adapters[\(entry.index)].image", reason: error.description)
+                }
+                return try entry.control(fitted: piece)
+            }
         }
         let result = try Self.prefixingField { try pipeline.run(req, hooks: StableDiffusionPipeline.Hooks(isCancelled: isCancelled)) }
         return result.decoded.scalars

@@ -2,11 +2,12 @@ import Weights
 
 /// Which Stable Diffusion family a ControlNet belongs to, and the diffusers config a single file implies.
 /// A ControlNet holds no text encoder, so the family follows from its UNet encoder: SDXL's added text/time
-/// embedding, else SD 2's 1024-wide context, else SD 1 (the rule `SD1Family` uses for UNet-only files).
+/// embedding, else SD 2's 1024-wide context or its linear transformer projections (LDM's `use_linear_in_transformer`,
+/// which SD 1's convolutional proj_in never has, whatever the context width), else SD 1.
 public enum ControlNetFamily {
-    public static func detect(contextDim: Int, addedEmbedding: Bool) -> ModelFamilyID {
+    public static func detect(contextDim: Int, addedEmbedding: Bool, linearProjection: Bool = false) -> ModelFamilyID {
         if addedEmbedding { return .sdxl }
-        return contextDim == SD2Family.contextWidth ? .sd2 : .sd1
+        return contextDim == SD2Family.contextWidth || linearProjection ? .sd2 : .sd1
     }
 
     /// The config of a single file, with the hyper-parameters its tensors do not record from the family's

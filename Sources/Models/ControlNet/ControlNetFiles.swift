@@ -48,7 +48,8 @@ public enum ControlNetFiles {
         let weights = try DiffusersFolder.openWeights(in: path, stem: "diffusion_pytorch_model",
                                                       legacyStem: "diffusion_pytorch_model", variant: nil)
         let family = ControlNetFamily.detect(contextDim: try contextDim(of: config.unet, path: configPath),
-                                             addedEmbedding: config.unet.additionEmbedType == "text_time")
+                                             addedEmbedding: config.unet.additionEmbedType == "text_time",
+                                             linearProjection: config.unet.useLinearProjection)
         return ControlNetFile(family: family, config: config, weights: weights.source, layout: .diffusers,
                               weightsPath: weights.path, dtypes: sortedTypes(ModelProbe.storedDTypes(weights.source)))
     }
@@ -59,7 +60,8 @@ public enum ControlNetFiles {
         if DiffusersControlNetStructure.recognises(file) {
             let structure = try DiffusersControlNetStructure.detect(file, path: path)
             let family = ControlNetFamily.detect(contextDim: structure.contextDim,
-                                                 addedEmbedding: structure.addedEmbeddingInputDim != nil)
+                                                 addedEmbedding: structure.addedEmbeddingInputDim != nil,
+                                                 linearProjection: structure.useLinearProjection)
             var config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
             config.globalPoolConditions = ControlNetSidecar.globalAveragePooling(besides: path) ?? false
             return ControlNetFile(family: family, config: config, weights: file, layout: layout, weightsPath: path,
@@ -78,7 +80,8 @@ public enum ControlNetFiles {
             throw CheckpointError.mapping(path: path, error: error)
         }
         let family = ControlNetFamily.detect(contextDim: structure.contextDim,
-                                             addedEmbedding: structure.addedEmbeddingInputDim != nil)
+                                             addedEmbedding: structure.addedEmbeddingInputDim != nil,
+                                             linearProjection: structure.useLinearProjection)
         var config = try ControlNetFamily.config(of: structure, family: family, options: options, path: path)
         // Shuffle-type models pool globally; only their sidecar config says so.
         config.globalPoolConditions = ControlNetSidecar.globalAveragePooling(besides: path) ?? false
