@@ -13,6 +13,11 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
     public let features: Int
     public let parameterCount: Int
     public var inputMultiple: Int { 1 }
+    /// Every conv runs at input resolution (the pixel shuffle and the nearest-upsampled input add none).
+    public var receptiveRadius: Int { convs.count }
+
+    /// The convs of a `body` ModuleList of `modules` entries (conv/PReLU pairs then a conv): its receptive radius.
+    public static func receptiveRadius(modules: Int) -> Int { (modules + 1) / 2 }
 
     private let convs: [Conv2D]
     private let slopes: [[Float]]

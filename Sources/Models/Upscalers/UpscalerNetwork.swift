@@ -9,6 +9,9 @@ public protocol UpscalerNetwork: AnyObject, Sendable {
     var inputMultiple: Int { get }
     /// Resident float32 parameters, for memory accounting.
     var parameterCount: Int { get }
+    /// How far, in input pixels, an output pixel's value reaches in each direction through the 3×3 convolutions
+    /// (the theoretical receptive field's radius): tiles need this much context to equal the untiled result.
+    var receptiveRadius: Int { get }
     func forward(_ x: Tensor) -> Tensor
 }
 
