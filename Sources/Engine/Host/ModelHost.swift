@@ -155,6 +155,15 @@ public final class ModelHost: @unchecked Sendable {
         return model
     }
 
+    /// Resident model `key` if its file is unchanged, without loading or counting it as a use (estimates).
+    func peek<M>(_ key: ModelKey, path: String) -> M? {
+        let stamp = FileStamp(path: path)
+        return lock.withLock {
+            guard let entry = entries[key], entry.stamp == stamp else { return nil }
+            return entry.value as? M
+        }
+    }
+
     private func touch<M>(_ key: ModelKey, stamp: FileStamp?) -> M? {
         lock.withLock {
             guard let entry = entries[key], entry.stamp == stamp, let model = entry.value as? M else { return nil }
