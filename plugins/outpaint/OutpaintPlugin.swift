@@ -160,3 +160,9 @@ public struct OutpaintPlugin: OperationPlugin {
                                                     .merging(loraMembers) { own, _ in own })
     }
 }
+
+extension OutpaintPlugin: MemoryEstimating {
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        GenerationMemoryEstimate.estimate(params: params, context: context, encodes: true)
+    }
+}

@@ -55,7 +55,8 @@ public struct TiledUpscaler {
     public static let maxPad = 512
 
     /// The network's receptive radius, up to `padLimit`.
-    public static func defaultPad(for network: any UpscalerNetwork) -> Int { min(network.receptiveRadius, padLimit) }
+    public static func defaultPad(for network: any UpscalerNetwork) -> Int { defaultPad(receptiveRadius: network.receptiveRadius) }
+    public static func defaultPad(receptiveRadius: Int) -> Int { min(receptiveRadius, padLimit) }
     public static let padLimit = 32
 
     /// The grid this upscaler uses on an image of `size`.
