@@ -27,9 +27,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TINY = os.path.join(ROOT, "Tests", "Fixtures", "sd", "sd1", "diffusers")
 
 CASES = {
-    "generate-256": ("tiny", "generate", {"width": 256, "height": 256, "steps": 2}),
-    "generate-512-batch2": ("tiny", "generate", {"width": 512, "height": 512, "steps": 2, "batch_size": 2}),
-    "generate-1024": ("tiny", "generate", {"width": 1024, "height": 1024, "steps": 1}),
+    "generate-64": ("tiny", "generate", {"width": 64, "height": 64, "steps": 1}),
+    "generate-128-batch2": ("tiny", "generate", {"width": 128, "height": 128, "steps": 1, "batch_size": 2}),
+    "generate-256": ("tiny", "generate", {"width": 256, "height": 256, "steps": 1}),
     "upscale-compact-tile128": ("realesr-animevideov3-x4", "upscale", {"tile": 128}),
     "upscale-x4plus-tile64": ("realesrgan-x4plus", "upscale", {"tile": 64}),
 }

@@ -11,7 +11,7 @@ import Tensor
 /// peaks (`Tests/EngineTests/GenerationMemoryTests.swift`, README "Admission control").
 public enum GenerationMemory {
     /// float32 values per latent pixel and UNet base channel of one batch entry during a step.
-    public static let unetFactor = 40
+    public static let unetFactor = 80
     /// float32 values per image pixel and VAE base channel of one image during the decode.
     public static let decodeFactor = 6
     /// float32 values per image pixel kept around the job (the decoded batch, its clamped copy, encode input).
