@@ -116,6 +116,8 @@ enum BuiltinMethodResults {
                     "id": ["type": ["integer", "string"]],
                     "method": ["type": "string"],
                     "elapsed_ms": ["type": "integer", "minimum": 0],
+                    "estimated_bytes": ["type": "integer", "minimum": 0,
+                                        "description": "the admission check's estimate of the job's peak: its models' weights plus its working memory"],
                     "progress": [
                         "type": "object",
                         "additionalProperties": false,

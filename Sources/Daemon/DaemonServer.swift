@@ -244,9 +244,35 @@ public final class DaemonServer: Sendable {
         let job = Job(key: JobKey(connection: outbox.connectionID, id: request.id), method: request.method, params: request.params,
                       plugin: plugin, outbox: outbox, pathPolicy: configuration.pathPolicy, models: models,
                       maxImagePixels: configuration.maxImagePixels, maxOutputPixels: configuration.maxOutputPixels)
+        if let estimating = plugin as? any MemoryEstimating {
+            if let refusal = await admit(job, estimating) {
+                reply(request.id, request.method, .failure(refusal))
+                return
+            }
+        }
         if let error = await queue.submit(job) {
             reply(request.id, request.method, .failure(error))
         }
+    }
+
+    /// Estimates the job's peak (file headers only, on a dispatch thread) and refuses it if it cannot fit; an
+    /// estimate that fails is left to the job, which reports the same problem when it runs.
+    private func admit(_ job: Job, _ plugin: any MemoryEstimating) async -> RPCError? {
+        let params = job.params, context = job.context
+        let estimate: MemoryEstimate? = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: try? plugin.estimateMemory(params: params, context: context))
+            }
+        }
+        guard let estimate else { return nil }
+        job.estimate.withLock { $0 = estimate }
+        let held = await queue.heldByRunningJob()
+        let admission = MemoryAdmission(budgetBytes: models.budgetBytes,
+                                        availableBytes: MemoryUsage.availableBytes().map { $0 + held })
+        guard let refusal = admission.refusal(for: estimate) else { return nil }
+        logger.info("request refused (memory)", metadata: ["id": "\(job.key.id)", "method": "\(job.method)",
+                                                             "estimated_bytes": "\(estimate.totalBytes)"])
+        return refusal
     }
 
     /// Runs an immediate operation beside the queue, on a dispatch thread so file reads never block the

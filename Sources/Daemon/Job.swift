@@ -21,6 +21,8 @@ final class Job: Sendable {
     let context: JobContext
     let enqueuedAt = Date()
     let latestProgress = Locked<ProgressUpdate?>(nil)
+    /// The admission check's estimate (nil for operations that give none), reported by `status`.
+    let estimate = Locked<MemoryEstimate?>(nil)
     /// Set when shutdown gave up waiting for a plugin that ignores cancellation and answered for it.
     let abandoned = Locked(false)
 

@@ -14,6 +14,8 @@ actor JobQueue {
     private var pending: [Job] = []
     private var running: Job?
     private var runningSince = Date()
+    /// Resident memory when the running job started: what it holds above this is freed when it ends.
+    private var runningBaseRSS = 0
     private var accepting = true
     private var wakeUp: CheckedContinuation<Void, Never>?
 
@@ -77,7 +79,13 @@ actor JobQueue {
     private func execute(_ job: Job) async {
         running = job
         runningSince = Date()
-        defer { running = nil }
+        runningBaseRSS = MemoryUsage.residentBytes() ?? 0
+        let estimate = job.estimate.withLock { $0 }
+        job.context.models.reserveWorkingMemory(estimate?.workingBytes ?? 0, keeping: estimate?.models ?? [])
+        defer {
+            running = nil
+            job.context.models.reserveWorkingMemory(0, keeping: [])
+        }
         let started = Date()
         job.outbox.send(RPCMessage.notification(NotificationName.started, ["id": job.key.id.json, "method": .string(job.method)]))
         let outcome: Result<JSONValue, RPCError> = await worker.run { [afterEachJob] in
@@ -180,11 +188,18 @@ actor JobQueue {
         }
     }
 
+    /// Memory the running job holds beyond what the process held when it started (0 when idle).
+    func heldByRunningJob() -> Int {
+        guard running != nil, let now = MemoryUsage.residentBytes() else { return 0 }
+        return max(0, now - runningBaseRSS)
+    }
+
     func statusJSON() -> JSONValue {
         var runningJSON: JSONValue = .null
         if let job = running {
             var o: [String: JSONValue] = ["id": job.key.id.json, "method": .string(job.method),
                                           "elapsed_ms": JSONValue(Int(Date().timeIntervalSince(runningSince) * 1000))]
+            if let estimate = job.estimate.withLock({ $0 }) { o["estimated_bytes"] = JSONValue(estimate.totalBytes) }
             if let p = job.latestProgress.withLock({ $0 }) {
                 var progress = Job.progressParams(id: job.key.id, p)
                 progress["id"] = nil

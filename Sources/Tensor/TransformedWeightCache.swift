@@ -91,3 +91,8 @@ final class TransformedWeightCache: @unchecked Sendable {
         return body()
     }
 }
+
+/// For memory estimates outside this module: the most a job keeps of transformed weights.
+public enum TransformedWeightBudget {
+    public static var capacityBytes: Int { TransformedWeightCache.capacityBytes }
+}

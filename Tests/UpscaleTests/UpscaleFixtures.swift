@@ -30,9 +30,10 @@ enum UpscaleFixtures {
         try SafeTensorsFile(path: fixtures + "/reference.safetensors").tensor(key)
     }
 
-    /// An 8-bit RGB fixture PNG as a [1, 3, H, W] tensor in [0, 1] (float32(v) / 255, as the reference script).
-    static func photo(_ name: String) throws -> Tensor {
-        let image = try VipsImage.load(path: fixtures + "/" + name)
+    /// An 8-bit RGB fixture PNG (or, with `absolute`, any PNG) as a [1, 3, H, W] tensor in [0, 1] (float32(v) /
+    /// 255, as the reference script).
+    static func photo(_ name: String, absolute: Bool = false) throws -> Tensor {
+        let image = try VipsImage.load(path: absolute ? name : fixtures + "/" + name)
         let bytes = try image.bytes()
         let (w, h) = (image.width, image.height)
         var values = [Float](repeating: 0, count: 3 * w * h)

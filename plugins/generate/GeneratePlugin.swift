@@ -52,3 +52,9 @@ public struct GeneratePlugin: OperationPlugin {
                                                             .merging(loraMembers) { own, _ in own })
     }
 }
+
+extension GeneratePlugin: MemoryEstimating {
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        GenerationMemoryEstimate.estimate(params: params, context: context, encodes: false)
+    }
+}

@@ -102,3 +102,9 @@ public struct Img2ImgPlugin: OperationPlugin {
         }
     }
 }
+
+extension Img2ImgPlugin: MemoryEstimating {
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        GenerationMemoryEstimate.estimate(params: params, context: context, encodes: true)
+    }
+}

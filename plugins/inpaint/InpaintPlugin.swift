@@ -162,3 +162,9 @@ public struct InpaintPlugin: OperationPlugin {
                                                     .merging(loraMembers) { own, _ in own })
     }
 }
+
+extension InpaintPlugin: MemoryEstimating {
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        GenerationMemoryEstimate.estimate(params: params, context: context, encodes: true)
+    }
+}

@@ -167,3 +167,9 @@ public struct OutpaintPlugin: OperationPlugin {
                                                     .merging(T2IAdapterParams.member(adapters)) { own, _ in own })
     }
 }
+
+extension OutpaintPlugin: MemoryEstimating {
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        GenerationMemoryEstimate.estimate(params: params, context: context, encodes: true)
+    }
+}

@@ -15,6 +15,8 @@ struct UpscaleParams {
     var height: Int?
     var tile: Int
     var overlap: Int
+    /// nil: the network's own default (`TiledUpscaler.defaultPad`).
+    var tilePad: Int?
     var tiff: String?
     var refine: JSONValue?
     var output: JSONValue?
@@ -27,6 +29,7 @@ struct UpscaleParams {
         height = params["height"]?.intValue
         tile = params["tile"]?.intValue ?? TiledUpscaler.defaultTile
         overlap = params["overlap"]?.intValue ?? TiledUpscaler.defaultOverlap
+        tilePad = params["tile_pad"]?.intValue
         tiff = params["tiff"]?.stringValue
         refine = params["refine"]
         output = params["output"]

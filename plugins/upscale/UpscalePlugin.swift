@@ -37,6 +37,8 @@ public struct UpscalePlugin: OperationPlugin {
                          "description": .string("tile side in input pixels (default \(TiledUpscaler.defaultTile)); memory grows with its square")],
                 "overlap": ["type": "integer", "minimum": 0, "maximum": 1024,
                             "description": .string("overlap between neighbouring tiles in input pixels, blended with smooth weights (default \(TiledUpscaler.defaultOverlap)); at most tile/2")],
+                "tile_pad": ["type": "integer", "minimum": 0, "maximum": JSONValue(TiledUpscaler.maxPad),
+                             "description": .string("context in input pixels each tile is run with beyond its own area and cropped off after the network, so tiles do not show (default: the network's receptive radius, at most \(TiledUpscaler.padLimit)); memory grows with (tile + 2·tile_pad)²")],
                 "tiff": ["type": "string", "enum": ["strip", "tiled", "pyramid"],
                          "description": "layout of a .tif/.tiff output (default tiled BigTIFF; pyramid adds half-size levels for viewers)"],
                 "refine": UpscaleRefine.schema,
@@ -56,6 +58,7 @@ public struct UpscalePlugin: OperationPlugin {
             ResultSchemas.object(["image": image, "model": ["type": "string", "minLength": 1, "description": "the upscaler's name as requested"],
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
+                                  "tile_pad": ["type": "integer", "minimum": 0, "description": "context pixels each tile ran with"],
                                   "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
@@ -121,16 +124,17 @@ public struct UpscalePlugin: OperationPlugin {
             }
         }
         let described: JSONValue
-        var tilesRun = 0
+        var tilesRun = 0, padUsed = 0
         do {
             if let model {
                 let upscaler: TiledUpscaler
                 do {
-                    upscaler = try TiledUpscaler(model: model, tile: p.tile, overlap: p.overlap)
+                    upscaler = try TiledUpscaler(model: model, tile: p.tile, overlap: p.overlap, pad: p.tilePad)
                 } catch let e as UpscaleError {
                     if case let .invalidParameter(field, reason) = e { throw PluginError.invalidParam(field: field, reason: reason) }
                     throw e
                 }
+                padUsed = upscaler.pad
                 described = try upscaler.upscale(image, size: target, scratchDirectory: scratch,
                     progress: { p in
                         tilesRun = p.tiles
@@ -165,6 +169,7 @@ public struct UpscalePlugin: OperationPlugin {
         if let model {
             result["network"] = ["architecture": .string(model.architecture), "scale": JSONValue(model.network.scale)]
             result["tiles"] = JSONValue(tilesRun)
+            result["tile_pad"] = JSONValue(padUsed)
         }
         for (key, value) in refine?.loraMembers ?? [:] { result[key] = value }
         for (key, value) in refine?.adapterMembers ?? [:] { result[key] = value }
@@ -248,5 +253,18 @@ public struct UpscalePlugin: OperationPlugin {
             let s = scale ?? 4
             return ImageSize(width: try side(Double(w) * s, field: "scale"), height: try side(Double(h) * s, field: "scale"))
         }
+    }
+}
+
+extension UpscalePlugin: MemoryEstimating {
+    /// The network's weights and one tile's activations; a plain kernel resize gives no estimate (its decoded
+    /// images are bounded by --max-image-pixels). A refine's Stable Diffusion model is not counted here.
+    public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
+        let p = UpscaleParams(params)
+        guard Self.kernels[p.modelName] == nil, let model = try? context.models.upscalerFootprint(named: p.modelName) else { return nil }
+        let pad = p.tilePad ?? TiledUpscaler.defaultPad(receptiveRadius: model.footprint.receptiveRadius)
+        var estimate = MemoryEstimate(workingBytes: UpscaleMemory.workingBytes(model.footprint, tile: p.tile, pad: pad))
+        estimate.add(model)
+        return estimate
     }
 }

@@ -28,6 +28,8 @@ public final class ModelHost: @unchecked Sendable {
     private var budget: Int?
     private var entries: [ModelKey: Entry] = [:]
     private var clock: UInt64 = 0
+    /// The running job's estimated working memory, which the budget holds beside the resident weights.
+    private var reservedWorking = 0
     private let loadStableDiffusion: StableDiffusionLoader
     private let loadUpscaler: UpscalerLoader
     private let loadControlNet: ControlNetLoader
@@ -155,6 +157,15 @@ public final class ModelHost: @unchecked Sendable {
         return model
     }
 
+    /// Resident model `key` if its file is unchanged, without loading or counting it as a use (estimates).
+    func peek<M>(_ key: ModelKey, path: String) -> M? {
+        let stamp = FileStamp(path: path)
+        return lock.withLock {
+            guard let entry = entries[key], entry.stamp == stamp else { return nil }
+            return entry.value as? M
+        }
+    }
+
     private func touch<M>(_ key: ModelKey, stamp: FileStamp?) -> M? {
         lock.withLock {
             guard let entry = entries[key], entry.stamp == stamp, let model = entry.value as? M else { return nil }
@@ -168,7 +179,7 @@ public final class ModelHost: @unchecked Sendable {
         lock.withLock {
             entries[new.info.key] = nil  // a stale copy of the same key does not count against its replacement
             if let budget {
-                var used = entries.values.reduce(0) { $0 + $1.info.bytes }
+                var used = entries.values.reduce(0) { $0 + $1.info.bytes } + reservedWorking
                 while used + new.info.bytes > budget, let victim = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
                     used -= victim.value.info.bytes
                     entries[victim.key] = nil
@@ -183,6 +194,22 @@ public final class ModelHost: @unchecked Sendable {
     }
 
     // MARK: - residency
+
+    /// The budget bounds resident weights plus the running job's peak: reserves `bytes` for the job now
+    /// starting (0 when it ends) and evicts least recently used models other than `keeping` until they fit.
+    public func reserveWorkingMemory(_ bytes: Int, keeping: [ModelKey]) {
+        lock.withLock {
+            reservedWorking = max(0, bytes)
+            guard let budget else { return }
+            var used = entries.values.reduce(0) { $0 + $1.info.bytes }
+            while used + reservedWorking > budget,
+                  let victim = entries.filter({ !keeping.contains($0.key) }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                used -= victim.value.info.bytes
+                entries[victim.key] = nil
+                logger.info("model evicted (memory budget, for the running job)", metadata: ["model": "\(victim.key)"])
+            }
+        }
+    }
 
     /// Drops every resident variant of `key`'s kind and name; returns whether anything was resident. Requests
     /// already holding the model finish normally.

@@ -25,22 +25,39 @@ public struct TiledUpscaler {
     public let model: UpscalerModel
     public let tile: Int
     public let overlap: Int
+    /// Input pixels of context each tile is run with beyond its own area on every side (clipped at the image
+    /// edge) and cropped off after the network, so no blended output pixel comes from near a tile border,
+    /// where the network saw zero padding instead of the image.
+    public let pad: Int
 
     /// Defaults: 192-pixel tiles with 16 pixels of overlap keep RRDBNet ×4 activations around 300 MB and hide seams.
     public static let defaultTile = 192
     public static let defaultOverlap = 16
 
-    public init(model: UpscalerModel, tile: Int = TiledUpscaler.defaultTile, overlap: Int = TiledUpscaler.defaultOverlap) throws {
+    public init(model: UpscalerModel, tile: Int = TiledUpscaler.defaultTile, overlap: Int = TiledUpscaler.defaultOverlap,
+                pad: Int? = nil) throws {
         guard tile >= 16, tile <= 2048 else {
             throw UpscaleError.invalidParameter(field: "tile", reason: "must be between 16 and 2048 pixels, got \(tile)")
         }
         guard overlap >= 0, 2 * overlap <= tile else {
             throw UpscaleError.invalidParameter(field: "overlap", reason: "must be between 0 and half the tile (\(tile / 2)), got \(overlap)")
         }
+        let pad = pad ?? Self.defaultPad(for: model.network)
+        guard pad >= 0, pad <= Self.maxPad else {
+            throw UpscaleError.invalidParameter(field: "tile_pad", reason: "must be between 0 and \(Self.maxPad) pixels, got \(pad)")
+        }
         self.model = model
         self.tile = tile
         self.overlap = overlap
+        self.pad = pad
     }
+
+    public static let maxPad = 512
+
+    /// The network's receptive radius, up to `padLimit`.
+    public static func defaultPad(for network: any UpscalerNetwork) -> Int { defaultPad(receptiveRadius: network.receptiveRadius) }
+    public static func defaultPad(receptiveRadius: Int) -> Int { min(receptiveRadius, padLimit) }
+    public static let padLimit = 32
 
     /// The grid this upscaler uses on an image of `size`.
     public func grid(for size: ImageSize) throws -> TileGrid {
@@ -67,7 +84,7 @@ public struct TiledUpscaler {
         let step = TileUpscaling(network: model.network, inputBands: bands, maxValue: Float(image.format.maxValue))
         let writer = try TiledOutputWriter(grid: grid, bands: step.outputBands, format: image.format,
                                            directory: scratchDirectory)
-        try Self.runTiles(grid: grid, image: image, step: step, writer: writer, progress: progress,
+        try runTiles(grid: grid, image: image, step: step, writer: writer, progress: progress,
                           checkCancelled: checkCancelled)
         // The network's cached activation buffers are not needed while libvips encodes the result.
         TensorBufferCache.purge()
@@ -80,14 +97,31 @@ public struct TiledUpscaler {
 
     /// Every tile through the network into the writer. The input band reader lives only here, so its rows are
     /// freed before the result is encoded.
-    private static func runTiles(grid: TileGrid, image: VipsImage, step: TileUpscaling, writer: TiledOutputWriter,
+    /// The part of a tile result computed over `read` (×`scale`, planar) that covers `kept`.
+    static func crop(_ planes: [Float], bands: Int, from read: PixelRect, to kept: PixelRect, scale: Int) -> [Float] {
+        if read == kept { return planes }
+        let (rw, rh) = (read.width * scale, read.height * scale)
+        let (kw, kh) = (kept.width * scale, kept.height * scale)
+        let (dx, dy) = ((kept.x - read.x) * scale, (kept.y - read.y) * scale)
+        var out = [Float](repeating: 0, count: bands * kw * kh)
+        for b in 0 ..< bands {
+            for y in 0 ..< kh {
+                let source = b * rw * rh + (y + dy) * rw + dx, target = b * kw * kh + y * kw
+                for x in 0 ..< kw { out[target + x] = planes[source + x] }
+            }
+        }
+        return out
+    }
+
+    private func runTiles(grid: TileGrid, image: VipsImage, step: TileUpscaling, writer: TiledOutputWriter,
                                  progress: (UpscaleTileProgress) -> Void, checkCancelled: () throws -> Void) throws {
-        let reader = try RowBandReader(image: image, grid: grid)
+        let reader = try RowBandReader(image: image, grid: grid, context: pad)
         for (done, t) in grid.tiles.enumerated() {
             try checkCancelled()
             let pixels = try reader.pixels(of: t)
-            let planes = step.upscale(pixels: pixels, width: t.input.width, height: t.input.height)
-            try writer.add(t, planes: planes)
+            let read = reader.contextRect(of: t)
+            let planes = step.upscale(pixels: pixels, width: read.width, height: read.height)
+            try writer.add(t, planes: Self.crop(planes, bands: step.outputBands, from: read, to: t.input, scale: grid.scale))
             progress(UpscaleTileProgress(tile: done + 1, tiles: grid.tiles.count))
         }
     }

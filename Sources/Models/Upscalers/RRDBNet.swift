@@ -18,6 +18,11 @@ public final class RRDBNet: UpscalerNetwork, @unchecked Sendable {
     /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
     public let residentBytes: Int
     public var inputMultiple: Int { 4 / scale }
+    /// conv_first, 15 convs per RRDB and conv_body at the trunk's resolution (input / `inputMultiple`), then four
+    /// convs at ×2 and ×4 (under one input pixel together, rounded up to one).
+    public var receptiveRadius: Int { Self.receptiveRadius(blocks: blocks, scale: scale) }
+
+    public static func receptiveRadius(blocks: Int, scale: Int) -> Int { (2 + 15 * blocks) * (4 / scale) + 1 }
 
     private let convFirst: Conv2D
     private let body: [RRDB]

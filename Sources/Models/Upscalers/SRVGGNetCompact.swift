@@ -15,6 +15,11 @@ public final class SRVGGNetCompact: UpscalerNetwork, @unchecked Sendable {
     /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
     public let residentBytes: Int
     public var inputMultiple: Int { 1 }
+    /// Every conv runs at input resolution (the pixel shuffle and the nearest-upsampled input add none).
+    public var receptiveRadius: Int { convs.count }
+
+    /// The convs of a `body` ModuleList of `modules` entries (conv/PReLU pairs then a conv): its receptive radius.
+    public static func receptiveRadius(modules: Int) -> Int { (modules + 1) / 2 }
 
     private let convs: [Conv2D]
     private let slopes: [[Float]]

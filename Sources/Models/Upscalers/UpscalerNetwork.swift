@@ -11,6 +11,9 @@ public protocol UpscalerNetwork: AnyObject, Sendable {
     var parameterCount: Int { get }
     /// Bytes its weights occupy resident.
     var residentBytes: Int { get }
+    /// How far, in input pixels, an output pixel's value reaches in each direction through the 3×3 convolutions
+    /// (the theoretical receptive field's radius): tiles need this much context to equal the untiled result.
+    var receptiveRadius: Int { get }
     func forward(_ x: Tensor) -> Tensor
 }
 

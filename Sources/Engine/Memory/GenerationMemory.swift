@@ -1,0 +1,44 @@
+import Models
+import Tensor
+
+/// The peak working memory of a Stable Diffusion job beyond its weights, estimated from the model's widths and
+/// the request's size and batch before anything runs (the admission check).
+///
+/// Two phases set the peak, never at once (the job frees the sampling loop's buffers and kept transforms
+/// before a large decode): the UNet steps — activations of the whole guidance batch at latent resolution,
+/// plus the kept Winograd-transformed weights — and the VAE decode of every image of the batch at full
+/// resolution. The decoded images stay for delivery. The per-element factors are calibrated against measured
+/// peaks (`Tests/EngineTests/GenerationMemoryTests.swift`, README "Admission control").
+public enum GenerationMemory {
+    /// float32 values per latent pixel and UNet base channel of one batch entry during a step.
+    public static let unetFactor = 80
+    /// float32 values per image pixel and VAE base channel of one image during the decode.
+    public static let decodeFactor = 6
+    /// float32 values per image pixel kept around the job (the decoded batch, its clamped copy, encode input).
+    public static let imageFactor = 12
+
+    /// - Parameters:
+    ///   - guided: the UNet runs conditional and unconditional halves together (cfg_scale > 1).
+    ///   - encodes: the job VAE-encodes an input image (img2img, inpaint, outpaint, refine) of this size.
+    public static func workingBytes(_ model: StableDiffusionFootprint, width: Int, height: Int, batch: Int,
+                                    guided: Bool, encodes: Bool = false) -> Int {
+        let scale = max(1, model.vaeScale)
+        let pixels = Double(width) * Double(height)
+        let latentPixels = pixels / Double(scale * scale)
+        let rows = Double(batch) * (guided ? 2 : 1)
+        let unetBase = Double(model.unetChannels.first ?? 320), vaeBase = Double(model.vaeChannels.first ?? 128)
+        let weightTransforms = Double(min(TransformedWeightBudget.capacityBytes, model.weightBytes))
+        let steps = rows * latentPixels * unetBase * Double(unetFactor) * 4 + weightTransforms
+        let decodeImages = encodes ? max(1, Double(batch)) : Double(batch)
+        let decode = decodeImages * pixels * vaeBase * Double(decodeFactor) * 4
+        let images = Double(batch) * pixels * Double(imageFactor) * 4
+        return ByteEstimate.clamped(max(steps, decode) + images)
+    }
+}
+
+/// Estimates are computed in Double so absurd requests (batch 64 at 8192²) saturate instead of trapping.
+public enum ByteEstimate {
+    public static func clamped(_ bytes: Double) -> Int {
+        bytes.isFinite && bytes < Double(Int.max / 2) ? Int(bytes.rounded(.up)) : Int.max / 2
+    }
+}
