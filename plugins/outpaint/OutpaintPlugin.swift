@@ -142,7 +142,7 @@ public struct OutpaintPlugin: OperationPlugin {
         request.controls = try ControlLookup.inputs(p.generation.controls, model: model, context: context)
         let embeddingHypernetworkMembers = try EmbeddingsAndHypernetworks.apply(p.generation.hypernetworks, model: model,
                                                                                 to: &request, context: context)
-        let hooks = RepaintHooks.make(context: context)
+        let hooks = try RepaintHooks.make(context: context, preview: p.generation.preview)
         let results: [VipsImage]
         do {
             results = try FieldErrors.naming("extend") {
