@@ -36,6 +36,9 @@ printf '(plug-in-path "${gimp_plug_in_dir}/plug-ins:%s")\n' "$tmp/plug-ins" >"$t
 fixtures="$root/Tests/Fixtures/upscale"
 scm="$root/examples/gimp/tests/scenarios.scm"
 export HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/run" DIFFUSIONCTL="$bin/diffusionctl"
+# Every preview picture the plug-in decodes (batch) or shows (dialogs) is logged here; check.py compares them
+# with the daemon's own previews.
+export DIFFUSIOND_GIMP_PREVIEW_LOG="$tmp/out/previews.log"
 
 start_daemon() { # socket, extra args...
     local socket=$1; shift

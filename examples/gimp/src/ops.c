@@ -117,7 +117,7 @@ static gboolean check_image(gint32 image, GError **error)
     return TRUE;
 }
 
-gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, GError **error)
+gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, gboolean interactive, GError **error)
 {
     if (!check_image(image, error))
         return -1;
@@ -129,7 +129,7 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, G
     gboolean has_selection = FALSE;
     Rect area = work_area(image, &has_selection);
     JsonObject *params = json_object_new();
-    JobRequest request = { operation_method(op), params, NULL, NULL };
+    JobRequest request = { operation_method(op), params, NULL, NULL, interactive };
     gint32 layer = -1;
 
     set_string_if(params, "model", s->model);
