@@ -137,6 +137,14 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
     if (op == OP_GENERATE || op == OP_IMG2IMG || diffusion) {
         json_object_set_string_member(params, "prompt", s->prompt);
         set_string_if(params, "negative_prompt", s->negative_prompt);
+        if (s->lora[0] != '\0') {
+            JsonObject *lora = json_object_new();
+            json_object_set_string_member(lora, "name", s->lora);
+            json_object_set_double_member(lora, "weight", s->lora_weight);
+            JsonArray *loras = json_array_new();
+            json_array_add_object_element(loras, lora);
+            json_object_set_array_member(params, "loras", loras);
+        }
     }
     switch (op) {
     case OP_GENERATE:

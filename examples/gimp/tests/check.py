@@ -222,6 +222,9 @@ def check_interactive():
         wanted = ",".join(m["name"] for m in models if m["kind"] == kind)
         shown = re.findall(r"dialog plug-in-diffusiond-%s models=(.*)" % procedure, log)
         expect(shown == [wanted], "the %s dialog offers models.list's %s models %r, not %r" % (procedure, kind, wanted, shown))
+    loras = ",".join(m["name"] for m in models if m["kind"] == "lora" and not m.get("error"))
+    shown = re.findall(r"dialog plug-in-diffusiond-generate loras=(.*)", log)
+    expect(shown == [loras] and loras, "the generate dialog offers models.list's LoRAs %r, not %r" % (loras, shown))
     expect(facts.get("dialog-upscale.name", "").startswith("upscale: lanczos3"),
            "the upscale dialog came up with the last values: %r" % facts.get("dialog-upscale.name"))
     fact("dialog-upscale.canvas", "72x72")
@@ -230,8 +233,10 @@ def check_interactive():
            "the generate dialog came up with the last values: %r" % facts.get("dialog-generate.name"))
     fact("dialog-generate.size", "32x32")
     same(load("dialog-generate.png"), daemon("generate", {"model": "tiny", "prompt": "a dialog fox", "seed": 11, "steps": 2,
-                                                          "width": 32, "height": 32}, "dialog-generate", preview=True),
-         "the dialog's generate layer vs the daemon's output")
+                                                          "width": 32, "height": 32,
+                                                          "loras": [{"name": "sd1_loha", "weight": 1.0}]},
+                                             "dialog-generate", preview=True),
+         "the dialog's generate layer (LoRA sd1_loha picked in the dialog) vs the daemon's output")
     check_preview("generate", "dialog-generate", "shown")  # in the preview window
 
 
