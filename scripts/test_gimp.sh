@@ -31,11 +31,15 @@ cp examples/gimp/build/diffusiond-gimp "$tmp/plug-ins/"
 ln -s "$root/Tests/Fixtures/sd/sd1/diffusers" "$tmp/models/tiny"
 ln -s "$root/Tests/Fixtures/sd/sd1-inpaint/diffusers" "$tmp/models/tiny-inpaint"
 ln -s "$root/models/realesrgan" "$tmp/models/realesrgan"
+ln -s "$root/Tests/Fixtures/lora/loras" "$tmp/models/loras"  # the dialogs offer the daemon's LoRAs
 # GIMP's own plug-ins (Script-Fu runs the batch commands) plus ours.
 printf '(plug-in-path "${gimp_plug_in_dir}/plug-ins:%s")\n' "$tmp/plug-ins" >"$tmp/gimprc"
 fixtures="$root/Tests/Fixtures/upscale"
 scm="$root/examples/gimp/tests/scenarios.scm"
 export HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/run" DIFFUSIONCTL="$bin/diffusionctl"
+# Every preview picture the plug-in decodes (batch) or shows (dialogs) is logged here; check.py compares them
+# with the daemon's own previews.
+export DIFFUSIOND_GIMP_PREVIEW_LOG="$tmp/out/previews.log"
 
 start_daemon() { # socket, extra args...
     local socket=$1; shift
@@ -156,7 +160,7 @@ fi
 # choices on stderr and press OK by themselves. Needs xvfb-run (xvfb, xauth; the Krita block of setup.sh).
 if command -v xvfb-run >/dev/null; then
     t0=$SECONDS
-    DIFFUSIOND_GIMP_DIALOG_TEST=1 timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
+    DIFFUSIOND_GIMP_DIALOG_TEST=1 DIFFUSIOND_GIMP_DIALOG_LORA=sd1_loha timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
         -b "(begin (load \"$scm\") (scenario-interactive \"$tmp/out\" \"$fixtures\") (fact \"interactive.done\" \"yes\"))" \
         -b '(gimp-quit 0)' >"$tmp/out/interactive.log" 2>&1 || echo "gimp exited with status $?" >>"$tmp/out/interactive.log"
     echo "gimp: (interactive: $((SECONDS - t0)) s in gimp under Xvfb)"

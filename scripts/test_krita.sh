@@ -34,6 +34,8 @@ chmod 700 "$work/runtime"
 ln -s "$fixtures/sd/sd1/diffusers" "$work/models/tiny"
 ln -s "$fixtures/sd/sd1-inpaint/diffusers" "$work/models/tiny-inpaint"
 ln -s "$fixtures/upscale/tiny_compact.pth" "$work/models/upscalers/tiny_compact.pth"
+ln -s "$fixtures/lora/loras" "$work/models/loras"               # the docker offers the daemon's LoRAs ...
+ln -s "$fixtures/controlnet/models" "$work/models/controlnet"   # ... and ControlNets
 
 start_daemon() { # socket, extra args...
     local socket=$1; shift
@@ -54,6 +56,7 @@ done
 
 export DIFFUSIOND_SOCKET=$work/d.sock DIFFUSIOND_RESTRICTED_SOCKET=$work/r.sock
 export DIFFUSIOND_TEST_MODEL=tiny DIFFUSIOND_TEST_UPSCALER=tiny_compact DIFFUSIOND_TEST_INPAINT_MODEL=tiny-inpaint
+export DIFFUSIOND_TEST_LORA=sd1_loha DIFFUSIOND_TEST_CONTROLNET=sd1-a
 export XDG_RUNTIME_DIR=$work/runtime  # Krita gets TMPDIR=$work/tmp: its swap files and caches go with the folder
 passed=0
 failed=0

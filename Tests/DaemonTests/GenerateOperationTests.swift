@@ -1,6 +1,7 @@
 import DiffusionProtocol
 import Foundation
 import Imaging
+import StrictJSON
 import XCTest
 
 /// `generate`, `img2img` and `models.*` through a real daemon, with the tiny sd1 fixture model
@@ -50,6 +51,40 @@ final class GenerateOperationTests: XCTestCase {
         XCTAssertEqual(sampling.last?["params"]?["step"]?.intValue, 6)
         XCTAssertEqual(sampling.last?["params"]?["steps"]?.intValue, 6)
         XCTAssertNotNil(sampling.last?["params"]?["remaining_ms"], "eta is reported")
+    }
+
+    /// inpaint and outpaint take the same `preview` member (editor plug-ins show it while they sample): the
+    /// latent grid of the region they repaint, rewritten during sampling; a refused path fails before any step.
+    func testInpaintAndOutpaintWriteThePreview() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let picture = daemon.dir.file("in.png")
+        var values = [Float](repeating: 0, count: 3 * 32 * 32)
+        for i in values.indices { values[i] = Float(i % 89) / 44.5 - 1 }
+        try VipsImage(planarRGB: PlanarRGB(width: 32, height: 32, values: values)).write(to: picture, overwrite: false)
+        let common: [String: JSONValue] = ["model": "tiny", "prompt": "a fox", "steps": 3, "seed": 1,
+                                           "image": ["path": .string(picture)], "output": ["format": "png"]]
+        for (id, method) in [(Int64(1), "inpaint"), (2, "outpaint")] {
+            let preview = daemon.dir.file("\(method)-preview.png")
+            var params = common
+            params["preview"] = ["every": 1, "path": .string(preview)]
+            if method == "inpaint" { params["mask"] = ["path": .string(picture)] } else { params["extend"] = ["right": 16] }
+            try client.request(id, method, params)
+            let (reply, notes) = try client.collect(id: .integer(id), timeout: 120)
+            XCTAssertNil(reply["error"], "\(method): \(reply)\n\(daemon.log)")
+            XCTAssertFalse(notes.filter { $0["params"]?["stage"] == "sampling" }.isEmpty, method)
+            let png = try VipsImage.load(path: preview, limits: .default)
+            // One pixel per latent cell of the tiny model's factor-2 VAE: the whole 32x32 picture, or the 48x32 canvas.
+            XCTAssertEqual([png.width, png.height], method == "inpaint" ? [16, 16] : [24, 16], method)
+        }
+        var refused = common
+        refused["mask"] = ["path": .string(picture)]
+        refused["preview"] = ["every": 1, "path": .string(daemon.dir.file("preview.jpg"))]
+        try client.request(3, "inpaint", refused)
+        let reply = try client.collect(id: .integer(3), timeout: 60).response
+        XCTAssertEqual(reply.errorCode, RPCErrorCode.invalidParams, "\(reply)")
+        XCTAssertEqual(reply["error"]?["data"]?["field"], "preview.path", "\(reply)")
     }
 
     func testMissingSeedIsRandomAndReportedAndSizeIsValidated() throws {

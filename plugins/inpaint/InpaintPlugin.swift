@@ -140,7 +140,7 @@ public struct InpaintPlugin: OperationPlugin {
         let refiner = try refinerParams.map { try RefinerLookup.handoff($0, base: model, context: context) }
         let adapters = try p.adapters.resolve(context: context)
         options.adapters = adapters
-        let hooks = RepaintHooks.make(context: context)
+        let hooks = try RepaintHooks.make(context: context, preview: p.generation.preview)
         let results: [VipsImage]
         do {
             results = try FieldErrors.naming("mask") {

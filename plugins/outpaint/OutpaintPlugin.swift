@@ -148,7 +148,7 @@ public struct OutpaintPlugin: OperationPlugin {
                                                                                 to: &request, context: context)
         let adapters = try p.adapters.resolve(context: context)
         options.adapters = adapters
-        let hooks = RepaintHooks.make(context: context)
+        let hooks = try RepaintHooks.make(context: context, preview: p.generation.preview)
         let results: [VipsImage]
         do {
             results = try FieldErrors.naming("extend") {

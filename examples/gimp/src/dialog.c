@@ -67,17 +67,33 @@ static gboolean press_ok(gpointer dialog)
     return G_SOURCE_REMOVE;
 }
 
-static void report_for_test(Operation op, GPtrArray *names, GtkWidget *dialog)
+static gboolean testing(void)
 {
     const gchar *test = g_getenv("DIFFUSIOND_GIMP_DIALOG_TEST");
-    if (test == NULL || test[0] == '\0')
+    return test != NULL && test[0] != '\0';
+}
+
+static void report_for_test(Operation op, const gchar *what, GPtrArray *names)
+{
+    if (!testing())
         return;
     GString *line = g_string_new(NULL);
     for (guint i = 0; names != NULL && i < names->len; i++)
         g_string_append_printf(line, "%s%s", i > 0 ? "," : "", (const gchar *)g_ptr_array_index(names, i));
-    g_printerr("diffusiond-gimp dialog %s models=%s\n", operation_procedure(op), line->str);
+    g_printerr("diffusiond-gimp dialog %s %s=%s\n", operation_procedure(op), what, line->str);
     g_string_free(line, TRUE);
-    g_timeout_add(300, press_ok, dialog);
+}
+
+/* A combo with an entry: "" first where `empty`, then the names, showing `current`. */
+static GtkWidget *name_combo(GPtrArray *names, gboolean empty, const gchar *current)
+{
+    GtkWidget *combo = gtk_combo_box_text_new_with_entry();
+    if (empty)
+        gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(combo), "");
+    for (guint i = 0; names != NULL && i < names->len; i++)
+        gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(combo), g_ptr_array_index(names, i));
+    gtk_entry_set_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(combo))), current);
+    return combo;
 }
 
 gboolean dialog_run(Operation op, Settings *s)
@@ -97,6 +113,7 @@ gboolean dialog_run(Operation op, Settings *s)
     gint row = 0;
 
     GtkWidget *prompt = NULL, *negative = NULL, *model = NULL, *strength = NULL, *scale = NULL;
+    GtkWidget *lora = NULL, *lora_weight = NULL;
     GtkWidget *sides[4] = { NULL, NULL, NULL, NULL };
     if (op != OP_UPSCALE && op != OP_CALL) {
         prompt = add_row(GTK_TABLE(grid), row++, "_Prompt:", entry(s->prompt));
@@ -106,12 +123,7 @@ gboolean dialog_run(Operation op, Settings *s)
     if (op != OP_CALL) {
         GError *error = NULL;
         GPtrArray *names = list_models(op == OP_UPSCALE ? "upscaler" : "stable-diffusion", &error);
-        model = gtk_combo_box_text_new_with_entry();
-        if (op == OP_INPAINT || op == OP_OUTPAINT)
-            gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(model), "");
-        for (guint i = 0; names != NULL && i < names->len; i++)
-            gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(model), g_ptr_array_index(names, i));
-        gtk_entry_set_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(model))), s->model);
+        model = name_combo(names, op == OP_INPAINT || op == OP_OUTPAINT, s->model);
         add_row(GTK_TABLE(grid), row++, "_Model:", model);
         const gchar *hint = op == OP_UPSCALE ? "Empty: the daemon's default upscaler."
                             : (op == OP_INPAINT || op == OP_OUTPAINT) ? "Empty: fill without a model."
@@ -126,10 +138,23 @@ gboolean dialog_run(Operation op, Settings *s)
         }
         g_free(status);
         g_clear_error(&error);
-        report_for_test(op, names, dialog);
+        report_for_test(op, "models", names);
         if (names != NULL)
             g_ptr_array_unref(names);
     }
+    if (op != OP_UPSCALE && op != OP_CALL) {
+        /* The daemon's LoRAs (DIR/loras/); with a model they go in the request as `loras`. */
+        GPtrArray *loras = list_models("lora", NULL);
+        const gchar *pick = g_getenv("DIFFUSIOND_GIMP_DIALOG_LORA");  /* the dialog test's choice */
+        lora = add_row(GTK_TABLE(grid), row++, "_LoRA:", name_combo(loras, TRUE,
+                                                                   testing() && pick != NULL ? pick : s->lora));
+        lora_weight = add_row(GTK_TABLE(grid), row++, "LoRA _weight:", spin(s->lora_weight, -4.0, 4.0, 0.1, 2));
+        report_for_test(op, "loras", loras);
+        if (loras != NULL)
+            g_ptr_array_unref(loras);
+    }
+    if (testing())
+        g_timeout_add(300, press_ok, dialog);
     if (op == OP_IMG2IMG)
         strength = add_row(GTK_TABLE(grid), row++, "_Strength:", spin(s->strength, 0.0, 1.0, 0.05, 2));
     if (op == OP_UPSCALE)
@@ -152,6 +177,8 @@ gboolean dialog_run(Operation op, Settings *s)
         if (prompt != NULL) SETTINGS_SET(s->prompt, gtk_entry_get_text(GTK_ENTRY(prompt)));
         if (negative != NULL) SETTINGS_SET(s->negative_prompt, gtk_entry_get_text(GTK_ENTRY(negative)));
         if (model != NULL) SETTINGS_SET(s->model, gtk_entry_get_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(model)))));
+        if (lora != NULL) SETTINGS_SET(s->lora, gtk_entry_get_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(lora)))));
+        if (lora_weight != NULL) s->lora_weight = gtk_spin_button_get_value(GTK_SPIN_BUTTON(lora_weight));
         if (strength != NULL) s->strength = gtk_spin_button_get_value(GTK_SPIN_BUTTON(strength));
         if (scale != NULL) s->scale = gtk_spin_button_get_value(GTK_SPIN_BUTTON(scale));
         if (sides[0] != NULL) {

@@ -5,6 +5,7 @@
 #include <libgimp/gimp.h>
 #include <string.h>
 #include "pixels.h"
+#include "preview.h"
 
 /* Images whose PNGs are together at most this many bytes go inline (no files at all); overridable with
  * $DIFFUSIOND_GIMP_INLINE_MAX (0 = always by path first). */
@@ -18,9 +19,10 @@ static gsize inline_max(void)
     return DEFAULT_INLINE_MAX;
 }
 
-void job_show_progress(const gchar *method, JsonObject *p, gpointer user_data)
+/* The notification as one progress line (NULL for notifications this version does not know), and GIMP's
+ * progress bar moved to it. */
+static gchar *show_progress(const gchar *method, JsonObject *p, const gchar *what)
 {
-    const gchar *what = user_data != NULL ? user_data : "diffusiond";
     gchar *text = NULL;
     if (g_strcmp0(method, "queued") == 0) {
         text = g_strdup_printf("%s: queued, position %" G_GINT64_FORMAT, what,
@@ -53,10 +55,41 @@ void job_show_progress(const gchar *method, JsonObject *p, gpointer user_data)
             gimp_progress_pulse();
         text = g_string_free(s, FALSE);
     }
-    if (text != NULL) {
+    if (text != NULL)
         gimp_progress_set_text(text);
-        g_free(text);
-    }
+    return text;
+}
+
+void job_show_progress(const gchar *method, JsonObject *p, gpointer user_data)
+{
+    g_free(show_progress(method, p, user_data != NULL ? user_data : "diffusiond"));
+}
+
+/* What an image job's notifications update: GIMP's progress bar and, when the job has one, the preview. */
+typedef struct {
+    const gchar *label;
+    Preview *preview;
+} JobProgress;
+
+static void job_notify(const gchar *method, JsonObject *p, gpointer user_data)
+{
+    JobProgress *progress = user_data;
+    gchar *text = show_progress(method, p, progress->label);
+    preview_refresh(progress->preview, text);
+    g_free(text);
+}
+
+/* The generation operations take a `preview` member, and need a model for it. */
+static gboolean wants_preview(const JobRequest *req)
+{
+    static const gchar *methods[] = { "generate", "img2img", "inpaint", "outpaint" };
+    gboolean generation = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(methods); i++)
+        generation = generation || g_strcmp0(req->method, methods[i]) == 0;
+    JsonNode *model = json_object_get_member(req->params, "model");
+    return generation && !json_object_has_member(req->params, "preview") && model != NULL &&
+           JSON_NODE_HOLDS_VALUE(model) && json_node_get_value_type(model) == G_TYPE_STRING &&
+           json_node_get_string(model)[0] != '\0';
 }
 
 static void remove_folder(const gchar *dir)
@@ -182,19 +215,32 @@ static gboolean collect_images(JobResult *r, GError **error)
     return ok;
 }
 
-/* One attempt: by path when dir is set, else inline. */
-static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const gchar *dir, GError **error)
+/* One attempt. Without dir everything goes inline; with it the images and the result go by path there
+ * (unless inline_images) and a generation job's preview is written there. */
+static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const gchar *dir,
+                          gboolean inline_images, GError **error)
 {
     JsonObject *params = copy_object(req->params);
     json_object_remove_member(params, "outputs");
     JobResult *r = NULL;
-    if ((req->image != NULL && !set_image_member(params, "image", req->image, dir, error)) ||
-        (req->mask != NULL && !set_image_member(params, "mask", req->mask, dir, error))) {
+    const gchar *image_dir = inline_images ? NULL : dir;
+    if ((req->image != NULL && !set_image_member(params, "image", req->image, image_dir, error)) ||
+        (req->mask != NULL && !set_image_member(params, "mask", req->mask, image_dir, error))) {
         json_object_unref(params);
         return NULL;
     }
+    JobProgress progress = { NULL, NULL };
+    if (dir != NULL && wants_preview(req)) {
+        gchar *path = g_build_filename(dir, "preview.png", NULL);
+        JsonObject *preview = json_object_new();
+        json_object_set_int_member(preview, "every", 1);
+        json_object_set_string_member(preview, "path", path);
+        json_object_set_object_member(params, "preview", preview);
+        progress.preview = preview_new(req->method, path, req->interactive);
+        g_free(path);
+    }
     JsonObject *output = json_object_new();
-    if (dir != NULL) {
+    if (image_dir != NULL) {
         gchar *path = g_build_filename(dir, "result.png", NULL);
         json_object_set_string_member(output, "path", path);
         g_free(path);
@@ -204,7 +250,11 @@ static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const
     json_object_set_object_member(params, "output", output);
 
     gchar *label = g_strdup_printf("diffusiond %s", req->method);
-    JsonNode *result = rpc_call(socket_path, req->method, params, job_show_progress, label, error);
+    progress.label = label;
+    JsonNode *result = rpc_call(socket_path, req->method, params, job_notify, &progress, error);
+    if (result != NULL)
+        preview_refresh(progress.preview, NULL);  /* the last step's picture, written after its notification */
+    preview_free(progress.preview);
     g_free(label);
     json_object_unref(params);
     if (result == NULL)
@@ -225,20 +275,21 @@ JobResult *job_run(const gchar *socket_path, const JobRequest *req, GError **err
     gsize bytes = (req->image != NULL ? g_bytes_get_size(req->image) : 0) +
                   (req->mask != NULL ? g_bytes_get_size(req->mask) : 0);
     gimp_progress_init_printf("diffusiond %s", req->method);
-    if (bytes <= inline_max() && inline_max() > 0)
-        return attempt(socket_path, req, NULL, error);
+    gboolean small = bytes <= inline_max() && inline_max() > 0;
+    if (small && !wants_preview(req))
+        return attempt(socket_path, req, NULL, FALSE, error);
 
     gchar *dir = make_job_folder(error);
     if (dir == NULL)
         return NULL;
     GError *local = NULL;
-    JobResult *r = attempt(socket_path, req, dir, &local);
+    JobResult *r = attempt(socket_path, req, dir, small, &local);
     remove_folder(dir);
     g_free(dir);
     if (r == NULL && local != NULL && local->domain == DIFFUSIOND_ERROR && local->code == -32005) {
-        /* The daemon may not touch our folder (--allow-dir): send the pixels themselves. */
+        /* The daemon may not touch our folder (--allow-dir): send the pixels themselves, without a preview. */
         g_clear_error(&local);
-        return attempt(socket_path, req, NULL, error);
+        return attempt(socket_path, req, NULL, FALSE, error);
     }
     if (local != NULL)
         g_propagate_error(error, local);

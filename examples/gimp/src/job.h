@@ -8,6 +8,7 @@ typedef struct {
     JsonObject *params;  /* request members except image, mask and output (borrowed) */
     GBytes *image;       /* PNG for the "image" member, or NULL */
     GBytes *mask;        /* PNG for the "mask" member, or NULL */
+    gboolean interactive; /* show the daemon's preview in a window (else only decode it) */
 } JobRequest;
 
 typedef struct {
@@ -19,7 +20,8 @@ typedef struct {
 
 /* Runs the job on its own connection, showing its progress in GIMP's progress bar. Images go as files in a
  * fresh 0700 folder under $XDG_RUNTIME_DIR (removed before this returns); small ones, and all of them again
- * when the daemon answers -32005 (it runs with --allow-dir), go inline as base64. */
+ * when the daemon answers -32005 (it runs with --allow-dir), go inline as base64. A generation job with a
+ * model also asks for the daemon's `preview` in that folder (preview.h), unless params already name one. */
 JobResult *job_run(const gchar *socket_path, const JobRequest *request, GError **error);
 void job_result_free(JobResult *result);
 

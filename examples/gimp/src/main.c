@@ -178,7 +178,8 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     } else {
         gint32 image = param[1].data.d_image;
         gint32 drawable = param[2].data.d_drawable;
-        gint32 layer = ops_run(op, image, drawable, &s, &error);
+        /* Only a dialog run has GTK set up (gimp_ui_init); with last values there may be no display at all. */
+        gint32 layer = ops_run(op, image, drawable, &s, mode == GIMP_RUN_INTERACTIVE, &error);
         if (layer >= 0) {
             values[1].type = GIMP_PDB_LAYER;
             values[1].data.d_layer = layer;

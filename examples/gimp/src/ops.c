@@ -117,7 +117,7 @@ static gboolean check_image(gint32 image, GError **error)
     return TRUE;
 }
 
-gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, GError **error)
+gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, gboolean interactive, GError **error)
 {
     if (!check_image(image, error))
         return -1;
@@ -129,7 +129,7 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, G
     gboolean has_selection = FALSE;
     Rect area = work_area(image, &has_selection);
     JsonObject *params = json_object_new();
-    JobRequest request = { operation_method(op), params, NULL, NULL };
+    JobRequest request = { operation_method(op), params, NULL, NULL, interactive };
     gint32 layer = -1;
 
     set_string_if(params, "model", s->model);
@@ -137,6 +137,14 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, G
     if (op == OP_GENERATE || op == OP_IMG2IMG || diffusion) {
         json_object_set_string_member(params, "prompt", s->prompt);
         set_string_if(params, "negative_prompt", s->negative_prompt);
+        if (s->lora[0] != '\0') {
+            JsonObject *lora = json_object_new();
+            json_object_set_string_member(lora, "name", s->lora);
+            json_object_set_double_member(lora, "weight", s->lora_weight);
+            JsonArray *loras = json_array_new();
+            json_array_add_object_element(loras, lora);
+            json_object_set_array_member(params, "loras", loras);
+        }
     }
     switch (op) {
     case OP_GENERATE:

@@ -22,6 +22,7 @@ void settings_defaults(Settings *s)
     memset(s, 0, sizeof *s);
     s->strength = 0.75;
     s->scale = 0.0;
+    s->lora_weight = 1.0;
 }
 
 gboolean settings_set(gchar *field, gsize size, const gchar *value)

@@ -13,6 +13,8 @@ typedef struct {
     gdouble scale;
     gchar params_json[32768];
     gchar method[128];
+    gchar lora[256];     /* a LoRA of models.list for generation jobs ("" = none), sent as `loras` */
+    gdouble lora_weight;
 } Settings;
 
 /* The operation's PDB name, daemon method and menu label. */

@@ -32,10 +32,13 @@ def fact(key, wanted):
     expect(got == wanted, "%s: expected %r, got %r" % (key, wanted, got))
 
 
-def daemon(method, params, name):
-    """The daemon's own result for the request, written to OUT/ref-NAME.png."""
+def daemon(method, params, name, preview=False):
+    """The daemon's own result for the request, written to OUT/ref-NAME.png (with preview: its last preview
+    picture to OUT/ref-NAME-preview.png, which does not change the result)."""
     target = os.path.join(out, "ref-%s.png" % name)
     params = dict(params, output={"path": target, "overwrite": True})
+    if preview:
+        params["preview"] = {"every": 1, "path": os.path.join(out, "ref-%s-preview.png" % name)}
     run = subprocess.run([os.environ["DIFFUSIONCTL"], "call", method, "--quiet", "--params", json.dumps(params)],
                          capture_output=True, text=True, timeout=120)
     if not expect(run.returncode == 0, "diffusionctl %s failed: %s" % (method, run.stderr.strip())):
@@ -55,6 +58,36 @@ def same(a, b, what):
         return False
     differing = sum(1 for p, q in zip(pixels(a), pixels(b)) if p != q)
     return expect(differing == 0, "%s: %d of %d pixels differ" % (what, differing, a.width * a.height))
+
+
+def fnv_rgb(image):
+    """FNV-1a over the R, G, B samples, as the plug-in logs a decoded preview (src/preview.c)."""
+    h = 2166136261
+    for y in range(image.height):
+        for x in range(image.width):
+            for v in image.rgba(x, y)[:3]:
+                h = ((h ^ v) * 16777619) & 0xFFFFFFFF
+    return "%08x" % h
+
+
+def previews(method, how):
+    """The plug-in's preview log (DIFFUSIOND_GIMP_PREVIEW_LOG): (size, checksum) of each decoded picture."""
+    path = os.environ.get("DIFFUSIOND_GIMP_PREVIEW_LOG", "")
+    lines = open(path).read().split("\n") if path and os.path.exists(path) else []
+    return [tuple(line.split()[1::2]) for line in lines if line.split()[0:3:2] == [method, how]]
+
+
+def check_preview(method, name, how):
+    """The plug-in asked for the daemon's preview, decoded it while sampling, and its last picture equals the
+    daemon's own last preview for the same request (OUT/ref-NAME-preview.png, from daemon(..., preview=True))."""
+    ref_path = os.path.join(out, "ref-%s-preview.png" % name)
+    if not expect(os.path.exists(ref_path), "%s: the daemon wrote no preview" % name):
+        return
+    ref = png.read(ref_path)
+    size = "%dx%d" % (ref.width, ref.height)
+    got = [p for p in previews(method, how) if p[0] == size]
+    if expect(got, "%s: no %s %s preview in the plug-in's preview log (%r)" % (name, how, size, previews(method, how))):
+        expect(got[-1][1] == fnv_rgb(ref), "%s: the last %s preview differs from the daemon's" % (name, how))
 
 
 def load(name):
@@ -82,15 +115,17 @@ def check_generate():
     expect("Seed: 42" in facts.get("generate.parameters", ""), "the A1111 parameters parasite names the seed: %r"
            % facts.get("generate.parameters"))
     ref = daemon("generate", {"model": "tiny", "prompt": "a red fox", "negative_prompt": "blurry", "seed": 42,
-                              "steps": 3, "width": 48, "height": 40}, "generate")
+                              "steps": 3, "width": 48, "height": 40}, "generate", preview=True)
     same(load("generate.png"), ref, "generate layer vs the daemon's output")
+    check_preview("generate", "generate", "decoded")  # one pixel per latent cell (the tiny VAE: 1/2)
 
 
 def check_img2img():
     common("img2img", "img2img: a castle (seed 7)", "64x64", "0,0", "64x64")
     ref = daemon("img2img", {"model": "tiny", "prompt": "a castle", "strength": 0.6, "seed": 7, "steps": 4,
-                             "image": {"path": photo64}}, "img2img")
+                             "image": {"path": photo64}}, "img2img", preview=True)
     same(load("img2img.png"), ref, "img2img layer vs the daemon's output")
+    check_preview("img2img", "img2img", "decoded")
     common("img2img-selection", "img2img: a castle (seed 7)", "48x40", "8,8", "64x64")
     crop = os.path.join(out, "crop.png")
     png.write(crop, png.read(photo64).crop(8, 8, 48, 40))
@@ -115,8 +150,10 @@ def check_masked(name, layer_name, params):
         expect(inside_changed > 0, "%s: no pixel inside the selection changed" % name)
     mask = os.path.join(out, "mask.png")
     png.write_grey(mask, 64, 64, lambda x, y: 255 if inside(x, y) else 0)
-    ref = daemon("inpaint", dict(params, image={"path": photo64}, mask={"path": mask}), name)
+    ref = daemon("inpaint", dict(params, image={"path": photo64}, mask={"path": mask}), name, preview="model" in params)
     same(load(name + ".png"), ref.crop(16, 16, 24, 20) if ref else None, "%s layer vs the daemon's output" % name)
+    if "model" in params:
+        check_preview("inpaint", name, "decoded")
 
 
 def check_inpaint():
@@ -139,8 +176,10 @@ def check_outpaint():
     common("outpaint", "outpaint: a meadow (seed 3)", "56x40", "0,0", "56x40")
     fact("outpaint-bg.offsets", "8,0")
     same(load("outpaint.png"), daemon("outpaint", {"image": {"path": photo32}, "extend": extend, "model": "tiny",
-                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 64}, "outpaint"),
+                                                    "prompt": "a meadow", "seed": 3, "steps": 3, "window": 64}, "outpaint",
+                                      preview=True),
          "outpaint layer vs the daemon's output")
+    check_preview("outpaint", "outpaint", "decoded")
 
 
 def check_upscale():
@@ -183,6 +222,9 @@ def check_interactive():
         wanted = ",".join(m["name"] for m in models if m["kind"] == kind)
         shown = re.findall(r"dialog plug-in-diffusiond-%s models=(.*)" % procedure, log)
         expect(shown == [wanted], "the %s dialog offers models.list's %s models %r, not %r" % (procedure, kind, wanted, shown))
+    loras = ",".join(m["name"] for m in models if m["kind"] == "lora" and not m.get("error"))
+    shown = re.findall(r"dialog plug-in-diffusiond-generate loras=(.*)", log)
+    expect(shown == [loras] and loras, "the generate dialog offers models.list's LoRAs %r, not %r" % (loras, shown))
     expect(facts.get("dialog-upscale.name", "").startswith("upscale: lanczos3"),
            "the upscale dialog came up with the last values: %r" % facts.get("dialog-upscale.name"))
     fact("dialog-upscale.canvas", "72x72")
@@ -191,8 +233,11 @@ def check_interactive():
            "the generate dialog came up with the last values: %r" % facts.get("dialog-generate.name"))
     fact("dialog-generate.size", "32x32")
     same(load("dialog-generate.png"), daemon("generate", {"model": "tiny", "prompt": "a dialog fox", "seed": 11, "steps": 2,
-                                                          "width": 32, "height": 32}, "dialog-generate"),
-         "the dialog's generate layer vs the daemon's output")
+                                                          "width": 32, "height": 32,
+                                                          "loras": [{"name": "sd1_loha", "weight": 1.0}]},
+                                             "dialog-generate", preview=True),
+         "the dialog's generate layer (LoRA sd1_loha picked in the dialog) vs the daemon's output")
+    check_preview("generate", "dialog-generate", "shown")  # in the preview window
 
 
 def check_call():

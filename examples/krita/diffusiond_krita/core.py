@@ -8,6 +8,7 @@ each job), inline as base64 for small images, and inline for everything when the
 it runs with --allow-dir).
 """
 import base64
+import copy
 import itertools
 import json
 import os
@@ -284,8 +285,9 @@ class Workspace:
 class Request:
     """An operation request whose images are PNG bytes, turned into params by path or inline.
 
-    `inputs` maps request members (`image`, `mask`) to PNG bytes; `output_pixels` is the expected output size
-    (small outputs come back inline); `preview` asks generation operations for a preview file."""
+    `inputs` maps request members (`image`, `mask`, or a path into the params such as ("control", 0, "image"))
+    to PNG bytes; `output_pixels` is the expected output size (small outputs come back inline); `preview` asks
+    generation operations for a preview file."""
 
     def __init__(self, method, params, inputs=None, output_pixels=None, preview_every=None):
         self.method = method
@@ -300,12 +302,14 @@ class Request:
         """The params to send. inline=True sends every image as base64 and asks for an inline output."""
         if inline is not None:
             self.inline = inline
-        params = dict(self.params)
+        params = copy.deepcopy(self.params)  # nested members (control entries) get their images here, not in self.params
         for member, data in self.inputs.items():
             if self.inline or workspace is None or len(data) <= INLINE_LIMIT:
-                params[member] = {"base64": base64.b64encode(data).decode("ascii")}
+                image = {"base64": base64.b64encode(data).decode("ascii")}
             else:
-                params[member] = {"path": workspace.write("%s-%d.png" % (member, next(workspace._count)), data)}
+                name = member if isinstance(member, str) else "-".join(str(part) for part in member)
+                image = {"path": workspace.write("%s-%d.png" % (name, next(workspace._count)), data)}
+            _set_member(params, member, image)
         if "output" not in params and "outputs" not in params:
             small = self.output_pixels is not None and self.output_pixels <= INLINE_OUTPUT_PIXELS
             if self.inline or workspace is None or small:
@@ -318,6 +322,17 @@ class Request:
             self.preview_path = workspace.file("preview.png")
             params["preview"] = {"every": int(self.preview_every), "path": self.preview_path}
         return params
+
+
+def _set_member(params, member, value):
+    """params[member] = value, where member is a name or a path of names and list indices."""
+    if isinstance(member, str):
+        params[member] = value
+        return
+    target = params
+    for part in member[:-1]:
+        target = target[part]
+    target[member[-1]] = value
 
 
 def result_images(result):
@@ -377,14 +392,17 @@ def layer_name(method, prompt="", seed=None, extra=None):
 
 def choices(capabilities, models_list):
     """What the docker's combo boxes offer, all from the daemon: operations it serves, Stable Diffusion
-    models (inpainting ones marked), upscalers, samplers, schedulers."""
+    models (inpainting ones marked), upscalers, samplers, schedulers, LoRAs and ControlNets (with their
+    families, so the docker offers those that fit the chosen model)."""
     operations = [op.get("method") for op in capabilities.get("operations", []) if isinstance(op, dict)]
     sd, inpainting, upscalers = [], [], []
     by_kind = {}
+    families = {}
     for model in models_list.get("models", []):
         if model.get("error"):
             continue
         by_kind.setdefault(model.get("kind", "?"), []).append(model.get("name"))
+        families[(model.get("kind"), model.get("name"))] = model.get("family")
         if model.get("kind") == "stable-diffusion":
             sd.append(model["name"])
             if model.get("inpainting"):
@@ -411,9 +429,22 @@ def choices(capabilities, models_list):
         "upscalers": upscalers,
         "samplers": names("samplers"),
         "schedulers": names("schedulers"),
+        "loras": by_kind.get("lora", []),
+        "controlnets": by_kind.get("controlnet", []),
+        "families": families,  # (kind, name) -> family as models.list tells it (None when it does not)
         "version": capabilities.get("daemon_version"),
         "by_kind": by_kind,  # every kind the daemon lists (ControlNets, LoRAs, ... as it grows), for the UI to offer
     }
+
+
+def fitting(choices, kind, model):
+    """The names of `kind` (lora, controlnet) that can go with the Stable Diffusion `model`: the same family, or
+    a family the daemon could not tell (it then decides, and its message says why not)."""
+    family = choices["families"].get(("stable-diffusion", model))
+    names = choices["by_kind"].get(kind, [])
+    known = ("sd1", "sd2", "sdxl", "sdxl-refiner")
+    return [n for n in names if family is None or choices["families"].get((kind, n)) in (family, None)
+            or choices["families"].get((kind, n)) not in known]
 
 
 class BlockingClient:

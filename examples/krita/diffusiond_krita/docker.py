@@ -17,6 +17,7 @@ DOCKER_ID = "diffusiond_krita_docker"
 OPERATIONS = [("generate", "Generate (selection or canvas)"), ("img2img", "Img2img on selection"),
               ("inpaint", "Inpaint selection"), ("outpaint", "Outpaint to canvas edges"), ("upscale", "Upscale")]
 NO_MODEL = "(none: fill only)"
+NONE = "(none)"
 OWN_SCALE = "model's own"
 
 
@@ -95,6 +96,24 @@ class DiffusiondDocker(DockWidget):
             box.setChecked(side == "right")
             self.edges[side] = box
             edges.addWidget(box)
+        # LoRAs and ControlNets as models.list has them, those of the chosen model's family.
+        self.lora = named(QtWidgets.QComboBox(), "lora")
+        self.lora_weight = named(QtWidgets.QDoubleSpinBox(), "lora_weight")
+        self.lora_weight.setRange(-4.0, 4.0)
+        self.lora_weight.setSingleStep(0.1)
+        self.lora_weight.setValue(1.0)
+        lora_row = QtWidgets.QHBoxLayout()
+        lora_row.addWidget(self.lora, 1)
+        lora_row.addWidget(self.lora_weight)
+        self.controlnet = named(QtWidgets.QComboBox(), "controlnet")
+        self.controlnet.setToolTip("The control image is the active layer over the area the job repaints")
+        self.control_weight = named(QtWidgets.QDoubleSpinBox(), "control_weight")
+        self.control_weight.setRange(0.0, 4.0)
+        self.control_weight.setSingleStep(0.1)
+        self.control_weight.setValue(1.0)
+        control_row = QtWidgets.QHBoxLayout()
+        control_row.addWidget(self.controlnet, 1)
+        control_row.addWidget(self.control_weight)
         self.scale = named(QtWidgets.QDoubleSpinBox(), "scale")
         self.scale.setRange(0.0, 16.0)
         self.scale.setSpecialValueText(OWN_SCALE)
@@ -111,6 +130,8 @@ class DiffusiondDocker(DockWidget):
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
         form.addRow("Model", self.model)
+        form.addRow("LoRA", lora_row)
+        form.addRow("ControlNet", control_row)
         form.addRow("Sampler", self.sampler)
         form.addRow("Scheduler", self.scheduler)
         form.addRow("Strength", self.strength)
@@ -154,6 +175,7 @@ class DiffusiondDocker(DockWidget):
         self.setWidget(root)
 
         self.operation.currentIndexChanged.connect(self._operation_changed)
+        self.model.currentIndexChanged.connect(self._model_changed)
         self.run_button.clicked.connect(lambda: self.run())
         self.cancel_button.clicked.connect(lambda: self.cancel())
         self.refresh_button.clicked.connect(lambda: self.refresh())
@@ -203,8 +225,9 @@ class DiffusiondDocker(DockWidget):
         self._fill(self.sampler, self.choices["samplers"], keep=True)
         self._fill(self.scheduler, ["automatic"] + [s for s in self.choices["schedulers"] if s != "automatic"], keep=True)
         self._operation_changed()
-        self.set_status("diffusiond %s: %d models, %d upscalers" % (
-            self.choices.get("version") or "", len(self.choices["models"]), len(self.choices["upscalers"])))
+        self.set_status("diffusiond %s: %d models, %d upscalers, %d LoRAs, %d ControlNets" % (
+            self.choices.get("version") or "", len(self.choices["models"]), len(self.choices["upscalers"]),
+            len(self.choices["loras"]), len(self.choices["controlnets"])))
 
     @staticmethod
     def _fill(combo, values, keep=True):
@@ -229,8 +252,19 @@ class DiffusiondDocker(DockWidget):
                 self._fill(self.model, [NO_MODEL] + models)
             else:
                 self._fill(self.model, self.choices["models"])
-        for widget in (self.prompt, self.negative, self.sampler, self.scheduler, self.steps, self.cfg, self.seed):
+        for widget in (self.prompt, self.negative, self.sampler, self.scheduler, self.steps, self.cfg, self.seed,
+                       self.lora, self.lora_weight):
             widget.setEnabled(generation)
+        for widget in (self.controlnet, self.control_weight):
+            widget.setEnabled(op in ("generate", "img2img", "inpaint"))
+        self._model_changed()
+
+    def _model_changed(self, *_):
+        if self.choices is None:
+            return
+        model = self.model.currentText()
+        self._fill(self.lora, [NONE] + core.fitting(self.choices, "lora", model))
+        self._fill(self.controlnet, [NONE] + core.fitting(self.choices, "controlnet", model))
         self.strength.setEnabled(op in ("img2img", "inpaint", "outpaint"))
         self.extend.setEnabled(op == "outpaint")
         for box in self.edges.values():
@@ -255,7 +289,15 @@ class DiffusiondDocker(DockWidget):
             params["seed"] = self.seed.value()
         if op in ("inpaint", "outpaint") and abs(self.strength.value() - 1.0) > 1e-9:
             params["strength"] = self.strength.value()
+        if self.lora.currentText() not in ("", NONE):
+            params["loras"] = [{"name": self.lora.currentText(), "weight": self.lora_weight.value()}]
         return params
+
+    def _with_control(self, plan, op, model):
+        controlnet = self.controlnet.currentText()
+        if model and op in ("generate", "img2img", "inpaint") and controlnet not in ("", NONE):
+            doc_ops.add_control(plan, plan.document.activeNode(), controlnet, self.control_weight.value())
+        return plan
 
     def make_plan(self, document):
         op = self.operation.currentData()
@@ -267,11 +309,12 @@ class DiffusiondDocker(DockWidget):
         if op in ("generate", "img2img") and not model:
             raise core.DiffusiondError(None, "diffusiond: no Stable Diffusion model to use; the daemon lists none (\u21bb to reload).")
         if op == "generate":
-            return doc_ops.plan_generate(document, prompt, model, params, preview_every=1)
+            return self._with_control(doc_ops.plan_generate(document, prompt, model, params, preview_every=1), op, model)
         if op == "img2img":
-            return doc_ops.plan_img2img(document, prompt, model, self.strength.value(), params, preview_every=1)
+            return self._with_control(doc_ops.plan_img2img(document, prompt, model, self.strength.value(), params,
+                                                           preview_every=1), op, model)
         if op == "inpaint":
-            return doc_ops.plan_inpaint(document, prompt, model, params, preview_every=1)
+            return self._with_control(doc_ops.plan_inpaint(document, prompt, model, params, preview_every=1), op, model)
         if op == "outpaint":
             n = self.extend.value()
             sides = {side: (n if box.isChecked() else 0) for side, box in self.edges.items()}

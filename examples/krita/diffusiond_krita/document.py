@@ -11,10 +11,14 @@ ANNOTATION_TYPE = "diffusiond/parameters"
 
 
 class Plan:
-    def __init__(self, document, request, finish):
+    """`area` (x, y, w, h, sent width, sent height): the document region the request's pixels cover, for
+    images that must line up with them (a ControlNet's control image); None where there is no such region."""
+
+    def __init__(self, document, request, finish, area=None):
         self.document = document
         self.request = request
         self._finish = finish
+        self.area = area
 
     def finish(self, result):
         return self._finish(result)
@@ -181,7 +185,7 @@ def plan_generate(document, prompt, model, params, preview_every=None):
         node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch, pixel_size(document)), x, y, cw, ch)
         keep_parameters(document, result, name)
         return node
-    return Plan(document, req, finish)
+    return Plan(document, req, finish, (x, y, w, h, request["width"], request["height"]))
 
 
 def plan_img2img(document, prompt, model, strength, params, preview_every=None):
@@ -203,7 +207,7 @@ def plan_img2img(document, prompt, model, strength, params, preview_every=None):
         node = add_layer(document, name, crop(bgra, rw, 0, 0, cw, ch, pixel_size(document)), x, y, cw, ch)
         keep_parameters(document, result, name)
         return node
-    return Plan(document, req, finish)
+    return Plan(document, req, finish, (x, y, w, h, pw, ph))
 
 
 def _reach(params):
@@ -245,7 +249,7 @@ def plan_inpaint(document, prompt, model, params, preview_every=None):
         node = add_layer(document, name, crop(bgra, rw, x0, y0, x1 - x0, y1 - y0, pixel_size(document)), x0, y0, x1 - x0, y1 - y0)
         keep_parameters(document, result, name)
         return node
-    return Plan(document, req, finish)
+    return Plan(document, req, finish, (0, 0, W, H, W, H))
 
 
 def plan_outpaint(document, left, top, right, bottom, prompt, model, params, preview_every=None):
@@ -301,6 +305,22 @@ def plan_upscale(document, model, scale, params):
         name = core.layer_name("upscale", result.get("model", model or ""), None, "%dx%d" % (rw, rh))
         return add_layer(document, name, bgra, 0, 0, rw, rh)
     return Plan(document, req, finish)
+
+
+def add_control(plan, node, model, weight=1.0):
+    """Steers the plan's job with the ControlNet `model`, its control image the layer `node` over the plan's
+    area (edges repeated like the image's), so the control lines up with what is repainted."""
+    if plan.area is None:
+        raise _refused("diffusiond: a ControlNet steers generate, img2img and inpaint; not %s." % plan.request.method)
+    if node is None:
+        raise _refused("diffusiond: pick the layer that holds the control image (the active layer is used).")
+    x, y, w, h, pw, ph = plan.area
+    _settle(plan.document)
+    pixels = pad_edges(bytes(node.pixelData(x, y, w, h)), w, h, pw, ph, pixel_size(plan.document))
+    controls = plan.request.params.setdefault("control", [])
+    controls.append({"model": model, "weight": weight})
+    plan.request.inputs[("control", len(controls) - 1, "image")] = encode_bgra(plan.document, pixels, pw, ph)
+    return plan
 
 
 def active_document():

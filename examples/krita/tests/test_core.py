@@ -162,6 +162,21 @@ class TransportTests(unittest.TestCase):
         self.assertFalse(os.path.exists(folder))
         self.assertEqual(os.listdir(self.runtime), [])
 
+    def test_images_inside_nested_members_travel_like_top_level_ones(self):
+        big = b"c" * (core.INLINE_LIMIT + 1)
+        params = {"model": "m", "control": [{"model": "canny", "weight": 0.5}]}
+        req = core.Request("generate", params, inputs={("control", 0, "image"): big}, output_pixels=512 * 512)
+        with core.Workspace(self.environ) as ws:
+            built = req.build(ws)
+            path = built["control"][0]["image"]["path"]
+            self.assertTrue(path.startswith(ws.path + "/control-0-image-"), path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), big)
+            self.assertEqual(built["control"][0]["weight"], 0.5)
+            self.assertNotIn("image", params["control"][0], "the plan's own params are not changed")
+            inline = req.build(ws, inline=True)
+            self.assertEqual(inline["control"][0]["image"], {"base64": base64.b64encode(big).decode()})
+
     def test_small_outputs_come_back_inline_and_previews_only_for_models(self):
         with core.Workspace(self.environ) as ws:
             self.assertEqual(core.Request("generate", {"model": "m"}, output_pixels=32 * 32).build(ws)["output"],
@@ -220,6 +235,24 @@ class ChoicesTests(unittest.TestCase):
         self.assertEqual((c["samplers"], c["schedulers"], c["operations"]), (["euler", "ddim"], ["karras"], ["upscale", "generate"]))
         self.assertEqual(c["by_kind"]["controlnet"], ["canny"])
         self.assertEqual(c["version"], "1.2")
+
+    def test_loras_and_controlnets_offered_for_the_models_family(self):
+        listed = {"models": [
+            {"name": "sd15", "kind": "stable-diffusion", "family": "sd1"},
+            {"name": "xl", "kind": "stable-diffusion", "family": "sdxl"},
+            {"name": "detail", "kind": "lora", "family": "sd1"},
+            {"name": "xl-detail", "kind": "lora", "family": "sdxl"},
+            {"name": "odd", "kind": "lora", "family": "unknown"},
+            {"name": "bad", "kind": "lora", "family": "sd1", "error": "cannot read"},
+            {"name": "canny", "kind": "controlnet", "family": "sd1"},
+            {"name": "xl-canny", "kind": "controlnet", "family": "sdxl"}]}
+        c = core.choices({}, listed)
+        self.assertEqual(c["loras"], ["detail", "xl-detail", "odd"])
+        self.assertEqual(c["controlnets"], ["canny", "xl-canny"])
+        self.assertEqual(core.fitting(c, "lora", "sd15"), ["detail", "odd"])
+        self.assertEqual(core.fitting(c, "lora", "xl"), ["xl-detail", "odd"])
+        self.assertEqual(core.fitting(c, "controlnet", "xl"), ["xl-canny"])
+        self.assertEqual(core.fitting(c, "lora", "typed-by-hand"), ["detail", "xl-detail", "odd"])
 
 
 class DaemonNotRunningTests(unittest.TestCase):

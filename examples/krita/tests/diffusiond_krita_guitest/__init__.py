@@ -173,6 +173,39 @@ class GuiTest(Extension):
         self.check("status names the layer", docker.status.text() == "done: new layer \u201c%s\u201d" % name, docker.status.text())
         self.check("pixels landed", pixels(doc) != before)
 
+        # 1b. The LoRA and ControlNet choices are models.list's (those of the model's family); with both chosen the
+        # layer equals the daemon's output for the request with `loras` and `control` (the active layer as the
+        # control image).
+        lora, controlnet = os.environ.get("DIFFUSIOND_TEST_LORA"), os.environ.get("DIFFUSIOND_TEST_CONTROLNET")
+        listed = core.BlockingClient(SOCKET, timeout=60).call("models.list")["models"]
+        family = {m["name"]: m.get("family") for m in listed if m.get("kind") == "stable-diffusion"}[MODEL]
+        for kind, combo in (("lora", docker.lora), ("controlnet", docker.controlnet)):
+            wanted = [m["name"] for m in listed if m.get("kind") == kind and not m.get("error")
+                      and m.get("family") in (family, None, "unknown")]
+            offered = [combo.itemText(i) for i in range(1, combo.count())]
+            self.check("the %s choices are models.list's for the model's family" % kind,
+                       offered == wanted and len(wanted) > 0, "%r vs %r" % (offered, wanted))
+        docker.lora.setCurrentIndex(docker.lora.findText(lora))
+        docker.lora_weight.setValue(0.7)
+        docker.controlnet.setCurrentIndex(docker.controlnet.findText(controlnet))
+        docker.control_weight.setValue(0.8)
+        control_png = kdoc.encode_bgra(doc, bytes(doc.activeNode().pixelData(0, 0, W, H)), W, H)
+        docker.run_button.click()
+        yield Wait("generate with LoRA and ControlNet done", lambda: docker.run_button.isEnabled() and docker.job.done, 60)
+        top = paint_layers(doc)[-1]
+        own = core.BlockingClient(SOCKET, timeout=60).call("generate", {
+            "model": MODEL, "prompt": "a red fox", "sampler": "euler", "scheduler": "karras", "steps": 2,
+            "cfg_scale": 6.5, "seed": 42, "width": W, "height": H, "output": {"format": "png"},
+            "loras": [{"name": lora, "weight": 0.7}],
+            "control": [{"model": controlnet, "weight": 0.8,
+                         "image": {"base64": core.base64.b64encode(control_png).decode("ascii")}}]})
+        _, _, expected = kdoc.decode_image(core.result_images(own)[0][0])
+        self.check("LoRA and ControlNet from the docker reach the request", top.name() == name
+                   and bytes(top.pixelData(0, 0, W, H)) == expected and len(paint_layers(doc)) == 3,
+                   "%s; %s" % (top.name(), docker.status.text()))
+        docker.lora.setCurrentIndex(0)
+        docker.controlnet.setCurrentIndex(0)
+
         # 2. A slow job: progress with stage and ETA, preview, screenshot, Cancel.
         docker.steps.setValue(1000)
         docker.seed.setValue(7)
