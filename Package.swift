@@ -90,7 +90,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "Imaging",
+            "StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Models", "Tensor", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -38,6 +38,23 @@ final class StartupConfigTests: XCTestCase {
         XCTAssertTrue(message.contains("unknown key \"max_qeue\""), message)
     }
 
+    /// `--weights` takes the residency names only; `weights` in the config file is the same setting.
+    func testWeightResidencyOptionIsCheckedAndReadFromTheConfigFile() throws {
+        let dir = try TempDir()
+        let message = try refusedStart(["--socket", dir.file("bad.sock"), "--weights", "fp8"])
+        XCTAssertTrue(message.contains("--weights fp8") && message.contains("stored, half, fp32"), message)
+        let config = dir.file("config.json")
+        try #"{"weights": "fp32"}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(arguments: ["--config", config], withChecksumPlugin: false, dir: dir)
+        defer { daemon.stop() }
+        let caps = try daemon.connect().call(id: .integer(1), method: "capabilities", timeout: 10)
+        XCTAssertNotNil(caps["result"], "a daemon keeping fp32 weights serves")
+        let bad = dir.file("bad.json")
+        try #"{"weights": "quarter"}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+        let fromFile = try refusedStart(["--socket", dir.file("bad2.sock"), "--config", bad])
+        XCTAssertTrue(fromFile.contains("quarter"), fromFile)
+    }
+
     /// A plugin with the wrong ABI version stops the daemon at start, naming the file.
     func testBadExternalPluginIsRefusedAtStart() throws {
         let dir = try TempDir()
