@@ -11,10 +11,11 @@ import Sampling
 /// them; one quoted `ControlNet <i>: "Module: none, Model: <name>, Weight: 1, …"` per control entry, as
 /// sd-webui-controlnet writes its units; `Denoising strength` for img2img only, `Clip skip` when > 1, `Guidance rescale` when > 0,
 /// `RNG`: "CPU" for torch CPU noise, "NV" for the NVIDIA/Philox family as A1111 names its CPU emulation of
-/// GPU noise).
+/// GPU noise); with adapters, their tags after the prompt and `Lora hashes` / `TI hashes` after `RNG`
+/// (`InfotextAdapters`).
 public enum GenerationInfo {
     public static func parameters(_ request: GenerationRequest, seed: UInt64, modelName: String,
-                                  refiner: RefinerHandoff? = nil) -> String {
+                                  refiner: RefinerHandoff? = nil, adapters: InfotextAdapters = InfotextAdapters()) -> String {
         var fields: [(String, String)] = [
             ("Steps", "\(request.steps)"),
             ("Sampler", request.sampler.sampler.displayName),
@@ -45,8 +46,12 @@ public enum GenerationInfo {
                 + "Guess Mode: \(control.runsInGuessMode ? "True" : "False")"))
         }
         fields.append(("RNG", request.rng == .cpu ? "CPU" : "NV"))
-        // Applied hypernetworks as A1111 tags, in order: the prompt re-sent gives the same run.
-        var text = request.prompt + request.hypernetworks.entries.map { " <hypernet:\($0.network.name):\($0.strength)>" }.joined()
+        // A1111's extra generation params come after its own fields.
+        if !adapters.loraHashes.isEmpty { fields.append(("Lora hashes", adapters.loraHashes.joined(separator: ", "))) }
+        if !adapters.embeddingHashes.isEmpty { fields.append(("TI hashes", adapters.embeddingHashes.joined(separator: ", "))) }
+        // Applied LoRAs and hypernetworks as A1111 tags, in order: the prompt re-sent gives the same run.
+        var text = request.prompt + adapters.tags
+            + request.hypernetworks.entries.map { " <hypernet:\($0.network.name):\($0.strength)>" }.joined()
         if !request.negativePrompt.isEmpty { text += "\nNegative prompt: " + request.negativePrompt }
         text += "\n" + fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ")
         return text

@@ -112,6 +112,7 @@ public enum LoRALookup {
         } catch let e as LoRARequestError {
             throw PluginError.invalidParam(field: e.field, reason: e.reason)
         }
+        if !adapted.reused { context.models.adaptersChanged(on: model) }
         context.progress(stage: "apply_loras", step: 1, steps: 1)
         return (adapted.model, ["loras": .array(adapted.reports.map(member))])
     }

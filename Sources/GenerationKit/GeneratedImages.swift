@@ -8,10 +8,11 @@ import PluginAPI
 /// its seed.
 public enum GeneratedImages {
     /// One image; `reportParameters` also puts the text in the described object (generate and img2img do).
-    public static func deliver(_ image: VipsImage, index: Int, seed: UInt64, request: GenerationRequest, modelName: String,
+    public static func deliver(_ image: VipsImage, index: Int, seed: UInt64, request: GenerationRequest, model: LoadedModel,
                                refiner: RefinerHandoff? = nil,
                                outputs: [ImageOutput], reportParameters: Bool, context: JobContext) throws -> JSONValue {
-        let text = GenerationInfo.parameters(request, seed: seed, modelName: modelName, refiner: refiner)
+        let text = GenerationInfo.parameters(request, seed: seed, modelName: model.name, refiner: refiner,
+                                             adapters: InfotextAdapters(model: model, request: request, library: context.models.embeddings))
         let described = try context.deliver(try image.settingText("parameters", text), to: outputs[index],
                                             field: GenerationOutputs.field(index: index, count: outputs.count))
         guard case .object(var o) = described else { return described }
@@ -27,7 +28,7 @@ public enum GeneratedImages {
                                      context: JobContext, extra: [String: JSONValue]) throws -> JSONValue {
         var images: [JSONValue] = []
         for (i, result) in results.enumerated() {
-            images.append(try deliver(result, index: i, seed: request.seeds[i], request: request, modelName: model.name,
+            images.append(try deliver(result, index: i, seed: request.seeds[i], request: request, model: model,
                                       refiner: refiner, outputs: outputs, reportParameters: false, context: context))
         }
         var result: [String: JSONValue] = ["images": .array(images), "image": images.first ?? .null, "model": .string(model.name),

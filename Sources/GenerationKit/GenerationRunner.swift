@@ -50,7 +50,7 @@ public struct GenerationRunner {
         var images: [JSONValue] = []
         for (i, seed) in result.seeds.enumerated() {
             images.append(try GeneratedImages.deliver(try VipsImage(tensor: result.decoded[batch: i]), index: i, seed: seed,
-                                                      request: request, modelName: model.name, refiner: refiner, outputs: outputs,
+                                                      request: request, model: model, refiner: refiner, outputs: outputs,
                                                       reportParameters: true, context: context))
         }
         var members: [String: JSONValue] = [

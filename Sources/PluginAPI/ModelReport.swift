@@ -13,6 +13,7 @@ public enum ModelReport {
         if !info.key.variant.isEmpty { o["variant"] = .string(info.key.variant) }
         o["path"] = .string(info.path)
         o["bytes"] = JSONValue(info.bytes)
+        if info.key.kind == .stableDiffusion { o["lora_patched_bytes"] = JSONValue(info.patchedBytes) }
         return .object(o)
     }
 
@@ -91,7 +92,9 @@ public enum ModelReport {
         p["name"] = ["type": "string", "minLength": 1]
         p["variant"] = ["type": "string", "description": "the variant (adapter set) when not the file as stored"]
         p["path"] = ["type": "string"]
-        p["bytes"] = ["type": "integer", "minimum": 0, "description": "what the memory budget counts for it"]
+        p["bytes"] = ["type": "integer", "minimum": 0, "description": "what the memory budget counts for it (a checkpoint's weights plus lora_patched_bytes)"]
+        p["lora_patched_bytes"] = ["type": "integer", "minimum": 0,
+                                   "description": "a checkpoint's copies of the tensors its kept LoRA set patched (0 when none is kept); included in bytes"]
         return ResultSchemas.object(p, required: ["kind", "name", "path", "bytes"])
     }
 

@@ -1,5 +1,6 @@
 import DiffusionProtocol
 import Foundation
+import Imaging
 import StrictJSON
 import XCTest
 
@@ -8,6 +9,9 @@ import XCTest
 final class LoRABundleOperationTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
+
+    /// kohya's addnet hash of Fixtures/lora/bundles/sd1_bundle.safetensors (Python: sha256 of the bytes after the header).
+    static let addnetHash = "28d1c588cacd"
 
     func testBundledEmbeddingIsUsedAndReported() throws {
         let dir = try TempDir()
@@ -20,7 +24,8 @@ final class LoRABundleOperationTests: XCTestCase {
         defer { daemon.stop() }
         let client = try daemon.connect()
         let params: [String: JSONValue] = ["model": "tiny", "prompt": "a fox", "negative_prompt": "blurry, badhands", "steps": 2,
-                                           "width": 32, "height": 32, "seed": 3, "loras": [["name": "sd1_bundle"]]]
+                                           "width": 32, "height": 32, "seed": 3, "loras": [["name": "sd1_bundle"]],
+                                           "output": ["path": .string(dir.file("bundle.png"))]]
         try client.request(1, "generate", params)
         let reply = try client.collect(id: .integer(1), timeout: 120).response
         XCTAssertNil(reply["error"], "\(reply)\n\(daemon.log)")
@@ -33,10 +38,17 @@ final class LoRABundleOperationTests: XCTestCase {
         XCTAssertEqual(embeddings.map { $0["name"] }, ["badhands"])
         XCTAssertEqual(embeddings[0]["lora"], "sd1_bundle")
         XCTAssertEqual(embeddings[0]["replaced"]?.arrayValue?.first?["prompt"], "negative_prompt")
+        // The PNG's parameters text: the LoRA as a tag after the prompt, its hash, the bundled embedding's "hash".
+        let path = dir.file("bundle.png")
+        XCTAssertEqual(reply["result"]?["images"]?.arrayValue?.first?["path"], .string(path))
+        let text = try VipsImage.load(path: path, limits: .default).textEntries["parameters"] ?? ""
+        XCTAssertTrue(text.hasPrefix("a fox <lora:sd1_bundle:1>\nNegative prompt: blurry, badhands\n"), text)
+        XCTAssertTrue(text.hasSuffix(", RNG: CPU, Lora hashes: \"sd1_bundle: \(Self.addnetHash)\", TI hashes: \"badhands: sd1_bundle\""), text)
 
         // Without the LoRA the name is a word again.
         var plain = params
         plain["loras"] = nil
+        plain["output"] = nil
         try client.request(2, "generate", plain)
         let without = try client.collect(id: .integer(2), timeout: 120).response
         XCTAssertNil(without["error"], "\(without)")

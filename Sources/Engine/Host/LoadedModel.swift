@@ -15,11 +15,15 @@ public final class LoadedModel: Sendable {
     public let loraCache: LoRAPatchCache
     /// Embeddings the applied LoRAs bundle (a patched variant's; none for a base model), usable by name.
     public let bundledEmbeddings: [BundledEmbedding]
+    /// The LoRAs a patched variant was built with, in order (none for a base model).
+    public let appliedLoRAs: [AppliedLoRA]
 
     public init(name: String, path: String, networks: StableDiffusionModels, tokenizers: [CLIPTokenizer],
-                loraCache: LoRAPatchCache = LoRAPatchCache(), bundledEmbeddings: [BundledEmbedding] = []) throws {
+                loraCache: LoRAPatchCache = LoRAPatchCache(), bundledEmbeddings: [BundledEmbedding] = [],
+                appliedLoRAs: [AppliedLoRA] = []) throws {
         self.name = name
         self.bundledEmbeddings = bundledEmbeddings
+        self.appliedLoRAs = appliedLoRAs
         self.loraCache = loraCache
         self.path = path
         self.networks = networks

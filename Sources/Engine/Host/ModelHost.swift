@@ -9,7 +9,8 @@ import Models
 /// - Loaded on first use and kept until the budget needs room (least recently used first, across kinds),
 ///   `unload` is called, or the file changes on disk (a new size or modification time: the next lookup loads
 ///   the new file; requests holding the old copy finish with it).
-/// - The budget counts each model's float32 weight bytes. Eviction happens after a new model has loaded, so a
+/// - The budget counts each model's float32 weight bytes, a checkpoint's with the patched copies of its kept LoRA
+///   set (`adaptersChanged(on:)` re-checks it when that set changes). Eviction happens after a new model has loaded, so a
 ///   failed load changes nothing, at the price of briefly holding the old models and the new one together.
 ///   A model larger than the whole budget still loads and then stays alone.
 /// - Loads are serialised (two requests for the same new model load it once). Lookups of resident models,
@@ -43,6 +44,14 @@ public final class ModelHost: @unchecked Sendable {
         let stamp: FileStamp?
         let value: any Sendable
         var lastUse: UInt64
+
+        /// Bytes held beside the weights that change while resident: a checkpoint's kept LoRA set
+        /// (`LoRAPatchCache`), read when the budget is checked and when `status` asks.
+        var patchedBytes: Int { (value as? LoadedModel)?.loraCache.patchedBytes ?? 0 }
+        /// What the budget counts for it now.
+        var bytes: Int { info.bytes + patchedBytes }
+        /// The info as reported now, its patched copies included.
+        var current: ResidentModelInfo { info.withPatchedBytes(patchedBytes) }
     }
 
     public init(directory: String?, budgetBytes: Int? = nil,
@@ -178,19 +187,32 @@ public final class ModelHost: @unchecked Sendable {
     private func insert(_ new: Entry) {
         lock.withLock {
             entries[new.info.key] = nil  // a stale copy of the same key does not count against its replacement
-            if let budget {
-                var used = entries.values.reduce(0) { $0 + $1.info.bytes } + reservedWorking
-                while used + new.info.bytes > budget, let victim = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                    used -= victim.value.info.bytes
-                    entries[victim.key] = nil
-                    logger.info("model evicted (memory budget)", metadata: ["model": "\(victim.key)"])
-                }
-            }
+            evictLocked(toFit: new.bytes)
             clock += 1
             var entry = new
             entry.lastUse = clock
             entries[new.info.key] = entry
         }
+    }
+
+    /// Evicts least recently used models, other than `spared`, until `extra` more bytes fit the budget beside the
+    /// running job's reservation (the caller holds `lock`).
+    private func evictLocked(toFit extra: Int, sparing spared: [ModelKey] = [], reason: String = "memory budget") {
+        guard let budget else { return }
+        var used = entries.values.reduce(0) { $0 + $1.bytes } + reservedWorking
+        while used + extra > budget,
+              let victim = entries.filter({ !spared.contains($0.key) }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            used -= victim.value.bytes
+            entries[victim.key] = nil
+            logger.info("model evicted (\(reason))", metadata: ["model": "\(victim.key)"])
+        }
+    }
+
+    /// Checks the budget again after `model` (resident under `.stableDiffusion`) took a new adapter set: its
+    /// patched copies count with it, and other models give way, least recently used first (the model itself stays,
+    /// as a model larger than the whole budget stays alone).
+    public func adaptersChanged(on model: LoadedModel) {
+        lock.withLock { evictLocked(toFit: 0, sparing: [ModelKey(kind: .stableDiffusion, name: model.name)]) }
     }
 
     // MARK: - residency
@@ -200,14 +222,7 @@ public final class ModelHost: @unchecked Sendable {
     public func reserveWorkingMemory(_ bytes: Int, keeping: [ModelKey]) {
         lock.withLock {
             reservedWorking = max(0, bytes)
-            guard let budget else { return }
-            var used = entries.values.reduce(0) { $0 + $1.info.bytes }
-            while used + reservedWorking > budget,
-                  let victim = entries.filter({ !keeping.contains($0.key) }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                used -= victim.value.info.bytes
-                entries[victim.key] = nil
-                logger.info("model evicted (memory budget, for the running job)", metadata: ["model": "\(victim.key)"])
-            }
+            evictLocked(toFit: 0, sparing: keeping, reason: "memory budget, for the running job")
         }
     }
 
@@ -224,10 +239,10 @@ public final class ModelHost: @unchecked Sendable {
 
     /// Resident models, in key order.
     public func residentModels() -> [ResidentModelInfo] {
-        lock.withLock { entries.values.map(\.info).sorted { $0.key < $1.key } }
+        lock.withLock { entries.values.map(\.current).sorted { $0.key < $1.key } }
     }
 
-    public var residentBytes: Int { lock.withLock { entries.values.reduce(0) { $0 + $1.info.bytes } } }
+    public var residentBytes: Int { lock.withLock { entries.values.reduce(0) { $0 + $1.bytes } } }
 
     /// Every model the daemon can use, each kind from its own folder rules, with what its files say of it
     /// (read from headers and configs, not loaded) and whether it is resident; plus resident models whose

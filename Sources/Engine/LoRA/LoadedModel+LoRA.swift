@@ -73,7 +73,11 @@ extension LoadedModel {
                                          unmatched: match.unmatched, bundledEmbeddings: embeddingReports))
         }
         let model = try LoadedModel(name: name, path: path, networks: patched.models, tokenizers: tokenizers,
-                                    loraCache: LoRAPatchCache(), bundledEmbeddings: bundled)
+                                    loraCache: LoRAPatchCache(), bundledEmbeddings: bundled,
+                                    appliedLoRAs: zip(requests, entries).map { request, entry in
+                                        AppliedLoRA(name: request.name, textEncoderWeight: request.effectiveTextEncoderWeight,
+                                                    unetWeight: request.effectiveUNetWeight, path: entry.path)
+                                    })
         let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes)
         loraCache.store(adapted, for: key)
         return adapted

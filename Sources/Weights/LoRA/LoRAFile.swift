@@ -74,7 +74,15 @@ public struct LoRAFile: Sendable {
         bundledEmbeddings = bundles.keys.sorted().map { LoRABundledEmbedding(name: $0, tensors: bundles[$0] ?? [:]) }
         var modules: [LoRAModule] = []
         for (key, roles) in grouped.modules.sorted(by: { $0.key < $1.key }) {
+            var assembled: (down: Tensor, up: Tensor)?
+            if let parts = grouped.dyLoRA[key] {
+                do { assembled = try parts.assemble(read: read) } catch let e as DyLoRAError {
+                    throw LoRAFileError.badShape(path: path, module: key, detail: e.description)
+                }
+            }
             func tensor(_ role: LoRATensorRole) throws -> Tensor? {
+                if let assembled, role == .down { return assembled.down }
+                if let assembled, role == .up { return assembled.up }
                 guard let name = roles[role] else { return nil }
                 return try read(name)
             }
@@ -150,12 +158,28 @@ struct LoRAKeyGroups {
     var modules: [String: [LoRATensorRole: String]] = [:]
     var unrecognised: [String] = []
     var bundledEmbeddings: [String] = []
+    /// Modules stored as DyLoRA's per-rank parts (their `down`/`up` roles name rank 0's parts).
+    var dyLoRA: [String: DyLoRAParts] = [:]
 
     init(names: [String]) {
         for name in names {
             if name.hasPrefix("bundle_emb.") { bundledEmbeddings.append(name); continue }
+            if let (module, isA, index) = DyLoRAParts.split(name) {
+                if isA { dyLoRA[module, default: DyLoRAParts()].a[index] = name } else { dyLoRA[module, default: DyLoRAParts()].b[index] = name }
+                continue
+            }
             guard let (module, role) = LoRATensorRole.split(name) else { unrecognised.append(name); continue }
             modules[module, default: [:]][role] = name
+        }
+        for (module, parts) in dyLoRA {
+            guard modules[module]?[.down] == nil, modules[module]?[.up] == nil else {
+                // Both layouts for one module: which is meant cannot be told.
+                unrecognised += parts.a.values.sorted() + parts.b.values.sorted()
+                dyLoRA[module] = nil
+                continue
+            }
+            modules[module, default: [:]][.down] = parts.a[0] ?? parts.a.values.sorted().first
+            modules[module, default: [:]][.up] = parts.b[0] ?? parts.b.values.sorted().first
         }
         // An alpha (or DoRA scale) alone adapts nothing: report it with the unrecognised keys.
         for (module, roles) in modules where Set(roles.keys).isSubset(of: [.alpha, .doraScale]) {

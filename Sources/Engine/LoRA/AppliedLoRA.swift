@@ -1,0 +1,15 @@
+/// One adapter a patched model was built with, in application order, as the PNG `parameters` text records it.
+public struct AppliedLoRA: Sendable, Equatable {
+    public let name: String
+    public let textEncoderWeight: Double
+    public let unetWeight: Double
+    /// The file it was read from (for its A1111 hash).
+    public let path: String
+
+    public init(name: String, textEncoderWeight: Double, unetWeight: Double, path: String) {
+        self.name = name
+        self.textEncoderWeight = textEncoderWeight
+        self.unetWeight = unetWeight
+        self.path = path
+    }
+}
