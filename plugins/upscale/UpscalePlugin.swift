@@ -155,6 +155,12 @@ public struct UpscalePlugin: OperationPlugin {
                 }
             }
         } catch let e as ImagingError {
+            if case .writeFailed(let temporary, let detail) = e, case .file(let path, _) = output {
+                // A streamed output fails in its temporary rows next to it (a full disk, most often): the client
+                // is told about the output it asked for, and which temporary file hit the error.
+                throw PluginError.writeFailed(field: "output.path", path: path,
+                                              detail: temporary == path ? detail : "\(detail) (writing the temporary \(temporary))")
+            }
             throw PluginError(e, field: "image")
         } catch let e as UpscaleError {
             throw PluginError.unsupportedImage(field: "image", detail: e.description)
