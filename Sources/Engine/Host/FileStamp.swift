@@ -48,7 +48,8 @@ struct FileStamp: Equatable, Sendable {
 
     private static func collect(folder: String, relative: String, depth: Int, into entries: inout [Entry]) {
         guard depth <= maxDepth, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names.sorted() where entries.count < maxFiles {
+        // Hidden entries (.git, .cache of a downloaded repository, temporaries) are not the model's files.
+        for name in names.sorted() where entries.count < maxFiles && !name.hasPrefix(".") {
             let path = folder + "/" + name
             let relativePath = relative.isEmpty ? name : relative + "/" + name
             if isFolder(path) {
