@@ -49,7 +49,10 @@ final class InputChangeTests: XCTestCase {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
         try handle.truncate(atOffset: UInt64(good.count / 2))
         try handle.close()
-        for (what, reply) in [("truncated, resize", try resize()), ("truncated, streamed upscale", try upscale())] {
+        let kernel = try send("upscale", ["image": ["path": .string(input)], "model": "lanczos3", "scale": 2,
+                                          "output": ["path": .string(outputs + "/k.png")]])
+        for (what, reply) in [("truncated, resize", try resize()), ("truncated, streamed upscale", try upscale()),
+                              ("truncated, kernel upscale (the damage surfaces in the encode)", kernel)] {
             XCTAssertEqual(reply.errorCode, RPCErrorCode.unsupportedImage, "\(what): \(reply)")
             XCTAssertEqual(reply["error"]?["data"]?["field"]?.stringValue?.hasPrefix("image"), true, "\(what): \(reply)")
         }
