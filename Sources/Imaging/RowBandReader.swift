@@ -75,10 +75,16 @@ public final class RowBandReader {
             let rect = PixelRect(x: 0, y: readFrom, width: image.width, height: alignedBottom - readFrom)
             let strip = try image.cropped(to: rect)
             band.reserveCapacity(band.count + rect.width * rect.height * image.bands)
-            switch image.format {
-            case .uchar: band.append(contentsOf: try strip.bytes().lazy.map { Float($0) })
-            case .ushort: band.append(contentsOf: try strip.shorts().lazy.map { Float($0) })
-            default: band += try strip.floats()
+            do {
+                switch image.format {
+                case .uchar: band.append(contentsOf: try strip.bytes().lazy.map { Float($0) })
+                case .ushort: band.append(contentsOf: try strip.shorts().lazy.map { Float($0) })
+                default: band += try strip.floats()
+                }
+            } catch ImagingError.operationFailed(_, let detail) {
+                // A sequential load decodes here, tiles after the header was accepted: a file damaged or
+                // truncated below its first rows fails now, and that is the input's fault, not an operation's.
+                throw ImagingError.decodeFailed(source: "the input's rows \(rect.y)..<\(rect.maxY)", detail: detail)
             }
             bandRows += rect.height
         }

@@ -106,6 +106,12 @@ public struct PathPolicy: Sendable {
         guard pst.st_mode & S_IFMT == S_IFDIR else {
             throw PluginError.writeFailed(field: field, path: path, detail: "\(parent) is not a folder")
         }
+        // A read-only folder (or mount) fails now, not after a job of minutes; access(2) reports a read-only
+        // mount (EROFS) even to root.
+        if access(parent, W_OK | X_OK) != 0 {
+            let reason = String(cString: strerror(errno))
+            throw PluginError.writeFailed(field: field, path: path, detail: "the folder \(parent) is not writable (\(reason))")
+        }
         if !allowedRoots.isEmpty {
             try checkRoots(PathPolicy.resolve(parent) ?? parent, field: field, original: path)
         }

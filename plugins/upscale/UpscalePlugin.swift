@@ -125,7 +125,7 @@ public struct UpscalePlugin: OperationPlugin {
         }
         let described: JSONValue
         var tilesRun = 0, padUsed = 0
-        do {
+        do { do {
             if let model {
                 let upscaler: TiledUpscaler
                 do {
@@ -156,9 +156,17 @@ public struct UpscalePlugin: OperationPlugin {
                 }
             }
         } catch let e as ImagingError {
+            if case .writeFailed(let temporary, let detail) = e, case .file(let path, _) = output {
+                // A streamed output fails in its temporary rows next to it (a full disk, most often): the client
+                // is told about the output it asked for, and which temporary file hit the error.
+                throw PluginError.writeFailed(field: "output.path", path: path,
+                                              detail: temporary == path ? detail : "\(detail) (writing the temporary \(temporary))")
+            }
             throw PluginError(e, field: "image")
         } catch let e as UpscaleError {
             throw PluginError.unsupportedImage(field: "image", detail: e.description)
+        } } catch {
+            throw Self.blamingDamagedInput(error, input: input.bytes)
         }
         context.progress(stage: "write", step: 1, steps: 1)
         var result: [String: JSONValue] = [
@@ -208,6 +216,19 @@ public struct UpscalePlugin: OperationPlugin {
                 throw PluginError(e, field: field)
             }
         }
+    }
+
+    /// The input's rows are decoded lazily, while the job resizes, runs tiles or encodes the output, so a file
+    /// damaged below its header fails there, reported as that step's error (-32011, or -32012 naming the output).
+    /// On that failure path only, the input is decoded once more: if it is the damaged part, the client hears
+    /// -32002 for `image`. Cancellation passes unchanged.
+    static func blamingDamagedInput(_ error: Error, input: [UInt8]) -> Error {
+        if case PluginError.cancelled = error { return error }
+        if case PluginError.unsupportedImage = error { return error }
+        do { try VipsImage.verifyDecodes(data: input) } catch let damaged as ImagingError {
+            return PluginError(damaged, field: "image")
+        } catch {}
+        return error
     }
 
     static func encodeOptions(tiff: String?, output: ImageOutput) -> EncodeOptions {
