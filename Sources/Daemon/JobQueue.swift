@@ -115,6 +115,13 @@ actor JobQueue {
 
     /// Runs on the worker thread.
     private static func invoke(_ job: Job) -> Result<JSONValue, RPCError> {
+        // Admitted while another job ran: what is resident and available may have changed while it waited.
+        if job.estimate.withLock({ $0 }) != nil, let estimating = job.plugin as? any MemoryEstimating,
+           let estimate = try? estimating.estimateMemory(params: job.params, context: job.context) {
+            job.estimate.withLock { $0 = estimate }
+            let admission = MemoryAdmission(budgetBytes: job.context.models.budgetBytes, availableBytes: MemoryUsage.availableBytes())
+            if let refusal = admission.refusal(for: estimate) { return .failure(refusal) }
+        }
         job.context.markStarted()
         return PluginInvocation.run(job.plugin, params: job.params, context: job.context)
     }

@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
     var socket: String?
     @Option(help: "Folder of model files.")
     var models: String?
-    @Option(help: "Resident model budget in bytes (K/M/G suffixes, e.g. 12G); least recently used models are evicted beyond it (default: unlimited).")
+    @Option(help: "Memory budget in bytes (K/M/G suffixes, e.g. 12G) for resident model weights plus the running job's estimated peak: least recently used models are evicted beyond it, and a job that cannot fit is refused with -32008 (default: unlimited; jobs are still checked against MemAvailable).")
     var memoryBudget: String?
     @Option(help: "Folder of external operation plugins (*.so, C ABI in protocol/c/diffusiond_plugin.h).")
     var plugins: String?

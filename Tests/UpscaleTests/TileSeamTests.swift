@@ -60,3 +60,17 @@ final class TileSeamTests: XCTestCase {
         }
     }
 }
+
+extension TileSeamTests {
+    func testTilePadOutOfRangeIsRefusedNamingIt() throws {
+        let model = try UpscaleFixtures.model("realesr-animevideov3-x4")
+        for pad in [-1, TiledUpscaler.maxPad + 1] {
+            XCTAssertThrowsError(try TiledUpscaler(model: model, tile: 64, overlap: 16, pad: pad)) { error in
+                guard case let UpscaleError.invalidParameter(field, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(field, "tile_pad")
+            }
+        }
+        // The largest accepted pad is taken as given (clipped to the image only when the tiles are read).
+        XCTAssertEqual(try TiledUpscaler(model: model, tile: 64, overlap: 16, pad: TiledUpscaler.maxPad).pad, TiledUpscaler.maxPad)
+    }
+}

@@ -278,14 +278,28 @@ public struct UpscalePlugin: OperationPlugin {
 }
 
 extension UpscalePlugin: MemoryEstimating {
-    /// The network's weights and one tile's activations; a plain kernel resize gives no estimate (its decoded
-    /// images are bounded by --max-image-pixels). A refine's Stable Diffusion model is not counted here.
+    /// The network's weights and one tile's activations, and with `refine` its Stable Diffusion model and one
+    /// refine window (an img2img of tile² at batch 1); the two phases run one after the other, so the larger
+    /// counts. A plain kernel resize without refine gives no estimate (its images are bounded by
+    /// --max-image-pixels).
     public func estimateMemory(params: [String: JSONValue], context: JobContext) throws -> MemoryEstimate? {
         let p = UpscaleParams(params)
-        guard Self.kernels[p.modelName] == nil, let model = try? context.models.upscalerFootprint(named: p.modelName) else { return nil }
-        let pad = p.tilePad ?? TiledUpscaler.defaultPad(receptiveRadius: model.footprint.receptiveRadius)
-        var estimate = MemoryEstimate(workingBytes: UpscaleMemory.workingBytes(model.footprint, tile: p.tile, pad: pad))
-        estimate.add(model)
-        return estimate
+        var estimate = MemoryEstimate(workingBytes: 0)
+        if Self.kernels[p.modelName] == nil {
+            guard let model = try? context.models.upscalerFootprint(named: p.modelName) else { return nil }
+            let pad = p.tilePad ?? TiledUpscaler.defaultPad(receptiveRadius: model.footprint.receptiveRadius)
+            estimate.workingBytes = UpscaleMemory.workingBytes(model.footprint, tile: p.tile, pad: pad)
+            estimate.add(model)
+        }
+        if case .object(let refine)? = p.refine, let name = refine["model"]?.stringValue {
+            guard let model = try? context.models.stableDiffusionFootprint(named: name) else { return nil }
+            let tile = refine["tile"]?.intValue ?? RefineSettings.defaultTile
+            let guided = (refine["cfg_scale"]?.doubleValue ?? RefineSettings(prompt: "").cfgScale) > 1
+            estimate.workingBytes = max(estimate.workingBytes,
+                                        GenerationMemory.workingBytes(model.footprint, width: tile, height: tile, batch: 1,
+                                                                      guided: guided, encodes: true))
+            estimate.add(model)
+        }
+        return estimate.models.isEmpty ? nil : estimate
     }
 }
