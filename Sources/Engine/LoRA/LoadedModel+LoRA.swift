@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Models
 import Weights
 
@@ -28,6 +29,8 @@ extension LoadedModel {
         })
         if let cached = loraCache.value(for: key) { return cached.reused(true) }
 
+        // Phase times, logged for profiling the first-use cost (reading the files vs merging and rebuilding).
+        let started = Date()
         var applications: [LoRAApplication] = []
         for (request, entry) in zip(requests, entries) {
             let file: LoRAFile
@@ -41,12 +44,18 @@ extension LoadedModel {
             applications.append(LoRAApplication(file: file, textEncoderWeight: Float(request.effectiveTextEncoderWeight),
                                                     unetWeight: Float(request.effectiveUNetWeight)))
         }
+        let read = Date()
         let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int)
         do {
             patched = try LoRAPatcher.patch(networks, with: applications)
         } catch {
             throw LoRARequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
         }
+        Logger(label: "diffusiond.lora").debug("LoRA set merged", metadata: [
+            "model": "\(name)", "adapters": "\(requests.map(\.name))", "patched_bytes": "\(patched.patchedBytes)",
+            "read_s": "\(String(format: "%.3f", read.timeIntervalSince(started)))",
+            "merge_s": "\(String(format: "%.3f", Date().timeIntervalSince(read)))",
+        ])
         var reports: [LoRAReport] = []
         var bundled: [BundledEmbedding] = []
         for ((request, application), match) in zip(zip(requests, applications), patched.matches) {
