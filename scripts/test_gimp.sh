@@ -156,6 +156,32 @@ else
     report "cancel mid-job: -32800, image untouched" 1 "  running=$running plugin=$plugin cancelled=$cancelled; $(grep FACT "$log")"
 fi
 
+# Queue position: while another client's long job runs, the plug-in's job waits and its progress line says where
+# it stands; once that job ends (its client is killed: the daemon cancels it) the plug-in's job runs and lands.
+progress="$tmp/out/queued-progress.log"
+"$bin/diffusionctl" call generate --quiet \
+    --params '{"model": "tiny", "prompt": "busy", "steps": 1000, "width": 32, "height": 32, "output": {"format": "png"}}' \
+    >/dev/null 2>&1 &
+busy=$!
+running=""
+for _ in $(seq 1 300); do
+    running=$("$bin/diffusionctl" status --quiet 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin).get("running"); print(r["method"] if r else "")' || true)
+    [ "$running" = generate ] && break
+    sleep 0.1
+done
+DIFFUSIOND_GIMP_PROGRESS_LOG="$progress" gimp_batch queued "(scenario-queued \"$tmp/out\" \"$fixtures\")" &
+batch=$!
+for _ in $(seq 1 600); do grep -q "queued, position" "$progress" 2>/dev/null && break; sleep 0.1; done
+kill "$busy" 2>/dev/null || true
+wait "$busy" 2>/dev/null || true
+wait "$batch" || true
+if grep -q "^diffusiond generate: queued, position 1$" "$progress" && grep -q "FACT queued.layers=2" "$tmp/out/queued.log" \
+        && grep -q "FACT queued.on-top=yes" "$tmp/out/queued.log"; then
+    report "queue position shown, then the job runs" 0
+else
+    report "queue position shown, then the job runs" 1 "  running=$running; $(head -n 5 "$progress" 2>/dev/null); $(grep FACT "$tmp/out/queued.log")"
+fi
+
 # The interactive path: GUI GIMP under Xvfb; with DIFFUSIOND_GIMP_DIALOG_TEST the dialogs list their model
 # choices on stderr and press OK by themselves. Needs xvfb-run (xvfb, xauth; the Krita block of setup.sh).
 if command -v xvfb-run >/dev/null; then

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <libgimp/gimp.h>
+#include <stdio.h>
 #include <string.h>
 #include "pixels.h"
 #include "preview.h"
@@ -17,6 +18,20 @@ static gsize inline_max(void)
     if (env != NULL && env[0] != '\0')
         return (gsize)g_ascii_strtoull(env, NULL, 10);
     return DEFAULT_INLINE_MAX;
+}
+
+/* $DIFFUSIOND_GIMP_PROGRESS_LOG=FILE appends every progress line the user is shown (scripts/test_gimp.sh checks
+ * the queue position reaches them). */
+static void log_progress(const gchar *text)
+{
+    const gchar *log = g_getenv("DIFFUSIOND_GIMP_PROGRESS_LOG");
+    if (log == NULL || log[0] == '\0')
+        return;
+    FILE *f = fopen(log, "a");
+    if (f != NULL) {
+        fprintf(f, "%s\n", text);
+        fclose(f);
+    }
 }
 
 /* The notification as one progress line (NULL for notifications this version does not know), and GIMP's
@@ -55,8 +70,10 @@ static gchar *show_progress(const gchar *method, JsonObject *p, const gchar *wha
             gimp_progress_pulse();
         text = g_string_free(s, FALSE);
     }
-    if (text != NULL)
+    if (text != NULL) {
         gimp_progress_set_text(text);
+        log_progress(text);
+    }
     return text;
 }
 

@@ -218,3 +218,11 @@
       (fact "precision-inpaint.changed" (num changed))
       (fact "precision-inpaint.off-grid" (num off-grid))
       (layer-facts "precision-inpaint" img layer))))
+
+; Queued behind another client's long job (scripts/test_gimp.sh starts it and ends it once the plug-in reports its
+; queue position): the job then runs and its layer lands.
+(define (scenario-queued out fix)
+  (let* ((i (white-image 32 32))
+         (layer (car (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) "a queued fox" "" "tiny"
+                                                  "{\"seed\": 3, \"steps\": 2}"))))
+    (layer-facts "queued" (car i) layer)))
