@@ -90,7 +90,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "diffusiond", dependencies: [
-            "StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Tensor", "Imaging",
+            "StrictJSON", "Daemon", "Builtins", "DiffusionProtocol", "PluginAPI", "Engine", "Models", "Tensor", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(name: "tensor-bench", dependencies: ["Tensor", "TensorKernels"], path: "Sources/TensorBench"),
 
         // Tests.
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TensorKernels"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Tensor", "Imaging"]),

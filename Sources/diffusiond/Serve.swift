@@ -6,6 +6,7 @@ import Engine
 import Foundation
 import Imaging
 import Logging
+import Models
 import PluginAPI
 import ServiceLifecycle
 import Tensor
@@ -22,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     var memoryBudget: String?
     @Option(help: "Folder of external operation plugins (*.so, C ABI in protocol/c/diffusiond_plugin.h).")
     var plugins: String?
+    @Option(help: "Weight matrices resident as: stored (fp16/bf16 checkpoints stay 2 bytes per value, exact; fp32 files stay fp32), half (also narrow fp32 files to fp16, lossy) or fp32 (widen all at load) (default stored).")
+    var weights: String?
+
     @Option(help: "Compute threads for BLAS and image processing (default: all cores).")
     var threads: Int?
     @Option(help: "Jobs that may wait behind the running one before requests get a busy error (default 16).")
@@ -56,6 +60,11 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "diffusiond")
 
+        let weightsText = try weights ?? file?.string("weights") ?? WeightResidency.stored.rawValue
+        guard let residency = WeightResidency(rawValue: weightsText) else {
+            throw ValidationError("--weights \(weightsText): use " + WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        WeightResidency.processDefault = residency
         let threads = try threads ?? file?.int("threads") ?? ProcessInfo.processInfo.activeProcessorCount
         let maxQueue = try maxQueue ?? file?.int("max_queue") ?? 16
         let maxLine = try maxLineBytes ?? file?.int("max_line_bytes") ?? DaemonConfiguration.defaultMaxLineBytes
