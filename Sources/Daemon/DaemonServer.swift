@@ -312,6 +312,7 @@ public final class DaemonServer: Sendable {
             ],
             "blas_core": .string(configuration.blasCore),
             "threads": JSONValue(configuration.threads),
+            "precision": configuration.precision,
         ]
     }
 
