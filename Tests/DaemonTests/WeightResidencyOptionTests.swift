@@ -7,7 +7,7 @@ import XCTest
 final class WeightResidencyOptionTests: XCTestCase {
     /// The bytes `models.load` reports for the tiny fp32 sd1 model under these start-up arguments, checked
     /// against what `models.list` and `status` say about the same model.
-    func residentBytes(_ arguments: [String], dir: TempDir) throws -> Int {
+    func residentBytes(_ arguments: [String], weights: String, dir: TempDir) throws -> Int {
         let models = dir.file("models")
         if !FileManager.default.fileExists(atPath: models) {
             try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
@@ -23,21 +23,24 @@ final class WeightResidencyOptionTests: XCTestCase {
         XCTAssertEqual(listed?["bytes"]?.intValue, bytes, "\(list)")
         let status = try client.call(id: .integer(3), method: "status", timeout: 10)
         XCTAssertEqual(status["result"]?["resident_bytes"]?.intValue, bytes, "\(status)")
+        let resident = status["result"]?["models_loaded"]?.arrayValue?.first
+        XCTAssertEqual(resident?["precision"], "fp32", "\(status)")
+        XCTAssertEqual(resident?["weights"]?.stringValue, weights, "\(status)")
         return bytes
     }
 
     func testHalfWeightsHalveWhatAnFP32ModelReportsResident() throws {
         let dir = try TempDir()
-        let stored = try residentBytes([], dir: dir)
-        let wide = try residentBytes(["--weights", "fp32"], dir: dir)
+        let stored = try residentBytes([], weights: "stored", dir: dir)
+        let wide = try residentBytes(["--weights", "fp32"], weights: "fp32", dir: dir)
         XCTAssertEqual(stored, wide, "an fp32 file stays fp32 unless half is asked for")
-        let half = try residentBytes(["--weights", "half"], dir: dir)
+        let half = try residentBytes(["--weights", "half"], weights: "half", dir: dir)
         XCTAssertLessThan(half, stored * 6 / 10, "weight matrices at 2 bytes per value")
         XCTAssertGreaterThan(half, stored / 2, "norms, biases and embeddings stay float32")
 
         let config = dir.file("config.json")
         try #"{"weights": "half"}"#.write(toFile: config, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try residentBytes(["--config", config], dir: dir), half, "from the config file")
+        XCTAssertEqual(try residentBytes(["--config", config], weights: "half", dir: dir), half, "from the config file")
     }
 }
 
