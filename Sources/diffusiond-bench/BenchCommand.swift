@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionProtocol
 import Foundation
+import Models
 import StrictJSON
 import Tensor
 
@@ -43,12 +44,17 @@ struct BenchCommand: ParsableCommand {
     var sgemmSize: Int = 2048
     @Option(help: "Sampling steps of the txt2img workload (20 for the table; fewer for a quick functional run).")
     var steps: Int = 20
+    @Option(help: "Weight matrices resident as the daemon's --weights: stored (fp16 checkpoints stay 2 bytes per value), half or fp32.")
+    var weights: String = WeightResidency.stored.rawValue
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
         if let repeats, repeats < 1 { throw ValidationError("--repeats must be at least 1") }
         guard sgemmSize >= 64 else { throw ValidationError("--sgemm-size must be at least 64") }
         guard (1...1000).contains(steps) else { throw ValidationError("--steps must be between 1 and 1000") }
+        guard WeightResidency(rawValue: weights) != nil else {
+            throw ValidationError("--weights: use " + WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))
+        }
     }
 
     func run() throws {
@@ -56,8 +62,9 @@ struct BenchCommand: ParsableCommand {
         let kernelDecision = OpenBLASRuntime.ensureFastKernel()
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         OpenBLASRuntime.setThreads(threads)
+        WeightResidency.processDefault = WeightResidency(rawValue: weights) ?? .stored
         let out = BenchOutput()
-        out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads)")
+        out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads); weights: \(weights)")
         #if DEBUG
         out.line("WARNING: this is a debug build; timings mean nothing. Use `swift build -c release`.")
         #endif
