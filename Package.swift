@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(name: "tensor-bench", dependencies: ["Tensor", "TensorKernels"], path: "Sources/TensorBench"),
 
         // Tests.
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TensorKernels"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TensorKernels", "CPUFeatures"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Tensor", "StrictJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Tensor", "Imaging"]),

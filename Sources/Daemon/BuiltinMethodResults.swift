@@ -18,6 +18,7 @@ enum BuiltinMethodResults {
             "limits",
             "blas_core",
             "threads",
+            "precision",
         ],
         "properties": [
             "protocol_version": ["type": "string", "description": "1.0 for this specification"],
@@ -83,6 +84,20 @@ enum BuiltinMethodResults {
             ],
             "blas_core": ["type": "string", "description": "the OpenBLAS kernel in use (openblas_get_corename)"],
             "threads": ["type": "integer", "minimum": 1],
+            "precision": [
+                "type": "object",
+                "description": "compute precisions on this CPU, from run-time CPUID/XGETBV",
+                "required": ["available", "fast", "cpu_flags", "bf16_hardware", "amx_granted", "reason"],
+                "additionalProperties": false,
+                "properties": [
+                    "available": ["type": "array", "items": ["enum": ["fp32", "bf16"]], "description": "what requests can compute in"],
+                    "fast": ["type": "array", "items": ["enum": ["fp32", "bf16"]], "description": "the available ones that are fast here"],
+                    "cpu_flags": ["type": "array", "items": ["type": "string"], "description": "SIMD flags seen (CPU and OS enabling them)"],
+                    "bf16_hardware": ["enum": ["amx", "avx512_bf16", "none"]],
+                    "amx_granted": ["type": ["boolean", "null"], "description": "Linux AMX tile permission; null without AMX"],
+                    "reason": ["type": "string", "description": "why fast is what it is"],
+                ],
+            ],
         ],
     ]
 

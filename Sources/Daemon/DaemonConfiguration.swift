@@ -1,4 +1,5 @@
 import PluginAPI
+import StrictJSON
 
 /// Everything `diffusiond serve` can be told, from flags or the config file.
 public struct DaemonConfiguration: Sendable {
@@ -23,6 +24,9 @@ public struct DaemonConfiguration: Sendable {
     public var maxOutputPixels: Int?
     /// Reported in capabilities/status (the OpenBLAS kernel the process runs with).
     public var blasCore: String
+    /// Reported in capabilities as `precision`: which compute precisions are available and fast on this CPU, and why.
+    public var precision: JSONValue = ["available": ["fp32"], "fast": ["fp32"], "cpu_flags": [], "bf16_hardware": "none",
+                                       "amx_granted": .null, "reason": "not detected"]
 
     /// Runs on the worker thread after every job, before the next one starts: the executable uses it to give
     /// back memory the compute layers keep for reuse within a job, so an idle daemon holds only its models.

@@ -340,6 +340,7 @@ public final class DaemonServer: Sendable {
             ],
             "blas_core": .string(configuration.blasCore),
             "threads": JSONValue(configuration.threads),
+            "precision": configuration.precision,
         ]
     }
 

@@ -80,6 +80,9 @@ public enum ModelReport {
             "widths": ["type": ["string", "integer"], "description": "hypernetwork: the context widths it has modules for, comma-separated"],
             "layer_structure": ["type": ["string", "integer"], "description": "hypernetwork: layer size factors, comma-separated"],
             "activation": ["type": "string", "description": "hypernetwork: activation_func"],
+            // Loaded models (kind any).
+            "precision": ["type": "string", "enum": ["fp32", "bf16"], "description": "the precision the resident model computes in"],
+            "weights": ["type": "string", "enum": ["stored", "half", "fp32"], "description": "how its weight matrices are resident (serve --weights)"],
         ]
     }
 

@@ -6,7 +6,7 @@ func softmaxExpRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float { 
 
 // Release-mode micro benchmarks of the Tensor hot paths (not tests: timings on a shared machine drift).
 //   swift build -c release --product tensor-bench && .build/release/tensor-bench [group...]
-// Groups: sgemm conv attention pointwise layout vae winograd (default: all but vae, winograd). BENCH_THREADS=n sets threads.
+// Groups: sgemm conv attention pointwise layout vae winograd bf16 (default: all but vae, winograd, bf16). BENCH_THREADS=n sets threads.
 // Each line shows the best wall time of several runs, the process CPU time of that run (user + system:
 // about threads x wall when the cores are ours, less when other processes take them) and GFLOP/s.
 
@@ -139,6 +139,20 @@ if wants("linear") {
         let b = random([outFeatures])
         report("linear [\(rows),\(inFeatures)] -> \(outFeatures)", best { _ = linear(x, weight: w, bias: b) },
                flops: 2.0 * Double(rows * inFeatures * outFeatures))
+    }
+}
+
+if wants("bf16", byDefault: false) {
+    // linearBF16 (bf16 kernel path in use: TK_BF16 isa printed) against fp32 linear on the same shapes; BENCH_ROWS
+    // shrinks the token count (default 2048) so the group stays short on a shared machine.
+    let rows = ProcessInfo.processInfo.environment["BENCH_ROWS"].flatMap { Int($0) } ?? 2048
+    print("bf16 isa \(tk_bf16_isa()) (0 scalar, 1 avx512_bf16); cpu flags: \(PrecisionSupport.detect(requestAMX: false).cpuFlags.joined(separator: " "))")
+    for (inFeatures, outFeatures) in [(320, 320), (320, 1280), (1280, 320), (768, 320)] {
+        let x = random([rows, inFeatures]), w = random([outFeatures, inFeatures], scale: 0.05), b = random([outFeatures])
+        let packed = bf16Weights(w)
+        let flops = 2.0 * Double(rows * inFeatures * outFeatures)
+        report("linear fp32 [\(rows),\(inFeatures)] -> \(outFeatures)", best(3) { _ = linear(x, weight: w, bias: b) }, flops: flops)
+        report("linear bf16 [\(rows),\(inFeatures)] -> \(outFeatures)", best(3) { _ = linearBF16(x, weight: packed, bias: b) }, flops: flops)
     }
 }
 

@@ -92,8 +92,11 @@ struct Serve: AsyncParsableCommand {
         OpenBLASRuntime.setThreads(threads)
         try Imaging.initialize(threads: threads)
         let core = OpenBLASRuntime.corename()
+        // Here, after the OpenBLAS re-exec: Linux's AMX permission belongs to the process image that asked.
+        let precision = PrecisionSupport.detect(requestAMX: true)
         logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)",
-                                             "openblas_kernel": "\(kernelDecision)"])
+                                             "openblas_kernel": "\(kernelDecision)", "cpu_flags": "\(precision.cpuFlags.joined(separator: ","))",
+                                             "bf16": "\(precision.bf16Hardware.rawValue)"])
 
         var registry = try PluginRegistry(builtin: BuiltinPlugins.all())
         if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
@@ -107,6 +110,7 @@ struct Serve: AsyncParsableCommand {
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
             blasCore: core, maxImagePixels: maxPixels, memoryBudgetBytes: budget, maxOutputPixels: maxOutput)
         // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
+        configuration.precision = precision.json
         configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -78,5 +78,21 @@ final class HalfResidentWeightsTests: XCTestCase {
         XCTAssertEqual(stored.residentBytes, stored.parameterCount * 4)
         let half = try load(.half) { try UNet(config: models.unet.config, weights: file) }
         XCTAssertLessThan(half.residentBytes, stored.residentBytes * 6 / 10)
+        let wide = try load(.fp32) { try UNet(config: models.unet.config, weights: file) }
+        XCTAssertEqual(wide.residentBytes, stored.residentBytes, "fp32 files are float32 under both policies")
+
+        // Narrowing is lossy but small: fp16 keeps 11 significant bits, so the noise prediction moves by about
+        // 2^-11 relative (the UNet has no amplifying path at these weights), far from a broken conversion.
+        let reference = try SDFixtures.reference(family)
+        let latents = try reference.tensor("unet.latents"), context = try reference.tensor("unet.context")
+        let timesteps = try reference.tensor("unet.timesteps").scalars
+        let exact = try stored.forward(latents: latents, timesteps: timesteps, context: context).scalars
+        let lossy = try half.forward(latents: latents, timesteps: timesteps, context: context).scalars
+        XCTAssertEqual(exact.count, lossy.count)
+        let difference = zip(exact, lossy).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let norm = exact.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let relative = (difference / max(norm, .leastNonzeroMagnitude)).squareRoot()
+        XCTAssertGreaterThan(relative, 0, "half weights must actually be narrowed")
+        XCTAssertLessThan(relative, 5e-3, "relative L2 error of fp16-narrowed weights")
     }
 }

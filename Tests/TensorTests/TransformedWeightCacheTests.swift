@@ -27,6 +27,24 @@ final class TransformedWeightCacheTests: XCTestCase {
         deinit { pointer.deallocate() }
     }
 
+    /// 16-bit resident weights are read-only too: their transforms are kept (and counted) as those of mapped
+    /// float32 weights are, at the float32 size of the transform, with the same results.
+    func testHalfResidentWeightsKeepTheirTransforms() throws {
+        let x = Float64Checks.randomTensor([2, 8, 12, 12], seed: 1)
+        let wide = Float64Checks.randomTensor([6, 8, 3, 3], seed: 2, scale: 0.3)
+        let half = Tensor(shape: wide.shape, storage: try XCTUnwrap(wide.storage.narrowed(to: .float16, exactOnly: false)))
+        let widened = Tensor(shape: wide.shape, storage: half.storage.widenedToFloat32())
+        let fresh = conv2d(x, weight: widened, bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
+        let first = conv2d(x, weight: half, bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 36 * 6 * 8 * 4, "the fp16 layer's F(4x4) transform kept")
+        XCTAssertEqual(conv2d(x, weight: half, bias: nil, padding: 1).scalars.map(\.bitPattern), fresh.scalars.map(\.bitPattern))
+        XCTAssertEqual(first.scalars.map(\.bitPattern), fresh.scalars.map(\.bitPattern))
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 36 * 6 * 8 * 4, "a hit adds nothing")
+        TensorBufferCache.purge()
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
+    }
+
     func testKeptWeightsGiveTheSameResultsAndArePurged() {
         let x = Float64Checks.randomTensor([2, 8, 12, 12], seed: 1)
         let owned = Float64Checks.randomTensor([6, 8, 3, 3], seed: 2, scale: 0.3)

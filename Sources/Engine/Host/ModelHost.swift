@@ -158,7 +158,11 @@ public final class ModelHost: @unchecked Sendable {
             logger.warning("model load failed", metadata: ["model": "\(key)", "error": "\(error)"])
             throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
         }
-        let (bytes, details) = measure(model)
+        var (bytes, details) = measure(model)
+        // What `status` reports each resident model runs in: this build computes in fp32 only, with the weight
+        // matrices resident as `--weights` chose at start-up.
+        details["precision"] = "fp32"
+        details["weights"] = WeightResidency.processDefault.rawValue
         insert(Entry(info: ResidentModelInfo(key: key, path: path, bytes: bytes, loadedAt: Date(), details: details),
                      stamp: stamp, value: model, lastUse: 0))
         logger.info("model loaded", metadata: ["model": "\(key)", "bytes": "\(bytes)",

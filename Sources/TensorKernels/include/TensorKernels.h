@@ -104,4 +104,17 @@ long tk_bf16_narrow_exact(const float *src, long n, unsigned short *dst);
 /// `destinationStride` floats apart.
 void tk_widen_block(const void *src, int format, long rows, long columns, long sourceStride, float *dst, long destinationStride);
 
+
+/// bf16 compute (BF16Gemm.c): C[i][j] (row stride ldc) = sum_p A[i][p] * W[j][p], A [m][k] and W [n][k] bf16 (row
+/// strides lda, ldw), accumulated in fp32. Paths: scalar (always), AVX512_BF16 (VDPBF16PS); no AMX tile kernel yet.
+enum { TK_BF16_ISA_SCALAR = 0, TK_BF16_ISA_AVX512BF16 = 1, TK_BF16_ISA_AMX = 2 };
+/// The path for a CPU with these flags (pure, so tests can inject any CPU; never a path the flags lack).
+int tk_bf16_isa_choose(int avx512bf16, int amx_bf16_granted);
+/// The path in use: the one this CPU supports (`__builtin_cpu_supports`, run time), or a lower one set by
+/// `tk_bf16_isa_set` (tests, a caller's own detection; -1 returns to the detected one).
+int tk_bf16_isa(void);
+void tk_bf16_isa_set(int isa);
+void tk_bf16_gemm_nt(const unsigned short *a, long lda, const unsigned short *w, long ldw, float *c, long ldc,
+                     long m, long n, long k);
+
 #endif
