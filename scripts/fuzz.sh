@@ -11,19 +11,22 @@ seconds=${1:-20}
 shift || true
 scratch=.build-fuzz
 flags=(-Xswiftc -sanitize=fuzzer,address)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # One --target per call: SwiftPM builds only the last of several.
 for target in Builtins Daemon NIOEmbedded; do
-    swift build --scratch-path "$scratch" "${flags[@]}" --target "$target" >"$scratch.log" 2>&1 || { cat "$scratch.log"; exit 1; }
+    swift build --scratch-path "$scratch" "${flags[@]}" --target "$target" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 done
 bin=$scratch/debug
 # Every object SwiftPM compiled for those modules (tests and executables are never built here).
 mapfile -t objects < <(find "$bin"/*.build -name "*.o" | sort)
 module_maps=()
-for map in "$bin"/*.build/module.modulemap Sources/CVips/module.modulemap Sources/CBLAS/module.modulemap protocol/c/module.modulemap; do
+for map in "$bin"/*.build/module.modulemap "$scratch"/checkouts/*/Sources/*/include/module.modulemap Sources/CVips/module.modulemap Sources/CBLAS/module.modulemap protocol/c/module.modulemap; do
     module_maps+=(-Xcc "-fmodule-map-file=$map")
 done
 includes=()
-for dir in Sources/*/include "$scratch"/checkouts/swift-nio/Sources/C*/include; do includes+=(-Xcc "-I$dir"); done
+for dir in Sources/*/include "$scratch"/checkouts/*/Sources/*/include; do includes+=(-Xcc "-I$dir"); done
+for flag in $(pkg-config --cflags vips openblas); do includes+=(-Xcc "$flag"); done
 libs=$(pkg-config --libs vips openblas)
 mkdir -p "$bin/fuzz"
 targets=("$@")
@@ -33,8 +36,6 @@ for t in "${targets[@]}"; do
         "${includes[@]}" "fuzz/targets/$t.swift" "${objects[@]}" $libs -lm -o "$bin/fuzz/$t" 2>&1 | grep -v "Cannot export local symbol" || true
     [ -x "$bin/fuzz/$t" ] || { echo "fuzz: $t did not build"; exit 1; }
 done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 failed=0
 for t in "${targets[@]}"; do
     corpus="$work/$t"; findings="$scratch/findings/$t"

@@ -13,9 +13,11 @@ filters=()
 for f in "$@"; do filters+=(--filter "$f"); done
 status=0
 for sanitizer in "${sanitizers[@]}"; do
+    # Reports also go to files: the daemon tests run diffusiond as a child, whose stderr the tests keep.
+    reports_dir=$(mktemp -d)
     case "$sanitizer" in
-        address) scratch=.build-asan; export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1" ;;
-        thread) scratch=.build-tsan; export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ;;
+        address) scratch=.build-asan; export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$reports_dir/report" ;;
+        thread) scratch=.build-tsan; export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports_dir/report" ;;
         *) echo "sanitize: unknown sanitizer '$sanitizer' (address or thread)"; exit 2 ;;
     esac
     log=$(mktemp)
@@ -24,14 +26,14 @@ for sanitizer in "${sanitizers[@]}"; do
     swift test --disable-swift-testing --sanitize="$sanitizer" --scratch-path "$scratch" "${filters[@]}" >"$log" 2>&1
     rc=$?
     set -e
-    reports=$(grep -cE "^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer|SUMMARY: (Address|Thread|UndefinedBehavior)Sanitizer)" "$log" || true)
+    reports=$(cat "$reports_dir"/report* 2>/dev/null | grep -cE "^SUMMARY: (Address|Thread|UndefinedBehavior)Sanitizer" || true)
     summary=$(grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$log" | tail -n 1 | sed -E 's/^[[:space:]]+//')
     echo "sanitize $sanitizer: ${summary:-no XCTest summary}; $reports sanitizer reports; $(( $(date +%s) - start )) s"
     if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then
         status=1
-        grep -E -A 30 "ERROR: AddressSanitizer|WARNING: ThreadSanitizer" "$log" | head -n 80 || true
+        cat "$reports_dir"/report* 2>/dev/null | head -n 80 || true
         grep -E "error: |failed \(" "$log" | head -n 30 || true
     fi
-    rm -f "$log"
+    rm -rf "$log" "$reports_dir"
 done
 exit "$status"
