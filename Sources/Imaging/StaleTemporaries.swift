@@ -66,9 +66,7 @@ public enum StaleTemporaries {
         var removed = 0
         let me = getuid()
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = entryName(entry)
             guard let pid = pattern.processID(of: name), !isRunning(pid) else { continue }
             let path = "\(directory)/\(name)"
             var info = stat()
@@ -76,6 +74,13 @@ public enum StaleTemporaries {
             if unlink(path) == 0 { removed += 1 }
         }
         return removed
+    }
+
+    /// The entry's name, read in place: glibc sizes each entry to its name (d_reclen), so copying the whole
+    /// 256-byte `d_name` tuple read past the end of the last entry's buffer (AddressSanitizer found it).
+    static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!  // a stored field of a C struct: always known
+        return String(cString: (UnsafeRawPointer(entry) + offset).assumingMemoryBound(to: CChar.self))
     }
 
     /// False only when the system says no such process exists (EPERM means it exists under another user).

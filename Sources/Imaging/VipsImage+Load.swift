@@ -41,6 +41,9 @@ extension VipsImage {
         if let kind = nonRegularKind(info.st_mode) {
             throw ImagingError.notARegularFile(path: path, kind: kind)
         }
+        if let problem = PNGChunkBounds.violation(descriptor: fd, size: Int(info.st_size)) {
+            throw ImagingError.decodeFailed(source: path, detail: problem)
+        }
         // The source dup()s the descriptor, so closing ours after loading is fine.
         guard let source = vips_source_new_from_descriptor(fd) else {
             throw ImagingError.unreadable(path: path, reason: VipsErrorBuffer.take())
@@ -55,6 +58,9 @@ extension VipsImage {
         try Imaging.ensureInitialized()
         guard !data.isEmpty else {
             throw ImagingError.unsupportedFormat(source: "inline image", detail: "the data is empty")
+        }
+        if let problem = PNGChunkBounds.violation(in: data) {
+            throw ImagingError.decodeFailed(source: "inline image (\(data.count) bytes)", detail: problem)
         }
         guard let copy = g_malloc(gsize(data.count)) else {
             throw ImagingError.operationFailed(operation: "g_malloc", detail: "out of memory for \(data.count) bytes")

@@ -17,11 +17,16 @@ extension VipsImage {
     }
 
     /// A copy with the text entry `key` set (replacing an existing entry with that keyword). PNG output stores it
-    /// as a text chunk (libpng writes zTXt); keywords are 1–79 Latin-1 characters, as PNG requires.
+    /// as a text chunk (libpng writes zTXt). Keywords are 1–79 printable ASCII characters without leading,
+    /// trailing or doubled spaces: PNG's rule, less Latin-1 letters, which libvips reads back as invalid UTF-8.
     public func settingText(_ key: String, _ value: String) throws -> VipsImage {
-        guard (1...79).contains(key.utf8.count),
-              key.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value <= 255 && $0.value != 127 }) else {
-            throw ImagingError.invalidArgument("PNG text keyword must be 1-79 printable Latin-1 characters, got \"\(key)\"")
+        guard (1...79).contains(key.utf8.count), key.utf8.allSatisfy({ (32...126).contains($0) }),
+              key.first != " ", key.last != " ", !key.contains("  ") else {
+            throw ImagingError.invalidArgument("PNG text keyword must be 1-79 printable ASCII characters without leading, trailing or double spaces, got \"\(key)\"")
+        }
+        // libvips keeps metadata as C strings: a NUL would silently cut the stored text short.
+        guard !value.utf8.contains(0) else {
+            throw ImagingError.invalidArgument("PNG text \"\(key)\" must not contain a NUL character (U+0000)")
         }
         let copy = try derive("copy") { vshim_copy($0, $1) }
         var index = 0
@@ -89,10 +94,11 @@ extension VipsImage {
 
     func stringField(_ name: String) -> String? {
         var value: UnsafePointer<CChar>?
-        guard vips_image_get_string(pointer, name, &value) == 0, let text = value else {
+        guard vips_image_get_string(pointer, name, &value) == 0 else {
             _ = VipsErrorBuffer.take()
             return nil
         }
-        return String(cString: text)
+        // libvips hands back no pointer for a field set to the empty string: that is still the text "".
+        return value.map { String(cString: $0) } ?? ""
     }
 }

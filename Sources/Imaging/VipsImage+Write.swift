@@ -41,9 +41,9 @@ extension VipsImage {
     /// The encoded bytes of the image (for inline base64 output).
     public func encoded(format: ImageFormat, options: EncodeOptions = EncodeOptions()) throws -> [UInt8] {
         if format == .png {
-            let international = internationalTextFields
+            let international = selfWrittenTextFields
             if !international.isEmpty {
-                // libvips would write these as Latin-1 chunks; encode without them and add iTXt chunks.
+                // libvips would write these wrongly (see selfWrittenTextFields); encode without them, add iTXt.
                 let plain = try derive("copy") { vshim_copy($0, $1) }
                 for field in international { _ = vips_image_remove(plain.pointer, field.field) }
                 let png = try plain.encoded(format: .png, options: options)
@@ -65,7 +65,7 @@ extension VipsImage {
     }
 
     private func encode(format: ImageFormat, options: EncodeOptions, output: AtomicFile.Output, path: String) throws {
-        if format == .png && !internationalTextFields.isEmpty {
+        if format == .png && !selfWrittenTextFields.isEmpty {
             try output.write(try encoded(format: .png, options: options))
             return
         }
@@ -92,14 +92,16 @@ extension VipsImage {
         return try eight.derive("interpretation") { vshim_copy_interpretation($0, $1, Int32(space.vips.rawValue)) }
     }
 
-    /// PNG text entries that are not plain ASCII (field name, keyword, text).
-    var internationalTextFields: [(field: String, key: String, value: String)] {
+    /// PNG text entries libvips cannot write itself (field name, keyword, text), written here as iTXt: text that
+    /// is not plain ASCII, empty text (libvips leaves it out) and keywords with a space (libvips cuts them there).
+    var selfWrittenTextFields: [(field: String, key: String, value: String)] {
         fieldNames.compactMap { field in
             guard field.hasPrefix(Self.pngTextPrefix) else { return nil }
             let rest = field.dropFirst(Self.pngTextPrefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let value = stringField(field),
-                  !value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
-            return (field, String(rest[rest.index(after: dash)...]), value)
+            guard let dash = rest.firstIndex(of: "-"), let value = stringField(field) else { return nil }
+            let key = String(rest[rest.index(after: dash)...])
+            guard value.isEmpty || key.contains(" ") || !value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
+            return (field, key, value)
         }
     }
 }

@@ -119,7 +119,7 @@ enum NCNNParamParser {
         let parts = kv.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, let key = Int(parts[0]) else { throw bad("expected id=value") }
         let isArray = key <= -23300
-        let id = isArray ? -key - 23300 : key
+        let id = isArray ? -(key + 23300) : key  // not `-key - 23300`: -Int.min traps
         guard (0..<NCNNParamDict.maxID).contains(id) else { throw bad("id \(id) outside 0..<\(NCNNParamDict.maxID)") }
         guard params.values[id] == nil else { throw bad("id \(id) given twice") }
         let value = parts[1]
