@@ -119,16 +119,23 @@ public struct TileRefiner {
         return try settings.controls.map { control in
             var fitted = control
             do {
-                let image = try control.resizeMode.apply(control.image, width: size.width, height: size.height)
-                fitted.image = target == size ? image
-                    : try image.padded(left: 0, top: 0, right: target.width - size.width,
-                                       bottom: target.height - size.height, mode: .copy)
+                fitted.image = try Self.inPaddedFrame(control.image, resizeMode: control.resizeMode, size: size, padded: target)
             } catch let error as ImagingError {
                 throw EngineError.invalidParameter(field: "refine." + control.field + ".image", reason: error.description)
             }
             fitted.resizeMode = .justResize
             return fitted
         }
+    }
+
+    /// `picture` fitted to the image's `size` by `resizeMode`, then padded to `padded` by repeating its last
+    /// column/row, as `padded(_:)` pads the image: control pictures line up with the image pixel for pixel.
+    private static func inPaddedFrame(_ picture: VipsImage, resizeMode: ResizeMode, size: ImageSize,
+                                      padded target: ImageSize) throws -> VipsImage {
+        let fitted = try resizeMode.apply(picture, width: size.width, height: size.height)
+        guard target != size else { return fitted }
+        return try fitted.padded(left: 0, top: 0, right: target.width - size.width,
+                                 bottom: target.height - size.height, mode: .copy)
     }
 
     /// The refine's adapters in the padded image's frame: each picture stretched to the image's `size`, then padded
@@ -138,10 +145,7 @@ public struct TileRefiner {
         return try settings.adapters.map { entry in
             var fitted = entry
             do {
-                let picture = try ResizeMode.justResize.apply(entry.picture, width: size.width, height: size.height)
-                fitted.picture = target == size ? picture
-                    : try picture.padded(left: 0, top: 0, right: target.width - size.width,
-                                         bottom: target.height - size.height, mode: .copy)
+                fitted.picture = try Self.inPaddedFrame(entry.picture, resizeMode: .justResize, size: size, padded: target)
             } catch let error as ImagingError {
                 throw EngineError.invalidParameter(field: "refine.adapters[\(entry.index)].image", reason: error.description)
             }
