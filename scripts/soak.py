@@ -471,13 +471,19 @@ class Soak:
         self.pause.set()
         for _ in range(self.args.clients):
             self.parked.acquire()
+        self.idle_sample(monitor, label, "daemon not idle after the clients paused")
+        self.pause.clear()
+
+    def idle_sample(self, monitor, label, stuck):
+        """Waits until the daemon runs nothing, queues nothing and holds only the monitor's connection (or reports
+        `stuck`), then records and prints a checkpoint sample."""
         deadline = time.monotonic() + JOB_TIMEOUT
         while True:
             status = self.check_status(monitor)
             if status.get("running") is None and status["queue_length"] == 0 and status["connections"] == 1:
                 break
             if time.monotonic() > deadline:
-                self.stats.violation("daemon not idle after the clients paused: %r" % status)
+                self.stats.violation("%s: %r" % (stuck, status))
                 break
             time.sleep(0.2)
         time.sleep(0.5)
@@ -487,7 +493,6 @@ class Soak:
         self.checkpoints.append(sample)
         print("checkpoint %-8s t=%6.1fs requests=%6d rss=%6.1f MB fds=%3d threads=%3d" % (
             label, sample["t"], sample["requests"], sample["rss"] / 1e6, sample["fds"], sample["threads"]), flush=True)
-        self.pause.clear()
 
     def run(self):
         self.prepare_models()
@@ -533,22 +538,7 @@ class Soak:
 
     def checkpoint_final(self, monitor):
         # Every client has stopped: the same idle check once more, without the pause handshake.
-        deadline = time.monotonic() + JOB_TIMEOUT
-        while True:
-            status = self.check_status(monitor)
-            if status.get("running") is None and status["queue_length"] == 0 and status["connections"] == 1:
-                break
-            if time.monotonic() > deadline:
-                self.stats.violation("daemon not idle at the end: %r" % status)
-                break
-            time.sleep(0.2)
-        time.sleep(0.5)
-        sample = self.proc_sample()
-        sample["label"] = "end"
-        sample["requests"] = self.stats.counts.get("requests", 0)
-        self.checkpoints.append(sample)
-        print("checkpoint %-8s t=%6.1fs requests=%6d rss=%6.1f MB fds=%3d threads=%3d" % (
-            "end", sample["t"], sample["requests"], sample["rss"] / 1e6, sample["fds"], sample["threads"]), flush=True)
+        self.idle_sample(monitor, "end", "daemon not idle at the end")
 
     def report(self):
         if self.checkpoints:
