@@ -78,6 +78,80 @@ final class OutpaintAdapterTests: XCTestCase {
                             offset: (0, 7), "original kept beyond the seam feather")
     }
 
+    /// Sides the model runs at are multiples of the VAE's 8 and of every adapter's downscale (16 for SDXL's
+    /// adapters): regions, canvases and windows are sized for them rather than refused when the run starts.
+    func testProcessingSidesFollowTheCoarsestAdapter() throws {
+        XCTAssertEqual(ModelInpaint.Options.sizeMultiple(downscaleFactors: []), 8)
+        XCTAssertEqual(ModelInpaint.Options.sizeMultiple(downscaleFactors: [8]), 8)
+        XCTAssertEqual(ModelInpaint.Options.sizeMultiple(downscaleFactors: [16]), 16)
+        XCTAssertEqual(ModelInpaint.Options.sizeMultiple(downscaleFactors: [8, 16, 4]), 16)
+        XCTAssertEqual(ModelInpaint.Options.sizeMultiple(downscaleFactors: [12]), 24)
+        XCTAssertEqual(ModelInpaint.rounded(ImageSize(width: 26, height: 22), toMultipleOf: 16), ImageSize(width: 32, height: 16))
+        XCTAssertEqual(ModelInpaint.rounded(ImageSize(width: 5, height: 40), toMultipleOf: 16), ImageSize(width: 16, height: 48))
+        XCTAssertEqual(ModelInpaint.rounded(ImageSize(width: 30, height: 22), toMultipleOf: 8), ModelInpaint.roundedTo8(ImageSize(width: 30, height: 22)))
+        let (aligned, crop) = try CanvasExtension(left: 0, top: 0, right: 8, bottom: 8).aligned(toMultipleOf: 16, imageSize: ImageSize(width: 24, height: 16))
+        XCTAssertEqual(aligned.canvasSize(for: ImageSize(width: 24, height: 16)), ImageSize(width: 32, height: 32))
+        XCTAssertEqual(crop, PixelRect(x: 0, y: 0, width: 32, height: 24))
+    }
+
+    /// The SDXL adapter in outpaint, in one pass and in windows, on canvases of any size.
+    func testSDXLAdapterOutpaintsCanvasesOfAnySize() throws {
+        let xl = try LoadedModel.load(name: "xl", path: Self.fixtures.appendingPathComponent("sdxl/base/diffusers").path)
+        let adapter = try T2IAdapterFiles.load(path: Self.fixtures.appendingPathComponent("t2i_adapter/xl-full").path)
+        let multiple = ModelInpaint.Options.sizeMultiple(downscaleFactors: [adapter.config.downscaleFactor])
+        let picture = try Self.stripes(width: 32, height: 24)
+        var options = ModelInpaint.Options()
+        options.adapters = [T2IAdapterPicture(index: 0, name: "xl", adapter: adapter, picture: picture, weight: 1, factor: 1)]
+        XCTAssertEqual(options.sizeMultiple, multiple)
+        let inpaint = ModelInpaint(model: xl)
+        let image = try TestImages.make(.rgb8, width: 24, height: 16, seed: 3)
+        let ext = try CanvasExtension(left: 0, top: 0, right: 8, bottom: 8)  // a 32 × 24 canvas
+        let steered = try inpaint.outpaint(image: image, extension: ext, fill: .edge, seamFeather: 0, request: request(),
+                                           options: options, modelResolution: 1024)[0]
+        XCTAssertEqual([steered.width, steered.height], [32, 24])
+        try assertIdentical(steered, image, in: PixelRect(x: 0, y: 0, width: 24, height: 16), "original kept")
+        let plain = try inpaint.outpaint(image: image, extension: ext, fill: .edge, seamFeather: 0, request: request(),
+                                         options: ModelInpaint.Options(), modelResolution: 1024)[0]
+        XCTAssertNotEqual(try TestImages.samples(steered), try TestImages.samples(plain), "the adapter steers the new area")
+
+        // The same as inpainting the canvas aligned to the multiple and cropping to 32 × 24.
+        let (aligned, crop) = ext.aligned(toMultipleOf: multiple, imageSize: image.size)
+        let canvas = try image.extended(by: aligned, fill: .edge, seamFeather: 0)
+        var whole = ModelInpaint.Options()
+        whole.processingSize = canvas.image.size
+        whole.adapters = [T2IAdapterPicture(index: 0, name: "xl", adapter: adapter,
+                                            picture: try picture.resized(width: canvas.image.width, height: canvas.image.height,
+                                                                         kernel: .lanczos3), weight: 1, factor: 1)]
+        let expected = try inpaint.run(image: canvas.image, mask: canvas.mask, request: request(), options: whole)[0]
+        XCTAssertEqual(try TestImages.samples(steered), try TestImages.samples(try expected.cropped(to: crop)))
+
+        // Windows along a border (a 72-pixel model resolution) are sized in the multiple too.
+        let wide = try TestImages.make(.rgb8, width: 70, height: 30, seed: 4)
+        var windowed = ModelInpaint.Options()
+        windowed.adapters = [T2IAdapterPicture(index: 0, name: "xl", adapter: adapter,
+                                               picture: try Self.stripes(width: 111, height: 37), weight: 1, factor: 1)]
+        let out = try inpaint.outpaint(image: wide, extension: try CanvasExtension(left: 0, top: 7, right: 41, bottom: 0),
+                                       fill: .edge, seamFeather: 2, request: request(), options: windowed, modelResolution: 72)[0]
+        XCTAssertEqual([out.width, out.height], [111, 37])
+    }
+
+    /// Inpainting a masked area of any size with the SDXL adapter: the region is sized for it.
+    func testSDXLAdapterInpaintsAMaskedRegionOfAnySize() throws {
+        let xl = try LoadedModel.load(name: "xl", path: Self.fixtures.appendingPathComponent("sdxl/base/diffusers").path)
+        let adapter = try T2IAdapterFiles.load(path: Self.fixtures.appendingPathComponent("t2i_adapter/xl-full").path)
+        let image = try TestImages.make(.rgb8, width: 40, height: 36, seed: 6)
+        var values = [Float](repeating: 0, count: 40 * 36)
+        for y in 5 ..< 27 { for x in 3 ..< 29 { values[y * 40 + x] = 1 } }  // a 26 × 22 region
+        let mask = try Mask(values: values, width: 40, height: 36)
+        var options = ModelInpaint.Options()
+        options.area = .masked(padding: 0)
+        options.adapters = [T2IAdapterPicture(index: 0, name: "xl", adapter: adapter,
+                                              picture: try Self.stripes(width: 40, height: 36), weight: 1, factor: 1)]
+        let out = try ModelInpaint(model: xl).run(image: image, mask: mask, request: request(), options: options)[0]
+        XCTAssertEqual([out.width, out.height], [40, 36])
+        try assertIdentical(out, image, in: PixelRect(x: 30, y: 0, width: 10, height: 36), "outside the mask kept")
+    }
+
     /// Through the plugin: `adapters` is accepted, reported, and bad entries are refused naming them.
     func testPluginTakesAdaptersAndRefusesBadOnes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outpaint-adapters-\(UUID().uuidString)").path

@@ -24,11 +24,32 @@ public struct ModelInpaint {
         /// the extended canvas, as its control images.
         public var adapters: [T2IAdapterPicture] = []
         public init() {}
+
+        /// What every side the model runs at must be a multiple of: the VAE's 8, or an adapter's own
+        /// downscale where it is coarser (SDXL T2I-Adapters take 16), so regions, outpaint canvases and
+        /// windows are sized for them instead of being refused once the run starts.
+        public var sizeMultiple: Int { Self.sizeMultiple(downscaleFactors: adapters.map(\.adapter.config.downscaleFactor)) }
+
+        public static func sizeMultiple(downscaleFactors: [Int]) -> Int {
+            downscaleFactors.reduce(8) { leastCommonMultiple($0, max(1, $1)) }
+        }
+
+        static func leastCommonMultiple(_ a: Int, _ b: Int) -> Int {
+            var (x, y) = (a, b)
+            while y != 0 { (x, y) = (y, x % y) }
+            return a / x * b
+        }
     }
 
     /// The multiple-of-8 size nearest to `size` (at least 8 per side).
     public static func roundedTo8(_ size: ImageSize) -> ImageSize {
-        ImageSize(width: max(8, (size.width + 4) / 8 * 8), height: max(8, (size.height + 4) / 8 * 8))
+        rounded(size, toMultipleOf: 8)
+    }
+
+    /// The size nearest to `size` whose sides are multiples of `multiple` (at least one multiple per side).
+    public static func rounded(_ size: ImageSize, toMultipleOf multiple: Int) -> ImageSize {
+        let m = max(1, multiple)
+        return ImageSize(width: max(m, (size.width + m / 2) / m * m), height: max(m, (size.height + m / 2) / m * m))
     }
 
     /// `size` scaled down (aspect kept) so neither side exceeds `maxSide`; the model cannot run larger, and the
@@ -36,7 +57,8 @@ public struct ModelInpaint {
     public static func fitted(_ size: ImageSize, maxSide: Int) -> ImageSize {
         let longest = max(size.width, size.height)
         guard longest > maxSide else { return size }
-        let scale = Double(maxSide - 8) / Double(longest)  // room for rounding to 8 upward
+        // Room for rounding to the processing multiple (to the nearest 8 or 16: at most 8 more).
+        let scale = Double(maxSide - 8) / Double(longest)
         return ImageSize(width: max(8, Int(Double(size.width) * scale)), height: max(8, Int(Double(size.height) * scale)))
     }
 
@@ -59,7 +81,9 @@ public struct ModelInpaint {
             size = given
         } else {
             let natural = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: nil).rect.size
-            size = Self.roundedTo8(Self.fitted(natural, maxSide: StableDiffusionPipeline.maxSide))
+            let multiple = options.sizeMultiple
+            size = Self.rounded(Self.fitted(natural, maxSide: StableDiffusionPipeline.maxSide),
+                                toMultipleOf: multiple)
         }
         let region = try InpaintRegion(image: image, mask: mask, area: options.area, processingSize: size)
         let prepared = try options.fill.apply(to: region.image, mask: region.mask)
@@ -113,7 +137,7 @@ public struct ModelInpaint {
         return out
     }
 
-    /// Outpainting: the canvas is extended (to a multiple of 8 on the sides being extended), filled, repainted
+    /// Outpainting: the canvas is extended (to `Options.sizeMultiple`, 8 or an adapter's 16, on the sides being extended), filled, repainted
     /// through the seam mask, and cropped back to exactly the requested canvas. When the canvas is larger than
     /// `modelResolution` the model runs in windows along the border (`OutpaintWindows`), one after another,
     /// each seeing the windows before it and pasted through the seam mask, so the interior is never resampled.
@@ -121,7 +145,8 @@ public struct ModelInpaint {
                          request: GenerationRequest, options: Options, modelResolution: Int,
                          hooks: StableDiffusionPipeline.Hooks = StableDiffusionPipeline.Hooks()) throws -> [VipsImage] {
         guard !ext.isEmpty else { throw InpaintError.emptyExtension }
-        let (aligned, crop) = ext.aligned(toMultipleOf: 8, imageSize: image.size)
+        let multiple = options.sizeMultiple
+        let (aligned, crop) = ext.aligned(toMultipleOf: multiple, imageSize: image.size)
         let canvas = try image.extended(by: aligned, fill: fill, seamFeather: seamFeather)
         // Control images cover the extended canvas (fitted to it here; windows cut their piece out).
         var request = request
@@ -152,7 +177,7 @@ public struct ModelInpaint {
             wholeOptions.processingSize = canvas.image.size
             results = try run(image: canvas.image, mask: canvas.mask, request: request, options: wholeOptions, hooks: hooks)
         } else {
-            let tile = max(64, modelResolution / 8 * 8)
+            let tile = max(64, modelResolution / multiple * multiple)
             let windows = try OutpaintWindows(
                 canvas: canvas.image.size,
                 repaint: OutpaintWindows.repaintRects(canvas: canvas.image.size, original: canvas.original,
@@ -165,7 +190,7 @@ public struct ModelInpaint {
                                          width: rect.width, height: rect.height)
                 guard try pieceMask.image.extrema().max > 0 else { continue }
                 var piece = wholeOptions
-                piece.processingSize = Self.roundedTo8(rect.size)
+                piece.processingSize = Self.rounded(rect.size, toMultipleOf: multiple)
                 var single = request
                 single.batchSize = 1
                 single.controls = try request.controls.map { control in
