@@ -9,15 +9,22 @@ import Darwin
 /// ~5% of a 256² step. Only read-only weight storage (memory-mapped checkpoints) is kept, since its
 /// contents cannot change under the cache; an entry holds its storage, so the identity is never reused.
 ///
-/// Bounded: entries are added while they fit in `capacityBytes` and never evicted (a loop visits the
-/// layers in the same order every step, so LRU eviction would only thrash). Layers with many tiles are
-/// not kept at all: there the transform is cheap next to the GEMMs. `TensorBufferCache.purge()` (after
-/// every job) empties it, so an idle daemon holds only its weights.
+/// Bounded per network: the entries of each weights file (the mapping that owns the storage) are added
+/// while they fit in `capacityBytes` and never evicted (a loop visits the layers in the same order every
+/// step, so LRU eviction would only thrash). One shared bound let a ControlNet, which runs first in each
+/// step, take all of it and leave the UNet to remake every transform, so the pair cost more than the two
+/// networks alone. Layers with many tiles are not kept at all: there the transform is cheap next to the
+/// GEMMs. `TensorBufferCache.purge()` (after every job) empties it, so an idle daemon holds only its
+/// weights; `dropKept()` empties it between the stages of a job that switch networks (the SDXL refiner).
 final class TransformedWeightCache: @unchecked Sendable {
     struct Key: Hashable {
         let storage: ObjectIdentifier
         let variant: WinogradConvolution.Variant
     }
+
+    /// The network a weight belongs to: the object that keeps its mapping alive; nil for weights the
+    /// daemon narrowed into memory of its own (they share one bound).
+    typealias Network = ObjectIdentifier?
 
     private struct Entry {
         let weights: TensorStorage
@@ -26,8 +33,8 @@ final class TransformedWeightCache: @unchecked Sendable {
 
     static let shared = TransformedWeightCache()
 
-    /// 768 MB: with a 512² SD 1.5 step's own peak (~0.55 GB over the weights) this stays well under the
-    /// 1.5 GB the engine allows itself beyond the weights.
+    /// 768 MB per network: with a 512² SD 1.5 step's own peak (~0.55 GB over the weights) this stays well
+    /// under the 1.5 GB the engine allows itself beyond the weights.
     nonisolated(unsafe) static var capacityBytes = 768 << 20
 
     /// Layers with more tiles than this over the batch are not worth keeping.
@@ -35,11 +42,11 @@ final class TransformedWeightCache: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var entries: [Key: Entry] = [:]
-    private var used = 0
+    private var used: [Network: Int] = [:]
 
     private init() { pthread_mutex_init(&mutex, nil) }
 
-    var cachedBytes: Int { locked { used } }
+    var cachedBytes: Int { locked { used.values.reduce(0, +) } }
 
     /// The transformed weights of `weights` for `variant`: cached ones, or new ones made by `transform`
     /// into fresh storage and kept when they fit; nil when they should not be kept (the caller then
@@ -48,12 +55,13 @@ final class TransformedWeightCache: @unchecked Sendable {
                      transform: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage? {
         guard !weights.isWritable, tiles <= Self.maximumTiles else { return nil }
         let key = Key(storage: ObjectIdentifier(weights), variant: variant)
+        let network: Network = weights.owner.map { ObjectIdentifier($0) }
         let bytes = count * MemoryLayout<Float>.stride
         enum Lookup { case hit(TensorStorage), reserved, full }
         let lookup = locked { () -> Lookup in
             if let entry = entries[key] { return .hit(entry.transformed) }
-            guard used + bytes <= Self.capacityBytes else { return .full }
-            used += bytes  // reserved before transforming, so concurrent callers cannot overshoot
+            guard used[network, default: 0] + bytes <= Self.capacityBytes else { return .full }
+            used[network, default: 0] += bytes  // reserved before transforming, so concurrent callers cannot overshoot
             return .reserved
         }
         switch lookup {
@@ -68,7 +76,7 @@ final class TransformedWeightCache: @unchecked Sendable {
                 if entries[key] == nil {
                     entries[key] = Entry(weights: weights, transformed: storage)
                 } else {
-                    used -= bytes  // another caller kept the same layer first
+                    used[network, default: 0] -= bytes  // another caller kept the same layer first
                 }
             }
             return storage
@@ -79,7 +87,7 @@ final class TransformedWeightCache: @unchecked Sendable {
         let dropped = locked { () -> [Key: Entry] in
             let all = entries
             entries.removeAll()
-            used = 0
+            used.removeAll()
             return all
         }
         withExtendedLifetime(dropped) {}
@@ -92,7 +100,11 @@ final class TransformedWeightCache: @unchecked Sendable {
     }
 }
 
-/// For memory estimates outside this module: the most a job keeps of transformed weights.
+/// For memory estimates and jobs outside this module.
 public enum TransformedWeightBudget {
+    /// The most a job keeps of one network's transformed weights (each UNet, ControlNet: each weights file).
     public static var capacityBytes: Int { TransformedWeightCache.capacityBytes }
+
+    /// Drops every kept transform (a job switching to another network: the first one's are of no more use).
+    public static func dropKept() { TransformedWeightCache.shared.purge() }
 }

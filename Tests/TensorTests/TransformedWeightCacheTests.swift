@@ -78,4 +78,28 @@ final class TransformedWeightCacheTests: XCTestCase {
                        conv2d(x, weight: owned, bias: nil, padding: 1).scalars)
         XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0, "one byte short of the transform: not kept")
     }
+
+    /// The bound is per network (weights file): a ControlNet running first in each step must not take the
+    /// UNet's share. A second layer of the same network over its bound is not kept; `dropKept()` empties all.
+    func testEachNetworkHasItsOwnBound() {
+        let transform = 36 * 6 * 8 * 4
+        TransformedWeightCache.capacityBytes = transform
+        let x = Float64Checks.randomTensor([1, 8, 10, 10], seed: 4)
+        func mapped(_ holder: Holder, offset: Int = 0) -> Tensor {
+            Tensor(shape: [6, 8, 3, 3], storage: TensorStorage(borrowing: holder.pointer + offset, count: 6 * 8 * 9,
+                                                               owner: holder, writable: false))
+        }
+        let controlFile = Holder(Float64Checks.randomTensor([2, 6, 8, 3, 3], seed: 6, scale: 0.3).scalars)
+        let unetFile = Holder(Float64Checks.randomTensor([6, 8, 3, 3], seed: 7, scale: 0.3).scalars)
+        _ = conv2d(x, weight: mapped(controlFile), bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, transform)
+        _ = conv2d(x, weight: mapped(controlFile, offset: 6 * 8 * 9), bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, transform, "the same network's second layer is over its bound")
+        let unetWeights = mapped(unetFile)
+        let kept = conv2d(x, weight: unetWeights, bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 2 * transform, "another network keeps its own")
+        XCTAssertEqual(conv2d(x, weight: unetWeights, bias: nil, padding: 1).scalars, kept.scalars)
+        TransformedWeightBudget.dropKept()
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
+    }
 }

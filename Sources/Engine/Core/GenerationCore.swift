@@ -144,7 +144,11 @@ public struct GenerationCore {
         let control = try ControlNetHints.extension(for: request, unet: model.networks.unet.config)
         var stepsDone = 0
         let loopStarted = DispatchTime.now().uptimeNanoseconds
+        var previousModel: LoadedModel?
         for (index, stage) in stages.enumerated() where stage.plan.steps > 0 {
+            // Kept Winograd transforms are bounded per network: the base's would sit unused beside the refiner's.
+            if let previousModel, previousModel !== stage.model { TransformedWeightBudget.dropKept() }
+            previousModel = stage.model
             var conditioning = try stage.conditioner.conditioning(
                 for: conditioningRequest(for: request, stage: stage, isFirstStage: index == 0, layout: layout)).unetConditioning
             if stage.model === model { conditioning.hypernetworks = request.hypernetworks }
