@@ -9,8 +9,9 @@ import Weights
 /// block, a zero convolution per skip), batch 2 in the CFG layout: the ControlNet's residuals, then the UNet with
 /// them. On the PyTorch side `ControlNetModel.from_unet` on the same UNet. The ControlNet is built like diffusers'
 /// `from_unet`: the encoder tensors are the UNet's own (the same mapped file), the hint block and the zero
-/// convolutions get deterministic values (they do not change the compute). Compare with `unet-<size>`: the
-/// ControlNet should add about its FLOP share (the encoder half, ~35% of the UNet's).
+/// convolutions get deterministic values (they do not change the compute). Our step takes the hint embedded once,
+/// as a job does (diffusers' pipelines remake it at every step, so PyTorch's side includes it). Compare with
+/// `unet-<size>`: the ControlNet should add about its FLOP share (the encoder half, ~35% of the UNet's).
 final class ControlNetStepWorkload: BenchWorkload {
     let imageSize: Int
     let batch: Int
@@ -47,7 +48,8 @@ final class ControlNetStepWorkload: BenchWorkload {
                                                                                       count: batch).flatMap { $0 }))
         }
         // A control image in [0, 1].
-        let hint = BenchInputs.tensor([batch, 3, imageSize, imageSize], seed: 9) * 0.25 + 0.5
+        // A job embeds each control image once (the hint block depends on the image only), so a step does not.
+        let hint = try controlNet.embedHint(BenchInputs.tensor([batch, 3, imageSize, imageSize], seed: 9) * 0.25 + 0.5)
         state = (controlNet, BenchInputs.tensor([batch, unet.config.inChannels, latent, latent], seed: 1), hint,
                  UNetConditioning(context: contextTensor, added: added))
     }
@@ -56,7 +58,7 @@ final class ControlNetStepWorkload: BenchWorkload {
         guard let state else { throw BenchError.notPrepared(name) }
         var conditioning = state.conditioning
         conditioning.control = try state.controlNet(latents: state.latents, timestep: 500, conditioning: conditioning,
-                                                    image: state.hint, scale: 1, guessMode: false)
+                                                    embeddedHint: state.hint, scale: 1, guessMode: false)
         _ = try context.models().unet.forward(latents: state.latents, timestep: 500, conditioning: conditioning)
     }
 

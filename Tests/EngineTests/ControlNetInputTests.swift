@@ -75,6 +75,34 @@ final class ControlNetInputTests: XCTestCase {
         }
     }
 
+    /// The hint block depends on the image only: embedding it once and repeating it for the guidance batch gives
+    /// the bits that embedding the repeated image does (what the sampling loop did at every step), through both
+    /// convolution paths (im2col, and Winograd forced on the tiny layers).
+    func testHintEmbeddedOnceEqualsEmbeddingItPerStep() throws {
+        let net = try Self.controlNet("sd1-a").network
+        let x = Self.inputs()
+        let latents = concat([x.latents, x.latents * 0.5], axis: 0)
+        var conditioning = x.conditioning
+        conditioning.context = concat([x.conditioning.context, x.conditioning.context], axis: 0)
+        defer { WinogradConvolution.minimumChannels = 16; WinogradConvolution.minimumTiles4x4 = 32 }
+        for forceWinograd in [false, true] {
+            if forceWinograd { WinogradConvolution.minimumChannels = 1; WinogradConvolution.minimumTiles4x4 = 1 }
+            let twice = concat([x.hint, x.hint], axis: 0)
+            let once = try net.embedHint(x.hint)
+            XCTAssertEqual(concat([once, once], axis: 0).scalars.map(\.bitPattern), try net.embedHint(twice).scalars.map(\.bitPattern))
+            let perStep = try net(latents: latents, timestep: 300, conditioning: conditioning, image: twice, scale: 0.8, guessMode: false)
+            let reused = try net(latents: latents, timestep: 300, conditioning: conditioning,
+                                 embeddedHint: concat([once, once], axis: 0), scale: 0.8, guessMode: false)
+            for (a, b) in zip(perStep.down + [perStep.mid], reused.down + [reused.mid]) {
+                XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "forced Winograd: \(forceWinograd)")
+            }
+        }
+        XCTAssertThrowsError(try net(latents: latents, timestep: 300, conditioning: conditioning,
+                                     embeddedHint: try net.embedHint(x.hint), scale: 1, guessMode: false)) { error in
+            XCTAssertEqual(error as? ControlNetError, .hintShape(found: [1, 16, 8, 8], expected: [2, 16, 8, 8]))
+        }
+    }
+
     /// A BGR model sees the image with its channels reversed.
     func testBGRChannelOrderFlipsTheHint() throws {
         let file = try ControlNetFiles.open(path: ControlNetParityTests.root.appendingPathComponent("models/sd1-a").path)

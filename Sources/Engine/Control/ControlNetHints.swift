@@ -10,8 +10,8 @@ enum ControlNetHints {
     static func `extension`(for request: GenerationRequest, unet: UNetConfig) throws -> ControlNetUNetInput? {
         guard !request.controls.isEmpty else { return nil }
         let entries = try request.controls.map { control in
-            ControlNetUNetInput.Entry(input: control, hint: try hint(control, width: request.width, height: request.height,
-                                                                     batch: request.batchSize))
+            try ControlNetUNetInput.Entry(input: control, hint: try hint(control, width: request.width, height: request.height,
+                                                                         batch: request.batchSize))
         }
         return ControlNetUNetInput(entries: entries, unet: unet)
     }

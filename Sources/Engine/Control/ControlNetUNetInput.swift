@@ -8,8 +8,15 @@ import Tensor
 struct ControlNetUNetInput: UNetInputExtension {
     struct Entry {
         let input: ControlNetInput
-        /// The control image at the run's size, [images, hint channels, H, W] in [0, 1].
-        let hint: Tensor
+        /// The control image at the run's size through the network's hint block, [images, conv_in width, h, w]:
+        /// made once for the run, since it depends on the image only (diffusers remakes it at every step).
+        let embeddedHint: Tensor
+
+        /// `hint`: the control image at the run's size, [images, hint channels, H, W] in [0, 1].
+        init(input: ControlNetInput, hint: Tensor) throws {
+            self.input = input
+            embeddedHint = try input.controlNet.network.embedHint(hint)
+        }
     }
 
     let entries: [Entry]
@@ -46,7 +53,7 @@ struct ControlNetUNetInput: UNetInputExtension {
         let guess = entry.input.runsInGuessMode
         guard guess, layout.hasUnconditional else {
             return try network(latents: step.latents, timestep: step.timestep, conditioning: step.conditioning,
-                               image: layout.batched(entry.hint), scale: scale, guessMode: guess)
+                               embeddedHint: layout.batched(entry.embeddedHint), scale: scale, guessMode: guess)
         }
         var conditional = step.conditioning
         conditional.context = layout.halves(step.conditioning.context).conditional
@@ -55,7 +62,7 @@ struct ControlNetUNetInput: UNetInputExtension {
                                                   timeIDs: layout.halves(added.timeIDs).conditional)
         }
         let half = try network(latents: layout.halves(step.latents).conditional, timestep: step.timestep,
-                               conditioning: conditional, image: entry.hint, scale: scale, guessMode: true)
+                               conditioning: conditional, embeddedHint: entry.embeddedHint, scale: scale, guessMode: true)
         func padded(_ x: Tensor) -> Tensor { concat([Tensor(shape: x.shape), x], axis: 0) }
         return ControlResiduals(down: half.down.map(padded), mid: padded(half.mid))
     }

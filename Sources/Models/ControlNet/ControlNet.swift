@@ -67,14 +67,35 @@ public struct ControlNet: Sendable {
     /// pools globally.
     public func callAsFunction(latents: Tensor, timestep: Float, conditioning: UNetConditioning, image: Tensor,
                                scale: Float, guessMode: Bool) throws -> ControlResiduals {
-        let inputs = try encoder.stepInputs(latents: latents, timesteps: [timestep], context: conditioning.context,
-                                            added: conditioning.added)
         let shape = latents.shape
         let f = hint.downscale
         let expected = [shape[0], hintChannels, shape[2] * f, shape[3] * f]
         guard image.shape == expected else { throw ControlNetError.hintShape(found: image.shape, expected: expected) }
-        let ordered = config.conditioningChannelOrder == "bgr" ? Self.reversedChannels(image) : image
-        let encoded = try encoder(latents, inputs, afterConvIn: hint(ordered))
+        return try self(latents: latents, timestep: timestep, conditioning: conditioning,
+                        embeddedHint: try embedHint(image), scale: scale, guessMode: guessMode)
+    }
+
+    /// The control image [N, hint channels, H·f, W·f] in [0, 1] through the hint block: [N, conv_in width, H, W].
+    /// It depends on the image only, so a sampling loop embeds each control image once, not at every step.
+    public func embedHint(_ image: Tensor) throws -> Tensor {
+        guard image.rank == 4, image.shape[1] == hintChannels else {
+            let s = image.shape
+            throw ControlNetError.hintShape(found: s, expected: [s.first ?? 1, hintChannels] + Array(s.dropFirst(2)))
+        }
+        return hint(config.conditioningChannelOrder == "bgr" ? Self.reversedChannels(image) : image)
+    }
+
+    /// The residuals as above, from a hint `embedHint` made (rows as the latents').
+    public func callAsFunction(latents: Tensor, timestep: Float, conditioning: UNetConditioning, embeddedHint: Tensor,
+                               scale: Float, guessMode: Bool) throws -> ControlResiduals {
+        let shape = latents.shape
+        let expected = [shape[0], encoder.levels.channels[0], shape[2], shape[3]]
+        guard embeddedHint.shape == expected else {
+            throw ControlNetError.hintShape(found: embeddedHint.shape, expected: expected)
+        }
+        let inputs = try encoder.stepInputs(latents: latents, timesteps: [timestep], context: conditioning.context,
+                                            added: conditioning.added)
+        let encoded = try encoder(latents, inputs, afterConvIn: embeddedHint)
         var down = zip(downProjections, encoded.skips).map { projection, skip in projection(skip) }
         var mid = midProjection(encoded.mid)
 
@@ -85,8 +106,9 @@ public struct ControlNet: Sendable {
                 let factor = Float(pow(10, -1 + Double(k) / Double(n)))
                 down[k] = down[k] * (factor * scale)
             }
-            mid = mid * scale
-        } else {
+            if scale != 1 { mid = mid * scale }
+        } else if scale != 1 {
+            // x · 1 is x exactly: a weight of 1 (the usual one) skips a pass over every residual.
             down = down.map { $0 * scale }
             mid = mid * scale
         }
