@@ -11,18 +11,12 @@ import XCTest
 /// what was applied. (Per-tile parity with diffusers is the generation tests' business: a tile is an img2img run.)
 final class RefineAdapterTests: XCTestCase {
     func testRefineAppliesAndReportsAdapters() throws {
-        let dir = try UpscaleFixtures.temporaryDirectory()
+        let folder = try RefineFixtures.pluginFolder(links: Dictionary(uniqueKeysWithValues: ["embeddings", "hypernetworks"].map {
+            ($0, UpscaleFixtures.repoRoot + "/Tests/Fixtures/embeddings/models/\($0)")
+        }))
+        let dir = folder.dir
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let models = dir + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
-        for folder in ["embeddings", "hypernetworks"] {
-            try FileManager.default.createSymbolicLink(atPath: models + "/" + folder,
-                                                       withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/embeddings/models/\(folder)")
-        }
-        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
-                                 cancellation: CancellationToken(), progressSink: { _ in })
+        let context = folder.context()
         func run(_ refine: [String: JSONValue], _ name: String) throws -> (JSONValue, [Float]) {
             var settings: [String: JSONValue] = ["model": "tiny", "steps": 2, "strength": 0.5, "seed": 7, "tile": 32, "overlap": 8]
             for (k, v) in refine { settings[k] = v }

@@ -13,26 +13,10 @@ final class RefineControlTests: XCTestCase {
     func control() throws -> ControlNetInput {
         let net = try LoadedControlNet.load(name: "sd1-a",
                                             path: UpscaleFixtures.repoRoot + "/Tests/Fixtures/controlnet/models/sd1-a")
-        // Diagonal stripes: a control whose every window differs.
-        let (w, h) = (40, 36)
-        let bytes = (0..<(w * h * 3)).map { i -> UInt8 in ((i / 3 % w + i / 3 / w) / 4) % 2 == 0 ? 255 : 0 }
-        return ControlNetInput(controlNet: net, image: try VipsImage(bytes: bytes, width: w, height: h, bands: 3),
-                               weight: 1, field: "control[0]")
+        return ControlNetInput(controlNet: net, image: try RefineFixtures.stripes(), weight: 1, field: "control[0]")
     }
 
-    /// RefineTests' settings: 2 steps per 32-pixel tile.
-    func settings() -> RefineSettings {
-        var s = RefineSettings(prompt: "a photo of a cat")
-        s.negativePrompt = "blurry"
-        s.steps = 4
-        s.strength = 0.5
-        s.cfgScale = 7
-        s.seed = 1234
-        s.tile = 32
-        s.overlap = 8
-        s.seamFix = true
-        return s
-    }
+    func settings() -> RefineSettings { RefineFixtures.settings(seamFix: true) }
 
     func testControlSteersEveryWindowAndTilesStayReproducible() throws {
         let model = try RefineTests.model.get()
@@ -79,16 +63,10 @@ final class RefineControlTests: XCTestCase {
 extension RefineControlTests {
     /// `refine.control` through the upscale plugin: runs, and a bad entry is refused naming `refine.control[0]…`.
     func testUpscalePluginTakesRefineControl() throws {
-        let dir = try UpscaleFixtures.temporaryDirectory()
+        let folder = try RefineFixtures.pluginFolder(links: ["controlnet": UpscaleFixtures.repoRoot + "/Tests/Fixtures/controlnet/models"])
+        let dir = folder.dir
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let models = dir + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
-        try FileManager.default.createSymbolicLink(atPath: models + "/controlnet",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/controlnet/models")
-        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
-                                 cancellation: CancellationToken(), progressSink: { _ in })
+        let context = folder.context()
         let photo: JSONValue = ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")]
         func run(_ control: JSONValue, out: String) throws {
             let refine: JSONValue = ["model": "tiny", "prompt": "a cat", "steps": 4, "strength": 0.5, "seed": 7,

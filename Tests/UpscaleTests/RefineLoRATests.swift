@@ -9,16 +9,10 @@ import XCTest
 /// `refine.prompt`, reported in the result, refused naming `refine.loras[i]`.
 final class RefineLoRATests: XCTestCase {
     func testRefineAppliesAndReportsLoRAs() throws {
-        let dir = try UpscaleFixtures.temporaryDirectory()
+        let folder = try RefineFixtures.pluginFolder(links: ["loras": UpscaleFixtures.repoRoot + "/Tests/Fixtures/lora/loras"])
+        let dir = folder.dir
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let models = dir + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
-        try FileManager.default.createSymbolicLink(atPath: models + "/loras",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/lora/loras")
-        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
-                                 cancellation: CancellationToken(), progressSink: { _ in })
+        let context = folder.context()
         func run(_ refine: JSONValue, _ name: String) throws -> JSONValue {
             try UpscalePlugin().run(params: [
                 "image": ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")], "model": "bicubic", "width": 40,

@@ -9,16 +9,7 @@ import XCTest
 /// pieces only, as the reference: every pass over planes of the whole padded image, in pass order.
 final class RefineStreamingTests: XCTestCase {
     func settings(tile: Int, overlap: Int, seamFix: Bool) -> RefineSettings {
-        var s = RefineSettings(prompt: "a photo of a cat")
-        s.negativePrompt = "blurry"
-        s.steps = 4
-        s.strength = 0.5
-        s.cfgScale = 7
-        s.seed = 99
-        s.tile = tile
-        s.overlap = overlap
-        s.seamFix = seamFix
-        return s
+        RefineFixtures.settings(tile: tile, overlap: overlap, seamFix: seamFix, seed: 99)
     }
 
     func image(width: Int, height: Int) throws -> PlanarRGB {

@@ -15,25 +15,10 @@ final class RefineT2IAdapterTests: XCTestCase {
 
     func adapter(_ file: String = "sd1-full") throws -> T2IAdapterPicture {
         let adapter = try T2IAdapterFiles.load(path: Self.adapters + "/" + file)
-        let (w, h) = (40, 36)
-        let bytes = (0..<(w * h * 3)).map { i -> UInt8 in ((i / 3 % w + i / 3 / w) / 4) % 2 == 0 ? 255 : 0 }
-        return T2IAdapterPicture(index: 0, name: file, adapter: adapter,
-                                 picture: try VipsImage(bytes: bytes, width: w, height: h, bands: 3), weight: 1, factor: 1)
+        return T2IAdapterPicture(index: 0, name: file, adapter: adapter, picture: try RefineFixtures.stripes(), weight: 1, factor: 1)
     }
 
-    /// RefineControlTests' settings: 2 steps per 32-pixel tile, seam fix on.
-    func settings() -> RefineSettings {
-        var s = RefineSettings(prompt: "a photo of a cat")
-        s.negativePrompt = "blurry"
-        s.steps = 4
-        s.strength = 0.5
-        s.cfgScale = 7
-        s.seed = 1234
-        s.tile = 32
-        s.overlap = 8
-        s.seamFix = true
-        return s
-    }
+    func settings() -> RefineSettings { RefineFixtures.settings(seamFix: true) }
 
     func testAdapterSteersEveryWindowAndTilesStayReproducible() throws {
         let model = try RefineTests.model.get()
@@ -76,16 +61,11 @@ final class RefineT2IAdapterTests: XCTestCase {
     /// `refine.adapters` through the upscale plugin: runs and is reported; bad entries are refused naming
     /// `refine.adapters[0]…` before any upscaling.
     func testUpscalePluginTakesRefineAdapters() throws {
-        let dir = try UpscaleFixtures.temporaryDirectory()
+        let folder = try RefineFixtures.pluginFolder(links: ["t2i_adapter/lineart": Self.adapters + "/sd1-full",
+                                                             "t2i_adapter/xl": Self.adapters + "/xl-full"])
+        let dir = folder.dir
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let models = dir + "/models"
-        try FileManager.default.createDirectory(atPath: models + "/t2i_adapter", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
-        try FileManager.default.createSymbolicLink(atPath: models + "/t2i_adapter/lineart", withDestinationPath: Self.adapters + "/sd1-full")
-        try FileManager.default.createSymbolicLink(atPath: models + "/t2i_adapter/xl", withDestinationPath: Self.adapters + "/xl-full")
-        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
-                                 cancellation: CancellationToken(), progressSink: { _ in })
+        let context = folder.context()
         let photo: JSONValue = ["path": .string(UpscaleFixtures.fixtures + "/photo32.png")]
         func run(_ adapters: JSONValue, out: String) throws -> JSONValue {
             let refine: JSONValue = ["model": "tiny", "prompt": "a cat", "steps": 4, "strength": 0.5, "seed": 7,

@@ -18,16 +18,7 @@ final class RefineTests: XCTestCase {
     }
 
     func settings(tile: Int = 32, overlap: Int = 8, seamFix: Bool = false) -> RefineSettings {
-        var s = RefineSettings(prompt: "a photo of a cat")
-        s.negativePrompt = "blurry"
-        s.steps = 4
-        s.strength = 0.5          // int(4 * 0.5) = 2 steps per tile
-        s.cfgScale = 7
-        s.seed = 1234
-        s.tile = tile
-        s.overlap = overlap
-        s.seamFix = seamFix
-        return s
+        RefineFixtures.settings(tile: tile, overlap: overlap, seamFix: seamFix)
     }
 
     /// A smooth synthetic RGB image in [-1, 1].
@@ -179,15 +170,11 @@ final class RefineTests: XCTestCase {
     }
 
     func testUpscalePluginRefinesAfterTheResizeToTheExactSize() throws {
-        let dir = try UpscaleFixtures.temporaryDirectory()
+        let folder = try RefineFixtures.pluginFolder()
+        let dir = folder.dir
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let models = dir + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/tiny",
-                                                   withDestinationPath: UpscaleFixtures.repoRoot + "/Tests/Fixtures/sd/sd1/diffusers")
         let box = UpdateBox()
-        let context = JobContext(requestID: .integer(1), method: "upscale", pathPolicy: PathPolicy(), modelsDirectory: models,
-                                 cancellation: CancellationToken(), progressSink: { box.append($0) })
+        let context = folder.context(progress: { box.append($0) })
         let out = dir + "/out.png"
         let refine: JSONValue = ["model": "tiny", "prompt": "a cat", "steps": 4, "strength": 0.5, "seed": 7,
                                  "tile": 32, "overlap": 8, "seam_fix": true]
