@@ -56,6 +56,41 @@ static void set_daemon_error(JsonObject *err, GError **error)
 JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *params,
                    RpcNotifyFunc notify, gpointer user_data, GError **error)
 {
+    RpcHandlers handlers = { notify, NULL, user_data, NULL };
+    return rpc_call_with(socket_path, method, params, &handlers, error);
+}
+
+static gboolean cancelled(const RpcHandlers *h, GError **error)
+{
+    if (h->cancellable == NULL || !g_cancellable_is_cancelled(h->cancellable))
+        return FALSE;
+    g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_CANCELLED, "cancelled");
+    return TRUE;
+}
+
+/* With an idle callback: waits for the next bytes in 100 ms slices, calling it between them, until some arrive
+ * or the call is cancelled. FALSE (with `error`) when cancelled. */
+static gboolean await_input(GSocketConnection *conn, GDataInputStream *in, const RpcHandlers *h, GError **error)
+{
+    GSocket *socket = g_socket_connection_get_socket(conn);
+    while (h->idle != NULL && g_buffered_input_stream_get_available(G_BUFFERED_INPUT_STREAM(in)) == 0) {
+        if (cancelled(h, error))
+            return FALSE;
+        GError *wait = NULL;
+        if (g_socket_condition_timed_wait(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, 100000, NULL, &wait))
+            break;
+        gboolean timed_out = g_error_matches(wait, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+        g_error_free(wait);
+        if (!timed_out)
+            break;  /* the read reports what went wrong */
+        h->idle(h->user_data);
+    }
+    return !cancelled(h, error);
+}
+
+JsonNode *rpc_call_with(const gchar *socket_path, const gchar *method, JsonObject *params,
+                        const RpcHandlers *h, GError **error)
+{
     GError *local = NULL;
     GSocketClient *client = g_socket_client_new();
     GSocketAddress *address = g_unix_socket_address_new(socket_path);
@@ -87,6 +122,8 @@ JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *pa
     JsonParser *parser = json_parser_new();
     for (;;) {
         gsize length = 0;
+        if (!await_input(conn, in, h, error))
+            break;
         gchar *text = g_data_input_stream_read_line(in, &length, NULL, &local);
         if (text == NULL) {
             if (local != NULL) {
@@ -112,8 +149,9 @@ JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *pa
         JsonObject *msg = json_node_get_object(json_parser_get_root(parser));
         if (json_object_has_member(msg, "method")) {
             JsonNode *p = json_object_get_member(msg, "params");
-            if (notify != NULL && p != NULL && JSON_NODE_HOLDS_OBJECT(p))
-                notify(json_object_get_string_member_with_default(msg, "method", ""), json_node_get_object(p), user_data);
+            if (h->notify != NULL && p != NULL && JSON_NODE_HOLDS_OBJECT(p))
+                h->notify(json_object_get_string_member_with_default(msg, "method", ""), json_node_get_object(p),
+                          h->user_data);
             continue;
         }
         JsonNode *id = json_object_get_member(msg, "id");
