@@ -300,7 +300,16 @@ static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const
     RpcHandlers handlers = { job_notify, NULL, &progress, preview_cancellable(progress.preview) };
     if (handlers.cancellable != NULL)
         handlers.idle = job_idle;
-    JsonNode *result = rpc_call_with(socket_path, req->method, params, &handlers, error);
+    GError *local = NULL;
+    JsonNode *result = rpc_call_with(socket_path, req->method, params, &handlers, &local);
+    if (g_error_matches(local, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_CANCELLED)) {
+        gchar *text = g_strdup_printf("%s: cancelled", label);
+        gimp_progress_set_text(text);
+        log_progress(text);
+        g_free(text);
+    }
+    if (local != NULL)
+        g_propagate_error(error, local);
     if (result != NULL)
         preview_refresh(progress.preview, NULL);  /* the last step's picture, written after its notification */
     preview_free(progress.preview);

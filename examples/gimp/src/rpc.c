@@ -88,6 +88,36 @@ static gboolean await_input(GSocketConnection *conn, GDataInputStream *in, const
     return !cancelled(h, error);
 }
 
+/* How long a cancelled call waits for the daemon to drop the job (a running job stops at its next step). */
+#define CANCEL_WAIT_S 10
+
+/* Cancels the job (id 1) with a `cancel` request on its connection and waits for the job's answer (-32800), at most
+ * CANCEL_WAIT_S, before the connection closes: only then is the job gone, so the caller may remove the files it
+ * writes (its preview). Merely closing would cancel it too, but the daemon would end its current step first and
+ * might find the job's folder already removed. */
+static void cancel_job(GSocketConnection *conn, GDataInputStream *in)
+{
+    static const gchar request[] = "{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"cancel\", \"params\": {\"id\": 1}}\n";
+    GSocket *socket = g_socket_connection_get_socket(conn);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    if (!g_output_stream_write_all(out, request, strlen(request), NULL, NULL, NULL))
+        return;
+    g_socket_set_timeout(socket, CANCEL_WAIT_S);
+    JsonParser *parser = json_parser_new();
+    gchar *text;
+    while ((text = g_data_input_stream_read_line(in, NULL, NULL, NULL)) != NULL) {
+        gboolean answer = FALSE;
+        if (json_parser_load_from_data(parser, text, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            JsonNode *id = json_object_get_member(json_node_get_object(json_parser_get_root(parser)), "id");
+            answer = id != NULL && JSON_NODE_HOLDS_VALUE(id) && json_node_get_int(id) == 1;
+        }
+        g_free(text);
+        if (answer)
+            break;
+    }
+    g_object_unref(parser);
+}
+
 JsonNode *rpc_call_with(const gchar *socket_path, const gchar *method, JsonObject *params,
                         const RpcHandlers *h, GError **error)
 {
@@ -122,8 +152,10 @@ JsonNode *rpc_call_with(const gchar *socket_path, const gchar *method, JsonObjec
     JsonParser *parser = json_parser_new();
     for (;;) {
         gsize length = 0;
-        if (!await_input(conn, in, h, error))
+        if (!await_input(conn, in, h, error)) {
+            cancel_job(conn, in);
             break;
+        }
         gchar *text = g_data_input_stream_read_line(in, &length, NULL, &local);
         if (text == NULL) {
             if (local != NULL) {
