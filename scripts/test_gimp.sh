@@ -93,7 +93,7 @@ run_scenarios() { # log name, scenarios...
         report "$s" "$ok" "$detail"
     done
 }
-run_scenarios scenarios generate img2img inpaint outpaint call precision precision-inpaint
+run_scenarios scenarios generate img2img inpaint outpaint call precision precision-inpaint precision-model
 # By path (no inline shortcut for small images): the private job folder is used and must be gone afterwards.
 DIFFUSIOND_GIMP_INLINE_MAX=0 run_scenarios by-path upscale
 
@@ -197,8 +197,11 @@ if command -v xvfb-run >/dev/null; then
     if grep -q "FACT interactive.done=yes" "$log"; then
         detail=$(python3 examples/gimp/tests/check.py interactive "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
         report "dialogs (interactive, under Xvfb)" "$ok" "$detail"
+        detail=$(python3 examples/gimp/tests/check.py interactive-control "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
+        report "ControlNet from the dialogs, and Repeat (under Xvfb)" "$ok" "$detail"
     else
         report "dialogs (interactive, under Xvfb)" 1 "$(grep -v 'Gtk-WARNING\|^$' "$log" | tail -n 12)"
+        report "ControlNet from the dialogs, and Repeat (under Xvfb)" 1 "  the interactive session did not finish"
     fi
 
     # The preview window's Cancel button, pressed once the first preview is shown: the job ends on the daemon

@@ -226,6 +226,23 @@ def check_precision():
     check_sixteen_bits("precision-float", "650")  # GIMP_PRECISION_FLOAT_GAMMA
 
 
+def check_precision_model():
+    fact("precision-model.bits", "250")
+    common("precision-model", "inpaint: a cat (seed 5)", "16x12", "8,8", "32x32")
+    source, layer = load("precision-model-source.png"), load("precision-model.png")
+    if source is None or layer is None:
+        return
+    expect(source.depth == 16 and layer.depth == 16, "exported at %d and %d bits, not 16" % (source.depth, layer.depth))
+    expect(off_grid(source) > 0, "the test image's samples are on the 8-bit grid")
+    mask = os.path.join(out, "precision-model-mask.png")
+    png.write_grey(mask, 32, 32, lambda x, y: 255 if 8 <= x < 24 and 8 <= y < 20 else 0)
+    ref = daemon("inpaint", {"model": "tiny-inpaint", "prompt": "a cat", "seed": 5, "steps": 2,
+                             "image": {"path": os.path.join(out, "precision-model-source.png")}, "mask": {"path": mask}},
+                 "precision-model")
+    if expect(ref is not None and ref.depth == 16, "the daemon's own inpaint of the 16-bit image is not 16-bit"):
+        same(layer, ref.crop(8, 8, 16, 12), "16-bit inpaint layer vs the daemon's 16-bit output")
+
+
 def check_precision_inpaint():
     fact("precision-inpaint.bits", "250")
     fact("precision-inpaint.lost", "0")  # no 16-bit pixel outside the mask was rounded to 8 bits
@@ -259,7 +276,12 @@ def check_interactive():
                                              "dialog-generate", preview=True),
          "the dialog's generate layer (LoRA sd1_loha picked in the dialog) vs the daemon's output")
     check_preview("generate", "dialog-generate", "shown")  # in the preview window
-    check_dialog_control(models)
+
+
+def check_interactive_control():
+    listed = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "models.list", "--quiet"], capture_output=True,
+                            text=True, timeout=60)
+    check_dialog_control(json.loads(listed.stdout or "{}").get("models", []))
 
 
 def fitting(models, kind, model):
@@ -335,8 +357,9 @@ def check_call():
 
 checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
           "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
-          "precision": check_precision, "precision-inpaint": check_precision_inpaint, "interactive": check_interactive,
-          "preview-cancel": check_preview_cancel}
+          "precision": check_precision, "precision-inpaint": check_precision_inpaint,
+          "precision-model": check_precision_model, "interactive": check_interactive,
+          "interactive-control": check_interactive_control, "preview-cancel": check_preview_cancel}
 try:
     checks[scenario]()
 except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash

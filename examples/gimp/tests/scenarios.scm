@@ -184,6 +184,21 @@
       (gimp-image-convert-precision img PRECISION-U16-GAMMA)  ; exported at 16 bits
       (save-drawable img layer (path out "precision-float.png")))))
 
+; A model inpaint of a 16-bit image: the layer (the selection's bounds) equals the daemon's own 16-bit inpaint of the
+; image's 16-bit PNG, sample for sample.
+(define (scenario-precision-model out fix)
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-convert-precision img PRECISION-U16-GAMMA)
+    (gimp-drawable-levels bg HISTOGRAM-VALUE 0.0 1.0 TRUE 1.37 0.0 1.0 TRUE)  ; samples off the 8-bit grid
+    (save-drawable img bg (path out "precision-model-source.png"))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 16 12)
+    (let ((layer (car (plug-in-diffusiond-inpaint RUN-NONINTERACTIVE img bg "a cat" "" "tiny-inpaint"
+                                                  "{\"seed\": 5, \"steps\": 2}"))))
+      (fact "precision-model.bits" (num (car (gimp-image-get-precision img))))
+      (layer-facts "precision-model" img layer)
+      (save-drawable img layer (path out "precision-model.png")))))
+
 ; The interactive path (GUI GIMP under Xvfb; the dialogs press OK themselves with DIFFUSIOND_GIMP_DIALOG_TEST):
 ; each dialog comes up filled with the last values, so the results follow them.
 (define (scenario-interactive out fix)
