@@ -18,14 +18,14 @@ if [ "$need_apt" -eq 1 ]; then
 fi
 
 # --- GIMP plug-in (examples/gimp, tested by scripts/test_gimp.sh) ---
-# GIMP 2.10 itself (gimp-console runs the batch tests), the libgimp headers and json-glib the C plug-in builds on.
+# GIMP 2.10 itself (gimp-console runs the batch tests), the libgimp headers, json-glib and libpng the C plug-in builds on.
 need_gimp=0
-for pkg in gimp libgimp2.0-dev libjson-glib-dev; do
+for pkg in gimp libgimp2.0-dev libjson-glib-dev libpng-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_gimp=1
 done
 if [ "$need_gimp" -eq 1 ]; then
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q gimp libgimp2.0-dev libjson-glib-dev
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q gimp libgimp2.0-dev libjson-glib-dev libpng-dev
 fi
 # --- end GIMP plug-in ---
 # Krita plug-in (examples/krita, issue 14): the editor, its Python/Qt bindings, and a virtual X server for the

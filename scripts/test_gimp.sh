@@ -31,7 +31,8 @@ cp examples/gimp/build/diffusiond-gimp "$tmp/plug-ins/"
 ln -s "$root/Tests/Fixtures/sd/sd1/diffusers" "$tmp/models/tiny"
 ln -s "$root/Tests/Fixtures/sd/sd1-inpaint/diffusers" "$tmp/models/tiny-inpaint"
 ln -s "$root/models/realesrgan" "$tmp/models/realesrgan"
-ln -s "$root/Tests/Fixtures/lora/loras" "$tmp/models/loras"  # the dialogs offer the daemon's LoRAs
+ln -s "$root/Tests/Fixtures/lora/loras" "$tmp/models/loras"  # the dialogs offer the daemon's LoRAs ...
+ln -s "$root/Tests/Fixtures/controlnet/models" "$tmp/models/controlnet"  # ... and its ControlNets
 # GIMP's own plug-ins (Script-Fu runs the batch commands) plus ours.
 printf '(plug-in-path "${gimp_plug_in_dir}/plug-ins:%s")\n' "$tmp/plug-ins" >"$tmp/gimprc"
 fixtures="$root/Tests/Fixtures/upscale"
@@ -92,7 +93,7 @@ run_scenarios() { # log name, scenarios...
         report "$s" "$ok" "$detail"
     done
 }
-run_scenarios scenarios generate img2img inpaint outpaint call precision precision-inpaint
+run_scenarios scenarios generate img2img inpaint outpaint call precision precision-inpaint precision-model
 # By path (no inline shortcut for small images): the private job folder is used and must be gone afterwards.
 DIFFUSIOND_GIMP_INLINE_MAX=0 run_scenarios by-path upscale
 
@@ -186,7 +187,9 @@ fi
 # choices on stderr and press OK by themselves. Needs xvfb-run (xvfb, xauth; the Krita block of setup.sh).
 if command -v xvfb-run >/dev/null; then
     t0=$SECONDS
-    DIFFUSIOND_GIMP_DIALOG_TEST=1 DIFFUSIOND_GIMP_DIALOG_LORA=sd1_loha timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
+    DIFFUSIOND_GIMP_DIALOG_TEST=1 DIFFUSIOND_GIMP_DIALOG_LORA=sd1_loha \
+    DIFFUSIOND_GIMP_DIALOG_CONTROL="img2img controlnet=sd1-a layer=control weight=1.5 start=0.3 end=0.8 preprocess=invert" \
+        timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
         -b "(begin (load \"$scm\") (scenario-interactive \"$tmp/out\" \"$fixtures\") (fact \"interactive.done\" \"yes\"))" \
         -b '(gimp-quit 0)' >"$tmp/out/interactive.log" 2>&1 || echo "gimp exited with status $?" >>"$tmp/out/interactive.log"
     echo "gimp: (interactive: $((SECONDS - t0)) s in gimp under Xvfb)"
@@ -194,11 +197,36 @@ if command -v xvfb-run >/dev/null; then
     if grep -q "FACT interactive.done=yes" "$log"; then
         detail=$(python3 examples/gimp/tests/check.py interactive "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
         report "dialogs (interactive, under Xvfb)" "$ok" "$detail"
+        detail=$(python3 examples/gimp/tests/check.py interactive-control "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
+        report "ControlNet from the dialogs, and Repeat (under Xvfb)" "$ok" "$detail"
     else
         report "dialogs (interactive, under Xvfb)" 1 "$(grep -v 'Gtk-WARNING\|^$' "$log" | tail -n 12)"
+        report "ControlNet from the dialogs, and Repeat (under Xvfb)" 1 "  the interactive session did not finish"
+    fi
+
+    # The preview window's Cancel button, pressed once the first preview is shown: the job ends on the daemon
+    # (-32800), the procedure returns cancelled, the image is untouched.
+    cancels_before=$(grep -c -- "-32800" "$tmp/run/d.sock.log" || true)
+    t0=$SECONDS
+    DIFFUSIOND_GIMP_DIALOG_TEST=1 DIFFUSIOND_GIMP_PREVIEW_TEST_CANCEL=1 \
+    DIFFUSIOND_GIMP_PREVIEW_LOG="$tmp/out/preview-cancel-previews.log" DIFFUSIOND_GIMP_PROGRESS_LOG="$tmp/out/preview-cancel-progress.log" \
+        timeout -k 5 120 xvfb-run -a gimp-2.10 -s -d -f --gimprc="$tmp/gimprc" \
+        -b "(begin (load \"$scm\") (scenario-preview-cancel \"$tmp/out\" \"$fixtures\") (fact \"preview-cancel.done\" \"yes\"))" \
+        -b '(gimp-quit 0)' >"$tmp/out/preview-cancel.log" 2>&1 || echo "gimp exited with status $?" >>"$tmp/out/preview-cancel.log"
+    echo "gimp: (preview-cancel: $((SECONDS - t0)) s in gimp under Xvfb)"
+    log="$tmp/out/preview-cancel.log"
+    cancels=$(grep -c -- "-32800" "$tmp/run/d.sock.log" || true)
+    if grep -q "FACT preview-cancel.done=yes" "$log" && [ "$cancels" -gt "$cancels_before" ]; then
+        detail=$(DIFFUSIOND_GIMP_PREVIEW_LOG="$tmp/out/preview-cancel-previews.log" \
+                 DIFFUSIOND_GIMP_PROGRESS_LOG="$tmp/out/preview-cancel-progress.log" \
+                 python3 examples/gimp/tests/check.py preview-cancel "$tmp/out" "$log" "$fixtures" 2>&1) && ok=0 || ok=1
+        report "preview window's Cancel: -32800, image untouched (under Xvfb)" "$ok" "$detail"
+    else
+        report "preview window's Cancel: -32800, image untouched (under Xvfb)" 1 \
+            "  daemon cancels: $cancels_before -> $cancels; $(grep -v 'Gtk-WARNING\|^$' "$log" | tail -n 12)"
     fi
 else
-    echo "gimp: SKIP dialogs (interactive): xvfb-run is not installed"
+    echo "gimp: SKIP dialogs (interactive) and the preview's Cancel: xvfb-run is not installed"
 fi
 
 # No daemon: the user sees the daemon-not-running message.

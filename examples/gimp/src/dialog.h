@@ -3,5 +3,6 @@
 #pragma once
 #include "settings.h"
 
-/* Shows the dialog for `op` filled with `s`; on OK stores the edits in `s` and returns TRUE. */
-gboolean dialog_run(Operation op, Settings *s);
+/* Shows the dialog for `op` on `image` (its drawables are the control image choices; `drawable`, the one the
+ * procedure got, is the default) filled with `s`; on OK stores the edits in `s` and returns TRUE. */
+gboolean dialog_run(Operation op, Settings *s, gint32 image, gint32 drawable);

@@ -5,7 +5,6 @@
 #include <libgimp/gimp.h>
 #include <stdio.h>
 #include <string.h>
-#include "pixels.h"
 #include "preview.h"
 
 /* Images whose PNGs are together at most this many bytes go inline (no files at all); overridable with
@@ -96,6 +95,12 @@ static void job_notify(const gchar *method, JsonObject *p, gpointer user_data)
     g_free(text);
 }
 
+static void job_idle(gpointer user_data)
+{
+    JobProgress *progress = user_data;
+    preview_pump(progress->preview);
+}
+
 /* The generation operations take a `preview` member, and need a model for it. */
 static gboolean wants_preview(const JobRequest *req)
 {
@@ -152,8 +157,9 @@ static JsonObject *copy_object(JsonObject *source)
     return copy;
 }
 
+/* params[member] = the PNG, inline or as the file DIR/FILE_NAME.png. */
 static gboolean set_image_member(JsonObject *params, const gchar *member, GBytes *png, const gchar *dir,
-                                 GError **error)
+                                 const gchar *file_name, GError **error)
 {
     JsonObject *image = json_object_new();
     gsize length = 0;
@@ -163,7 +169,7 @@ static gboolean set_image_member(JsonObject *params, const gchar *member, GBytes
         json_object_set_string_member(image, "base64", b64);
         g_free(b64);
     } else {
-        gchar *name = g_strconcat(member, ".png", NULL);
+        gchar *name = g_strconcat(file_name, ".png", NULL);
         gchar *path = g_build_filename(dir, name, NULL);
         g_free(name);
         if (!g_file_set_contents(path, (const gchar *)data, (gssize)length, error)) {
@@ -178,10 +184,32 @@ static gboolean set_image_member(JsonObject *params, const gchar *member, GBytes
     return TRUE;
 }
 
-static GdkPixbuf *decode_result_image(JsonObject *image, GError **error)
+/* The control entries' images: entry i of params' `control` gets controls[i] unless it names an image already
+ * (params-json has the last word). */
+static gboolean set_control_images(JsonObject *params, GPtrArray *controls, const gchar *dir, GError **error)
+{
+    JsonNode *node = json_object_get_member(params, "control");
+    if (controls == NULL || node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+        return TRUE;
+    JsonArray *entries = json_node_get_array(node);
+    for (guint i = 0; i < controls->len && i < json_array_get_length(entries); i++) {
+        JsonNode *entry = json_array_get_element(entries, i);
+        if (!JSON_NODE_HOLDS_OBJECT(entry) || json_object_has_member(json_node_get_object(entry), "image"))
+            continue;
+        gchar *name = g_strdup_printf("control-%u", i);
+        gboolean ok = set_image_member(json_node_get_object(entry), "image", g_ptr_array_index(controls, i), dir,
+                                       name, error);
+        g_free(name);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static Picture *decode_result_image(JsonObject *image, GError **error)
 {
     if (json_object_has_member(image, "path"))
-        return pixels_decode_file(json_object_get_string_member(image, "path"), error);
+        return picture_decode_png_file(json_object_get_string_member(image, "path"), error);
     const gchar *b64 = json_object_get_string_member_with_default(image, "base64", NULL);
     if (b64 == NULL) {
         g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_IO, "the daemon's result names no image");
@@ -190,9 +218,9 @@ static GdkPixbuf *decode_result_image(JsonObject *image, GError **error)
     gsize length = 0;
     guchar *data = g_base64_decode(b64, &length);
     GBytes *bytes = g_bytes_new_take(data, length);
-    GdkPixbuf *pixbuf = pixels_decode(bytes, error);
+    Picture *picture = picture_decode_png(bytes, error);
     g_bytes_unref(bytes);
-    return pixbuf;
+    return picture;
 }
 
 /* Reads the result's images while their files still exist. */
@@ -215,14 +243,14 @@ static gboolean collect_images(JobResult *r, GError **error)
         if (!JSON_NODE_HOLDS_OBJECT(node))
             continue;
         JsonObject *image = json_node_get_object(node);
-        GdkPixbuf *pixbuf = decode_result_image(image, error);
-        if (pixbuf == NULL) { ok = FALSE; break; }
+        Picture *picture = decode_result_image(image, error);
+        if (picture == NULL) { ok = FALSE; break; }
         if (r->images->len == 0) {
             r->seed = json_object_get_int_member_with_default(image, "seed", -1);
             const gchar *parameters = json_object_get_string_member_with_default(image, "parameters", NULL);
             r->parameters = g_strdup(parameters);
         }
-        g_ptr_array_add(r->images, pixbuf);
+        g_ptr_array_add(r->images, picture);
     }
     g_list_free(nodes);
     if (ok && r->images->len == 0) {
@@ -241,8 +269,9 @@ static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const
     json_object_remove_member(params, "outputs");
     JobResult *r = NULL;
     const gchar *image_dir = inline_images ? NULL : dir;
-    if ((req->image != NULL && !set_image_member(params, "image", req->image, image_dir, error)) ||
-        (req->mask != NULL && !set_image_member(params, "mask", req->mask, image_dir, error))) {
+    if ((req->image != NULL && !set_image_member(params, "image", req->image, image_dir, "image", error)) ||
+        (req->mask != NULL && !set_image_member(params, "mask", req->mask, image_dir, "mask", error)) ||
+        !set_control_images(params, req->controls, image_dir, error)) {
         json_object_unref(params);
         return NULL;
     }
@@ -268,7 +297,19 @@ static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const
 
     gchar *label = g_strdup_printf("diffusiond %s", req->method);
     progress.label = label;
-    JsonNode *result = rpc_call(socket_path, req->method, params, job_notify, &progress, error);
+    RpcHandlers handlers = { job_notify, NULL, &progress, preview_cancellable(progress.preview) };
+    if (handlers.cancellable != NULL)
+        handlers.idle = job_idle;
+    GError *local = NULL;
+    JsonNode *result = rpc_call_with(socket_path, req->method, params, &handlers, &local);
+    if (g_error_matches(local, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_CANCELLED)) {
+        gchar *text = g_strdup_printf("%s: cancelled", label);
+        gimp_progress_set_text(text);
+        log_progress(text);
+        g_free(text);
+    }
+    if (local != NULL)
+        g_propagate_error(error, local);
     if (result != NULL)
         preview_refresh(progress.preview, NULL);  /* the last step's picture, written after its notification */
     preview_free(progress.preview);
@@ -278,7 +319,7 @@ static JobResult *attempt(const gchar *socket_path, const JobRequest *req, const
         return NULL;
     r = g_new0(JobResult, 1);
     r->result = result;
-    r->images = g_ptr_array_new_with_free_func(g_object_unref);
+    r->images = g_ptr_array_new_with_free_func((GDestroyNotify)picture_free);
     r->seed = -1;
     if (!collect_images(r, error)) {
         job_result_free(r);
@@ -291,6 +332,8 @@ JobResult *job_run(const gchar *socket_path, const JobRequest *req, GError **err
 {
     gsize bytes = (req->image != NULL ? g_bytes_get_size(req->image) : 0) +
                   (req->mask != NULL ? g_bytes_get_size(req->mask) : 0);
+    for (guint i = 0; req->controls != NULL && i < req->controls->len; i++)
+        bytes += g_bytes_get_size(g_ptr_array_index(req->controls, i));
     gimp_progress_init_printf("diffusiond %s", req->method);
     gboolean small = bytes <= inline_max() && inline_max() > 0;
     if (small && !wants_preview(req))

@@ -158,7 +158,9 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         }
     } else {
         gimp_get_data(name, &s);
-        if (mode == GIMP_RUN_INTERACTIVE && !dialog_run(op, &s)) {
+        gint32 image = op != OP_CALL ? param[1].data.d_image : -1;
+        gint32 drawable = op != OP_CALL ? param[2].data.d_drawable : -1;
+        if (mode == GIMP_RUN_INTERACTIVE && !dialog_run(op, &s, image, drawable)) {
             values[0].data.d_status = GIMP_PDB_CANCEL;
             return;
         }
@@ -186,6 +188,13 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
             if (mode != GIMP_RUN_NONINTERACTIVE)
                 gimp_displays_flush();
         }
+    }
+    if (error != NULL && error->domain == DIFFUSIOND_ERROR && error->code == DIFFUSIOND_ERROR_CANCELLED) {
+        /* The user pressed Cancel: the job is gone, the image as it was; nothing to report. */
+        g_error_free(error);
+        *nreturn_vals = 1;
+        values[0].data.d_status = GIMP_PDB_CANCEL;
+        return;
     }
     if (error != NULL) {
         /* GIMP shows (and gimp-console prints) this text as the reason the procedure failed. */

@@ -107,6 +107,37 @@ static Rect work_area(gint32 image, gboolean *has_selection)
     return (Rect){ x1, y1, x2 - x1, y2 - y1 };
 }
 
+/* The drawable the settings name as the control image, if it still is one of this image's; else `fallback`. */
+static gint32 control_drawable(gint32 image, const Settings *s, gint32 fallback)
+{
+    gint32 id = s->control_layer;
+    if (id > 0 && gimp_item_is_valid(id) && gimp_item_is_drawable(id) && gimp_item_get_image(id) == image)
+        return id;
+    return fallback;
+}
+
+/* The settings' ControlNet as the request's one `control` entry (its image goes in `controls`), over the image
+ * rectangle the result covers, so the control lines up with it. */
+static gboolean add_control(JsonObject *params, GPtrArray *controls, gint32 image, gint32 drawable,
+                            const Settings *s, Rect over, gint bits, GError **error)
+{
+    GBytes *png = pixels_drawable_png(control_drawable(image, s, drawable), over.x, over.y, over.w, over.h, bits,
+                                      error);
+    if (png == NULL)
+        return FALSE;
+    g_ptr_array_add(controls, png);
+    JsonObject *entry = json_object_new();
+    json_object_set_string_member(entry, "model", s->controlnet);
+    json_object_set_double_member(entry, "weight", s->control_weight);
+    json_object_set_double_member(entry, "start", s->control_start);
+    json_object_set_double_member(entry, "end", s->control_end);
+    json_object_set_string_member(entry, "preprocess", s->control_preprocess[0] != '\0' ? s->control_preprocess : "none");
+    JsonArray *entries = json_array_new();
+    json_array_add_object_element(entries, entry);
+    json_object_set_array_member(params, "control", entries);
+    return TRUE;
+}
+
 static gboolean check_image(gint32 image, GError **error)
 {
     if (gimp_image_base_type(image) != GIMP_RGB) {
@@ -129,7 +160,10 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
     gboolean has_selection = FALSE;
     Rect area = work_area(image, &has_selection);
     JsonObject *params = json_object_new();
-    JobRequest request = { operation_method(op), params, NULL, NULL, interactive };
+    GPtrArray *controls = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    JobRequest request = { operation_method(op), params, NULL, NULL, controls, interactive };
+    gint bits = pixels_transport_bits(image);
+    Rect control_area = area;  /* what the result covers, in image coordinates */
     gint32 layer = -1;
 
     set_string_if(params, "model", s->model);
@@ -153,7 +187,7 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
         break;
     case OP_IMG2IMG:
         json_object_set_double_member(params, "strength", s->strength);
-        request.image = pixels_drawable_png(drawable, area.x, area.y, area.w, area.h, error);
+        request.image = pixels_drawable_png(drawable, area.x, area.y, area.w, area.h, bits, error);
         break;
     case OP_INPAINT:
         if (!has_selection) {
@@ -161,8 +195,8 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
                         "inpaint repaints the selection: select the area to repaint first");
             goto done;
         }
-        area = (Rect){ 0, 0, W, H };
-        request.image = pixels_drawable_png(drawable, 0, 0, W, H, error);
+        area = control_area = (Rect){ 0, 0, W, H };
+        request.image = pixels_drawable_png(drawable, 0, 0, W, H, bits, error);
         if (request.image != NULL)
             request.mask = pixels_selection_png(image, 0, 0, W, H, error);
         break;
@@ -173,18 +207,23 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
         json_object_set_int_member(extend, "right", MAX(0, s->right));
         json_object_set_int_member(extend, "bottom", MAX(0, s->bottom));
         json_object_set_object_member(params, "extend", extend);
-        request.image = pixels_drawable_png(drawable, 0, 0, W, H, error);
+        control_area = (Rect){ -MAX(0, s->left), -MAX(0, s->top), W + MAX(0, s->left) + MAX(0, s->right),
+                               H + MAX(0, s->top) + MAX(0, s->bottom) };
+        request.image = pixels_drawable_png(drawable, 0, 0, W, H, bits, error);
         break;
     }
     case OP_UPSCALE:
         if (s->scale > 0)
             json_object_set_double_member(params, "scale", s->scale);
-        request.image = pixels_drawable_png(drawable, 0, 0, W, H, error);
+        request.image = pixels_drawable_png(drawable, 0, 0, W, H, bits, error);
         break;
     case OP_CALL:
         break;
     }
     if (op != OP_GENERATE && request.image == NULL)
+        goto done;
+    if (diffusion && s->controlnet[0] != '\0' &&
+        !add_control(params, controls, image, drawable, s, control_area, bits, error))
         goto done;
     merge(params, extra);
 
@@ -198,13 +237,13 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
     gimp_image_undo_group_start(image);
     gchar *name = layer_name(op, s, r);
     for (guint i = r->images->len; i-- > 0;) {
-        GdkPixbuf *pixbuf = g_ptr_array_index(r->images, i);
-        gint rw = gdk_pixbuf_get_width(pixbuf), rh = gdk_pixbuf_get_height(pixbuf);
+        const Picture *picture = g_ptr_array_index(r->images, i);
+        gint rw = picture->width, rh = picture->height;
         gint32 added = -1;
         switch (op) {
         case OP_GENERATE:
         case OP_IMG2IMG:
-            added = pixels_add_layer(image, pixbuf, 0, 0, rw, rh, area.x, area.y, name);
+            added = pixels_add_layer(image, picture, 0, 0, rw, rh, area.x, area.y, name);
             break;
         case OP_INPAINT: {
             /* Outside the reach of the mask the result equals the input bit for bit, so the layer holds only
@@ -216,21 +255,21 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
             if (rw == W && rh == H) {
                 x1 = MAX(0, x1 - reach); y1 = MAX(0, y1 - reach);
                 x2 = MIN(W, x2 + reach); y2 = MIN(H, y2 + reach);
-                added = pixels_add_layer(image, pixbuf, x1, y1, x2 - x1, y2 - y1, x1, y1, name);
+                added = pixels_add_layer(image, picture, x1, y1, x2 - x1, y2 - y1, x1, y1, name);
             } else {
-                added = pixels_add_layer(image, pixbuf, 0, 0, rw, rh, 0, 0, name);
+                added = pixels_add_layer(image, picture, 0, 0, rw, rh, 0, 0, name);
             }
             break;
         }
         case OP_OUTPAINT:
             if (i == r->images->len - 1)
                 gimp_image_resize(image, rw, rh, MAX(0, s->left), MAX(0, s->top));
-            added = pixels_add_layer(image, pixbuf, 0, 0, rw, rh, 0, 0, name);
+            added = pixels_add_layer(image, picture, 0, 0, rw, rh, 0, 0, name);
             break;
         case OP_UPSCALE:
             if (i == r->images->len - 1)
                 gimp_image_scale(image, rw, rh);
-            added = pixels_add_layer(image, pixbuf, 0, 0, rw, rh, 0, 0, name);
+            added = pixels_add_layer(image, picture, 0, 0, rw, rh, 0, 0, name);
             break;
         case OP_CALL:
             break;
@@ -240,7 +279,7 @@ gint32 ops_run(Operation op, gint32 image, gint32 drawable, const Settings *s, g
             break;
         }
         if (op == OP_INPAINT || op == OP_OUTPAINT)
-            pixels_keep_unchanged(added, drawable);
+            pixels_keep_unchanged(added, drawable, bits);
         if (i == 0 && r->parameters != NULL) {
             GimpParasite *parasite = gimp_parasite_new(PARAMETERS_PARASITE, GIMP_PARASITE_PERSISTENT,
                                                        strlen(r->parameters) + 1, r->parameters);
@@ -261,6 +300,7 @@ done:
         g_bytes_unref(request.image);
     if (request.mask != NULL)
         g_bytes_unref(request.mask);
+    g_ptr_array_unref(controls);
     json_object_unref(params);
     json_object_unref(extra);
     return layer;

@@ -20,7 +20,10 @@ struct Preview {
     ino_t inode;
     struct timespec mtime;
     off_t size;
-    GtkWidget *window, *image, *label;
+    GtkWidget *window, *image, *label, *cancel;
+    GCancellable *cancellable;
+    gboolean test_cancel_armed;
+    guint test_cancel_source;
 };
 
 static void pump_events(Preview *p)
@@ -29,6 +32,22 @@ static void pump_events(Preview *p)
         return;
     while (gtk_events_pending())
         gtk_main_iteration();
+}
+
+static void on_cancel(GtkButton *button, gpointer user_data)
+{
+    Preview *p = user_data;
+    gtk_label_set_text(GTK_LABEL(p->label), "cancelling\xe2\x80\xa6");
+    gtk_widget_set_sensitive(p->cancel, FALSE);
+    g_cancellable_cancel(p->cancellable);
+}
+
+static gboolean press_cancel(gpointer user_data)
+{
+    Preview *p = user_data;
+    p->test_cancel_source = 0;
+    gtk_button_clicked(GTK_BUTTON(p->cancel));
+    return G_SOURCE_REMOVE;
 }
 
 Preview *preview_new(const gchar *method, const gchar *path, gboolean show)
@@ -44,7 +63,7 @@ Preview *preview_new(const gchar *method, const gchar *path, gboolean show)
         gtk_window_set_role(GTK_WINDOW(p->window), "diffusiond-preview");
         gtk_window_set_resizable(GTK_WINDOW(p->window), FALSE);
         g_free(title);
-        /* Closing it only hides it; the job goes on (GIMP's progress cancels it). */
+        /* Closing it only hides it; the job goes on (its Cancel button, or GIMP's progress, cancels it). */
         g_signal_connect(p->window, "delete-event", G_CALLBACK(gtk_widget_hide_on_delete), NULL);
         GtkWidget *box = gtk_vbox_new(FALSE, 6);
         gtk_container_set_border_width(GTK_CONTAINER(box), 12);
@@ -55,6 +74,15 @@ Preview *preview_new(const gchar *method, const gchar *path, gboolean show)
         gtk_label_set_ellipsize(GTK_LABEL(p->label), PANGO_ELLIPSIZE_END);
         gtk_box_pack_start(GTK_BOX(box), p->image, TRUE, TRUE, 0);
         gtk_box_pack_start(GTK_BOX(box), p->label, FALSE, FALSE, 0);
+        p->cancellable = g_cancellable_new();
+        p->cancel = gtk_button_new_with_mnemonic("_Cancel");
+        g_signal_connect(p->cancel, "clicked", G_CALLBACK(on_cancel), p);
+        GtkWidget *buttons = gtk_hbutton_box_new();
+        gtk_button_box_set_layout(GTK_BUTTON_BOX(buttons), GTK_BUTTONBOX_END);
+        gtk_box_pack_start(GTK_BOX(buttons), p->cancel, FALSE, FALSE, 0);
+        gtk_box_pack_start(GTK_BOX(box), buttons, FALSE, FALSE, 0);
+        const gchar *test = g_getenv("DIFFUSIOND_GIMP_PREVIEW_TEST_CANCEL");
+        p->test_cancel_armed = test != NULL && test[0] != '\0';
         gtk_container_add(GTK_CONTAINER(p->window), box);
         gimp_window_set_transient(GTK_WINDOW(p->window));
         gtk_widget_show_all(p->window);
@@ -130,22 +158,41 @@ void preview_refresh(Preview *p, const gchar *text)
         GdkPixbuf *pixbuf = gdk_pixbuf_new_from_file(p->path, NULL);
         if (pixbuf != NULL) {
             log_preview(p, pixbuf);
-            if (p->show)
+            if (p->show) {
                 show(p, pixbuf);
+                if (p->test_cancel_armed) {
+                    p->test_cancel_armed = FALSE;
+                    p->test_cancel_source = g_timeout_add(50, press_cancel, p);
+                }
+            }
             g_object_unref(pixbuf);
         }
     }
     pump_events(p);
 }
 
+void preview_pump(gpointer preview)
+{
+    if (preview != NULL)
+        pump_events(preview);
+}
+
+GCancellable *preview_cancellable(Preview *p)
+{
+    return p != NULL ? p->cancellable : NULL;
+}
+
 void preview_free(Preview *p)
 {
     if (p == NULL)
         return;
+    if (p->test_cancel_source != 0)
+        g_source_remove(p->test_cancel_source);
     if (p->window != NULL) {
         gtk_widget_destroy(p->window);
         pump_events(p);
     }
+    g_clear_object(&p->cancellable);
     g_free(p->method);
     g_free(p->path);
     g_free(p);

@@ -56,6 +56,71 @@ static void set_daemon_error(JsonObject *err, GError **error)
 JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *params,
                    RpcNotifyFunc notify, gpointer user_data, GError **error)
 {
+    RpcHandlers handlers = { notify, NULL, user_data, NULL };
+    return rpc_call_with(socket_path, method, params, &handlers, error);
+}
+
+static gboolean cancelled(const RpcHandlers *h, GError **error)
+{
+    if (h->cancellable == NULL || !g_cancellable_is_cancelled(h->cancellable))
+        return FALSE;
+    g_set_error(error, DIFFUSIOND_ERROR, DIFFUSIOND_ERROR_CANCELLED, "cancelled");
+    return TRUE;
+}
+
+/* With an idle callback: waits for the next bytes in 100 ms slices, calling it between them, until some arrive
+ * or the call is cancelled. FALSE (with `error`) when cancelled. */
+static gboolean await_input(GSocketConnection *conn, GDataInputStream *in, const RpcHandlers *h, GError **error)
+{
+    GSocket *socket = g_socket_connection_get_socket(conn);
+    while (h->idle != NULL && g_buffered_input_stream_get_available(G_BUFFERED_INPUT_STREAM(in)) == 0) {
+        if (cancelled(h, error))
+            return FALSE;
+        GError *wait = NULL;
+        if (g_socket_condition_timed_wait(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, 100000, NULL, &wait))
+            break;
+        gboolean timed_out = g_error_matches(wait, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+        g_error_free(wait);
+        if (!timed_out)
+            break;  /* the read reports what went wrong */
+        h->idle(h->user_data);
+    }
+    return !cancelled(h, error);
+}
+
+/* How long a cancelled call waits for the daemon to drop the job (a running job stops at its next step). */
+#define CANCEL_WAIT_S 10
+
+/* Cancels the job (id 1) with a `cancel` request on its connection and waits for the job's answer (-32800), at most
+ * CANCEL_WAIT_S, before the connection closes: only then is the job gone, so the caller may remove the files it
+ * writes (its preview). Merely closing would cancel it too, but the daemon would end its current step first and
+ * might find the job's folder already removed. */
+static void cancel_job(GSocketConnection *conn, GDataInputStream *in)
+{
+    static const gchar request[] = "{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"cancel\", \"params\": {\"id\": 1}}\n";
+    GSocket *socket = g_socket_connection_get_socket(conn);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    if (!g_output_stream_write_all(out, request, strlen(request), NULL, NULL, NULL))
+        return;
+    g_socket_set_timeout(socket, CANCEL_WAIT_S);
+    JsonParser *parser = json_parser_new();
+    gchar *text;
+    while ((text = g_data_input_stream_read_line(in, NULL, NULL, NULL)) != NULL) {
+        gboolean answer = FALSE;
+        if (json_parser_load_from_data(parser, text, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            JsonNode *id = json_object_get_member(json_node_get_object(json_parser_get_root(parser)), "id");
+            answer = id != NULL && JSON_NODE_HOLDS_VALUE(id) && json_node_get_int(id) == 1;
+        }
+        g_free(text);
+        if (answer)
+            break;
+    }
+    g_object_unref(parser);
+}
+
+JsonNode *rpc_call_with(const gchar *socket_path, const gchar *method, JsonObject *params,
+                        const RpcHandlers *h, GError **error)
+{
     GError *local = NULL;
     GSocketClient *client = g_socket_client_new();
     GSocketAddress *address = g_unix_socket_address_new(socket_path);
@@ -87,6 +152,10 @@ JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *pa
     JsonParser *parser = json_parser_new();
     for (;;) {
         gsize length = 0;
+        if (!await_input(conn, in, h, error)) {
+            cancel_job(conn, in);
+            break;
+        }
         gchar *text = g_data_input_stream_read_line(in, &length, NULL, &local);
         if (text == NULL) {
             if (local != NULL) {
@@ -112,8 +181,9 @@ JsonNode *rpc_call(const gchar *socket_path, const gchar *method, JsonObject *pa
         JsonObject *msg = json_node_get_object(json_parser_get_root(parser));
         if (json_object_has_member(msg, "method")) {
             JsonNode *p = json_object_get_member(msg, "params");
-            if (notify != NULL && p != NULL && JSON_NODE_HOLDS_OBJECT(p))
-                notify(json_object_get_string_member_with_default(msg, "method", ""), json_node_get_object(p), user_data);
+            if (h->notify != NULL && p != NULL && JSON_NODE_HOLDS_OBJECT(p))
+                h->notify(json_object_get_string_member_with_default(msg, "method", ""), json_node_get_object(p),
+                          h->user_data);
             continue;
         }
         JsonNode *id = json_object_get_member(msg, "id");

@@ -23,6 +23,11 @@ void settings_defaults(Settings *s)
     s->strength = 0.75;
     s->scale = 0.0;
     s->lora_weight = 1.0;
+    s->control_layer = -1;
+    s->control_weight = 1.0;
+    s->control_start = 0.0;
+    s->control_end = 1.0;
+    SETTINGS_SET(s->control_preprocess, "none");
 }
 
 gboolean settings_set(gchar *field, gsize size, const gchar *value)

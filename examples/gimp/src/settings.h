@@ -15,6 +15,13 @@ typedef struct {
     gchar method[128];
     gchar lora[256];     /* a LoRA of models.list for generation jobs ("" = none), sent as `loras` */
     gdouble lora_weight;
+    /* A ControlNet of models.list for generation jobs ("" = none), sent as `control`: its control image is the
+     * drawable `control_layer` of the image (another image's, or a gone one: the procedure's drawable) over the
+     * area the job works on. */
+    gchar controlnet[256];
+    gint32 control_layer;
+    gdouble control_weight, control_start, control_end;
+    gchar control_preprocess[64]; /* one of the daemon's `preprocess` names ("none" = the image as it is) */
 } Settings;
 
 /* The operation's PDB name, daemon method and menu label. */

@@ -198,11 +198,49 @@ def check_upscale():
     expect(left == [], "job folders left in $XDG_RUNTIME_DIR: %s" % left)
 
 
+def off_grid(image):
+    """How many of a 16-bit image's samples an 8-bit one could not hold (not v * 257)."""
+    return sum(1 for row in image.rows for v in row if v % 257) if image is not None and image.depth == 16 else 0
+
+
+def check_sixteen_bits(prefix, bits):
+    """The layer of a high-precision image came back at 16 bits and equals, sample for sample, the daemon's own
+    16-bit output for the 16-bit PNG of the image the plug-in sent; an 8-bit trip could not give it."""
+    fact(prefix + ".bits", bits)  # the image kept its precision
+    common(prefix, "upscale: lanczos3", "64x64", "0,0", "64x64")
+    source, layer = load(prefix + "-source.png"), load(prefix + ".png")
+    if source is None or layer is None:
+        return
+    expect(source.depth == 16 and layer.depth == 16, "%s: exported at %d and %d bits, not 16"
+           % (prefix, source.depth, layer.depth))
+    expect(off_grid(source) > 0, "%s: the test image's samples are on the 8-bit grid" % prefix)
+    expect(off_grid(layer) > 0, "%s: the layer holds only 8-bit values widened: the result travelled as 8-bit" % prefix)
+    ref = daemon("upscale", {"image": {"path": os.path.join(out, prefix + "-source.png")}, "model": "lanczos3",
+                             "scale": 2}, prefix)
+    if expect(ref is not None and ref.depth == 16, "%s: the daemon's own output is not 16-bit" % prefix):
+        same(layer, ref, "%s layer vs the daemon's 16-bit output for the 16-bit image" % prefix)
+
+
 def check_precision():
-    common("precision", "upscale: lanczos3", "64x64", "0,0", "64x64")
-    fact("precision.bits", "250")  # GIMP_PRECISION_U16_GAMMA: the image stayed 16-bit
-    same(load("precision.png"), daemon("upscale", {"image": {"path": photo32}, "model": "lanczos3", "scale": 2},
-                                       "precision"), "16-bit image's layer vs the daemon's output")
+    check_sixteen_bits("precision", "250")  # GIMP_PRECISION_U16_GAMMA
+    check_sixteen_bits("precision-float", "650")  # GIMP_PRECISION_FLOAT_GAMMA
+
+
+def check_precision_model():
+    fact("precision-model.bits", "250")
+    common("precision-model", "inpaint: a cat (seed 5)", "16x12", "8,8", "32x32")
+    source, layer = load("precision-model-source.png"), load("precision-model.png")
+    if source is None or layer is None:
+        return
+    expect(source.depth == 16 and layer.depth == 16, "exported at %d and %d bits, not 16" % (source.depth, layer.depth))
+    expect(off_grid(source) > 0, "the test image's samples are on the 8-bit grid")
+    mask = os.path.join(out, "precision-model-mask.png")
+    png.write_grey(mask, 32, 32, lambda x, y: 255 if 8 <= x < 24 and 8 <= y < 20 else 0)
+    ref = daemon("inpaint", {"model": "tiny-inpaint", "prompt": "a cat", "seed": 5, "steps": 2,
+                             "image": {"path": os.path.join(out, "precision-model-source.png")}, "mask": {"path": mask}},
+                 "precision-model")
+    if expect(ref is not None and ref.depth == 16, "the daemon's own inpaint of the 16-bit image is not 16-bit"):
+        same(layer, ref.crop(8, 8, 16, 12), "16-bit inpaint layer vs the daemon's 16-bit output")
 
 
 def check_precision_inpaint():
@@ -240,6 +278,73 @@ def check_interactive():
     check_preview("generate", "dialog-generate", "shown")  # in the preview window
 
 
+def check_interactive_control():
+    listed = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "models.list", "--quiet"], capture_output=True,
+                            text=True, timeout=60)
+    check_dialog_control(json.loads(listed.stdout or "{}").get("models", []))
+
+
+def fitting(models, kind, model):
+    """models.list's names of `kind` that go with the Stable Diffusion `model`: its family's, or of a family the
+    daemon could not tell (as the dialogs filter them)."""
+    family = next((m.get("family") for m in models if m["kind"] == "stable-diffusion" and m["name"] == model), None)
+    known = ("sd1", "sd2", "sdxl", "sdxl-refiner")
+    return [m["name"] for m in models if m["kind"] == kind and not m.get("error")
+            and (family is None or m.get("family") in (family, None) or m.get("family") not in known)]
+
+
+def check_dialog_control(models):
+    """The generation dialogs offer models.list's ControlNets of the model's family and capabilities' preprocessor
+    names; the img2img dialog's ControlNet choice (a layer that is not the active one as the control image) lands in
+    the request's `control`: the layer equals the daemon's output for that request, which the control changes;
+    Repeat sends it again from the last values."""
+    controlnets = fitting(models, "controlnet", "tiny")
+    expect("sd1-a" in controlnets and "sd2-a" not in controlnets and "sdxl-a" not in controlnets,
+           "the fixture ControlNets of the tiny model's family: %r" % controlnets)
+    for procedure in ("generate", "img2img"):
+        shown = re.findall(r"dialog plug-in-diffusiond-%s controlnets=(.*)" % procedure, log)
+        expect(shown == [",".join(controlnets)], "the %s dialog offers the ControlNets %r, not %r"
+               % (procedure, ",".join(controlnets), shown))
+    caps = subprocess.run([os.environ["DIFFUSIONCTL"], "call", "capabilities", "--quiet"], capture_output=True,
+                          text=True, timeout=60)
+    ops = {op["method"]: op for op in json.loads(caps.stdout or "{}").get("operations", [])}
+    wanted = ops.get("img2img", {}).get("params_schema", {}).get("properties", {}).get("control", {}) \
+        .get("items", {}).get("properties", {}).get("preprocess", {}).get("enum", [])
+    shown = re.findall(r"dialog plug-in-diffusiond-img2img preprocessors=(.*)", log)
+    expect(wanted and shown == [",".join(wanted)], "the img2img dialog offers the preprocessors %r, not %r"
+           % (",".join(wanted), shown))
+    common("dialog-control", "img2img: a dialog castle (seed 13)", "32x32", "0,0", "32x32")
+    common("dialog-control-again", "img2img: a dialog castle (seed 13)", "32x32", "0,0", "32x32")
+    # steps 5 at strength 0.8 run steps 1-4; start 0.3 and end 0.8 leave steps 2 and 3 to the ControlNet
+    request = {"model": "tiny", "prompt": "a dialog castle", "strength": 0.8, "seed": 13, "steps": 5,
+               "image": {"path": photo32}, "loras": [{"name": "sd1_loha", "weight": 1.0}]}
+    control = [{"model": "sd1-a", "image": {"path": os.path.join(out, "dialog-control-image.png")}, "weight": 1.5,
+                "start": 0.3, "end": 0.8, "preprocess": "invert"}]
+    ref = daemon("img2img", dict(request, control=control), "dialog-control")
+    same(load("dialog-control.png"), ref, "the img2img dialog's layer (ControlNet sd1-a on the layer 'control') vs "
+         "the daemon's output for the request with that control")
+    same(load("dialog-control-again.png"), ref, "Repeat of the ControlNet img2img (last values) vs the daemon's output")
+    plain = daemon("img2img", request, "dialog-control-plain")
+    expect(ref is not None and plain is not None and pixels(ref) != pixels(plain),
+           "the ControlNet does not change the daemon's output: the test proves nothing")
+    for name, value in (("weight", 0.3), ("start", 0.0), ("end", 1.0), ("preprocess", "none")):
+        other = daemon("img2img", dict(request, control=[dict(control[0], **{name: value})]), "dialog-control-" + name)
+        expect(ref is not None and other is not None and pixels(ref) != pixels(other),
+               "the control's %s does not change the daemon's output: the test proves nothing" % name)
+
+
+def check_preview_cancel():
+    """The preview window's Cancel ended the job: the procedure did not finish, its progress said cancelled, the
+    image is as it was (scripts/test_gimp.sh checks the daemon's -32800)."""
+    fact("preview-cancel.outcome", "cancelled")  # GIMP_PDB_CANCEL: neither a result nor an error
+    fact("preview-cancel.layers", "1")
+    fact("preview-cancel.canvas", "64x64")
+    expect(previews("generate", "shown"), "no preview was shown before the Cancel")
+    progress = os.environ.get("DIFFUSIOND_GIMP_PROGRESS_LOG", "")
+    lines = open(progress).read().split("\n") if progress and os.path.exists(progress) else []
+    expect("diffusiond generate: cancelled" in lines, "the progress never said cancelled: %r" % lines[-3:])
+
+
 def check_call():
     try:
         names = [m["name"] for m in json.loads(facts.get("call.models", "{}")).get("models", [])]
@@ -252,7 +357,9 @@ def check_call():
 
 checks = {"generate": check_generate, "img2img": check_img2img, "inpaint": check_inpaint,
           "outpaint": check_outpaint, "upscale": check_upscale, "call": check_call,
-          "precision": check_precision, "precision-inpaint": check_precision_inpaint, "interactive": check_interactive}
+          "precision": check_precision, "precision-inpaint": check_precision_inpaint,
+          "precision-model": check_precision_model, "interactive": check_interactive,
+          "interactive-control": check_interactive_control, "preview-cancel": check_preview_cancel}
 try:
     checks[scenario]()
 except Exception as error:  # a missing file or a broken PNG is a failure of this scenario, not a crash

@@ -1,5 +1,6 @@
-"""Minimal PNG reading and writing with the standard library (8-bit grey, grey+alpha, RGB, RGBA; no palette,
-no interlace): enough for the GIMP plug-in tests to compare pixels exactly."""
+"""Minimal PNG reading and writing with the standard library (8- or 16-bit grey, grey+alpha, RGB, RGBA; no
+palette, no interlace): enough for the GIMP plug-in tests to compare pixels exactly. A 16-bit image's rows hold
+its samples as ints (0..65535), an 8-bit one's as bytes."""
 import struct
 import zlib
 
@@ -7,23 +8,24 @@ CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 
 
 class Image:
-    def __init__(self, width, height, channels, rows):
-        self.width, self.height, self.channels, self.rows = width, height, channels, rows
+    def __init__(self, width, height, channels, rows, depth=8):
+        self.width, self.height, self.channels, self.rows, self.depth = width, height, channels, rows, depth
 
     def rgba(self, x, y):
         row = self.rows[y]
         p = row[x * self.channels:(x + 1) * self.channels]
+        opaque = (1 << self.depth) - 1
         if self.channels == 1:
-            return (p[0], p[0], p[0], 255)
+            return (p[0], p[0], p[0], opaque)
         if self.channels == 2:
             return (p[0], p[0], p[0], p[1])
         if self.channels == 3:
-            return (p[0], p[1], p[2], 255)
+            return (p[0], p[1], p[2], opaque)
         return tuple(p)
 
     def crop(self, x, y, w, h):
         c = self.channels
-        return Image(w, h, c, [self.rows[r][x * c:(x + w) * c] for r in range(y, y + h)])
+        return Image(w, h, c, [self.rows[r][x * c:(x + w) * c] for r in range(y, y + h)], self.depth)
 
 
 def _paeth(a, b, c):
@@ -48,9 +50,9 @@ def read(path):
         elif kind == b"IEND":
             break
     width, height, depth, color, _, _, interlace = header
-    if depth != 8 or color not in CHANNELS or interlace:
-        raise ValueError("%s: only 8-bit non-interlaced grey/RGB(A) PNGs are supported" % path)
-    c = CHANNELS[color]
+    if depth not in (8, 16) or color not in CHANNELS or interlace:
+        raise ValueError("%s: only 8- or 16-bit non-interlaced grey/RGB(A) PNGs are supported" % path)
+    c = CHANNELS[color] * (depth // 8)  # bytes per pixel, the filters' unit
     raw = zlib.decompress(idat)
     stride = width * c
     rows, previous, at = [], bytearray(stride), 0
@@ -69,9 +71,9 @@ def read(path):
                 line[i] = (line[i] + ((a + b) >> 1)) & 255
             elif kind == 4:
                 line[i] = (line[i] + _paeth(a, b, cc)) & 255
-        rows.append(bytes(line))
+        rows.append(bytes(line) if depth == 8 else list(struct.unpack(">%dH" % (stride // 2), bytes(line))))
         previous = line
-    return Image(width, height, c, rows)
+    return Image(width, height, CHANNELS[color], rows, depth)
 
 
 def write_grey(path, width, height, value_at):
@@ -80,17 +82,19 @@ def write_grey(path, width, height, value_at):
 
 
 def write(path, image):
-    """An Image as a PNG of its own channels."""
+    """An Image as a PNG of its own channels and depth."""
     kinds = {1: 0, 2: 4, 3: 2, 4: 6}
-    _write(path, image.width, image.height, kinds[image.channels], image.rows)
+    _write(path, image.width, image.height, kinds[image.channels], image.rows, image.depth)
 
 
-def _write(path, width, height, color, rows):
+def _write(path, width, height, color, rows, depth=8):
+    if depth == 16:
+        rows = [struct.pack(">%dH" % len(row), *row) for row in rows]
     raw = b"".join(b"\x00" + bytes(row) for row in rows)
 
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0))
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

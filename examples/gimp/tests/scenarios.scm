@@ -157,16 +157,47 @@
                                            "{\"steps\": 1000, \"seed\": 1}"))
     (layer-facts "cancel" (car i) (cadr i))))
 
-; A 16-bit image: the pixels travel as 8-bit; back in 8-bit the layer equals the daemon's output.
+; A 16-bit image whose samples are off the 8-bit grid: its pixels travel as a 16-bit PNG and the daemon's 16-bit
+; result lands at 16 bits, so the layer equals the daemon's own output for the image's 16-bit PNG (an 8-bit trip
+; would round both ways). The same for a 32-bit float image, whose pixels travel at 16 bits too.
 (define (scenario-precision out fix)
   (let* ((opened (open-png (string-append fix "/photo32.png")))
          (img (car opened)) (bg (cadr opened)))
     (gimp-image-convert-precision img PRECISION-U16-GAMMA)
+    (gimp-drawable-levels bg HISTOGRAM-VALUE 0.0 1.0 TRUE 1.37 0.0 1.0 TRUE)  ; samples off the 8-bit grid
+    (save-drawable img bg (path out "precision-source.png"))
     (let ((layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 2 ""))))
       (fact "precision.bits" (num (car (gimp-image-get-precision img))))
       (layer-facts "precision" img layer)
-      (gimp-image-convert-precision img PRECISION-U8-GAMMA)
-      (save-drawable img layer (path out "precision.png")))))
+      (save-drawable img layer (path out "precision.png"))))
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-convert-precision img PRECISION-FLOAT-GAMMA)
+    (gimp-drawable-levels bg HISTOGRAM-VALUE 0.0 1.0 TRUE 0.71 0.0 1.0 TRUE)
+    (let ((copy (car (gimp-image-duplicate img))))  ; the float pixels at 16 bits: what the plug-in sends
+      (gimp-image-convert-precision copy PRECISION-U16-GAMMA)
+      (save-drawable copy (car (gimp-image-get-active-layer copy)) (path out "precision-float-source.png"))
+      (gimp-image-delete copy))
+    (let ((layer (car (plug-in-diffusiond-upscale RUN-NONINTERACTIVE img bg "lanczos3" 2 ""))))
+      (fact "precision-float.bits" (num (car (gimp-image-get-precision img))))
+      (layer-facts "precision-float" img layer)
+      (gimp-image-convert-precision img PRECISION-U16-GAMMA)  ; exported at 16 bits
+      (save-drawable img layer (path out "precision-float.png")))))
+
+; A model inpaint of a 16-bit image: the layer (the selection's bounds) equals the daemon's own 16-bit inpaint of the
+; image's 16-bit PNG, sample for sample.
+(define (scenario-precision-model out fix)
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened)))
+    (gimp-image-convert-precision img PRECISION-U16-GAMMA)
+    (gimp-drawable-levels bg HISTOGRAM-VALUE 0.0 1.0 TRUE 1.37 0.0 1.0 TRUE)  ; samples off the 8-bit grid
+    (save-drawable img bg (path out "precision-model-source.png"))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 16 12)
+    (let ((layer (car (plug-in-diffusiond-inpaint RUN-NONINTERACTIVE img bg "a cat" "" "tiny-inpaint"
+                                                  "{\"seed\": 5, \"steps\": 2}"))))
+      (fact "precision-model.bits" (num (car (gimp-image-get-precision img))))
+      (layer-facts "precision-model" img layer)
+      (save-drawable img layer (path out "precision-model.png")))))
 
 ; The interactive path (GUI GIMP under Xvfb; the dialogs press OK themselves with DIFFUSIOND_GIMP_DIALOG_TEST):
 ; each dialog comes up filled with the last values, so the results follow them.
@@ -182,13 +213,54 @@
                                  "{\"seed\": 11, \"steps\": 2, \"width\": 32, \"height\": 32}")
     (let ((layer (car (plug-in-diffusiond-generate RUN-INTERACTIVE (car i) (cadr i) "" "" "" ""))))
       (layer-facts "dialog-generate" (car i) layer)
-      (save-drawable (car i) layer (path out "dialog-generate.png")))))
+      (save-drawable (car i) layer (path out "dialog-generate.png"))))
+  ; The img2img dialog with a ControlNet (DIFFUSIOND_GIMP_DIALOG_CONTROL picks it, the layer "control" as its
+  ; image, and its weight, start, end and preprocessor); then Repeat (last values) sends the same request.
+  (let* ((opened (open-png (string-append fix "/photo32.png")))
+         (img (car opened)) (bg (cadr opened))
+         (ctl (car (gimp-layer-new img 32 32 RGB-IMAGE "control" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img ctl 0 -1)
+    (gimp-drawable-fill ctl FILL-WHITE)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 6 10 14 16)
+    (gimp-context-set-foreground '(0 0 0))
+    (gimp-drawable-edit-fill ctl FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (gimp-item-set-visible ctl FALSE)
+    (gimp-image-set-active-layer img bg)
+    (save-drawable img ctl (path out "dialog-control-image.png"))
+    (plug-in-diffusiond-img2img RUN-NONINTERACTIVE img bg "a dialog castle" "" "tiny" 0.8
+                                "{\"seed\": 13, \"steps\": 5}")
+    (let ((layer (car (plug-in-diffusiond-img2img RUN-INTERACTIVE img bg "" "" "" 0 ""))))
+      (layer-facts "dialog-control" img layer)
+      (save-drawable img layer (path out "dialog-control.png")))
+    (let ((again (car (plug-in-diffusiond-img2img RUN-WITH-LAST-VALS img bg "" "" "" 0 ""))))
+      (layer-facts "dialog-control-again" img again)
+      (save-drawable img again (path out "dialog-control-again.png")))))
+
+; The preview window's Cancel (GUI GIMP under Xvfb; DIFFUSIOND_GIMP_PREVIEW_TEST_CANCEL presses it once the first
+; preview is shown): the long job ends (-32800 on the daemon), the procedure returns cancelled, the image is as
+; it was. The dialog's last values come from a run on a grey image, which the plug-in refuses before any job.
+(define (scenario-preview-cancel out fix)
+  (gimp-message-set-handler CONSOLE)
+  (let* ((grey (car (gimp-image-new 16 16 GRAY)))
+         (grey-bg (car (gimp-layer-new grey 16 16 GRAY-IMAGE "bg" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer grey grey-bg 0 0)
+    (catch #f (plug-in-diffusiond-generate RUN-NONINTERACTIVE grey grey-bg "a long job" "" "tiny"
+                                           "{\"steps\": 1000, \"seed\": 1}")))
+  (let ((i (white-image 64 64)))
+    ; Script-Fu raises an error for a failed procedure; one that returns only its status gives (#t) when it
+    ; succeeded, else (#f): without an error that is GIMP_PDB_CANCEL
+    (fact "preview-cancel.outcome"
+          (catch "failed"
+                 (let ((returned (plug-in-diffusiond-generate RUN-INTERACTIVE (car i) (cadr i) "" "" "" "")))
+                   (if (and (pair? returned) (eq? (car returned) #f)) "cancelled" "finished"))))
+    (layer-facts "preview-cancel" (car i) (cadr i))))
 
 (define (error-long-prompt)
   (let ((i (white-image 32 32)))
     (plug-in-diffusiond-generate RUN-NONINTERACTIVE (car i) (cadr i) (make-string 9000 #\a) "" "tiny" "")))
 
-; A 16-bit inpaint: the pixels travel as 8-bit, yet the layer's pixels the mask leaves alone (the corners of an
+; A 16-bit inpaint: the layer's pixels the mask leaves alone (the corners of an
 ; ellipse's bounding box) equal the 16-bit original bit for bit.
 (define (same-pixel? a b n)
   (let loop ((i 0)) (cond ((= i n) #t) ((= (aref a i) (aref b i)) (loop (+ i 1))) (else #f))))
