@@ -10,7 +10,7 @@ public struct SchemaViolation: Error, Equatable, Sendable {
 /// Validates values against the JSON Schema subset the plugins use: type (string or list), properties,
 /// required, additionalProperties (false or a schema), enum, const, minimum/maximum, exclusiveMinimum,
 /// minLength/maxLength, items, minItems/maxItems, oneOf (e.g. an image given by {path} or {base64}),
-/// and description (ignored). Unknown schema keywords are a programming error and are reported as such so
+/// and description (ignored). No string may hold U+0000 (see the string check). Unknown schema keywords are a programming error and are reported as such so
 /// that a plugin cannot silently publish a constraint the daemon does not enforce.
 public enum SchemaValidator {
     static let knownKeywords: Set<String> = [
@@ -43,6 +43,12 @@ public enum SchemaValidator {
             }
         }
         if case .string(let str) = value {
+            // JSON can carry U+0000, but nothing a string here becomes can: file paths and model names are C strings,
+            // and prompts end up in the PNG text, where a NUL ends the chunk's text. Refused here, naming the member,
+            // rather than when the finished image is written.
+            if str.unicodeScalars.contains("\u{0}") {
+                throw SchemaViolation(field: path, reason: "must not contain a NUL character (U+0000)")
+            }
             let length = str.unicodeScalars.count
             if let min = s["minLength"]?.intValue, length < min {
                 throw SchemaViolation(field: path, reason: min == 1 ? "must not be empty" : "must be at least \(min) characters long")

@@ -53,6 +53,37 @@ final class GenerateOperationTests: XCTestCase {
         XCTAssertNotNil(sampling.last?["params"]?["remaining_ms"], "eta is reported")
     }
 
+    /// A NUL in any text member is refused before the job starts (-32602 naming the member): the image's PNG text,
+    /// paths and names cannot hold one. The daemon then serves the next request.
+    func testNULInATextMemberIsRefusedUpFront() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let out: JSONValue = ["path": .string(daemon.dir.file("nul.png"))]
+        let photo: JSONValue = ["path": .string(daemon.dir.file("missing.png"))]
+        let cases: [(String, [String: JSONValue], String)] = [
+            ("generate", ["model": "tiny", "prompt": "a red\u{0} fox", "output": out], "prompt"),
+            ("generate", ["model": "tiny", "prompt": "x", "negative_prompt": "\u{0}", "output": out], "negative_prompt"),
+            ("generate", ["model": "tiny", "prompt": "x", "prompt_2": "b\u{0}", "output": out], "prompt_2"),
+            ("img2img", ["model": "tiny", "prompt": "x", "image": photo, "negative_prompt_2": "n\u{0}", "output": out], "negative_prompt_2"),
+            ("upscale", ["image": photo, "model": "bicubic", "scale": 2, "output": out,
+                         "refine": ["model": "tiny", "prompt": "a\u{0}"]], "refine.prompt"),
+            ("generate", ["model": "ti\u{0}ny", "prompt": "x", "output": out], "model"),
+        ]
+        for (index, (method, params, field)) in cases.enumerated() {
+            let id = Int64(index + 1)
+            try client.request(id, method, params)
+            let (reply, _) = try client.collect(id: .integer(id), timeout: 30)
+            XCTAssertEqual(reply.errorCode, -32602, "\(method) \(field): \(reply)")
+            XCTAssertEqual(reply["error"]?["data"]?["field"]?.stringValue, field, "\(reply)")
+            XCTAssertTrue(reply["error"]?["message"]?.stringValue?.contains("NUL") ?? false, "\(reply)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.dir.file("nul.png")))
+        try client.request(99, "generate", ["model": "tiny", "prompt": "a red fox", "steps": 2, "width": 16, "height": 16, "output": out])
+        let (reply, _) = try client.collect(id: .integer(99), timeout: 120)
+        XCTAssertNil(reply["error"], "the next request is served: \(reply)")
+    }
+
     /// inpaint and outpaint take the same `preview` member (editor plug-ins show it while they sample): the
     /// latent grid of the region they repaint, rewritten during sampling; a refused path fails before any step.
     func testInpaintAndOutpaintWriteThePreview() throws {
