@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include "VipsShim.h"
+
+#include <zlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -176,4 +178,31 @@ int vshim_bandjoin(VipsImage **in, int n, VipsImage **out) { return vips_bandjoi
 
 int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied) {
     return vips_composite2(base, overlay, out, VIPS_BLEND_MODE_OVER, "premultiplied", premultiplied, NULL);
+}
+
+long long vshim_inflated_size(const unsigned char *data, size_t size, long long cap) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return 0;
+    unsigned char scratch[65536];
+    long long total = 0;
+    z.next_in = (Bytef *)data;
+    int status = Z_OK;
+    // Fed in uInt-sized pieces: a chunk may hold more than 4 GB in principle (PNG allows 2^31 - 1).
+    size_t remaining = size;
+    // Z_BUF_ERROR here only means the input ran out: refill, or stop when there is no more.
+    while ((status == Z_OK || status == Z_BUF_ERROR) && total <= cap) {
+        if (z.avail_in == 0) {
+            if (remaining == 0) break;
+            uInt piece = remaining > (1u << 30) ? (1u << 30) : (uInt)remaining;
+            z.avail_in = piece;
+            remaining -= piece;
+        }
+        z.next_out = scratch;
+        z.avail_out = sizeof scratch;
+        status = inflate(&z, Z_NO_FLUSH);
+        total += (long long)(sizeof scratch - z.avail_out);
+    }
+    inflateEnd(&z);
+    return total > cap ? cap + 1 : total;
 }

@@ -43,6 +43,45 @@ final class PNGFuzzRegressionTests: XCTestCase {
                        "the tEXt chunk at byte 8 declares 2147483648 bytes, over PNG's limit of 2147483647")
     }
 
+    /// Twenty zTXt chunks of 4 MB of text each: a few kilobytes on disk, 80 MB inflated. Each chunk is under libpng's
+    /// per-chunk limit, but together they are over the PNG metadata bound, so the load is refused before libpng
+    /// inflates any (an 816 KB file of such chunks took a resize to 3.3 GB). Metadata under the bound still loads.
+    func testCompressedMetadataIsBoundedAllTogether() throws {
+        let text = String(repeating: "a cat, ", count: (4 << 20) / 7)
+        var image = try Pictures.rgb8(width: 2, height: 2)
+        for i in 0 ..< 20 { image = try image.settingText("Comment\(i)", text) }
+        let bomb = try image.encoded(format: .png)
+        XCTAssertLessThan(bomb.count, 1 << 20, "compressed: \(bomb.count) bytes")
+        assertImagingError(try VipsImage.load(data: bomb)) {
+            if case .decodeFailed(_, let detail) = $0 { return detail.contains("decompression bomb") }
+            return false
+        }
+        let dir = try TempDir()
+        let path = dir.file("bomb.png")
+        try Data(bomb).write(to: URL(fileURLWithPath: path))
+        assertImagingError(try VipsImage.load(path: path)) {
+            if case .decodeFailed(_, let detail) = $0 { return detail.contains("inflates to more than \(PNGChunkBounds.maxInflatedMetadata) bytes") }
+            return false
+        }
+
+        var fine = try Pictures.rgb8(width: 2, height: 2)
+        for i in 0 ..< 3 { fine = try fine.settingText("Comment\(i)", text) }
+        let loaded = try VipsImage.load(data: try fine.encoded(format: .png))
+        XCTAssertEqual(loaded.textEntries["Comment2"], text, "12 MB of metadata is under the bound")
+    }
+
+    /// The count follows each chunk's layout: an uncompressed iTXt inflates nothing, a compressed one its text.
+    func testInflatedSizeReadsEachChunkLayout() {
+        let stream: [UInt8] = [120, 156, 75, 76, 76, 4, 0, 2, 73, 1, 36]  // zlib("aaa")
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "zTXt", payload: Array("k".utf8) + [0, 0] + stream, cap: 100), 3)
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "iCCP", payload: Array("icc".utf8) + [0, 0] + stream, cap: 100), 3)
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "iTXt", payload: Array("k".utf8) + [0, 1, 0] + Array("en".utf8) + [0, 0] + stream, cap: 100), 3)
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "iTXt", payload: Array("k".utf8) + [0, 0, 0, 0, 0] + Array("aaa".utf8), cap: 100), 0)
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "zTXt", payload: Array("k".utf8) + [0, 0] + stream, cap: 2), 3, "cap + 1 when over")
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "zTXt", payload: Array("no-nul".utf8), cap: 100), 0)
+        XCTAssertEqual(PNGChunkBounds.inflatedSize(type: "zTXt", payload: Array("k".utf8) + [0, 0, 1, 2, 3], cap: 100), 0, "damaged stream")
+    }
+
     func testWellFormedPNGsStillLoad() throws {
         let png = try Pictures.rgb8(width: 5, height: 3).encoded(format: .png)
         XCTAssertNil(PNGChunkBounds.violation(in: png))

@@ -12,6 +12,10 @@ void vshim_configure(int threads, int cache_max_ops, size_t cache_max_mem, int c
 /// Copies and clears the process-global error buffer under one lock. The caller frees with g_free.
 char *vshim_error_take(void);
 
+/// Bytes the zlib stream `data` inflates to, counted up to `cap` (cap + 1 when it would inflate to more); a
+/// damaged stream counts what it inflated before the damage. For bounding PNG metadata before libpng inflates it.
+long long vshim_inflated_size(const unsigned char *data, size_t size, long long cap);
+
 // Loading: header only (lazy); pixels are decoded when the image is computed.
 int vshim_new_from_source(VipsSource *source, int fail_on, int sequential, VipsImage **out);
 const char *vshim_find_load_source(VipsSource *source);
