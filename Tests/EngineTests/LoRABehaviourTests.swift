@@ -1,6 +1,6 @@
 import Engine
 import Foundation
-import Models
+@testable import Models
 import Sampling
 import Tensor
 import Weights
@@ -43,6 +43,32 @@ final class LoRABehaviourTests: XCTestCase {
             XCTAssertEqual(try run(plain.model), fresh, "drift after \(set.map(\.name))")
         }
         XCTAssertEqual(try run(model), fresh)
+    }
+
+    /// First touches copy the base and accumulate ΔW block by block while the block is in cache; the blocks'
+    /// size does not change a bit of the merged weights (one row per block against one block for all).
+    func testBlockedFirstTouchMergesTheSameBits() throws {
+        let model = try LoadedModel.load(name: "sd1", path: PipelineFixtures.modelFolder("sd1"))
+        let set = [LoRARequest(name: "sub/sd1_kohya", weight: 0.7, field: "loras[0]"),
+                   LoRARequest(name: "sd1_locon_cp", weight: 0.9, field: "loras[1]"),
+                   LoRARequest(name: "sd1_peft", weight: -0.4, field: "loras[2]")]
+        defer { LoRAPatcher.WorkingWeights.blockFloats = 2 << 20 }
+        func merged(blockFloats: Int) throws -> [String: [UInt32]] {
+            LoRAPatcher.WorkingWeights.blockFloats = blockFloats
+            model.loraCache.clear()
+            let weights = try XCTUnwrap(try model.applying(set, directory: LoRAParityTests.directory).model.networks.weights)
+            var bits: [String: [UInt32]] = [:]
+            for (name, tensor) in weights.unet.tensors { bits["unet." + name] = tensor.scalars.map(\.bitPattern) }
+            for (slot, component) in weights.textEncoders {
+                for (name, tensor) in component.tensors { bits["\(slot)." + name] = tensor.scalars.map(\.bitPattern) }
+            }
+            return bits
+        }
+        let whole = try merged(blockFloats: Int.max / 4)
+        let rows = try merged(blockFloats: 1)
+        XCTAssertEqual(whole.count, rows.count)
+        for (name, values) in whole where rows[name] != values { XCTFail("\(name) differs") }
+        model.loraCache.clear()
     }
 
     /// The same set again reuses the patched networks (no merge); a new strength or set merges afresh; only the

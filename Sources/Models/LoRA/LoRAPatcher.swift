@@ -124,18 +124,44 @@ public enum LoRAPatcher {
             patched[component, default: [:]][name] = weight
         }
 
-        /// `name` += factor · up[rows] · down, accumulated by the GEMM itself (beta = 1): no ΔW buffer.
+        /// Floats of a weight copied and then accumulated into while they are still in cache (8 MB).
+        nonisolated(unsafe) static var blockFloats = 2 << 20
+
+        /// `name` += factor · up[rows] · down, accumulated by the GEMM itself (beta = 1): no ΔW buffer. On first
+        /// touch the base is copied a block of rows at a time, each block accumulated into right after its copy:
+        /// copying the whole tensor first and then letting the GEMM read and write it again from memory was half
+        /// of a first apply. Per element the arithmetic is the same (the GEMM's sum over the rank is not split).
         mutating func addProduct(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
                                  to name: String, in component: LoRAComponent) throws {
-            var weight = try take(name, in: component)
             let (rank, columns) = (down.shape[0], down.shape[1])
-            guard weight.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
+            // float32 once (16-bit resident weights are widened here, not block by block).
+            let base: Tensor? = patched[component]?[name] == nil ? (try? source(component)?.tensor(name))?.widenedToFloat32() : nil
+            var weight = try base.map { Tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
+            guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
+                throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
+            }
+            let blockRows = base == nil ? rows.count : max(1, Self.blockFloats / max(1, columns))
             weight.withUnsafeMutableBufferPointer { c in
                 up.withUnsafeBufferPointer { a in
                     down.withUnsafeBufferPointer { b in
                         guard let c = c.baseAddress, let a = a.baseAddress, let b = b.baseAddress else { return }
-                        Gemm.multiply(transposeA: false, transposeB: false, m: rows.count, n: columns, k: rank, alpha: factor,
-                                      a: a + rows.lowerBound * rank, lda: rank, b: b, ldb: columns, beta: 1, c: c, ldc: columns)
+                        var first = 0
+                        while first < rows.count {
+                            let count = min(blockRows, rows.count - first)
+                            if let base {
+                                base.withUnsafeBufferPointer { w in
+                                    guard let w = w.baseAddress else { return }
+                                    let (dst, src) = (c + first * columns, w + first * columns)
+                                    Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
+                                        (dst + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
+                                    }
+                                }
+                            }
+                            Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
+                                          a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
+                                          c: c + first * columns, ldc: columns)
+                            first += count
+                        }
                     }
                 }
             }
