@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import Tensor
 
 /// The one home of resident models: every kind (Stable Diffusion checkpoints, upscalers; next ControlNets and
 /// adapter-patched variants) keyed by kind, name and variant, under one memory budget, handed to operations
@@ -159,9 +160,10 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
         }
         var (bytes, details) = measure(model)
-        // What `status` reports each resident model runs in: this build computes in fp32 only, with the weight
-        // matrices resident as `--weights` chose at start-up.
-        details["precision"] = "fp32"
+        // What `status` reports each resident model runs in: requests without `precision` compute in the daemon's
+        // (`--precision`, auto resolved); upscaler networks always run fp32. Weight matrices stay resident as
+        // `--weights` chose at start-up.
+        details["precision"] = key.kind == .upscaler ? ComputePrecision.fp32.rawValue : PrecisionSetting.forRequest(nil).rawValue
         details["weights"] = WeightResidency.processDefault.rawValue
         insert(Entry(info: ResidentModelInfo(key: key, path: path, bytes: bytes, loadedAt: Date(), details: details),
                      stamp: stamp, value: model, lastUse: 0))
