@@ -36,6 +36,10 @@ final class PrecisionOptionTests: XCTestCase {
         let asked = try generate(fp32Client, id: 3, ["precision": "bf16"])
         XCTAssertEqual(asked.precision, "bf16")
         XCTAssertNotEqual(asked.image, reference.image, "bf16 rounds: the image differs")
+        // The copies a bf16 request made on a model loaded for fp32 are counted from then on.
+        let grown = try fp32Client.call(id: .integer(4), method: "status", timeout: 10)
+        XCTAssertGreaterThan(grown["result"]?["resident_bytes"]?.intValue ?? 0, fp32Bytes, "\(grown)")
+        XCTAssertEqual(grown["result"]?["models_loaded"]?.arrayValue?.first?["bytes"], grown["result"]?["resident_bytes"])
         fp32Daemon.stop()
 
         let config = dir.file("config.json")

@@ -15,6 +15,8 @@ public struct UNet: Sendable {
     /// Bytes of the weights as loaded; the bf16 copies the bf16 path made are in `bf16Packs`.
     let loadedBytes: Int
     let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
+    public var bf16PackBytes: Int { bf16Packs.bytes }
     /// conv_in, the time embedding, the down blocks and the mid block (shared with ControlNets).
     let encoder: UNetEncoder
     let upBlocks: [UNetUpBlock]

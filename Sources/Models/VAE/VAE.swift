@@ -29,6 +29,8 @@ public struct VAE: Sendable {
     /// Bytes of the weights as loaded; the bf16 copies the bf16 path made are in `bf16Packs`.
     let loadedBytes: Int
     let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
+    public var bf16PackBytes: Int { bf16Packs.bytes }
     let encoder: VAEEncoder
     let decoder: VAEDecoder
     let quantConv: Conv2D?
