@@ -74,7 +74,7 @@ let package = Package(
                 path: "plugins/inpaint"),
         .target(name: "OutpaintPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "GenerationKit"],
                 path: "plugins/outpaint"),
-        .target(name: "UpscalePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit"],
+        .target(name: "UpscalePlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Engine", "Models", "GenerationKit", "Tensor"],
                 path: "plugins/upscale"),
         .target(name: "PreprocessPlugin", dependencies: ["StrictJSON", "PluginAPI", "DiffusionProtocol", "Imaging", "Preprocessors"],
                 path: "plugins/preprocess", exclude: ["README.md"]),
@@ -85,7 +85,7 @@ let package = Package(
 
         // Server and executables.
         .target(name: "Daemon", dependencies: [
-            "StrictJSON", "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin",
+            "StrictJSON", "DiffusionProtocol", "PluginAPI", "Engine", "CDiffusiondPlugin", "Tensor",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

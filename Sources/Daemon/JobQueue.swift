@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PluginAPI
 import StrictJSON
+import Tensor
 
 /// The bounded queue and its single worker. The work is CPU-bound and already parallel inside (BLAS, vips),
 /// so running two jobs at once would only make both slower.
@@ -201,12 +202,24 @@ actor JobQueue {
         return max(0, now - runningBaseRSS)
     }
 
+    /// The precision a running generation computes in: its `precision` (or `refine.precision`) member, else the
+    /// daemon's; nil for operations that take no precision. Values were schema-checked before the job queued.
+    static func precision(of job: Job) -> ComputePrecision? {
+        let properties = job.plugin.paramsSchema["properties"]
+        if properties?["precision"] != nil {
+            return PrecisionSetting.forRequest(job.params["precision"]?.stringValue.flatMap(PrecisionSetting.init(rawValue:)))
+        }
+        guard let refine = job.params["refine"] else { return nil }
+        return PrecisionSetting.forRequest(refine["precision"]?.stringValue.flatMap(PrecisionSetting.init(rawValue:)))
+    }
+
     func statusJSON() -> JSONValue {
         var runningJSON: JSONValue = .null
         if let job = running {
             var o: [String: JSONValue] = ["id": job.key.id.json, "method": .string(job.method),
                                           "elapsed_ms": JSONValue(Int(Date().timeIntervalSince(runningSince) * 1000))]
             if let estimate = job.estimate.withLock({ $0 }) { o["estimated_bytes"] = JSONValue(estimate.totalBytes) }
+            if let precision = Self.precision(of: job) { o["precision"] = .string(precision.rawValue) }
             if let p = job.latestProgress.withLock({ $0 }) {
                 var progress = Job.progressParams(id: job.key.id, p)
                 progress["id"] = nil

@@ -29,6 +29,7 @@ public enum GenerationResultSchema {
             "refiner": RefinerResult.schema,
             "adapters": T2IAdapterParams.resultSchema,
             "loras": LoRASchema.result,
+            "precision": PrecisionParam.resultProperty,
         ].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own }
     }
 
@@ -46,6 +47,7 @@ public enum GenerationResultSchema {
             "ignored": SDXLSchema.ignoredResult,
             "adapters": T2IAdapterParams.resultSchema,
             "loras": LoRASchema.result,
+            "precision": PrecisionParam.resultProperty,
         ]
         for (k, v) in extra { properties[k] = v }
         for (k, v) in EmbeddingsAndHypernetworksResult.properties { properties[k] = v }

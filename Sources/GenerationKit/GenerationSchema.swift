@@ -51,6 +51,7 @@ public enum GenerationSchema {
             "outputs": ["type": "array", "minItems": 1, "maxItems": JSONValue(maxBatch), "items": ImageSchemas.output(description: "one per image"),
                         "description": "one destination per image (instead of output); length must equal batch_size"],
             "control": ControlSchema.property,
+            "precision": PrecisionParam.property,
             "preview": ["type": "object", "additionalProperties": false, "required": ["every", "path"],
                         "description": "write a cheap latent->RGB preview (no VAE) every N steps to a PNG file (overwritten)",
                         "properties": ["every": ["type": "integer", "minimum": 1, "maximum": 1000],

@@ -16,6 +16,8 @@ struct BenchSuite {
             TextEncoderWorkload(batch: 2),
             UNetStepWorkload(imageSize: 256, batch: 2),
             UNetStepWorkload(imageSize: 512, batch: 2, measuresPeakMemory: true),
+            UNetBF16StepWorkload(imageSize: 256),
+            UNetBF16StepWorkload(imageSize: 512),
             ControlNetStepWorkload(imageSize: 512, batch: 2),
             T2IAdapterFeaturesWorkload(imageSize: 512),
             T2IAdapterStepWorkload(imageSize: 512, batch: 2),

@@ -8,7 +8,7 @@ import StrictJSON
 struct ConfigFile {
     var values: [String: JSONValue]
 
-    static let keys: Set<String> = ["socket", "models", "plugins", "threads", "weights", "max_queue", "max_line_bytes", "log_level",
+    static let keys: Set<String> = ["socket", "models", "plugins", "threads", "weights", "precision", "max_queue", "max_line_bytes", "log_level",
                                     "allow_dir", "shutdown_grace", "max_input_bytes", "max_image_pixels", "max_output_pixels", "memory_budget"]
 
     init(path: String) throws {

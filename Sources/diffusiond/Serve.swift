@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
     var plugins: String?
     @Option(help: "Weight matrices resident as: stored (fp16/bf16 checkpoints stay 2 bytes per value, exact; fp32 files stay fp32), half (also narrow fp32 files to fp16, lossy) or fp32 (widen all at load) (default stored).")
     var weights: String?
+    @Option(help: "Compute precision of the models: fp32 (reference, bit-identical), bf16 (bf16 GEMMs, fp32 norms/softmax/residuals/sampler) or auto (bf16 only where this CPU measured it faster at start-up); requests may override it with `precision` (default fp32).")
+    var precision: String?
 
     @Option(help: "Compute threads for BLAS and image processing (default: all cores).")
     var threads: Int?
@@ -67,6 +69,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--weights \(weightsText): use " + WeightResidency.allCases.map(\.rawValue).joined(separator: ", "))
         }
         WeightResidency.processDefault = residency
+        let precisionText = try precision ?? file?.string("precision") ?? PrecisionSetting.fp32.rawValue
+        guard let precisionSetting = PrecisionSetting(rawValue: precisionText) else {
+            throw ValidationError("--precision \(precisionText): use " + PrecisionSetting.names.joined(separator: ", "))
+        }
         let threads = try threads ?? file?.int("threads") ?? ProcessInfo.processInfo.activeProcessorCount
         let maxQueue = try maxQueue ?? file?.int("max_queue") ?? 16
         let maxLine = try maxLineBytes ?? file?.int("max_line_bytes") ?? DaemonConfiguration.defaultMaxLineBytes
@@ -93,10 +99,14 @@ struct Serve: AsyncParsableCommand {
         try Imaging.initialize(threads: threads)
         let core = OpenBLASRuntime.corename()
         // Here, after the OpenBLAS re-exec: Linux's AMX permission belongs to the process image that asked.
-        let precision = PrecisionSupport.detect(requestAMX: true)
+        // The bf16-vs-fp32 timing runs only when `auto` needs it (a few milliseconds on the compute pool).
+        let precision = PrecisionSupport.detect(requestAMX: true, benchmark: precisionSetting == .auto)
+        PrecisionSetting.processAutomatic = precision.automatic
+        PrecisionSetting.processDefault = precisionSetting
         logger.notice("starting", metadata: ["version": "\(ProtocolVersion.daemonVersion)", "openblas_core": "\(core)", "threads": "\(threads)",
                                              "openblas_kernel": "\(kernelDecision)", "cpu_flags": "\(precision.cpuFlags.joined(separator: ","))",
-                                             "bf16": "\(precision.bf16Hardware.rawValue)"])
+                                             "bf16": "\(precision.bf16Hardware.rawValue)",
+                                             "precision": "\(precisionSetting.rawValue) -> \(PrecisionSetting.forRequest(nil).rawValue)"])
 
         var registry = try PluginRegistry(builtin: BuiltinPlugins.all())
         if let dir = try plugins ?? file?.string("plugins") { try registry.loadExternal(directory: dir) }
@@ -110,7 +120,7 @@ struct Serve: AsyncParsableCommand {
             pathPolicy: PathPolicy(allowedRoots: allowDirs, maxInputBytes: maxInput),
             blasCore: core, maxImagePixels: maxPixels, memoryBudgetBytes: budget, maxOutputPixels: maxOutput)
         // Tensor keeps freed large buffers for reuse inside a job; between jobs that memory goes back to the system.
-        configuration.precision = precision.json
+        configuration.precision = precision.json(setting: precisionSetting)
         configuration.afterEachJob = { TensorBufferCache.purge() }
         let server = DaemonServer(configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -10,7 +10,7 @@ extension StartupConfigTests {
         defer { daemon.stop() }
         let caps = try daemon.connect().call(id: .integer(1), method: "capabilities", timeout: 10)
         let precision = try XCTUnwrap(caps["result"]?["precision"], "\(caps)")
-        XCTAssertEqual(precision["available"], ["fp32"])
+        XCTAssertEqual(precision["available"], ["fp32", "bf16"])
         XCTAssertEqual(precision["fast"], ["fp32"])
         let flags = precision["cpu_flags"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

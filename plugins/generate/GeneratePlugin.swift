@@ -27,6 +27,10 @@ public struct GeneratePlugin: OperationPlugin {
     public var capabilities: [String: JSONValue] { GenerationCapabilities.members }
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
+        try PrecisionParam.run(try PrecisionParam.resolve(params["precision"])) { try runResolved(params: params, context: context) }
+    }
+
+    private func runResolved(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = try GenerateParams(params)
         var request = try p.generation.request()
         try GenerationParams.checkSize(request)

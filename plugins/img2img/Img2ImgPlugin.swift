@@ -43,6 +43,10 @@ public struct Img2ImgPlugin: OperationPlugin {
     static var resizeModes: JSONValue { .array(ResizeMode.allCases.map { .string($0.rawValue) }) }
 
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
+        try PrecisionParam.run(try PrecisionParam.resolve(params["precision"])) { try runResolved(params: params, context: context) }
+    }
+
+    private func runResolved(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = Img2ImgParams(params)
         let refinerParams = try RefinerParams.parse(params)
         var request = try p.generation.request()

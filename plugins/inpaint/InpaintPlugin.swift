@@ -65,7 +65,11 @@ public struct InpaintPlugin: OperationPlugin {
     public func run(params: [String: JSONValue], context: JobContext) throws -> JSONValue {
         let p = InpaintParams(params)
         let refiner = try RefinerParams.parse(params)
-        if p.generation.model != nil { return try runWithModel(p, refiner: refiner, context: context) }
+        if p.generation.model != nil {
+            return try PrecisionParam.run(try PrecisionParam.resolve(params["precision"])) {
+                try runWithModel(p, refiner: refiner, context: context)
+            }
+        }
         guard refiner == nil else {
             throw PluginError.invalidParam(field: "refiner", reason: "needs model: a refiner continues a model's run")
         }

@@ -73,7 +73,9 @@ public struct OutpaintPlugin: OperationPlugin {
         let token = context.cancellation
         let fill = p.canvasFill(isCancelled: { token.isCancelled })
         if p.generation.model != nil {
-            return try runWithModel(p, context: context, extension: ext, fill: fill)
+            return try PrecisionParam.run(try PrecisionParam.resolve(params["precision"])) {
+                try runWithModel(p, context: context, extension: ext, fill: fill)
+            }
         }
         guard p.generation.extraNetworks.structured.isEmpty else {
             throw PluginError.invalidParam(field: "loras", reason: "needs model: LoRAs change a model's networks")

@@ -59,11 +59,11 @@ public struct UpscalePlugin: OperationPlugin {
                                   "source": source, "network": network,
                                   "tiles": ["type": "integer", "minimum": 1, "description": "tiles the network ran on"],
                                   "tile_pad": ["type": "integer", "minimum": 0, "description": "context pixels each tile ran with"],
-                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
+                                  "ignored": UpscaleRefine.ignoredSchema, "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema, "precision": PrecisionParam.resultProperty].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "network", "tiles", "timings"], description: "with a network"),
             ResultSchemas.object(["image": image, "model": ["type": "string", "enum": .array(Self.kernels.keys.sorted().map { .string($0) })],
                                   "source": source, "ignored": UpscaleRefine.ignoredSchema,
-                                  "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
+                                  "timings": ResultSchemas.daemonTimings(), "loras": LoRASchema.result, "adapters": T2IAdapterParams.resultSchema, "precision": PrecisionParam.resultProperty].merging(EmbeddingsAndHypernetworksResult.properties) { own, _ in own },
                                  required: ["image", "model", "source", "timings"], description: "with a plain resize kernel"),
         ]]
     }
@@ -179,6 +179,7 @@ public struct UpscalePlugin: OperationPlugin {
             result["tiles"] = JSONValue(tilesRun)
             result["tile_pad"] = JSONValue(padUsed)
         }
+        if let refine { result["precision"] = .string(refine.precision.rawValue) }
         for (key, value) in refine?.loraMembers ?? [:] { result[key] = value }
         for (key, value) in refine?.adapterMembers ?? [:] { result[key] = value }
         for (key, value) in refine?.embeddingHypernetworkMembers ?? [:] { result[key] = value }

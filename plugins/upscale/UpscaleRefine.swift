@@ -5,6 +5,7 @@ import GenerationKit
 import Imaging
 import PluginAPI
 import StrictJSON
+import Tensor
 
 /// The `refine` parameter of `upscale` (SD upscale): after the upscale, `TileRefiner` runs img2img at low
 /// strength over overlapping tiles of the result with a resident Stable Diffusion model.
@@ -18,6 +19,8 @@ struct UpscaleRefine {
     var loraMembers: [String: JSONValue] = [:]
     /// The result's `adapters` member when T2I-Adapters steered the refine (empty otherwise).
     var adapterMembers: [String: JSONValue] = [:]
+    /// What the refine's SD model computes in (`refine.precision`, else the daemon's); the upscaler stays fp32.
+    var precision: ComputePrecision = .fp32
 
     /// The refine members plus SDXL's (`prompt_2`, micro-conditioning), as every generation operation has them.
     static var schema: JSONValue {
@@ -50,6 +53,7 @@ struct UpscaleRefine {
             "control": ControlSchema.property,
             "adapters": T2IAdapterParams.schema,
             "hypernetworks": GenerationSchema.commonProperties["hypernetworks"] ?? .null,
+            "precision": PrecisionParam.property,
         ],
         "required": ["model"],
         "additionalProperties": false,
@@ -92,7 +96,8 @@ struct UpscaleRefine {
             let members = try applyEmbeddingsAndHypernetworks(HypernetworkParams(p), model: model, to: &s, context: context)
             return UpscaleRefine(refiner: try TileRefiner(model: model, settings: s),
                                  ignored: sdxl.ignored(by: model).map { "refine.\($0)" }, embeddingHypernetworkMembers: members,
-                                 loraMembers: loraMembers, adapterMembers: T2IAdapterParams.member(s.adapters))
+                                 loraMembers: loraMembers, adapterMembers: T2IAdapterParams.member(s.adapters),
+                                 precision: try PrecisionParam.resolve(p["precision"], field: "refine.precision"))
         } catch let e as EngineError {
             throw pluginError(e)
         }
@@ -128,10 +133,12 @@ struct UpscaleRefine {
     /// front by the caller.
     func apply<R>(to image: VipsImage, scratch: String, context: JobContext, deliver: (VipsImage) throws -> R) throws -> R {
         do {
-            return try refiner.refine(image, scratchDirectory: scratch,
+            return try ComputePrecision.$current.withValue(precision) {
+                try refiner.refine(image, scratchDirectory: scratch,
                 progress: { p in context.progress(stage: "refine", step: 1, steps: 1, tile: p.window, tiles: p.windows) },
                 isCancelled: { context.cancellation.isCancelled },
                 deliver: deliver)
+            }
         } catch let e as EngineError {
             try context.checkCancelled()
             throw Self.pluginError(e)

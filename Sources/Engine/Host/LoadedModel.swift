@@ -36,6 +36,8 @@ public final class LoadedModel: Sendable {
 
     /// Float32 bytes of the weights (what the memory budget counts).
     public var bytes: Int { networks.parameterBytes }
+    /// Bytes of the bf16 weight copies made so far (part of `bytes`).
+    public var bf16PackBytes: Int { networks.bf16PackBytes }
 
     /// Loads any layout `ModelFiles` understands and the matching tokenizers.
     public static func load(name: String, path: String, options: CheckpointOptions = CheckpointOptions()) throws -> LoadedModel {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import Tensor
 
 /// The one home of resident models: every kind (Stable Diffusion checkpoints, upscalers; next ControlNets and
 /// adapter-patched variants) keyed by kind, name and variant, under one memory budget, handed to operations
@@ -44,14 +45,19 @@ public final class ModelHost: @unchecked Sendable {
         let stamp: FileStamp?
         let value: any Sendable
         var lastUse: UInt64
+        /// A checkpoint's bf16 weight copies when it was measured (in `info.bytes`); more appear when a bf16
+        /// request first runs on a model loaded for fp32.
+        var bf16BytesAtLoad = 0
 
         /// Bytes held beside the weights that change while resident: a checkpoint's kept LoRA set
         /// (`LoRAPatchCache`), read when the budget is checked and when `status` asks.
         var patchedBytes: Int { (value as? LoadedModel)?.loraCache.patchedBytes ?? 0 }
+        /// bf16 weight copies made since the load (`BF16PackedWeight`).
+        var bf16Growth: Int { max(0, ((value as? LoadedModel)?.bf16PackBytes ?? 0) - bf16BytesAtLoad) }
         /// What the budget counts for it now.
-        var bytes: Int { info.bytes + patchedBytes }
-        /// The info as reported now, its patched copies included.
-        var current: ResidentModelInfo { info.withPatchedBytes(patchedBytes) }
+        var bytes: Int { info.bytes + patchedBytes + bf16Growth }
+        /// The info as reported now, its patched copies and later bf16 copies included.
+        var current: ResidentModelInfo { info.withPatchedBytes(patchedBytes).grown(by: bf16Growth) }
     }
 
     public init(directory: String?, budgetBytes: Int? = nil,
@@ -159,12 +165,13 @@ public final class ModelHost: @unchecked Sendable {
             throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
         }
         var (bytes, details) = measure(model)
-        // What `status` reports each resident model runs in: this build computes in fp32 only, with the weight
-        // matrices resident as `--weights` chose at start-up.
-        details["precision"] = "fp32"
+        // What `status` reports each resident model runs in: requests without `precision` compute in the daemon's
+        // (`--precision`, auto resolved); upscaler networks always run fp32. Weight matrices stay resident as
+        // `--weights` chose at start-up.
+        details["precision"] = key.kind == .upscaler ? ComputePrecision.fp32.rawValue : PrecisionSetting.forRequest(nil).rawValue
         details["weights"] = WeightResidency.processDefault.rawValue
         insert(Entry(info: ResidentModelInfo(key: key, path: path, bytes: bytes, loadedAt: Date(), details: details),
-                     stamp: stamp, value: model, lastUse: 0))
+                     stamp: stamp, value: model, lastUse: 0, bf16BytesAtLoad: (model as? LoadedModel)?.bf16PackBytes ?? 0))
         logger.info("model loaded", metadata: ["model": "\(key)", "bytes": "\(bytes)",
                                                 "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         return model

@@ -26,4 +26,9 @@ public struct ResidentModelInfo: Sendable, Equatable {
         ResidentModelInfo(key: key, path: path, bytes: bytes - patchedBytes + patched, loadedAt: loadedAt, details: details,
                           patchedBytes: patched)
     }
+
+    /// The same model holding `extra` more bytes (bf16 weight copies made after it was measured).
+    func grown(by extra: Int) -> ResidentModelInfo {
+        ResidentModelInfo(key: key, path: path, bytes: bytes + extra, loadedAt: loadedAt, details: details, patchedBytes: patchedBytes)
+    }
 }

@@ -48,7 +48,7 @@ struct CLIPEncoderLayer {
     /// x [B, L, D] -> [B, L, D]; `mask` is the additive causal mask [L, L].
     func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
         let normed = layerNorm1(x)
-        var hidden = out(attention(query: query(normed), key: key(normed), value: value(normed),
+        var hidden = out(scaledAttention(query: query(normed), key: key(normed), value: value(normed),
                                    heads: heads, mask: mask))
         hidden += x
         hidden += fc2(activation(fc1(layerNorm2(hidden))))

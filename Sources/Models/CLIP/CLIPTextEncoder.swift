@@ -51,7 +51,12 @@ public struct CLIPTextEncoder: Sendable {
     /// Float32 parameters the network holds (layers past `layersToRun` are not held).
     public let parameterCount: Int
     /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
-    public let residentBytes: Int
+    public var residentBytes: Int { loadedBytes + bf16Packs.bytes }
+    /// Bytes of the weights as loaded; the bf16 copies the bf16 path made are in `bf16Packs`.
+    let loadedBytes: Int
+    let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
+    public var bf16PackBytes: Int { bf16Packs.bytes }
     let tokenEmbedding: Tensor
     let positionEmbedding: Tensor
     let layers: [CLIPEncoderLayer]
@@ -67,7 +72,7 @@ public struct CLIPTextEncoder: Sendable {
         try requirePositive([config.numAttentionHeads], "num_attention_heads")
         try requirePositive([config.vocabSize], "vocab_size")
         try requirePositive([config.maxPositionEmbeddings], "max_position_embeddings")
-        let reader = WeightReader(weights)
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
         let run = layersToRun ?? config.numHiddenLayers
         guard run >= 1, run <= config.numHiddenLayers else {
             throw ModelLoadError.invalidConfig("layersToRun \(run) outside 1...\(config.numHiddenLayers)")
@@ -117,7 +122,8 @@ public struct CLIPTextEncoder: Sendable {
         self.config = config
         self.layersToRun = run
         parameterCount = reader.loadedElements
-        residentBytes = reader.loadedBytes
+        loadedBytes = reader.loadedBytes
+        bf16Packs = reader.bf16Packs
     }
 
     /// Hidden states [B, L, D] for token ids [B][L].

@@ -66,6 +66,10 @@ public struct StableDiffusionModels: Sendable {
     public var parameterBytes: Int {
         textEncoders.reduce(0) { $0 + $1.encoder.residentBytes } + unet.residentBytes + vae.residentBytes
     }
+    /// Bytes of the bf16 weight copies the bf16 path has made so far (included in `parameterBytes`).
+    public var bf16PackBytes: Int {
+        textEncoders.reduce(0) { $0 + $1.encoder.bf16PackBytes } + unet.bf16PackBytes + vae.bf16PackBytes
+    }
     /// VAE latent scale (latents = scalingFactor × posterior sample).
     public var latentScale: Float { vae.config.scalingFactor }
 }

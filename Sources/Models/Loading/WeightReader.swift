@@ -17,11 +17,22 @@ public final class WeightReader {
     public private(set) var loadedElements = 0
     /// Bytes those tensors occupy as they are kept (16-bit weight matrices count 2 bytes per value).
     public private(set) var loadedBytes = 0
+    /// The bf16 copies of this network's weight matrices the bf16 path made (`BF16PackedWeight`).
+    public let bf16Packs = BF16PackLedger()
+    /// Whether layers narrow their bf16 copies at load (the daemon computes in bf16 by default) instead of on
+    /// their first bf16 call, so the copies are in the resident bytes the model host measures at load.
+    public let packBF16AtLoad: Bool
 
-    public init(_ source: TensorSource, residency: WeightResidency = .processDefault) {
+    public init(_ source: TensorSource, residency: WeightResidency = .processDefault, packBF16AtLoad: Bool = false) {
         self.source = source
         self.available = Set(source.names)
         self.residency = residency
+        self.packBF16AtLoad = packBF16AtLoad
+    }
+
+    /// The bf16 slot of a weight matrix this reader handed out.
+    public func bf16Pack(_ weight: Tensor) -> BF16PackedWeight {
+        BF16PackedWeight(weight, ledger: bf16Packs, packNow: packBF16AtLoad)
     }
 
     /// Reads `name`, which must exist with exactly `shape`, as float32.

@@ -23,9 +23,9 @@ struct CrossAttention {
     func callAsFunction(_ x: Tensor, context: Tensor? = nil, hypernetworks: HypernetworkStack = .none) -> Tensor {
         let source = context ?? x
         guard !hypernetworks.isEmpty else {
-            return out(attention(query: query(x), key: key(source), value: value(source), heads: heads))
+            return out(scaledAttention(query: query(x), key: key(source), value: value(source), heads: heads))
         }
         let inputs = hypernetworks.apply(source)
-        return out(attention(query: query(x), key: key(inputs.key), value: value(inputs.value), heads: heads))
+        return out(scaledAttention(query: query(x), key: key(inputs.key), value: value(inputs.value), heads: heads))
     }
 }

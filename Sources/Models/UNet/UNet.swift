@@ -11,7 +11,12 @@ public struct UNet: Sendable {
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
     /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
-    public let residentBytes: Int
+    public var residentBytes: Int { loadedBytes + bf16Packs.bytes }
+    /// Bytes of the weights as loaded; the bf16 copies the bf16 path made are in `bf16Packs`.
+    let loadedBytes: Int
+    let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
+    public var bf16PackBytes: Int { bf16Packs.bytes }
     /// conv_in, the time embedding, the down blocks and the mid block (shared with ControlNets).
     let encoder: UNetEncoder
     let upBlocks: [UNetUpBlock]
@@ -23,7 +28,7 @@ public struct UNet: Sendable {
 
     public init(config: UNetConfig, weights: TensorSource) throws {
         try Self.checkSupported(config)
-        let reader = WeightReader(weights)
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
         let root = WeightScope(reader)
         let blockCount = config.downBlockTypes.count
         guard config.upBlockTypes.count == blockCount else {
@@ -74,7 +79,8 @@ public struct UNet: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
-        residentBytes = reader.loadedBytes
+        loadedBytes = reader.loadedBytes
+        bf16Packs = reader.bf16Packs
     }
 
     /// Noise (or v) prediction [N, out, H, W] for latents [N, in, H, W] at one timestep for the whole batch.

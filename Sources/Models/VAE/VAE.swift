@@ -25,7 +25,12 @@ public struct VAE: Sendable {
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
     /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
-    public let residentBytes: Int
+    public var residentBytes: Int { loadedBytes + bf16Packs.bytes }
+    /// Bytes of the weights as loaded; the bf16 copies the bf16 path made are in `bf16Packs`.
+    let loadedBytes: Int
+    let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
+    public var bf16PackBytes: Int { bf16Packs.bytes }
     let encoder: VAEEncoder
     let decoder: VAEDecoder
     let quantConv: Conv2D?
@@ -33,7 +38,7 @@ public struct VAE: Sendable {
 
     public init(config: VAEConfig, weights: TensorSource) throws {
         try Self.checkSupported(config)
-        let reader = WeightReader(weights)
+        let reader = WeightReader(weights, packBF16AtLoad: !config.forceUpcast && PrecisionSetting.forRequest(nil) == .bf16)
         let root = WeightScope(reader)
         let latent = config.latentChannels
         encoder = try VAEEncoder(root["encoder"], config: config)
@@ -45,7 +50,8 @@ public struct VAE: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
-        residentBytes = reader.loadedBytes
+        loadedBytes = reader.loadedBytes
+        bf16Packs = reader.bf16Packs
     }
 
     /// The posterior `DiagonalGaussianDistribution` of an image [N, 3, H, W] in [-1, 1]:
@@ -60,8 +66,9 @@ public struct VAE: Sendable {
         guard s[2] >= minimum, s[3] >= minimum else {
             throw VAEError.imageTooSmall(height: s[2], width: s[3], minimum: minimum)
         }
-        var moments = encoder(image)
-        if let quantConv { moments = quantConv(moments) }
+        let moments = ComputePrecision.$current.withValue(computePrecision) {
+            quantConv.map { $0(encoder(image)) } ?? encoder(image)
+        }
         let parts = split(moments, axis: 1, sizes: [config.latentChannels, config.latentChannels])
         var logvar = parts[1]
         logvar.withUnsafeMutableBufferPointer { values in
@@ -76,8 +83,12 @@ public struct VAE: Sendable {
         guard s.count == 4, s[1] == config.latentChannels, s[0] > 0, s[2] > 0, s[3] > 0 else {
             throw VAEError.latentShape(found: s, expectedChannels: config.latentChannels)
         }
-        return decoder(postQuantConv.map { $0(latents) } ?? latents)
+        return ComputePrecision.$current.withValue(computePrecision) { decoder(postQuantConv.map { $0(latents) } ?? latents) }
     }
+
+    /// The job's precision, except fp32 where the config's `force_upcast` says the VAE overflows in half
+    /// precision (SD 1.x/2.x and SDXL's own VAE; diffusers upcasts it the same way).
+    var computePrecision: ComputePrecision { config.forceUpcast ? .fp32 : ComputePrecision.current }
 
     static func checkSupported(_ c: VAEConfig) throws {
         for type in c.downBlockTypes where type != "DownEncoderBlock2D" {

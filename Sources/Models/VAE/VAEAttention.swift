@@ -21,7 +21,7 @@ struct VAEAttention {
     func callAsFunction(_ x: Tensor) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let tokens = norm(x).reshaped([n, c, h * w]).permuted([0, 2, 1])
-        let attended = out(attention(query: query(tokens), key: key(tokens), value: value(tokens), heads: 1))
+        let attended = out(scaledAttention(query: query(tokens), key: key(tokens), value: value(tokens), heads: 1))
         var spatial = attended.permuted([0, 2, 1]).reshaped([n, c, h, w])
         spatial += x
         return spatial

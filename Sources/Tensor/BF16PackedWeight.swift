@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A layer's weight as bf16 for the bf16 path, narrowed once (on the first bf16 call, or at load where the daemon
+/// computes in bf16) and then kept with the model: a sampling loop calls each layer 20-50 times.
+/// A weight already resident as bf16 (a bf16 checkpoint kept `stored`) is used as it is and costs nothing.
+public final class BF16PackedWeight: @unchecked Sendable {
+    private let source: Tensor
+    private let ledger: BF16PackLedger
+    private var mutex = pthread_mutex_t()
+    private var packed: Tensor?
+
+    public init(_ weight: Tensor, ledger: BF16PackLedger, packNow: Bool = false) {
+        source = weight
+        self.ledger = ledger
+        pthread_mutex_init(&mutex, nil)
+        if packNow { _ = tensor }
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    /// The weight in bf16 storage, same shape as the resident one.
+    public var tensor: Tensor {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let packed { return packed }
+        let made = bf16Weights(source)
+        if made.storage !== source.storage { ledger.add(made.byteCount) }
+        packed = made
+        return made
+    }
+}
+
+/// The bytes a network's bf16 weight copies occupy (part of its resident bytes), shared by its layers.
+public final class BF16PackLedger: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var total = 0
+
+    public init() { pthread_mutex_init(&mutex, nil) }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    public var bytes: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return total
+    }
+
+    func add(_ count: Int) {
+        pthread_mutex_lock(&mutex)
+        total += count
+        pthread_mutex_unlock(&mutex)
+    }
+}
