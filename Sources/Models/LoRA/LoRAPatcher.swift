@@ -130,13 +130,8 @@ public enum LoRAPatcher {
         /// `name` += factor · up[rows] · down, accumulated by the GEMM itself (beta = 1): no ΔW buffer.
         mutating func addProduct(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
                                  to name: String, in component: LoRAComponent) throws {
-            let (rank, columns) = (down.shape[0], down.shape[1])
-            if patched[component]?[name] == nil, let base = try? source(component)?.tensor(name), base.elementType == .float32 {
-                guard base.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
-                patched[component, default: [:]][name] = Self.copyAddingProduct(base, up, rows: rows, down, times: factor)
-                return
-            }
             var weight = try take(name, in: component)
+            let (rank, columns) = (down.shape[0], down.shape[1])
             guard weight.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
             weight.withUnsafeMutableBufferPointer { c in
                 up.withUnsafeBufferPointer { a in
@@ -148,42 +143,6 @@ public enum LoRAPatcher {
                 }
             }
             patched[component, default: [:]][name] = weight
-        }
-
-        /// A new tensor holding base + factor · up[rows] · down. The first touch of a weight is the costly part of
-        /// applying a LoRA (the weights dwarf the factors, and a rank-r product streams the whole weight through
-        /// memory), so copy and product go together one tile at a time while the tile is in cache: one pass over
-        /// the weight instead of a copy pass and a GEMM pass. Tiles run on the compute threads, each GEMM
-        /// single-threaded; an element's product does not depend on the tiling (k is one panel). Tiles are
-        /// 128 rows × 512 columns: 256 KB of weight (a core's L2 share), and BLAS repacks only a 32 × 512 panel
-        /// of `down` and 128 rows of `up` for each, a quarter of the tile (thin row blocks would repack all of
-        /// `down` per block).
-        static func copyAddingProduct(_ base: Tensor, _ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float) -> Tensor {
-            let (rank, columns) = (down.shape[0], down.shape[1])
-            var copy = Tensor(uninitializedShape: base.shape)
-            let (tileRows, tileColumns) = (128, 512)
-            let rowTiles = (rows.count + tileRows - 1) / tileRows, columnTiles = (columns + tileColumns - 1) / tileColumns
-            copy.withUnsafeMutableBufferPointer { dst in
-                base.withUnsafeBufferPointer { src in
-                    up.withUnsafeBufferPointer { a in
-                        down.withUnsafeBufferPointer { b in
-                            guard let d = dst.baseAddress, let s = src.baseAddress, let a = a.baseAddress, let b = b.baseAddress else { return }
-                            Parallel.forEach(0..<(rowTiles * columnTiles)) { tile in
-                                let row = (tile / columnTiles) * tileRows, column = (tile % columnTiles) * tileColumns
-                                let height = min(tileRows, rows.count - row), width = min(tileColumns, columns - column)
-                                let corner = row * columns + column
-                                for r in 0..<height {
-                                    (d + corner + r * columns).update(from: s + corner + r * columns, count: width)
-                                }
-                                Gemm.serial(transposeA: false, transposeB: false, m: height, n: width, k: rank, alpha: factor,
-                                            a: a + (rows.lowerBound + row) * rank, lda: rank, b: b + column, ldb: columns, beta: 1,
-                                            c: d + corner, ldc: columns)
-                            }
-                        }
-                    }
-                }
-            }
-            return copy
         }
 
         mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float,
