@@ -76,9 +76,16 @@ public struct ExtraNetworkParams: Sendable {
                 }
                 return number
             }
+            var dyn: Int?
+            if let value = object["dyn"] {
+                guard let number = value.doubleValue, number.isFinite, number >= 1, number.rounded() == number, number <= Double(Int32.max) else {
+                    throw PluginError.invalidParam(field: "\(field).dyn", reason: "dyn of LoRA \"\(name)\" must be a whole number of at least 1 (the DyLoRA ranks to use)")
+                }
+                dyn = Int(number)
+            }
             result.append(LoRARequest(name: name, weight: try number("weight") ?? 1,
                                          textEncoderWeight: try number("text_encoder_weight"),
-                                         unetWeight: try number("unet_weight"), field: field))
+                                         unetWeight: try number("unet_weight"), dyn: dyn, field: field))
         }
         var tagged = [(promptTags, promptField), (negativePromptTags, negativePromptField)]
         if secondPrompts {
@@ -89,7 +96,7 @@ public struct ExtraNetworkParams: Sendable {
         for (tags, field) in tagged {
             for tag in tags.loras {
                 if let problem = tag.problem { throw PluginError.invalidParam(field: field, reason: "\(tag.source): \(problem)") }
-                result.append(LoRARequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight,
+                result.append(LoRARequest(name: tag.name, weight: tag.weight, unetWeight: tag.unetWeight, dyn: tag.dyn,
                                              field: field, tag: tag.source))
             }
         }
@@ -125,6 +132,7 @@ public enum LoRALookup {
             "unmatched": .array(report.unmatched.map { .string($0) }), "unmatched_count": JSONValue(report.unmatchedCount),
         ]
         o["family"] = report.family.map { .string($0) } ?? .null
+        if let dyn = report.dyn { o["dyn"] = JSONValue(dyn) }
         if !report.bundledEmbeddings.isEmpty {
             o["bundled_embeddings"] = .array(report.bundledEmbeddings.map { e in
                 var m: [String: JSONValue] = ["name": .string(e.name)]

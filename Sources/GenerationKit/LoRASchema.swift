@@ -16,6 +16,8 @@ public enum LoRASchema {
                 "weight": ["type": "number", "minimum": -100, "maximum": 100, "description": "strength of both networks (default 1)"],
                 "text_encoder_weight": ["type": "number", "minimum": -100, "maximum": 100, "description": "text encoders' strength (default: weight)"],
                 "unet_weight": ["type": "number", "minimum": -100, "maximum": 100, "description": "UNet's strength (default: weight)"],
+                "dyn": ["type": "integer", "minimum": 1,
+                        "description": "A1111's DyLoRA dyn=N: use only the first N ranks of each LoRA/LoCon module (rows of down, columns of up; scale stays alpha over the full rank; N at or above the rank uses all)"],
             ],
         ],
     ]
@@ -26,6 +28,7 @@ public enum LoRASchema {
         "items": ResultSchemas.object([
             "name": ["type": "string"],
             "weight": ["type": "number"], "text_encoder_weight": ["type": "number"], "unet_weight": ["type": "number"],
+            "dyn": ["type": "integer", "minimum": 1, "description": "the DyLoRA rank limit asked for (absent: all ranks)"],
             "family": ["type": ["string", "null"], "description": "sd1, sd2 or sdxl from its shapes; null when they do not tell"],
             "type": ["type": "string", "enum": ["lora", "locon", "loha", "lokr", "full", "dora"]],
             "matched": ["type": "integer", "minimum": 1, "description": "modules (adapted layers) applied"],

@@ -66,6 +66,57 @@ final class LoRAOperationTests: XCTestCase {
         XCTAssertEqual(image(try client.collect(id: .integer(4), timeout: 120).response), image(plain), "drift after adapters")
     }
 
+    /// A1111's DyLoRA `dyn=`: the tag and the structured member are the same request, reported, and not the
+    /// full-rank LoRA; a dyn that is no rank is -32602 naming the entry.
+    func testDynTagAndMemberApplyTheFirstRanks() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        var whole = base
+        whole["loras"] = [["name": "sub/sd1_kohya"]]
+        try client.request(1, "generate", whole)
+        let full = try client.collect(id: .integer(1), timeout: 120).response
+        XCTAssertNil(full["result"]?["loras"]?.arrayValue?.first?["dyn"])
+        var tagged = base
+        tagged["prompt"] = "a fox <lora:sub/sd1_kohya:1:dyn=1>"
+        try client.request(2, "generate", tagged)
+        let fromTag = try client.collect(id: .integer(2), timeout: 120).response
+        XCTAssertNil(fromTag["error"], "\(fromTag)\n\(daemon.log)")
+        XCTAssertEqual(fromTag["result"]?["loras"]?.arrayValue?.first?["dyn"], JSONValue(1))
+        var structured = base
+        structured["prompt"] = "a fox "
+        structured["loras"] = [["name": "sub/sd1_kohya", "dyn": 1]]
+        try client.request(3, "generate", structured)
+        let fromMember = try client.collect(id: .integer(3), timeout: 120).response
+        XCTAssertEqual(fromMember["result"]?["loras"]?.arrayValue?.first?["dyn"], JSONValue(1))
+        XCTAssertEqual(image(fromMember), image(fromTag))
+        XCTAssertNotEqual(image(fromTag), image(full), "dyn=1 drops ranks of the rank-2 and rank-4 modules")
+
+        let refusals: [(JSONValue, String?, String, String)] = [
+            ([["name": "sub/sd1_kohya", "dyn": 0]], nil, "loras[0].dyn", ""),
+            ([["name": "sub/sd1_kohya", "dyn": -2]], nil, "loras[0].dyn", ""),
+            ([["name": "sub/sd1_kohya", "dyn": 2.5]], nil, "loras[0].dyn", ""),
+            ([["name": "sub/sd1_kohya", "dyn": "4"]], nil, "loras[0].dyn", ""),
+            ([], "x <lora:sub/sd1_kohya:1:dyn=0>", "prompt", "dyn=0 of LoRA \"sub/sd1_kohya\" is not a rank"),
+            ([], "x <lora:sub/sd1_kohya:dyn=1.5>", "prompt", "dyn=1.5 of LoRA \"sub/sd1_kohya\" is not a rank"),
+        ]
+        for (i, (loras, prompt, field, message)) in refusals.enumerated() {
+            var params = base
+            params["loras"] = loras
+            if let prompt { params["prompt"] = .string(prompt) }
+            let id = Int64(10 + i)
+            try client.request(id, "generate", params)
+            let reply = try client.collect(id: .integer(id), timeout: 60).response
+            XCTAssertEqual(reply.errorCode, RPCErrorCode.invalidParams, "\(field): \(reply)")
+            let text = reply["error"]?["message"]?.stringValue ?? ""
+            XCTAssertTrue(text.contains(field), "\(reply)")
+            if !message.isEmpty {
+                XCTAssertEqual(reply["error"]?["data"]?["field"], .string(field), "\(reply)")
+                XCTAssertTrue(text.contains(message), "\(reply)")
+            }
+        }
+    }
+
     func testImg2ImgInpaintAndOutpaintApplyAndReport() throws {
         let daemon = try startDaemon()
         defer { daemon.stop() }

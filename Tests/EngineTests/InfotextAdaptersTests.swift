@@ -49,6 +49,13 @@ final class InfotextAdaptersTests: XCTestCase {
                        + "Lora hashes: \"styles/ink: 0123456789ab, bcd: ba9876543210\", TI hashes: \"badhands: 29bace574484\"")
     }
 
+    /// A LoRA applied with a DyLoRA rank limit writes it back as A1111's `dyn=` so the text repeats the run.
+    func testDynIsWrittenInTheTag() {
+        let adapters = InfotextAdapters(loras: [AppliedLoRA(name: "d", textEncoderWeight: 0.8, unetWeight: 0.8, dyn: 4, path: "/x"),
+                                                AppliedLoRA(name: "e", textEncoderWeight: 1, unetWeight: 0.5, dyn: 2, path: "/y")])
+        XCTAssertEqual(adapters.tags, " <lora:d:0.8:dyn=4> <lora:e:1:0.5:dyn=2>")
+    }
+
     func testBuiltFromAPatchedModelAndTheEmbeddingsItsPromptsUse() throws {
         let base = try EmbeddingParityTests.model("sd1")
         let directory = LoRADirectory(path: PipelineFixtures.root.appendingPathComponent("lora/bundles").path)

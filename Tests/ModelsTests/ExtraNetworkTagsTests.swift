@@ -61,4 +61,21 @@ final class ExtraNetworkTagsTests: XCTestCase {
             XCTAssertEqual(tags.loras.first?.problem, problem, text)
         }
     }
+
+    /// A1111's DyLoRA rank limit, alone or with te=/unet= and positional weights.
+    func testDynIsParsedWithTheWeights() {
+        let tags = ExtraNetworkTags("<lora:a:0.6:dyn=8> <lora:b:te=0.3:unet=0.7:dyn=2> <lora:c:dyn=1> <lora:d:0.5:0.9:DYN=16>")
+        XCTAssertEqual(tags.loras.map(\.dyn), [8, 2, 1, 16])
+        XCTAssertEqual(tags.loras.map(\.weight), [0.6, 0.3, 1, 0.5])
+        XCTAssertEqual(tags.loras.map(\.unetWeight), [nil, 0.7, nil, 0.9])
+        XCTAssertTrue(tags.loras.allSatisfy { $0.problem == nil })
+        XCTAssertNil(ExtraNetworkTags("<lora:a:0.6>").loras[0].dyn)
+    }
+
+    func testDynThatIsNoRankIsKeptWithTheProblemNamingTheLoRA() {
+        for value in ["0", "-1", "1.5", "x", ""] {
+            let tag = ExtraNetworkTags("<lora:styles/ink:0.8:dyn=\(value)>").loras[0]
+            XCTAssertEqual(tag.problem, "dyn=\(value) of LoRA \"styles/ink\" is not a rank (a whole number of at least 1)", value)
+        }
+    }
 }

@@ -30,12 +30,13 @@ public struct InfotextAdapters: Sendable, Equatable {
         }
     }
 
-    /// The tags written after the prompt: the UNet weight only when it differs (A1111's positional form).
+    /// The tags written after the prompt: the UNet weight only when it differs (A1111's positional form), and
+    /// the DyLoRA rank limit as `dyn=N` when one was used.
     public var tags: String {
         loras.map { l in
             let te = GenerationInfo.format(l.textEncoderWeight)
-            return l.unetWeight == l.textEncoderWeight ? " <lora:\(l.name):\(te)>"
-                                                       : " <lora:\(l.name):\(te):\(GenerationInfo.format(l.unetWeight))>"
+            let unet = l.unetWeight == l.textEncoderWeight ? "" : ":\(GenerationInfo.format(l.unetWeight))"
+            return " <lora:\(l.name):\(te)\(unet)\(l.dyn.map { ":dyn=\($0)" } ?? "")>"
         }.joined()
     }
 

@@ -37,6 +37,7 @@ struct LoRASetKey: Equatable, Sendable {
         let stamp: FileStamp?
         let textEncoderWeight: Double
         let unetWeight: Double
+        let dyn: Int?
     }
     let items: [Item]
 }

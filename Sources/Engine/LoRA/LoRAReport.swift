@@ -6,6 +6,8 @@ public struct LoRAReport: Equatable, Sendable {
     public let weight: Double
     public let textEncoderWeight: Double
     public let unetWeight: Double
+    /// The DyLoRA rank limit (`dyn=`) it was applied with; nil for all ranks.
+    public let dyn: Int?
     /// The family its shapes say (`sd1`, `sd2`, `sdxl`), nil when they do not tell.
     public let family: String?
     public let type: String
@@ -24,6 +26,7 @@ public struct LoRAReport: Equatable, Sendable {
         weight = request.weight
         textEncoderWeight = request.effectiveTextEncoderWeight
         unetWeight = request.effectiveUNetWeight
+        dyn = request.dyn
         self.family = family
         self.type = type
         self.matched = matched

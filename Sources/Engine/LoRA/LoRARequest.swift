@@ -5,14 +5,17 @@ public struct LoRARequest: Equatable, Sendable {
     public var weight: Double
     public var textEncoderWeight: Double?
     public var unetWeight: Double?
+    /// A1111's DyLoRA `dyn=N`: apply only the first N ranks of each module (nil: all); must be ≥ 1.
+    public var dyn: Int?
     /// Where the request named it (`loras[1]`, `prompt`), for errors.
     public var field: String
     /// The prompt tag it came from (`<lora:ink:0.6>`), named in errors with the field.
     public var tag: String?
 
     public init(name: String, weight: Double = 1, textEncoderWeight: Double? = nil, unetWeight: Double? = nil,
-                field: String, tag: String? = nil) {
+                dyn: Int? = nil, field: String, tag: String? = nil) {
         self.tag = tag
+        self.dyn = dyn
         self.name = name
         self.weight = weight
         self.textEncoderWeight = textEncoderWeight

@@ -19,13 +19,16 @@ extension LoadedModel {
             for value in [request.weight, request.textEncoderWeight, request.unetWeight].compactMap({ $0 }) where !value.isFinite {
                 throw LoRARequestError(request, .invalidWeight(name: request.name, reason: "weight \(value) is not a finite number"))
             }
+            if let dyn = request.dyn, dyn < 1 {
+                throw LoRARequestError(request, .invalidWeight(name: request.name, reason: "dyn=\(dyn) is not a rank (a whole number of at least 1)"))
+            }
             do { entries.append(try directory.resolve(request.name)) } catch let error as LoRAError {
                 throw LoRARequestError(request, error)
             }
         }
         let key = LoRASetKey(items: zip(requests, entries).map { request, entry in
             .init(path: entry.path, stamp: FileStamp(path: entry.path), textEncoderWeight: request.effectiveTextEncoderWeight,
-                  unetWeight: request.effectiveUNetWeight)
+                  unetWeight: request.effectiveUNetWeight, dyn: request.dyn)
         })
         if let cached = loraCache.value(for: key) { return cached.reused(true) }
 
@@ -42,7 +45,7 @@ extension LoadedModel {
                     name: request.name, adapterFamily: adapterFamily.rawValue, model: name, modelFamily: modelFamily.rawValue))
             }
             applications.append(LoRAApplication(file: file, textEncoderWeight: Float(request.effectiveTextEncoderWeight),
-                                                    unetWeight: Float(request.effectiveUNetWeight)))
+                                                    unetWeight: Float(request.effectiveUNetWeight), dyn: request.dyn))
         }
         let read = Date()
         let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int)
@@ -85,7 +88,7 @@ extension LoadedModel {
                                     loraCache: LoRAPatchCache(), bundledEmbeddings: bundled,
                                     appliedLoRAs: zip(requests, entries).map { request, entry in
                                         AppliedLoRA(name: request.name, textEncoderWeight: request.effectiveTextEncoderWeight,
-                                                    unetWeight: request.effectiveUNetWeight, path: entry.path)
+                                                    unetWeight: request.effectiveUNetWeight, dyn: request.dyn, path: entry.path)
                                     })
         let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes)
         loraCache.store(adapted, for: key)

@@ -10,9 +10,13 @@ import Weights
 /// - LoKr: ΔW = w1 ⊗ w2 (each whole, a product a·b, or w2 through t2); scale α/dim only when a factor is
 ///   decomposed (dim = its inner size, w2's when both are), else 1.
 /// - full: ΔW = diff, scale 1.
+///
+/// `dyn` (A1111's DyLoRA `dyn=N`) keeps only the first N ranks of a plain LoRA / LoCon: the first N rows of down
+/// and columns of up, the scale still α over the file's full rank (A1111's `rebuild_conventional` and
+/// `calc_scale`); N at or above the rank uses them all; CP and the LyCORIS types ignore it, as A1111 does.
 public enum LoRAMath {
     /// (scale, ΔW with `shape`'s element count); nil when the factors cannot make a tensor of `shape`.
-    public static func delta(_ module: LoRAModule, shape: [Int]) -> (scale: Float, delta: Tensor)? {
+    public static func delta(_ module: LoRAModule, shape: [Int], dyn: Int? = nil) -> (scale: Float, delta: Tensor)? {
         let count = shape.reduce(1, *)
         guard shape.count >= 2, count > 0 else { return nil }
         let out = shape[0], kernel = shape.dropFirst(2).reduce(1, *)
@@ -46,7 +50,8 @@ public enum LoRAMath {
                 result = (scale(rank: rank), cp(left: up2, mid: mid, right: down2))
             } else {
                 guard up2.shape[1] == rank, out * down2.shape[1] == count else { return nil }
-                result = (scale(rank: rank), matmul(up2, down2))
+                let (up, down) = leadingRanks(up: up2, down: down2, dyn: dyn)
+                result = (scale(rank: rank), matmul(up, down))
             }
         case let .loha(w1a, w1b, w2a, w2b, t1, t2):
             let rank = w1b.shape[0]
@@ -99,13 +104,25 @@ public enum LoRAMath {
     /// A plain LoRA / LoCon's factors as matrices, up [out, r] and down [r, rest], when ΔW = up · down has
     /// `shape` (no CP mid): the patcher then accumulates the product straight into the weight (one GEMM with
     /// beta = 1, no ΔW buffer). nil for every other module or shape.
-    public static func lowRankFactors(_ module: LoRAModule, shape: [Int]) -> (scale: Float, up: Tensor, down: Tensor)? {
+    public static func lowRankFactors(_ module: LoRAModule, shape: [Int], dyn: Int? = nil) -> (scale: Float, up: Tensor, down: Tensor)? {
         guard case let .lora(up, down, nil) = module.delta, shape.count >= 2, up.rank >= 2, down.rank >= 2 else { return nil }
         let count = shape.reduce(1, *), out = shape[0], rank = down.shape[0]
         guard count > 0, rank > 0, up.shape[0] == out, up.count == out * rank, down.count % rank == 0,
               out * (down.count / rank) == count else { return nil }
         let scale = module.alpha.map { $0 / Float(rank) } ?? 1
-        return (scale, up.reshaped([out, rank]), down.reshaped([rank, down.count / rank]))
+        let (up2, down2) = leadingRanks(up: up.reshaped([out, rank]), down: down.reshaped([rank, down.count / rank]), dyn: dyn)
+        return (scale, up2, down2)
+    }
+
+    /// up [out, r] and down [r, rest] cut to their first min(dyn, r) ranks (the factors themselves without dyn).
+    static func leadingRanks(up: Tensor, down: Tensor, dyn: Int?) -> (up: Tensor, down: Tensor) {
+        let (out, rank, rest) = (up.shape[0], down.shape[0], down.shape[1])
+        guard let dyn, dyn > 0, dyn < rank else { return (up, down) }
+        let upValues = up.scalars
+        var kept = [Float]()
+        kept.reserveCapacity(out * dyn)
+        for o in 0..<out { kept += upValues[(o * rank)..<(o * rank + dyn)] }
+        return (Tensor(shape: [out, dyn], values: kept), Tensor(shape: [dyn, rest], values: Array(down.scalars[0..<(dyn * rest)])))
     }
 
     /// a [m, r] · b [r, …] as [m, everything else]; nil when the factors do not chain or the product would hold

@@ -6,11 +6,14 @@ public struct LoRAApplication: Sendable {
     public let file: LoRAFile
     public let textEncoderWeight: Float
     public let unetWeight: Float
+    /// A1111's DyLoRA `dyn=N`: only the first N ranks of each plain LoRA / LoCon module (`LoRAMath`); nil for all.
+    public let dyn: Int?
 
-    public init(file: LoRAFile, textEncoderWeight: Float, unetWeight: Float) {
+    public init(file: LoRAFile, textEncoderWeight: Float, unetWeight: Float, dyn: Int? = nil) {
         self.file = file
         self.textEncoderWeight = textEncoderWeight
         self.unetWeight = unetWeight
+        self.dyn = dyn
     }
 }
 
@@ -58,7 +61,7 @@ public enum LoRAPatcher {
                 }
                 let strength = component == .unet ? adapter.unetWeight : adapter.textEncoderWeight
                 do {
-                    try working.apply(module, to: target, in: component, strength: strength)
+                    try working.apply(module, to: target, in: component, strength: strength, dyn: adapter.dyn)
                     match.matched += 1
                     match.components.insert(component.description)
                 } catch let misfit as Misfit {
@@ -168,7 +171,8 @@ public enum LoRAPatcher {
             patched[component, default: [:]][name] = weight
         }
 
-        mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float) throws {
+        mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float,
+                            dyn: Int?) throws {
             guard let source = source(component) else { throw Misfit(reason: "the model has no \(component)") }
             let names = target.weightNames
             let shapes = try names.map { name -> [Int] in
@@ -187,7 +191,7 @@ public enum LoRAPatcher {
             if names == ["conv_in.weight"], case let .lora(_, down, _) = module.delta, down.rank == 4, down.shape[1] < shape[1] {
                 deltaShape[1] = down.shape[1]
             }
-            if module.doraScale == nil, deltaShape == shape, let (scale, up, down) = LoRAMath.lowRankFactors(module, shape: shape) {
+            if module.doraScale == nil, deltaShape == shape, let (scale, up, down) = LoRAMath.lowRankFactors(module, shape: shape, dyn: dyn) {
                 guard strength != 0 else { return }
                 var row = 0
                 for (name, partShape) in zip(names, shapes) {
@@ -196,7 +200,7 @@ public enum LoRAPatcher {
                 }
                 return
             }
-            guard let (scale, unpadded) = LoRAMath.delta(module, shape: deltaShape) else {
+            guard let (scale, unpadded) = LoRAMath.delta(module, shape: deltaShape, dyn: dyn) else {
                 throw Misfit(reason: "its factors do not make a \(deltaShape) delta for \(component) \(names.joined(separator: "+")) \(shape)")
             }
             let perOutput = module.doraScale.map { $0.shape.first == shape[0] && $0.count == shape[0] } ?? false

@@ -1,4 +1,4 @@
-/// A1111's extra-network tags in a prompt — `<lora:NAME:WEIGHT>`, `<lora:NAME:te=W1:unet=W2>` (also
+/// A1111's extra-network tags in a prompt — `<lora:NAME:WEIGHT>`, `<lora:NAME:te=W1:unet=W2>`, `dyn=N` (also
 /// positional `<lora:NAME:W1:W2>`, and `lyco` as a synonym), `<hypernet:NAME:WEIGHT>` — taken out of the text
 /// before it is tokenized, as A1111 does (`<(\w+):([^>]+)>` of a known type; other `<…>` text stays).
 ///
@@ -17,6 +17,8 @@ public struct ExtraNetworkTags: Equatable, Sendable {
         public var weight: Double
         /// The UNet's multiplier when it differs from `weight`.
         public var unetWeight: Double?
+        /// `dyn=N` (A1111's DyLoRA rank limit): only the first N ranks of each module; nil for all.
+        public var dyn: Int?
         /// The tag as written (for messages).
         public var source: String
         /// Why the tag cannot be applied (a non-number weight, an unknown key, no name); nil when fine.
@@ -74,11 +76,19 @@ public struct ExtraNetworkTags: Equatable, Sendable {
         for part in parts.dropFirst() {
             if let equals = part.firstIndex(of: "=") {
                 let key = part[..<equals].lowercased(), value = String(part[part.index(after: equals)...])
+                if key == "dyn" {
+                    // A1111 reads it with int(): a whole number; a rank of 0 or less applies nothing, so refused.
+                    guard let rank = Int(value), rank >= 1 else {
+                        tag.problem = tag.problem ?? "dyn=\(value) of LoRA \"\(tag.name)\" is not a rank (a whole number of at least 1)"
+                        continue
+                    }
+                    tag.dyn = rank
+                    continue
+                }
                 guard let number = Double(value), number.isFinite else { tag.problem = "\(key)=\(value) is not a number"; continue }
                 switch key {
                 case "te": namedTextEncoder = number
                 case "unet": namedUNet = number
-                case "dyn": tag.problem = tag.problem ?? "dyn= (DyLoRA rank) is not supported"
                 default: tag.problem = tag.problem ?? "unknown argument \(key)="
                 }
             } else {
