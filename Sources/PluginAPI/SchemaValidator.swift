@@ -10,7 +10,10 @@ public struct SchemaViolation: Error, Equatable, Sendable {
 /// Validates values against the JSON Schema subset the plugins use: type (string or list), properties,
 /// required, additionalProperties (false or a schema), enum, const, minimum/maximum, exclusiveMinimum,
 /// minLength/maxLength, items, minItems/maxItems, oneOf (e.g. an image given by {path} or {base64}),
-/// and description (ignored). Unknown schema keywords are a programming error and are reported as such so
+/// and description (ignored). No string anywhere in params may hold a NUL (U+0000): every text member ends up
+/// as a C string (paths, model names, libvips metadata) or in a PNG text chunk, whose format uses NUL as its
+/// separator, so a NUL would otherwise cut the text short or fail the job at delivery, after the work is done.
+/// Unknown schema keywords are a programming error and are reported as such so
 /// that a plugin cannot silently publish a constraint the daemon does not enforce.
 public enum SchemaValidator {
     static let knownKeywords: Set<String> = [
@@ -43,6 +46,9 @@ public enum SchemaValidator {
             }
         }
         if case .string(let str) = value {
+            if str.utf8.contains(0) {
+                throw SchemaViolation(field: path, reason: "must not contain a NUL character (U+0000)")
+            }
             let length = str.unicodeScalars.count
             if let min = s["minLength"]?.intValue, length < min {
                 throw SchemaViolation(field: path, reason: min == 1 ? "must not be empty" : "must be at least \(min) characters long")
