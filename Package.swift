@@ -26,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips",
                        providers: [.apt(["libvips-dev", "pkg-config"])]),
         // Fixed-signature C wrappers around libvips' variadic API (Swift cannot call C varargs).
-        .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim"),
+        .target(name: "VipsShim", dependencies: ["CVips"], path: "Sources/VipsShim", linkerSettings: [.linkedLibrary("z")]),
         // The C ABI of external operation plugins (header-only; the header is part of the protocol docs).
         .systemLibrary(name: "CDiffusiondPlugin", path: "protocol/c"),
 

@@ -2,7 +2,8 @@ import Glibc
 
 /// libpng (as libvips 8.14 uses it) allocates a chunk's declared length before reading it, with no cap: a
 /// 178-byte PNG declaring a 2 GB zTXt chunk made a load allocate 2 GB (found by fuzz/targets/png.swift). So
-/// before libvips sees a PNG, every chunk's declared length is checked against the bytes really there.
+/// before libvips sees a PNG, every chunk's declared length is checked against the bytes really there, and
+/// what its compressed text inflates to against `PNGTextInflation.maxInflatedTextBytes`.
 enum PNGChunkBounds {
     /// PNG's own bound on a chunk length (2³¹−1).
     static let maxChunkLength = 0x7FFF_FFFF
@@ -13,6 +14,7 @@ enum PNGChunkBounds {
     static func violation(size: Int, read: (_ offset: Int, _ count: Int) -> [UInt8]?) -> String? {
         guard size >= 8, read(0, 8) == PNGTextChunk.signature else { return nil }
         var offset = 8
+        var text = PNGTextInflation()
         while offset + 8 <= size {
             guard let header = read(offset, 8), header.count == 8 else { return nil }
             let length = header[0..<4].reduce(0) { $0 << 8 | Int($1) }
@@ -26,6 +28,11 @@ enum PNGChunkBounds {
                 return "the \(type) chunk at byte \(offset) declares \(length) bytes but the data has \(max(0, available)) left"
             }
             if type == "IEND" { return nil }
+            text.add(type: type, offset: offset + 8, length: length, read: read)
+            if text.totalBytes > PNGTextInflation.maxInflatedTextBytes {
+                return "the compressed text chunks up to the \(type) chunk at byte \(offset) inflate to more than "
+                    + "\(PNGTextInflation.maxInflatedTextBytes) bytes, the daemon's limit on a PNG's text (zTXt/iTXt)"
+            }
             offset += 12 + length
         }
         return nil

@@ -72,4 +72,13 @@ int vshim_round(VipsImage *in, VipsImage **out, int mode);
 int vshim_bandjoin(VipsImage **in, int n, VipsImage **out);
 int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied);
 
+/// Counts the bytes a zlib stream inflates to, discarding them. feed returns the total so far (it stops
+/// inflating once the total passes limit); finished: the stream ended, or is damaged past that total.
+typedef struct vshim_inflate_counter vshim_inflate_counter;
+vshim_inflate_counter *vshim_inflate_counter_new(void);
+long long vshim_inflate_counter_feed(vshim_inflate_counter *counter, const unsigned char *data, size_t length,
+                                     unsigned long long limit);
+int vshim_inflate_counter_finished(const vshim_inflate_counter *counter);
+void vshim_inflate_counter_free(vshim_inflate_counter *counter);
+
 #endif
