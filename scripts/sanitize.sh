@@ -32,7 +32,8 @@ for sanitizer in "${sanitizers[@]}"; do
     rc=$?
     set -e
     reports=$(cat "$reports_dir"/report* 2>/dev/null | grep -cE "^SUMMARY: (Address|Thread|UndefinedBehavior)Sanitizer" || true)
-    summary=$(grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$log" | tail -n 1 | sed -E 's/^[[:space:]]+//')
+    # No summary (a build error, a test binary that dies at start) must still reach the report below.
+    summary=$(grep -E '^[[:space:]]*Executed [0-9]+ tests?, with' "$log" | tail -n 1 | sed -E 's/^[[:space:]]+//' || true)
     echo "sanitize $sanitizer: ${summary:-no XCTest summary}; $reports sanitizer reports; $(( $(date +%s) - start )) s"
     if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then
         status=1

@@ -1,4 +1,5 @@
 import Models
+import Weights
 
 /// A model's memory footprint and whether using it loads anything: what admission control needs before a job
 /// starts. Never loads; a resident model is measured as loaded, any other from its files' headers.
@@ -23,7 +24,7 @@ extension ModelHost {
             return HostedFootprint(key: key, footprint: footprint, resident: true, weightBytes: model.bytes)
         }
         let footprint: StableDiffusionFootprint
-        do { footprint = try StableDiffusionFootprint.read(path: entry.path) } catch {
+        do { footprint = try FootprintCache.value(kind: "sd", path: entry.path, read: StableDiffusionFootprint.read) } catch {
             throw EngineError.modelLoadFailed(name: entry.name, reason: String(describing: error))
         }
         return HostedFootprint(key: key, footprint: footprint, resident: false, weightBytes: footprint.weightBytes)
@@ -40,9 +41,45 @@ extension ModelHost {
             return HostedFootprint(key: key, footprint: footprint, resident: true, weightBytes: footprint.weightBytes)
         }
         let footprint: UpscalerFootprint
-        do { footprint = try UpscalerFootprint.read(path: path) } catch {
+        do { footprint = try FootprintCache.value(kind: "upscaler", path: path, read: UpscalerFootprint.read) } catch {
             throw EngineError.modelLoadFailed(name: name, reason: String(describing: error))
         }
         return HostedFootprint(key: key, footprint: footprint, resident: false, weightBytes: footprint.weightBytes)
+    }
+
+    /// A ControlNet's weights (resident, or from its headers), as `controlNet(named:)` would host it.
+    public func controlNetFootprint(named name: String) throws -> HostedFootprint<Int> {
+        guard let folder = controlNetFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "ControlNet", name: name, directory: folder.path, available: folder.names())
+        }
+        return try adapterFootprint(ModelKey(kind: .controlnet, name: name), path: path)
+    }
+
+    /// A T2I-Adapter's weights (resident, or from its headers), as `t2iAdapter(named:)` would host it.
+    public func t2iAdapterFootprint(named name: String) throws -> HostedFootprint<Int> {
+        guard let folder = t2iAdapterFolder else { throw EngineError.noModelsDirectory }
+        guard let path = folder.resolve(name) else {
+            throw EngineError.kindNotFound(kind: "T2I-Adapter", name: name, directory: folder.path, available: folder.names())
+        }
+        return try adapterFootprint(ModelKey(kind: .t2iAdapter, name: name), path: path)
+    }
+
+    private func adapterFootprint(_ key: ModelKey, path: String) throws -> HostedFootprint<Int> {
+        if let bytes = residentBytes(key, path: path) {
+            return HostedFootprint(key: key, footprint: bytes, resident: true, weightBytes: bytes)
+        }
+        let bytes: Int
+        do { bytes = try FootprintCache.value(kind: "adapter", path: path, read: AdapterWeightFootprint.weightBytes) } catch {
+            throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
+        }
+        return HostedFootprint(key: key, footprint: bytes, resident: false, weightBytes: bytes)
+    }
+
+    /// The float32 bytes of the patched copies applying LoRA `name` makes (`LoRAPatchFootprint`), plus its own tensors.
+    public func loraPatchBytes(named name: String) throws -> Int {
+        guard let directory else { throw EngineError.noModelsDirectory }
+        let entry = try LoRADirectory(modelsDirectory: directory).resolve(name)
+        return try FootprintCache.value(kind: "lora", path: entry.path, read: LoRAPatchFootprint.bytes)
     }
 }

@@ -186,6 +186,15 @@ public final class ModelHost: @unchecked Sendable {
         }
     }
 
+    /// What resident model `key` counts against the budget if its file is unchanged, nil when not resident.
+    func residentBytes(_ key: ModelKey, path: String) -> Int? {
+        let stamp = FileStamp(path: path)
+        return lock.withLock {
+            guard let entry = entries[key], entry.stamp == stamp else { return nil }
+            return entry.info.bytes
+        }
+    }
+
     private func touch<M>(_ key: ModelKey, stamp: FileStamp?) -> M? {
         lock.withLock {
             guard let entry = entries[key], entry.stamp == stamp, let model = entry.value as? M else { return nil }

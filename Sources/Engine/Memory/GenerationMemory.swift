@@ -34,6 +34,40 @@ public enum GenerationMemory {
         let images = Double(batch) * pixels * Double(imageFactor) * 4
         return ByteEstimate.clamped(max(steps, decode) + images)
     }
+
+    /// float32 values per latent pixel and UNet base channel of one guidance row that a ControlNet's residuals
+    /// hold while the UNet runs (its 12 down-block outputs and the mid block's: about 6× the first level's
+    /// width at latent resolution). The ControlNet's own activations peak below the UNet's and are freed first.
+    public static let controlResidualFactor = 6
+    /// float32 values per latent pixel and UNet base channel a T2I-Adapter's features take (four levels).
+    public static let adapterFeatureFactor = 2
+
+    /// A ControlNet entry's working memory: its residuals for the whole guidance batch, its control image
+    /// (float32 RGB at the output size) and its kept Winograd transforms (bounded per network, as the UNet's).
+    public static func controlBytes(_ model: StableDiffusionFootprint, width: Int, height: Int, batch: Int, guided: Bool,
+                                    controlNetWeightBytes: Int = 0) -> Int {
+        let (pixels, latentPixels, unetBase) = sizes(model, width: width, height: height)
+        let rows = Double(batch) * (guided ? 2 : 1)
+        let transforms = Double(min(TransformedWeightBudget.capacityBytes, max(0, controlNetWeightBytes)))
+        return ByteEstimate.clamped(rows * latentPixels * unetBase * Double(controlResidualFactor) * 4 + pixels * 3 * 4 + transforms)
+    }
+
+    /// A T2I-Adapter entry's working memory: its features and its picture (float32 RGB at the output size).
+    public static func adapterBytes(_ model: StableDiffusionFootprint, width: Int, height: Int) -> Int {
+        let (pixels, latentPixels, unetBase) = sizes(model, width: width, height: height)
+        return ByteEstimate.clamped(latentPixels * unetBase * Double(adapterFeatureFactor) * 4 + pixels * 3 * 4)
+    }
+
+    /// A decoded input image (img2img, inpaint, outpaint): its 8-bit pixels and their float32 copy.
+    public static func inputBytes(width: Int, height: Int, bands: Int) -> Int {
+        ByteEstimate.clamped(Double(width) * Double(height) * Double(max(1, bands)) * (1 + 4))
+    }
+
+    private static func sizes(_ model: StableDiffusionFootprint, width: Int, height: Int) -> (Double, Double, Double) {
+        let scale = max(1, model.vaeScale)
+        let pixels = Double(width) * Double(height)
+        return (pixels, pixels / Double(scale * scale), Double(model.unetChannels.first ?? 320))
+    }
 }
 
 /// Estimates are computed in Double so absurd requests (batch 64 at 8192²) saturate instead of trapping.

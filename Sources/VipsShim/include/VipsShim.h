@@ -76,4 +76,5 @@ int vshim_round(VipsImage *in, VipsImage **out, int mode);
 int vshim_bandjoin(VipsImage **in, int n, VipsImage **out);
 int vshim_composite2_over(VipsImage *base, VipsImage *overlay, VipsImage **out, int premultiplied);
 
+
 #endif
