@@ -27,7 +27,8 @@ done
 includes=()
 for dir in Sources/*/include "$scratch"/checkouts/*/Sources/*/include; do includes+=(-Xcc "-I$dir"); done
 for flag in $(pkg-config --cflags vips openblas); do includes+=(-Xcc "$flag"); done
-libs=$(pkg-config --libs vips openblas)
+# zlib: VipsShim counts what PNG metadata inflates to (Package.swift links it for the package build).
+libs="$(pkg-config --libs vips openblas) -lz"
 mkdir -p "$bin/fuzz"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=($(ls fuzz/targets | sed 's/\.swift$//'))
