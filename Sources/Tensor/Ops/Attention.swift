@@ -11,18 +11,7 @@ import TensorKernels
 /// SD's) go through a register-blocked C kernel on keys packed once per head; wider ones through two
 /// OpenBLAS products per chunk, reading heads in place through leading dimensions.
 public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, mask: Tensor? = nil) -> Tensor {
-    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3,
-                 "attention: query \(query.shape), key \(key.shape), value \(value.shape) must be [B, L, heads*D]")
-    let batch = query.shape[0], queryLength = query.shape[1], width = query.shape[2]
-    let keyLength = key.shape[1]
-    precondition(key.shape == [batch, keyLength, width] && value.shape == key.shape,
-                 "attention: key \(key.shape) / value \(value.shape) do not match query \(query.shape)")
-    precondition(heads > 0 && width % heads == 0, "attention: width \(width) of \(query.shape) not divisible by \(heads) heads")
-    if let mask {
-        precondition(mask.count == queryLength * keyLength && mask.rank >= 2
-                     && mask.shape[mask.rank - 2] == queryLength && mask.shape[mask.rank - 1] == keyLength,
-                     "attention: mask \(mask.shape) must be [\(queryLength), \(keyLength)] for query \(query.shape), key \(key.shape)")
-    }
+    let (batch, queryLength, keyLength, width) = attentionShape(query, key, value, heads: heads, mask: mask, name: "attention")
     let headDim = width / heads
     var result = Tensor(uninitializedShape: query.shape)
     if result.count == 0 { return result }
@@ -142,4 +131,23 @@ enum AttentionKernel {
             }
         }
     }
+}
+
+/// The sizes of an attention call, [B, Lq, heads·D] queries against [B, Lk, heads·D] keys and values and an
+/// optional [Lq, Lk] mask, checked the same way for every precision: (B, Lq, Lk, heads·D).
+func attentionShape(_ query: Tensor, _ key: Tensor, _ value: Tensor, heads: Int, mask: Tensor?,
+                    name: String) -> (batch: Int, queryLength: Int, keyLength: Int, width: Int) {
+    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3,
+                 "\(name): query \(query.shape), key \(key.shape), value \(value.shape) must be [B, L, heads*D]")
+    let batch = query.shape[0], queryLength = query.shape[1], width = query.shape[2]
+    let keyLength = key.shape[1]
+    precondition(key.shape == [batch, keyLength, width] && value.shape == key.shape,
+                 "\(name): key \(key.shape) / value \(value.shape) do not match query \(query.shape)")
+    precondition(heads > 0 && width % heads == 0, "\(name): width \(width) of \(query.shape) not divisible by \(heads) heads")
+    if let mask {
+        precondition(mask.count == queryLength * keyLength && mask.rank >= 2
+                     && mask.shape[mask.rank - 2] == queryLength && mask.shape[mask.rank - 1] == keyLength,
+                     "\(name): mask \(mask.shape) must be [\(queryLength), \(keyLength)] for query \(query.shape), key \(key.shape)")
+    }
+    return (batch, queryLength, keyLength, width)
 }

@@ -10,17 +10,8 @@ import TensorKernels
 /// (the probabilities narrowed to bf16 only as the PV operand). Same shapes and mask rule as `attention`; work is
 /// split into (batch, head, query chunk) tasks, each holding only its chunk's scores.
 public func attentionBF16(query: Tensor, key: Tensor, value: Tensor, heads: Int, mask: Tensor? = nil) -> Tensor {
-    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3,
-                 "attentionBF16: query \(query.shape), key \(key.shape), value \(value.shape) must be [B, L, heads*D]")
-    let batch = query.shape[0], queryLength = query.shape[1], width = query.shape[2]
-    let keyLength = key.shape[1]
-    precondition(key.shape == [batch, keyLength, width] && value.shape == key.shape,
-                 "attentionBF16: key \(key.shape) / value \(value.shape) do not match query \(query.shape)")
-    precondition(heads > 0 && width % heads == 0, "attentionBF16: width \(width) not divisible by \(heads) heads")
-    if let mask {
-        precondition(mask.count == queryLength * keyLength,
-                     "attentionBF16: mask \(mask.shape) must be [\(queryLength), \(keyLength)]")
-    }
+    let (batch, queryLength, keyLength, width) = attentionShape(query, key, value, heads: heads, mask: mask,
+                                                                name: "attentionBF16")
     var result = Tensor(uninitializedShape: query.shape)
     if result.count == 0 { return result }
     if keyLength == 0 {
