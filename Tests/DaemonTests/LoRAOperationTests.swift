@@ -117,6 +117,45 @@ final class LoRAOperationTests: XCTestCase {
         }
     }
 
+    /// A1111's positional `<lora:NAME:TE:UNET:DYN>` is the same request as te=/unet=/dyn=, reported alike; a fourth
+    /// argument that is no rank is -32602 naming the LoRA.
+    func testPositionalDynTagIsTheNamedForm() throws {
+        let daemon = try startDaemon()
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        var named = base
+        named["prompt"] = "a fox <lora:sub/sd1_kohya:te=0.9:unet=0.6:dyn=1>"
+        try client.request(1, "generate", named)
+        let fromNamed = try client.collect(id: .integer(1), timeout: 120).response
+        XCTAssertNil(fromNamed["error"], "\(fromNamed)\n\(daemon.log)")
+        var positional = base
+        positional["prompt"] = "a fox <lora:sub/sd1_kohya:0.9:0.6:1>"
+        try client.request(2, "generate", positional)
+        let fromPositional = try client.collect(id: .integer(2), timeout: 120).response
+        XCTAssertNil(fromPositional["error"], "\(fromPositional)\n\(daemon.log)")
+        let report = fromPositional["result"]?["loras"]?.arrayValue?.first
+        XCTAssertEqual(report?["dyn"], JSONValue(1))
+        XCTAssertEqual(report?["text_encoder_weight"], .double(0.9))
+        XCTAssertEqual(report?["unet_weight"], .double(0.6))
+        XCTAssertNotNil(image(fromPositional))
+        XCTAssertEqual(image(fromPositional), image(fromNamed))
+
+        for (i, tag) in ["<lora:sub/sd1_kohya:1:1:0>", "<lora:sub/sd1_kohya:1:1:2.5:dyn=1>", "<lora:sub/sd1_kohya:1:1:1:7>"].enumerated() {
+            var params = base
+            params["negative_prompt"] = .string("blurry " + tag)
+            let id = Int64(10 + i)
+            try client.request(id, "generate", params)
+            let reply = try client.collect(id: .integer(id), timeout: 60).response
+            XCTAssertEqual(reply.errorCode, RPCErrorCode.invalidParams, "\(tag): \(reply)")
+            XCTAssertEqual(reply["error"]?["data"]?["field"], .string("negative_prompt"), "\(reply)")
+            let text = reply["error"]?["message"]?.stringValue ?? ""
+            XCTAssertTrue(text.contains("LoRA \"sub/sd1_kohya\""), "\(reply)")
+        }
+        try client.request(20, "generate", positional)
+        XCTAssertEqual(image(try client.collect(id: .integer(20), timeout: 120).response), image(fromNamed),
+                       "the daemon serves the next request after the refusals")
+    }
+
     func testImg2ImgInpaintAndOutpaintApplyAndReport() throws {
         let daemon = try startDaemon()
         defer { daemon.stop() }

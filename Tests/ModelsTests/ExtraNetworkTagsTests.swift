@@ -54,7 +54,8 @@ final class ExtraNetworkTagsTests: XCTestCase {
 
     func testBadWeightsAreKeptWithTheProblem() {
         for (text, problem) in [("<lora:a:abc>", "weight \"abc\" is not a number"), ("<lora:a:te=x>", "te=x is not a number"),
-                                ("<lora::1>", "the tag names no LoRA"), ("<lora:a:1:2:3>", "more than two weights"),
+                                ("<lora::1>", "the tag names no LoRA"),
+                                ("<lora:a:1:2:3:4>", "LoRA \"a\" has 4 positional arguments after its name; at most 3 (te, unet, dyn)"),
                                 ("<lora:a:nan>", "weight \"nan\" is not a number"), ("<lora:a:foo=1>", "unknown argument foo=")] {
             let tags = ExtraNetworkTags(text)
             XCTAssertEqual(tags.text, "", text)
@@ -77,5 +78,32 @@ final class ExtraNetworkTagsTests: XCTestCase {
             let tag = ExtraNetworkTags("<lora:styles/ink:0.8:dyn=\(value)>").loras[0]
             XCTAssertEqual(tag.problem, "dyn=\(value) of LoRA \"styles/ink\" is not a rank (a whole number of at least 1)", value)
         }
+    }
+
+    /// A1111's positional forms: `NAME:TE`, `NAME:TE:UNET`, `NAME:TE:UNET:DYN`; named te=/unet=/dyn= override the
+    /// positional ones wherever they stand.
+    func testPositionalDynIsTheFourthArgument() {
+        let tags = ExtraNetworkTags("<lora:a:0.6:0.9:8> <lora:b:1:1:2> <lora:c:0.5:0.5:16:dyn=4> <lora:d:te=0.2:0.7:0.3:3> <lora:e: 0.4 : 0.8 : 12 >")
+        XCTAssertTrue(tags.loras.allSatisfy { $0.problem == nil }, "\(tags.loras.map(\.problem))")
+        XCTAssertEqual(tags.loras.map(\.name), ["a", "b", "c", "d", "e"])
+        XCTAssertEqual(tags.loras.map(\.dyn), [8, 2, 4, 3, 12])
+        XCTAssertEqual(tags.loras.map(\.weight), [0.6, 1, 0.5, 0.2, 0.4])
+        XCTAssertEqual(tags.loras.map(\.unetWeight), [0.9, nil, nil, 0.3, 0.8])
+        let overridden = ExtraNetworkTags("<lora:f:0.6:0.9:8:unet=0.1:te=0.3>").loras[0]
+        XCTAssertEqual([overridden.weight, overridden.unetWeight], [0.3, 0.1])
+        XCTAssertEqual(overridden.dyn, 8)
+        XCTAssertNil(ExtraNetworkTags("<lora:g:0.6:0.9>").loras[0].dyn)
+    }
+
+    /// A positional dyn is read as A1111's int(): a whole number ≥ 1, refused naming the LoRA, also when a named
+    /// dyn= would override it (A1111 converts the positional one first).
+    func testPositionalDynThatIsNoRankIsKeptWithTheProblemNamingTheLoRA() {
+        for value in ["0", "-1", "1.5", "8.0", "x", "", "inf"] {
+            for text in ["<lora:styles/ink:0.8:0.8:\(value)>", "<lora:styles/ink:0.8:0.8:\(value):dyn=4>"] {
+                let tag = ExtraNetworkTags(text).loras[0]
+                XCTAssertEqual(tag.problem, "dyn \"\(value)\" (the fourth argument) of LoRA \"styles/ink\" is not a rank (a whole number of at least 1)", text)
+            }
+        }
+        XCTAssertEqual(ExtraNetworkTags("<lora:a:0.8:x:4>").loras[0].problem, "weight \"x\" is not a number")
     }
 }

@@ -1,5 +1,5 @@
 /// A1111's extra-network tags in a prompt — `<lora:NAME:WEIGHT>`, `<lora:NAME:te=W1:unet=W2>`, `dyn=N` (also
-/// positional `<lora:NAME:W1:W2>`, and `lyco` as a synonym), `<hypernet:NAME:WEIGHT>` — taken out of the text
+/// positional `<lora:NAME:TE:UNET:DYN>`, and `lyco` as a synonym), `<hypernet:NAME:WEIGHT>` — taken out of the text
 /// before it is tokenized, as A1111 does (`<(\w+):([^>]+)>` of a known type; other `<…>` text stays).
 ///
 /// Parsing never fails: a tag whose arguments are not numbers is kept with the problem, for the operation to
@@ -71,18 +71,19 @@ public struct ExtraNetworkTags: Equatable, Sendable {
         let parts = arguments.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
         var tag = LoRATag(name: parts.first ?? "", weight: 1, source: source)
         if tag.name.isEmpty { tag.problem = "the tag names no LoRA" }
-        var positional: [Double] = []
-        var namedTextEncoder: Double?, namedUNet: Double?
+        // A1111 (modules/extra_networks.py) splits each argument at "=": a key=value pair is named, anything else
+        // positional, in order; so named and positional arguments may be interleaved.
+        var positional: [String] = []
+        var namedTextEncoder: Double?, namedUNet: Double?, namedDyn: Int?
         for part in parts.dropFirst() {
             if let equals = part.firstIndex(of: "=") {
                 let key = part[..<equals].lowercased(), value = String(part[part.index(after: equals)...])
                 if key == "dyn" {
-                    // A1111 reads it with int(): a whole number; a rank of 0 or less applies nothing, so refused.
-                    guard let rank = Int(value), rank >= 1 else {
+                    guard let rank = Self.rank(value) else {
                         tag.problem = tag.problem ?? "dyn=\(value) of LoRA \"\(tag.name)\" is not a rank (a whole number of at least 1)"
                         continue
                     }
-                    tag.dyn = rank
+                    namedDyn = rank
                     continue
                 }
                 guard let number = Double(value), number.isFinite else { tag.problem = "\(key)=\(value) is not a number"; continue }
@@ -92,17 +93,42 @@ public struct ExtraNetworkTags: Equatable, Sendable {
                 default: tag.problem = tag.problem ?? "unknown argument \(key)="
                 }
             } else {
-                guard let number = Double(part), number.isFinite else { tag.problem = "weight \"\(part)\" is not a number"; continue }
-                positional.append(number)
+                positional.append(part)
             }
         }
-        // A1111 (extra_networks_lora): te = te= or the first number or 1; unet = unet= or the second number or te.
-        let te = namedTextEncoder ?? positional.first ?? 1
-        let unet = namedUNet ?? (positional.count > 1 ? positional[1] : te)
+        // A1111 (extra_networks_lora): te = te= or the first positional or 1; unet = unet= or the second or te;
+        // dyn = dyn= or the third (int()) or none. Every positional is converted, so a bad one fails even when a
+        // named argument overrides it.
+        var weights: [Double] = []
+        for part in positional.prefix(2) {
+            guard let number = Double(part), number.isFinite else { tag.problem = "weight \"\(part)\" is not a number"; continue }
+            weights.append(number)
+        }
+        var positionalDyn: Int?
+        if positional.count > 2 {
+            let value = positional[2]
+            if let rank = Self.rank(value) {
+                positionalDyn = rank
+            } else {
+                tag.problem = tag.problem ?? "dyn \"\(value)\" (the fourth argument) of LoRA \"\(tag.name)\" is not a rank (a whole number of at least 1)"
+            }
+        }
+        if positional.count > 3 {
+            tag.problem = tag.problem ?? "LoRA \"\(tag.name)\" has \(positional.count) positional arguments after its name; at most 3 (te, unet, dyn)"
+        }
+        let te = namedTextEncoder ?? weights.first ?? 1
+        let unet = namedUNet ?? (weights.count > 1 ? weights[1] : te)
         tag.weight = te
         tag.unetWeight = unet == te ? nil : unet
-        if positional.count > 2 { tag.problem = tag.problem ?? "more than two weights" }
+        tag.dyn = namedDyn ?? positionalDyn
         return tag
+    }
+
+    /// A DyLoRA rank as A1111 reads it (`int()`: a whole number, no decimal point); a rank of 0 or less would
+    /// apply nothing or slice from the end, so it is refused.
+    static func rank(_ text: String) -> Int? {
+        guard let rank = Int(text), rank >= 1 else { return nil }
+        return rank
     }
 
     static func hypernetwork(_ arguments: String, source: String) -> HypernetworkTag {
