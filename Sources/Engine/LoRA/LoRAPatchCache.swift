@@ -51,12 +51,15 @@ public struct LoRAPatchedModel: Sendable {
     public let reused: Bool
     /// Float32 bytes of the tensors copied and patched (0 for the base itself).
     public let patchedBytes: Int
+    /// Where the merge's time went (nil when nothing was merged: no adapters, or reused).
+    public let timings: LoRAApplyTimings?
 
-    public init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int = 0) {
+    public init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int = 0, timings: LoRAApplyTimings? = nil) {
         self.model = model
         self.reports = reports
         self.reused = reused
         self.patchedBytes = patchedBytes
+        self.timings = timings
     }
 
     public func reused(_ flag: Bool) -> LoRAPatchedModel {

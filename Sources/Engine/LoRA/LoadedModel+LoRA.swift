@@ -48,16 +48,17 @@ extension LoadedModel {
                                                     unetWeight: Float(request.effectiveUNetWeight), dyn: request.dyn))
         }
         let read = Date()
-        let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int)
+        let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int, timings: LoRAMergeTimings)
         do {
             patched = try LoRAPatcher.patch(networks, with: applications)
         } catch {
             throw LoRARequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
         }
+        let timings = LoRAApplyTimings(readSeconds: read.timeIntervalSince(started), mergeSeconds: Date().timeIntervalSince(read),
+                                       merge: patched.timings)
         Logger(label: "diffusiond.lora").debug("LoRA set merged", metadata: [
             "model": "\(name)", "adapters": "\(requests.map(\.name))", "patched_bytes": "\(patched.patchedBytes)",
-            "read_s": "\(String(format: "%.3f", read.timeIntervalSince(started)))",
-            "merge_s": "\(String(format: "%.3f", Date().timeIntervalSince(read)))",
+            "timings": "\(timings)",
         ])
         var reports: [LoRAReport] = []
         var bundled: [BundledEmbedding] = []
@@ -90,7 +91,8 @@ extension LoadedModel {
                                         AppliedLoRA(name: request.name, textEncoderWeight: request.effectiveTextEncoderWeight,
                                                     unetWeight: request.effectiveUNetWeight, dyn: request.dyn, path: entry.path)
                                     })
-        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes)
+        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes,
+                                       timings: timings)
         loraCache.store(adapted, for: key)
         return adapted
     }

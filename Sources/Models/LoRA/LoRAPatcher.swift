@@ -45,8 +45,8 @@ public enum LoRAPatchError: Error, Equatable, Sendable, CustomStringConvertible 
 /// rescaling the merged weight to its learned norm. The base networks and their tensors are never written;
 /// only touched tensors get a second copy; untouched networks are shared as they are.
 public enum LoRAPatcher {
-    public static func patch(_ models: StableDiffusionModels,
-                             with adapters: [LoRAApplication]) throws -> (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int) {
+    public static func patch(_ models: StableDiffusionModels, with adapters: [LoRAApplication]) throws
+        -> (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int, timings: LoRAMergeTimings) {
         guard let weights = models.weights else { throw LoRAPatchError.noRecordedWeights }
         let resolver = LoRAKeyResolver(weights: weights, unetConfig: models.unet.config)
         var working = WorkingWeights(weights: weights)
@@ -71,7 +71,9 @@ public enum LoRAPatcher {
             match.unmatched.append(contentsOf: adapter.file.unrecognisedKeys)
             matches.append(match)
         }
-        return (try working.build(on: models), matches, working.patchedBytes)
+        var timings = working.timings
+        let built = try LoRAMergeTimings.time(&timings.buildSeconds) { try working.build(on: models) }
+        return (built, matches, working.patchedBytes, timings)
     }
 
     struct Misfit: Error { let reason: String }
@@ -80,6 +82,7 @@ public enum LoRAPatcher {
     struct WorkingWeights {
         let weights: NetworkWeights
         var patched: [LoRAComponent: [String: Tensor]] = [:]
+        var timings = LoRAMergeTimings()
 
         init(weights: NetworkWeights) { self.weights = weights }
 
@@ -102,11 +105,13 @@ public enum LoRAPatcher {
             if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
             var copy = Tensor(uninitializedShape: base.shape)
-            copy.withUnsafeMutableBufferPointer { dst in
-                base.withUnsafeBufferPointer { src in
-                    guard let d = dst.baseAddress, let s = src.baseAddress else { return }
-                    Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
-                        (d + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
+            LoRAMergeTimings.time(&timings.copySeconds) {
+                copy.withUnsafeMutableBufferPointer { dst in
+                    base.withUnsafeBufferPointer { src in
+                        guard let d = dst.baseAddress, let s = src.baseAddress else { return }
+                        Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
+                            (d + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
+                        }
                     }
                 }
             }
@@ -144,6 +149,7 @@ public enum LoRAPatcher {
                 throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
             }
             let blockRows = base == nil ? rows.count : max(1, Self.blockFloats / max(1, columns))
+            var (copySeconds, productSeconds) = (0.0, 0.0)
             weight.withUnsafeMutableBufferPointer { c in
                 up.withUnsafeBufferPointer { a in
                     down.withUnsafeBufferPointer { b in
@@ -152,23 +158,29 @@ public enum LoRAPatcher {
                         while first < rows.count {
                             let count = min(blockRows, rows.count - first)
                             if let base {
-                                base.withUnsafeBufferPointer { w in
-                                    guard let w = w.baseAddress else { return }
-                                    let (dst, src) = (c + first * columns, w + first * columns)
-                                    Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
-                                        (dst + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
+                                LoRAMergeTimings.time(&copySeconds) {
+                                    base.withUnsafeBufferPointer { w in
+                                        guard let w = w.baseAddress else { return }
+                                        let (dst, src) = (c + first * columns, w + first * columns)
+                                        Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
+                                            (dst + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
+                                        }
                                     }
                                 }
                             }
-                            Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
-                                          a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
-                                          c: c + first * columns, ldc: columns)
+                            LoRAMergeTimings.time(&productSeconds) {
+                                Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
+                                              a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
+                                              c: c + first * columns, ldc: columns)
+                            }
                             first += count
                         }
                     }
                 }
             }
             patched[component, default: [:]][name] = weight
+            timings.copySeconds += copySeconds
+            timings.productSeconds += productSeconds
         }
 
         mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float,
