@@ -83,6 +83,8 @@ public enum LoRAPatcher {
         let weights: NetworkWeights
         var patched: [LoRAComponent: [String: Tensor]] = [:]
         var timings = LoRAMergeTimings()
+        /// Where the copies live: huge pages, so filling gigabytes of fresh memory is not a page fault per 4 KiB.
+        let arena = HugePageArena()
 
         init(weights: NetworkWeights) { self.weights = weights }
 
@@ -104,7 +106,7 @@ public enum LoRAPatcher {
         mutating func take(_ name: String, in component: LoRAComponent) throws -> Tensor {
             if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
-            var copy = Tensor(uninitializedShape: base.shape)
+            var copy = arena.tensor(uninitializedShape: base.shape)
             LoRAMergeTimings.time(&timings.copySeconds) {
                 copy.withUnsafeMutableBufferPointer { dst in
                     base.withUnsafeBufferPointer { src in
@@ -144,7 +146,7 @@ public enum LoRAPatcher {
             let (rank, columns) = (down.shape[0], down.shape[1])
             // float32 once (16-bit resident weights are widened here, not block by block).
             let base: Tensor? = patched[component]?[name] == nil ? (try? source(component)?.tensor(name))?.widenedToFloat32() : nil
-            var weight = try base.map { Tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
+            var weight = try base.map { arena.tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
             guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
                 throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
             }
