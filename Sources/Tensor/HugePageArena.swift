@@ -15,6 +15,10 @@ import Darwin
 ///
 /// Where the advice is refused or unknown (another OS, THP off), the memory is ordinary pages: the same
 /// values, only slower to fill. One thread at a time allocates.
+///
+/// Once written, `readOnly(_:)` gives a tensor's read-only view, which caches keyed on weight identity accept
+/// (`TransformedWeightCache` keeps the Winograd transforms of read-only weights for the rest of a job, bounded
+/// per `network`).
 public final class HugePageArena: @unchecked Sendable {
     public static let hugePageBytes = 2 << 20
 
@@ -24,13 +28,17 @@ public final class HugePageArena: @unchecked Sendable {
     }
 
     private let chunkBytes: Int
+    /// The network the tensors belong to, for caches bounded per network: the base weights' owner (the mapped
+    /// file), so a patched network and its base share one bound; nil for weights held in memory.
+    public let network: AnyObject?
     private var mappings: [Mapping] = []
     /// Offset of the next free byte in the last mapping.
     private var used = 0
 
     /// `chunkBytes`: the size of each mapping (a tensor larger than that gets a mapping of its own size).
-    public init(chunkBytes: Int = 256 << 20) {
+    public init(chunkBytes: Int = 256 << 20, network: AnyObject? = nil) {
         self.chunkBytes = Self.roundedUp(max(chunkBytes, Self.hugePageBytes), to: Self.hugePageBytes)
+        self.network = network
     }
 
     /// Bytes mapped now (tensors, alignment padding and the current chunk's untouched tail).
@@ -44,6 +52,14 @@ public final class HugePageArena: @unchecked Sendable {
         guard let raw = allocate(bytes) else { return Tensor(uninitializedShape: shape) }
         let pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         return Tensor(shape: shape, storage: TensorStorage(borrowing: pointer, count: count, owner: self, writable: true))
+    }
+
+    /// `tensor` (cut from this arena and written) as a read-only view of the same memory; any other tensor as it is.
+    /// Writing the view later copies it first, as for any read-only weight.
+    public func readOnly(_ tensor: Tensor) -> Tensor {
+        guard tensor.storage.owner === self, tensor.elementType == .float32, tensor.storage.isWritable else { return tensor }
+        return Tensor(shape: tensor.shape, storage: TensorStorage(borrowing: tensor.storage.pointer, count: tensor.count,
+                                                                  owner: self, writable: false))
     }
 
     private func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {

@@ -6,7 +6,7 @@ import Darwin
 
 /// Winograd-transformed 3x3 weights kept from one call to the next while a job runs: a sampling loop
 /// calls every UNet layer 20-50 times with the same weights, and remaking the transform each time was
-/// ~5% of a 256² step. Only read-only weight storage (memory-mapped checkpoints) is kept, since its
+/// ~5% of a 256² step. Only read-only weight storage (memory-mapped checkpoints, a LoRA's patched copies once merged) is kept, since its
 /// contents cannot change under the cache; an entry holds its storage, so the identity is never reused.
 ///
 /// Bounded per network: the entries of each weights file (the mapping that owns the storage) are added
@@ -55,7 +55,9 @@ final class TransformedWeightCache: @unchecked Sendable {
                      transform: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage? {
         guard !weights.isWritable, tiles <= Self.maximumTiles else { return nil }
         let key = Key(storage: ObjectIdentifier(weights), variant: variant)
-        let network: Network = weights.owner.map { ObjectIdentifier($0) }
+        // A patched copy (a LoRA's) counts with the network it was patched from.
+        let owner = (weights.owner as? HugePageArena).map { $0.network } ?? weights.owner
+        let network: Network = owner.map { ObjectIdentifier($0) }
         let bytes = count * MemoryLayout<Float>.stride
         enum Lookup { case hit(TensorStorage), reserved, full }
         let lookup = locked { () -> Lookup in

@@ -102,4 +102,34 @@ final class TransformedWeightCacheTests: XCTestCase {
         TransformedWeightBudget.dropKept()
         XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
     }
+
+    /// A LoRA's patched copy (a `HugePageArena` tensor) is kept once read-only, with the same results, and counts
+    /// against the bound of the network it was patched from: a patched UNet does not get a second 768 MB.
+    func testPatchedCopiesAreKeptOnceReadOnlyWithinTheirBaseNetworksBound() {
+        let transform = 36 * 6 * 8 * 4
+        TransformedWeightCache.capacityBytes = transform
+        let x = Float64Checks.randomTensor([1, 8, 10, 10], seed: 4)
+        let values = Float64Checks.randomTensor([2, 6, 8, 3, 3], seed: 8, scale: 0.3).scalars
+        let unetFile = Holder(values)
+        let base = Tensor(shape: [6, 8, 3, 3], storage: TensorStorage(borrowing: unetFile.pointer, count: 6 * 8 * 9,
+                                                                      owner: unetFile, writable: false))
+        let arena = HugePageArena(network: unetFile)
+        func patched(_ from: Int) -> (writable: Tensor, sealed: Tensor) {
+            var copy = arena.tensor(uninitializedShape: [6, 8, 3, 3])
+            copy.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: values[from..<(from + 6 * 8 * 9)]) }
+            return (copy, arena.readOnly(copy))
+        }
+        let first = patched(0)
+        XCTAssertEqual(first.sealed.storage.pointer, first.writable.storage.pointer, "the same memory, not a copy")
+        XCTAssertFalse(first.sealed.storage.isWritable)
+        let fresh = conv2d(x, weight: first.writable, bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0, "still writable: not kept")
+        XCTAssertEqual(conv2d(x, weight: first.sealed, bias: nil, padding: 1).scalars, fresh.scalars)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, transform, "read-only: kept")
+        XCTAssertEqual(conv2d(x, weight: first.sealed, bias: nil, padding: 1).scalars, fresh.scalars)
+        _ = conv2d(x, weight: patched(6 * 8 * 9).sealed, bias: nil, padding: 1)
+        _ = conv2d(x, weight: base, bias: nil, padding: 1)
+        XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, transform, "the base network's bound holds the patched copies too")
+        TransformedWeightBudget.dropKept()
+    }
 }

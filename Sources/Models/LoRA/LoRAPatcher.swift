@@ -83,8 +83,9 @@ public enum LoRAPatcher {
         let weights: NetworkWeights
         var patched: [LoRAComponent: [String: Tensor]] = [:]
         var timings = LoRAMergeTimings()
-        /// Where the copies live: huge pages, so filling gigabytes of fresh memory is not a page fault per 4 KiB.
-        let arena = HugePageArena()
+        /// Where each network's copies live: huge pages, so filling gigabytes of fresh memory is not a page fault
+        /// per 4 KiB; counted with the base network by the caches bounded per network.
+        var arenas: [LoRAComponent: HugePageArena] = [:]
 
         init(weights: NetworkWeights) { self.weights = weights }
 
@@ -106,7 +107,7 @@ public enum LoRAPatcher {
         mutating func take(_ name: String, in component: LoRAComponent) throws -> Tensor {
             if let working = patched[component]?.removeValue(forKey: name) { return working }
             guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
-            var copy = arena.tensor(uninitializedShape: base.shape)
+            var copy = arena(for: component, base: base).tensor(uninitializedShape: base.shape)
             LoRAMergeTimings.time(&timings.copySeconds) {
                 copy.withUnsafeMutableBufferPointer { dst in
                     base.withUnsafeBufferPointer { src in
@@ -118,6 +119,14 @@ public enum LoRAPatcher {
                 }
             }
             return copy
+        }
+
+        /// The arena of `component`'s copies, made on its first copy with the base tensor's owner as its network.
+        mutating func arena(for component: LoRAComponent, base: Tensor) -> HugePageArena {
+            if let arena = arenas[component] { return arena }
+            let arena = HugePageArena(network: base.storage.owner)
+            arenas[component] = arena
+            return arena
         }
 
         /// `name` += factor · delta[offset ..< offset + count], in place, over the compute threads.
@@ -145,8 +154,9 @@ public enum LoRAPatcher {
                                  to name: String, in component: LoRAComponent) throws {
             let (rank, columns) = (down.shape[0], down.shape[1])
             // float32 once (16-bit resident weights are widened here, not block by block).
-            let base: Tensor? = patched[component]?[name] == nil ? (try? source(component)?.tensor(name))?.widenedToFloat32() : nil
-            var weight = try base.map { arena.tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
+            let stored: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
+            let base = stored?.widenedToFloat32()
+            var weight = try stored.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
             guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
                 throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
             }
@@ -285,7 +295,13 @@ public enum LoRAPatcher {
 
         /// The model with patched networks where weights changed; the others (and the VAE) shared.
         func build(on models: StableDiffusionModels) throws -> StableDiffusionModels {
-            func tensors(_ component: LoRAComponent) -> [String: Tensor] { patched[component] ?? [:] }
+            // Read-only from here on: nothing writes a merged weight again, and caches keyed on weight identity
+            // (the kept Winograd transforms) take only read-only weights.
+            func tensors(_ component: LoRAComponent) -> [String: Tensor] {
+                guard let tensors = patched[component] else { return [:] }
+                guard let arena = arenas[component] else { return tensors }
+                return tensors.mapValues(arena.readOnly)
+            }
             var encoders = models.textEncoders
             var textWeights = weights.textEncoders
             for (i, loaded) in encoders.enumerated() {
