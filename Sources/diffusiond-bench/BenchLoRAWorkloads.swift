@@ -69,7 +69,8 @@ final class LoRAApplyWorkload: BenchWorkload {
     private var folder: String?
     /// The base model's patched-set cache, emptied on release so the patched copies are freed.
     private var cache: LoRAPatchCache?
-    private var phases: [LoRAApplyTimings] = []
+    /// Each call's phases, the bytes it patched and how many of them the kernel gave huge pages.
+    private var calls: [(timings: LoRAApplyTimings, patchedBytes: Int, hugePageBytes: Int?)] = []
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -78,8 +79,9 @@ final class LoRAApplyWorkload: BenchWorkload {
     var warmsUp: Bool { false }
     var torchRequest: [String: JSONValue]? { nil }
     var notes: [String] {
-        phases.enumerated().map { index, timings in
-            "lora-apply call \(index + 1)\(index == 0 ? " (first use in this process)" : ""): \(timings)"
+        calls.enumerated().map { index, call in
+            "lora-apply call \(index + 1)\(index == 0 ? " (first use in this process)" : ""): \(call.timings); patched "
+                + call.patchedBytes.gigabytes + (call.hugePageBytes.map { ", process in huge pages \($0.gigabytes)" } ?? "")
         }
     }
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
@@ -97,7 +99,9 @@ final class LoRAApplyWorkload: BenchWorkload {
         model.loraCache.clear()
         let applied = try model.applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                          directory: LoRADirectory(path: folder))
-        if let timings = applied.timings { phases.append(timings) }
+        if let timings = applied.timings {
+            calls.append((timings, applied.patchedBytes, BenchMemory.anonymousHugePages()))
+        }
         // Free the patched copies now: the alternating order keeps workloads until the end, and the later
         // workloads' memory readings should not carry this one's set.
         model.loraCache.clear()
