@@ -10,8 +10,13 @@ import Darwin
 /// first merge); transparent huge pages cut that to one fault per 2 MiB, but the kernels this runs on give them
 /// only to memory advised `MADV_HUGEPAGE` (THP mode `madvise`), and only for 2 MiB-aligned ranges. So the arena
 /// maps 2 MiB-aligned chunks, advises them before anything touches them and cuts tensors from them one after
-/// another (64-byte aligned). A chunk's unused tail is unmapped when the next chunk starts; the mappings go
-/// when the arena and every tensor cut from it are gone (each tensor's storage holds the arena).
+/// another (64-byte aligned). The mappings go when the arena and every tensor cut from it are gone (each
+/// tensor's storage holds the arena); a chunk's untouched tail costs address space only.
+///
+/// Inside `recycling(_:)`, chunks of arenas freed there are kept and handed to arenas made there instead of
+/// fresh memory: replacing one LoRA set by another fills memory that is already faulted in (on a VM whose
+/// host reclaims freed guest memory, fresh memory costs far more than its page faults). What is left over is
+/// unmapped when the outermost `recycling` returns, so nothing is kept beyond it.
 ///
 /// Where the advice is refused or unknown (another OS, THP off), the memory is ordinary pages: the same
 /// values, only slower to fill. One thread at a time allocates.
@@ -67,22 +72,68 @@ public final class HugePageArena: @unchecked Sendable {
             defer { used += bytes }
             return last.base + used
         }
-        trimTail()
         let size = max(chunkBytes, Self.roundedUp(bytes, to: Self.hugePageBytes))
-        guard let base = Self.mapAligned(size) else { return nil }
+        guard let base = Recycler.take(bytes: size) ?? Self.mapAligned(size) else { return nil }
         mappings.append(Mapping(base: base, bytes: size))
         used = bytes
         return base
     }
 
-    /// Unmaps the last chunk's whole huge pages past its last tensor: never touched, but they would stay mapped
-    /// for as long as the tensors live.
-    private func trimTail() {
-        guard let last = mappings.last else { return }
-        let keep = Self.roundedUp(used, to: Self.hugePageBytes)
-        guard keep < last.bytes else { return }
-        munmap(last.base + keep, last.bytes - keep)
-        mappings[mappings.count - 1].bytes = keep
+    /// Runs `body` with freed chunks kept for the arenas it makes (see the type's comment); nests.
+    public static func recycling<R>(_ body: () throws -> R) rethrows -> R {
+        Recycler.open()
+        defer { Recycler.close() }
+        return try body()
+    }
+
+    /// Bytes of freed chunks kept for reuse now (0 outside `recycling`).
+    public static var recycledBytes: Int { Recycler.keptBytes }
+
+    /// Freed chunks while a `recycling` scope is open: mapped, advised and already faulted in.
+    private enum Recycler {
+        nonisolated(unsafe) static var scopes = 0
+        nonisolated(unsafe) static var kept: [(base: UnsafeMutableRawPointer, bytes: Int)] = []
+        static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+            let pointer = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+            pthread_mutex_init(pointer, nil)
+            return pointer
+        }()
+
+        static func locked<R>(_ body: () -> R) -> R {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return body()
+        }
+
+        static var keptBytes: Int { locked { kept.reduce(0) { $0 + $1.bytes } } }
+
+        static func open() { locked { scopes += 1 } }
+
+        static func close() {
+            let unmapped = locked { () -> [(base: UnsafeMutableRawPointer, bytes: Int)] in
+                scopes -= 1
+                guard scopes == 0 else { return [] }
+                defer { kept = [] }
+                return kept
+            }
+            for chunk in unmapped { munmap(chunk.base, chunk.bytes) }
+        }
+
+        /// Keeps `mapping` when a scope is open; false when the caller must unmap it.
+        static func give(_ base: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+            locked {
+                guard scopes > 0 else { return false }
+                kept.append((base, bytes))
+                return true
+            }
+        }
+
+        static func take(bytes: Int) -> UnsafeMutableRawPointer? {
+            locked {
+                guard let index = kept.lastIndex(where: { $0.bytes == bytes }) else { return nil }
+                return kept.remove(at: index).base
+            }
+        }
     }
 
     /// `bytes` (a multiple of 2 MiB) of anonymous memory starting on a 2 MiB boundary, advised for huge pages.
@@ -109,6 +160,6 @@ public final class HugePageArena: @unchecked Sendable {
     }
 
     deinit {
-        for mapping in mappings { munmap(mapping.base, mapping.bytes) }
+        for mapping in mappings where !Recycler.give(mapping.base, bytes: mapping.bytes) { munmap(mapping.base, mapping.bytes) }
     }
 }

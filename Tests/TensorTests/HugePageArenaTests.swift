@@ -63,4 +63,34 @@ final class HugePageArenaTests: XCTestCase {
         XCTAssertTrue(found.split(separator: " ").contains("hg"), String(found))
         withExtendedLifetime(arena) {}
     }
+
+    /// Inside `recycling`, a freed arena's chunks hold the next arena's tensors (no fresh memory); outside it and
+    /// after it nothing is kept.
+    func testRecyclingReusesFreedChunksAndKeepsNothingAfter() {
+        func filled(_ arena: HugePageArena, _ value: Float) -> Tensor {
+            var tensor = arena.tensor(uninitializedShape: [1 << 20])
+            tensor.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+            return tensor
+        }
+        var first: Tensor? = filled(HugePageArena(chunkBytes: 8 << 20), 1)
+        let firstAddress = first.map { Int(bitPattern: $0.storage.address) }
+        let second = HugePageArena.recycling { () -> Tensor in
+            first = nil
+            XCTAssertEqual(HugePageArena.recycledBytes, 8 << 20, "the freed chunk is kept")
+            let reused = filled(HugePageArena(chunkBytes: 8 << 20), 2)
+            XCTAssertEqual(HugePageArena.recycledBytes, 0, "and taken")
+            XCTAssertEqual(Int(bitPattern: reused.storage.address), firstAddress)
+            return reused
+        }
+        XCTAssertTrue(second.scalars.allSatisfy { $0 == 2 })
+        HugePageArena.recycling {
+            _ = filled(HugePageArena(chunkBytes: 4 << 20), 3)
+            XCTAssertEqual(HugePageArena.recycledBytes, 4 << 20)
+        }
+        XCTAssertEqual(HugePageArena.recycledBytes, 0, "unmapped when the scope ends")
+        var outside: Tensor? = filled(HugePageArena(chunkBytes: 4 << 20), 4)
+        outside = nil
+        XCTAssertNil(outside)
+        XCTAssertEqual(HugePageArena.recycledBytes, 0, "nothing kept outside a scope")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import Tensor
 import Weights
 
 extension LoadedModel {
@@ -50,7 +51,13 @@ extension LoadedModel {
         let read = Date()
         let patched: (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int, timings: LoRAMergeTimings)
         do {
-            patched = try LoRAPatcher.patch(networks, with: applications)
+            // The set this one replaces goes first (unless a running job still holds it), so the memory of its
+            // copies, already faulted in, takes the new copies instead of fresh pages; it also keeps one set's
+            // copies resident at a time, not two.
+            patched = try HugePageArena.recycling {
+                loraCache.clear()
+                return try LoRAPatcher.patch(networks, with: applications)
+            }
         } catch {
             throw LoRARequestError(requests[0], .cannotPatch(model: name, reason: String(describing: error)))
         }
