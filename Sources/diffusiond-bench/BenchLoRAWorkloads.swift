@@ -152,6 +152,45 @@ final class LoRAReuseWorkload: BenchWorkload {
     }
 }
 
+/// The next request with another set (the same file at another weight) while the last set is kept: the merge
+/// replaces the kept set, filling the memory its copies held (`HugePageArena.recycling`) instead of fresh pages.
+/// The warm-up applies the first set; each call switches.
+final class LoRASwitchWorkload: BenchWorkload {
+    let rank: Int
+    private var folder: String?
+    private var cache: LoRAPatchCache?
+    private var calls = 0
+
+    init(rank: Int = 32) { self.rank = rank }
+
+    var name: String { "lora-switch" }
+    var title: String { "another weight of the rank-\(rank) LoCon in the next request (replaces the kept set)" }
+    var torchRequest: [String: JSONValue]? { nil }
+    func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
+
+    func prepare(_ context: BenchContext) throws {
+        let folder = try BenchLoRAFile.temporaryFolder(for: name)
+        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
+        self.folder = folder
+        cache = try context.model().loraCache
+        cache?.clear()
+    }
+
+    func run(_ context: BenchContext) throws {
+        guard let folder else { throw BenchError.notPrepared(name) }
+        calls += 1
+        _ = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: calls % 2 == 0 ? 0.8 : 0.6, field: "loras[0]")],
+                                         directory: LoRADirectory(path: folder))
+    }
+
+    func release() {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
+        folder = nil
+        cache?.clear()
+        cache = nil
+    }
+}
+
 /// One UNet step (batch 2, 256²) on the LoRA-patched UNet, against PyTorch's plain step: the patched network
 /// has the same shapes and kernels, so the issue asks for the same speed as without.
 final class LoRAUNetStepWorkload: BenchWorkload {

@@ -25,6 +25,7 @@ struct BenchSuite {
             Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
             LoRAApplyWorkload(rank: 32),
             LoRAReuseWorkload(rank: 32),
+            LoRASwitchWorkload(rank: 32),
             LoRAUNetStepWorkload(rank: 32),
         ], sequentialByDefault: false,
         memoryTargets: "resident ≤ 1.10× weights, peak of a 512² UNet step < 1.5 GB beyond the weights")
