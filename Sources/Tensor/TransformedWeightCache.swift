@@ -56,7 +56,7 @@ final class TransformedWeightCache: @unchecked Sendable {
         guard !weights.isWritable, tiles <= Self.maximumTiles else { return nil }
         let key = Key(storage: ObjectIdentifier(weights), variant: variant)
         // A patched copy (a LoRA's) counts with the network it was patched from.
-        let owner = (weights.owner as? HugePageArena).map { $0.network } ?? weights.owner
+        let owner = (weights.owner as? TensorArena).map { $0.network } ?? weights.owner
         let network: Network = owner.map { ObjectIdentifier($0) }
         let bytes = count * MemoryLayout<Float>.stride
         enum Lookup { case hit(TensorStorage), reserved, full }

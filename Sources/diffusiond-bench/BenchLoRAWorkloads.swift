@@ -69,8 +69,8 @@ final class LoRAApplyWorkload: BenchWorkload {
     private var folder: String?
     /// The base model's patched-set cache, emptied on release so the patched copies are freed.
     private var cache: LoRAPatchCache?
-    /// Each call's phases, the bytes it patched and how many of them the kernel gave huge pages.
-    private var calls: [(timings: LoRAApplyTimings, patchedBytes: Int, hugePageBytes: Int?)] = []
+    /// Each call's phases and the bytes it patched.
+    private var calls: [(timings: LoRAApplyTimings, patchedBytes: Int)] = []
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -81,7 +81,7 @@ final class LoRAApplyWorkload: BenchWorkload {
     var notes: [String] {
         calls.enumerated().map { index, call in
             "lora-apply call \(index + 1)\(index == 0 ? " (first use in this process)" : ""): \(call.timings); patched "
-                + call.patchedBytes.gigabytes + (call.hugePageBytes.map { ", process in huge pages \($0.gigabytes)" } ?? "")
+                + call.patchedBytes.gigabytes
         }
     }
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
@@ -100,7 +100,7 @@ final class LoRAApplyWorkload: BenchWorkload {
         let applied = try model.applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
                                          directory: LoRADirectory(path: folder))
         if let timings = applied.timings {
-            calls.append((timings, applied.patchedBytes, BenchMemory.anonymousHugePages()))
+            calls.append((timings, applied.patchedBytes))
         }
         // Free the patched copies now: the alternating order keeps workloads until the end, and the later
         // workloads' memory readings should not carry this one's set.
@@ -153,7 +153,7 @@ final class LoRAReuseWorkload: BenchWorkload {
 }
 
 /// The next request with another set (the same file at another weight) while the last set is kept: the merge
-/// replaces the kept set, filling the memory its copies held (`HugePageArena.recycling`) instead of fresh pages.
+/// replaces the kept set, filling the memory its copies held (`TensorArena.recycling`) instead of fresh pages.
 /// The warm-up applies the first set; each call switches.
 final class LoRASwitchWorkload: BenchWorkload {
     let rank: Int

@@ -23,20 +23,6 @@ struct BenchMemory {
         return BenchMemory(resident: rss, anonymous: fields["RssAnon"] ?? 0, fileBacked: fields["RssFile"] ?? 0, peak: hwm)
     }
 
-    /// Anonymous memory the process holds in transparent huge pages (AnonHugePages of /proc/self/smaps_rollup),
-    /// nil where the kernel does not say.
-    static func anonymousHugePages() -> Int? {
-        // Read to the end: /proc files report a size of 0.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps_rollup") else { return nil }
-        defer { try? handle.close() }
-        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("AnonHugePages:") {
-            let value = line.dropFirst("AnonHugePages:".count).split(separator: " ")
-            if value.count == 2, value[1] == "kB", let kib = Int(value[0]) { return kib * 1024 }
-        }
-        return nil
-    }
-
     /// Sets the peak back to the current resident set (clear_refs value 5, Linux ≥ 4.0), so the next
     /// reading is the peak of what runs in between. False when the kernel refuses.
     @discardableResult

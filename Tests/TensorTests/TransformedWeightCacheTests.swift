@@ -103,7 +103,7 @@ final class TransformedWeightCacheTests: XCTestCase {
         XCTAssertEqual(TransformedWeightCache.shared.cachedBytes, 0)
     }
 
-    /// A LoRA's patched copy (a `HugePageArena` tensor) is kept once read-only, with the same results, and counts
+    /// A LoRA's patched copy (a `TensorArena` tensor) is kept once read-only, with the same results, and counts
     /// against the bound of the network it was patched from: a patched UNet does not get a second 768 MB.
     func testPatchedCopiesAreKeptOnceReadOnlyWithinTheirBaseNetworksBound() {
         let transform = 36 * 6 * 8 * 4
@@ -113,7 +113,7 @@ final class TransformedWeightCacheTests: XCTestCase {
         let unetFile = Holder(values)
         let base = Tensor(shape: [6, 8, 3, 3], storage: TensorStorage(borrowing: unetFile.pointer, count: 6 * 8 * 9,
                                                                       owner: unetFile, writable: false))
-        let arena = HugePageArena(network: unetFile)
+        let arena = TensorArena(network: unetFile)
         func patched(_ from: Int) -> (writable: Tensor, sealed: Tensor) {
             var copy = arena.tensor(uninitializedShape: [6, 8, 3, 3])
             copy.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: values[from..<(from + 6 * 8 * 9)]) }

@@ -54,7 +54,7 @@ extension LoadedModel {
             // The set this one replaces goes first (unless a running job still holds it), so the memory of its
             // copies, already faulted in, takes the new copies instead of fresh pages; it also keeps one set's
             // copies resident at a time, not two.
-            patched = try HugePageArena.recycling {
+            patched = try TensorArena.recycling {
                 loraCache.clear()
                 return try LoRAPatcher.patch(networks, with: applications)
             }

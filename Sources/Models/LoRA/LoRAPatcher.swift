@@ -83,9 +83,9 @@ public enum LoRAPatcher {
         let weights: NetworkWeights
         var patched: [LoRAComponent: [String: Tensor]] = [:]
         var timings = LoRAMergeTimings()
-        /// Where each network's copies live: huge pages, so filling gigabytes of fresh memory is not a page fault
-        /// per 4 KiB; counted with the base network by the caches bounded per network.
-        var arenas: [LoRAComponent: HugePageArena] = [:]
+        /// Where each network's copies live (memory a replaced set leaves is reused, `TensorArena.recycling`),
+        /// counted with the base network by the caches bounded per network.
+        var arenas: [LoRAComponent: TensorArena] = [:]
 
         init(weights: NetworkWeights) { self.weights = weights }
 
@@ -122,9 +122,9 @@ public enum LoRAPatcher {
         }
 
         /// The arena of `component`'s copies, made on its first copy with the base tensor's owner as its network.
-        mutating func arena(for component: LoRAComponent, base: Tensor) -> HugePageArena {
+        mutating func arena(for component: LoRAComponent, base: Tensor) -> TensorArena {
             if let arena = arenas[component] { return arena }
-            let arena = HugePageArena(network: base.storage.owner)
+            let arena = TensorArena(network: base.storage.owner)
             arenas[component] = arena
             return arena
         }

@@ -5,28 +5,21 @@ import Darwin
 #endif
 
 /// Memory for many tensors that are written right after they are allocated and then live and die together —
-/// a LoRA set's patched weight copies (3.4 GB for a LoCon over an SD 1.5 UNet). Fresh anonymous memory costs
-/// a page fault and a zeroed page per 4 KiB on first touch (~850,000 faults for those 3.4 GB, about half of a
-/// first merge); transparent huge pages cut that to one fault per 2 MiB, but the kernels this runs on give them
-/// only to memory advised `MADV_HUGEPAGE` (THP mode `madvise`), and only for 2 MiB-aligned ranges. So the arena
-/// maps 2 MiB-aligned chunks, advises them before anything touches them and cuts tensors from them one after
-/// another (64-byte aligned). The mappings go when the arena and every tensor cut from it are gone (each
-/// tensor's storage holds the arena); a chunk's untouched tail costs address space only.
+/// a LoRA set's patched weight copies (3.4 GB for a LoCon over an SD 1.5 UNet): anonymous chunks (256 MiB) that
+/// tensors are cut from one after another (64-byte aligned). The mappings go when the arena and every tensor cut
+/// from it are gone (each tensor's storage holds the arena); a chunk's untouched tail costs address space only.
 ///
 /// Inside `recycling(_:)`, chunks of arenas freed there are kept and handed to arenas made there instead of
-/// fresh memory: replacing one LoRA set by another fills memory that is already faulted in (on a VM whose
-/// host reclaims freed guest memory, fresh memory costs far more than its page faults). What is left over is
-/// unmapped when the outermost `recycling` returns, so nothing is kept beyond it.
-///
-/// Where the advice is refused or unknown (another OS, THP off), the memory is ordinary pages: the same
-/// values, only slower to fill. One thread at a time allocates.
+/// fresh memory: replacing one LoRA set by another fills memory that is already faulted in. What is left over
+/// is unmapped when the outermost `recycling` returns, so nothing is kept beyond it. Fresh memory is what a
+/// first merge pays most for: on the VMs this is measured on, the host reclaims freed guest memory, and a first
+/// touch of 3.4 GB took 2–4 s. Transparent huge pages (`MADV_HUGEPAGE` on 2 MiB-aligned chunks, tried here) made
+/// that 3× slower there, since the guest's free 2 MiB blocks are just the ones its host has reclaimed.
 ///
 /// Once written, `readOnly(_:)` gives a tensor's read-only view, which caches keyed on weight identity accept
 /// (`TransformedWeightCache` keeps the Winograd transforms of read-only weights for the rest of a job, bounded
-/// per `network`).
-public final class HugePageArena: @unchecked Sendable {
-    public static let hugePageBytes = 2 << 20
-
+/// per `network`). One thread at a time allocates.
+public final class TensorArena: @unchecked Sendable {
     private struct Mapping {
         let base: UnsafeMutableRawPointer
         var bytes: Int
@@ -42,7 +35,7 @@ public final class HugePageArena: @unchecked Sendable {
 
     /// `chunkBytes`: the size of each mapping (a tensor larger than that gets a mapping of its own size).
     public init(chunkBytes: Int = 256 << 20, network: AnyObject? = nil) {
-        self.chunkBytes = Self.roundedUp(max(chunkBytes, Self.hugePageBytes), to: Self.hugePageBytes)
+        self.chunkBytes = Self.roundedUp(max(chunkBytes, Self.pageBytes), to: Self.pageBytes)
         self.network = network
     }
 
@@ -72,8 +65,8 @@ public final class HugePageArena: @unchecked Sendable {
             defer { used += bytes }
             return last.base + used
         }
-        let size = max(chunkBytes, Self.roundedUp(bytes, to: Self.hugePageBytes))
-        guard let base = Recycler.take(bytes: size) ?? Self.mapAligned(size) else { return nil }
+        let size = max(chunkBytes, Self.roundedUp(bytes, to: Self.pageBytes))
+        guard let base = Recycler.take(bytes: size) ?? Self.map(size) else { return nil }
         mappings.append(Mapping(base: base, bytes: size))
         used = bytes
         return base
@@ -136,23 +129,15 @@ public final class HugePageArena: @unchecked Sendable {
         }
     }
 
-    /// `bytes` (a multiple of 2 MiB) of anonymous memory starting on a 2 MiB boundary, advised for huge pages.
-    private static func mapAligned(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        let reserved = bytes + hugePageBytes
-        guard let raw = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+    /// Mapping granularity (the bytes of a small page on every system this runs on, or a multiple of them).
+    private static let pageBytes = 64 << 10
+
+    /// `bytes` (a multiple of `pageBytes`) of anonymous memory.
+    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
             return nil
         }
-        let start = Int(bitPattern: raw)
-        let aligned = roundedUp(start, to: hugePageBytes)
-        if aligned > start { munmap(raw, aligned - start) }
-        let end = aligned + bytes, reservedEnd = start + reserved
-        if reservedEnd > end, let tail = UnsafeMutableRawPointer(bitPattern: end) { munmap(tail, reservedEnd - end) }
-        guard let base = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
-        #if os(Linux)
-        // Advice only: refused (THP "never") the memory is still there, in small pages.
-        _ = madvise(base, bytes, MADV_HUGEPAGE)
-        #endif
-        return base
+        return raw
     }
 
     private static func roundedUp(_ value: Int, to multiple: Int) -> Int {
