@@ -113,6 +113,7 @@ public enum LoRAPatcher {
                     base.withUnsafeBufferPointer { src in
                         guard let d = dst.baseAddress, let s = src.baseAddress else { return }
                         Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
+                            TensorArena.populateForWriting(d + range.lowerBound, count: range.count)
                             (d + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
                         }
                     }
@@ -175,6 +176,7 @@ public enum LoRAPatcher {
                                         guard let w = w.baseAddress else { return }
                                         let (dst, src) = (c + first * columns, w + first * columns)
                                         Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
+                                            TensorArena.populateForWriting(dst + range.lowerBound, count: range.count)
                                             (dst + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
                                         }
                                     }
