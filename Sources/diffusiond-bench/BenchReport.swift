@@ -77,10 +77,10 @@ struct BenchOutput {
         let calls = Set(rows.map(\.ours.count)).sorted().map(String.init).joined(separator: "/")
         let how: String
         switch order {
-        case .alternating?: how = "alternating timed calls per side after one warm-up call each (txt2img: none)"
-        case .sequential?: how = "timed calls per side after one warm-up call each (txt2img: none), run SEQUENTIALLY: "
+        case .alternating?: how = "alternating timed calls per side after one warm-up call each (txt2img, lora-apply: none)"
+        case .sequential?: how = "timed calls per side after one warm-up call each (txt2img, lora-apply: none), run SEQUENTIALLY: "
             + "all of ours, then (our model freed) all of PyTorch's, not alternating, so drift between the halves is in the ratio"
-        case nil: how = "timed calls (ours only) after one warm-up call each (txt2img: none)"
+        case nil: how = "timed calls (ours only) after one warm-up call each (txt2img, lora-apply: none)"
         }
         line(String(format: "Medians of %@ %@; sgemm reference: %.1f GFLOP/s.", calls, how, sgemmRate))
         line("GFLOP/s = nominal FLOPs of the diffusers graph (convs, matmuls, attention; 2 per multiply-add) / our time.")
