@@ -105,6 +105,20 @@ public final class TensorStorage: @unchecked Sendable {
         return wide
     }
 
+    /// Elements `range` as float32 into `destination`: widened from 16-bit storage (exact), copied from float32.
+    /// On the calling thread, so a caller can fill its own buffer a slice per thread without a whole float32
+    /// copy of 16-bit weights first (a LoRA merge of an fp16 checkpoint).
+    public func copyFloat32(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "copyFloat32: \(range) outside 0..<\(count)")
+        if range.isEmpty { return }
+        if let format = elementType.kernelFormat {
+            tk_widen_block(UnsafeRawPointer(address) + range.lowerBound * elementType.byteWidth, format, 1, range.count,
+                           range.count, destination, range.count)
+        } else {
+            destination.update(from: pointer + range.lowerBound, count: range.count)
+        }
+    }
+
     /// This float32 storage in `type` (read-only, owned). With `exactOnly`, nil unless every value converts
     /// and back bit for bit, so a float32 path reading it computes exactly what it computed before.
     public func narrowed(to type: TensorElementType, exactOnly: Bool) -> TensorStorage? {

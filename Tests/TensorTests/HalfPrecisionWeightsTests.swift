@@ -101,4 +101,23 @@ final class HalfPrecisionWeightsTests: XCTestCase {
             WinogradConvolution.forcedVariant = nil
         }
     }
+
+    /// `copyFloat32` of any slice gives the bits `widenedToFloat32` gives there, for fp16, bf16 and float32.
+    func testCopyFloat32OfASliceEqualsTheWidenedSlice() throws {
+        let values = (0..<1000).map { Float(($0 * 7919) % 2001 - 1000) / 337 }
+        let wide = TensorStorage(uninitializedCount: values.count)
+        wide.pointer.update(from: values, count: values.count)
+        for storage in [wide, try XCTUnwrap(wide.narrowed(to: .float16, exactOnly: false)),
+                        try XCTUnwrap(wide.narrowed(to: .bfloat16, exactOnly: false))] {
+            let expected = storage.widenedToFloat32()
+            for range in [0..<1000, 0..<1, 3..<700, 999..<1000, 500..<500] {
+                let out = UnsafeMutablePointer<Float>.allocate(capacity: max(range.count, 1))
+                defer { out.deallocate() }
+                storage.copyFloat32(range, into: out)
+                for (i, index) in range.enumerated() {
+                    XCTAssertEqual(out[i].bitPattern, expected.pointer[index].bitPattern, "\(storage.elementType) \(range)")
+                }
+            }
+        }
+    }
 }

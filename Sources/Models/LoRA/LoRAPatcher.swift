@@ -110,12 +110,11 @@ public enum LoRAPatcher {
             var copy = arena(for: component, base: base).tensor(uninitializedShape: base.shape)
             LoRAMergeTimings.time(&timings.copySeconds) {
                 copy.withUnsafeMutableBufferPointer { dst in
-                    base.withUnsafeBufferPointer { src in
-                        guard let d = dst.baseAddress, let s = src.baseAddress else { return }
-                        Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
-                            TensorArena.populateForWriting(d + range.lowerBound, count: range.count)
-                            (d + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
-                        }
+                    guard let d = dst.baseAddress else { return }
+                    // 16-bit weights are widened slice by slice straight into the copy.
+                    Parallel.forEachSlice(count: dst.count, grain: 1 << 18) { range in
+                        TensorArena.populateForWriting(d + range.lowerBound, count: range.count)
+                        base.storage.copyFloat32(range, into: d + range.lowerBound)
                     }
                 }
             }
@@ -155,9 +154,9 @@ public enum LoRAPatcher {
                                  to name: String, in component: LoRAComponent) throws {
             let (rank, columns) = (down.shape[0], down.shape[1])
             // float32 once (16-bit resident weights are widened here, not block by block).
-            let stored: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
-            let base = stored?.widenedToFloat32()
-            var weight = try stored.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
+            // 16-bit resident weights are widened block by block into the copy, not as a whole float32 copy first.
+            let base: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
+            var weight = try base.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
             guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
                 throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
             }
@@ -172,13 +171,11 @@ public enum LoRAPatcher {
                             let count = min(blockRows, rows.count - first)
                             if let base {
                                 LoRAMergeTimings.time(&copySeconds) {
-                                    base.withUnsafeBufferPointer { w in
-                                        guard let w = w.baseAddress else { return }
-                                        let (dst, src) = (c + first * columns, w + first * columns)
-                                        Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
-                                            TensorArena.populateForWriting(dst + range.lowerBound, count: range.count)
-                                            (dst + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
-                                        }
+                                    let (dst, offset) = (c + first * columns, first * columns)
+                                    Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
+                                        TensorArena.populateForWriting(dst + range.lowerBound, count: range.count)
+                                        base.storage.copyFloat32((offset + range.lowerBound)..<(offset + range.upperBound),
+                                                                 into: dst + range.lowerBound)
                                     }
                                 }
                             }
