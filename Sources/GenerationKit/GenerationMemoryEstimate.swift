@@ -2,6 +2,7 @@ import Engine
 import Imaging
 import PluginAPI
 import StrictJSON
+import Tensor
 
 /// The admission estimate every generation operation shares: the model's weights (resident or to load), those
 /// of its ControlNets (`control`) and T2I-Adapters (`adapters`), the patched copies its LoRAs (`loras` and
@@ -25,25 +26,43 @@ public enum GenerationMemoryEstimate {
         var working = Double(GenerationMemory.workingBytes(model.footprint, width: width, height: height, batch: batch,
                                                            guided: guided, encodes: encodes))
         if let input { working += Double(GenerationMemory.inputBytes(width: input.width, height: input.height, bands: input.bands)) }
+        // A bf16 job narrows each network's weights on first use and keeps the copies with the model: counted as
+        // weights to load, those of the SD model, each ControlNet and T2I-Adapter not narrowed yet.
+        let bf16 = (try? PrecisionParam.resolve(params["precision"])) == .bf16
+        func addBF16<F>(_ hosted: HostedFootprint<F>, into estimate: inout MemoryEstimate) {
+            guard bf16, !estimate.models.contains(hosted.key) else { return }
+            estimate.weightBytes += hosted.bf16PendingBytes
+            estimate.weightBytesToLoad += hosted.bf16PendingBytes
+        }
         var estimate = MemoryEstimate(workingBytes: 0)
+        addBF16(model, into: &estimate)
         estimate.add(model)
         for control in p.controls {
             guard let net = try? context.models.controlNetFootprint(named: control.model) else { continue }
+            addBF16(net, into: &estimate)
             estimate.add(net)
             working += Double(GenerationMemory.controlBytes(model.footprint, width: width, height: height, batch: batch, guided: guided,
                                                             controlNetWeightBytes: net.weightBytes))
         }
         for adapter in T2IAdapterParams(params).entries {
             guard let net = try? context.models.t2iAdapterFootprint(named: adapter.model) else { continue }
+            addBF16(net, into: &estimate)
             estimate.add(net)
             working += Double(GenerationMemory.adapterBytes(model.footprint, width: width, height: height))
         }
         // Patched copies are made for the job (or kept from the previous job with the same set): counted as
         // weights to load, the conservative side of a reused set.
+        var patches = false
         for lora in (try? p.extraNetworks.requests(secondPrompts: true)) ?? [] {
             guard let bytes = try? context.models.loraPatchBytes(named: lora.name) else { continue }
             estimate.weightBytes += bytes
             estimate.weightBytesToLoad += bytes
+            patches = true
+        }
+        // In bf16 the networks a LoRA set rebuilds (text encoders, UNet) make their own bf16 copies, all of them.
+        if bf16, patches {
+            estimate.weightBytes += model.footprint.patchableBF16Bytes
+            estimate.weightBytesToLoad += model.footprint.patchableBF16Bytes
         }
         estimate.workingBytes = ByteEstimate.clamped(working)
         return estimate

@@ -17,6 +17,7 @@ public final class BF16PackedWeight: @unchecked Sendable {
         source = weight
         self.ledger = ledger
         pthread_mutex_init(&mutex, nil)
+        ledger.plan(weight.elementType == .bfloat16 ? 0 : weight.count * TensorElementType.bfloat16.byteWidth)
         if packNow { _ = tensor }
     }
 
@@ -34,10 +35,12 @@ public final class BF16PackedWeight: @unchecked Sendable {
     }
 }
 
-/// The bytes a network's bf16 weight copies occupy (part of its resident bytes), shared by its layers.
+/// The bytes a network's bf16 weight copies occupy (part of its resident bytes), shared by its layers, and what
+/// the copies not made yet will take (what admission control adds for a bf16 job on this network).
 public final class BF16PackLedger: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var total = 0
+    private var planned = 0
 
     public init() { pthread_mutex_init(&mutex, nil) }
 
@@ -49,9 +52,29 @@ public final class BF16PackLedger: @unchecked Sendable {
         return total
     }
 
+    /// Bytes all the network's bf16 copies take once made (0 for weights resident as bf16 already).
+    public var plannedBytes: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return planned
+    }
+
+    /// Bytes of the bf16 copies every layer's first bf16 call will still make (0 once all are made).
+    public var pendingBytes: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return max(0, planned - total)
+    }
+
     func add(_ count: Int) {
         pthread_mutex_lock(&mutex)
         total += count
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func plan(_ count: Int) {
+        pthread_mutex_lock(&mutex)
+        planned += count
         pthread_mutex_unlock(&mutex)
     }
 }

@@ -17,6 +17,9 @@ public struct UNet: Sendable {
     let bf16Packs: BF16PackLedger
     /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
     public var bf16PackBytes: Int { bf16Packs.bytes }
+    /// The bf16 copies a bf16 call will still make, and all of them (made or not).
+    public var bf16PendingBytes: Int { bf16Packs.pendingBytes }
+    public var bf16PlannedBytes: Int { bf16Packs.plannedBytes }
     /// conv_in, the time embedding, the down blocks and the mid block (shared with ControlNets).
     let encoder: UNetEncoder
     let upBlocks: [UNetUpBlock]
