@@ -52,17 +52,13 @@ public enum GenerationMemoryEstimate {
         }
         // Patched copies are made for the job (or kept from the previous job with the same set): counted as
         // weights to load, the conservative side of a reused set.
-        var patches = false
         for lora in (try? p.extraNetworks.requests(secondPrompts: true)) ?? [] {
             guard let bytes = try? context.models.loraPatchBytes(named: lora.name) else { continue }
-            estimate.weightBytes += bytes
-            estimate.weightBytesToLoad += bytes
-            patches = true
-        }
-        // In bf16 the networks a LoRA set rebuilds (text encoders, UNet) make their own bf16 copies, all of them.
-        if bf16, patches {
-            estimate.weightBytes += model.footprint.patchableBF16Bytes
-            estimate.weightBytesToLoad += model.footprint.patchableBF16Bytes
+            // In bf16 the patched (float32) copies get bf16 copies of their own, half their size; the networks a
+            // set rebuilds use the base's copies for every other weight (counted with the model above).
+            let copies = bytes + (bf16 ? bytes / 2 : 0)
+            estimate.weightBytes += copies
+            estimate.weightBytesToLoad += copies
         }
         estimate.workingBytes = ByteEstimate.clamped(working)
         return estimate

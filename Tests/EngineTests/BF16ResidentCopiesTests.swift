@@ -72,8 +72,9 @@ final class BF16ResidentCopiesTests: XCTestCase {
         XCTAssertEqual(try host.t2iAdapterFootprint(named: "full").bf16PendingBytes, 0)
     }
 
-    /// A rebuilt network has bf16 slots of its own for every weight, so a bf16 job on a patched variant narrows
-    /// the whole network again: those copies are the variant's and count with its patched bytes.
+    /// A network a LoRA set rebuilt uses the base's bf16 slots for the weights it shares with it, so a bf16 job on
+    /// the patched variant narrows only the patched weights anew (counted with the variant's patched bytes) and
+    /// every other weight once, as the base's (counted with the base), the whole network exactly once.
     func testLoRAPatchedNetworksCopiesCountWithTheKeptSet() throws {
         let host = ModelHost(directory: dir.path)
         let sd1 = try host.stableDiffusion(named: "tiny1")
@@ -85,17 +86,24 @@ final class BF16ResidentCopiesTests: XCTestCase {
         let context = Tensor(shape: [1, 77, unet.contextDim], values: [Float](repeating: 0.2, count: 77 * unet.contextDim))
         let latents = Tensor(shape: [1, 4, 8, 8], values: (0 ..< 256).map { Float($0 % 5) / 5 - 0.4 })
         _ = try ComputePrecision.$current.withValue(.bf16) { try unet.forward(latents: latents, timestep: 300, context: context) }
-        XCTAssertEqual(sd1.bf16PackBytes, 0, "the base's own networks ran nothing")
-        XCTAssertGreaterThan(unet.bf16PackBytes, 0)
-        XCTAssertEqual(unet.bf16PackBytes, unet.bf16PlannedBytes, "the whole rebuilt UNet was narrowed")
-        XCTAssertEqual(adapted.bf16PackBytes, unet.bf16PackBytes)
+        let base = sd1.networks.unet
+        let own = unet.bf16PackBytes, shared = base.bf16PackBytes
+        XCTAssertGreaterThan(own, 0, "the patched weights got copies of their own")
+        XCTAssertEqual(own, unet.bf16PlannedBytes, "all of them")
+        XCTAssertLessThanOrEqual(own, adapted.patchedBytes / 2, "half the float32 patched copies at most (biases have none)")
+        XCTAssertGreaterThan(shared, 0, "the weights it did not patch used the base's copies")
+        XCTAssertEqual(own + shared, base.bf16PlannedBytes, "the UNet was narrowed exactly once")
+        XCTAssertEqual(adapted.bf16PackBytes, own)
         let now = try info(host, .stableDiffusion)
-        XCTAssertEqual(now.patchedBytes, adapted.patchedBytes + unet.bf16PackBytes)
-        XCTAssertEqual(now.bytes, bytesBefore + unet.bf16PackBytes)
-        // The estimate's bound for a patched variant in bf16 covers the networks a set may rebuild.
-        XCTAssertGreaterThanOrEqual(try host.stableDiffusionFootprint(named: "tiny1").footprint.patchableBF16Bytes, unet.bf16PackBytes)
+        XCTAssertEqual(now.patchedBytes, adapted.patchedBytes + own)
+        XCTAssertEqual(now.bytes, bytesBefore + own + shared)
+        // Running the base in bf16 now narrows only what the variant did not share.
+        _ = try ComputePrecision.$current.withValue(.bf16) { try base.forward(latents: latents, timestep: 300, context: context) }
+        XCTAssertEqual(base.bf16PackBytes, base.bf16PlannedBytes)
+        XCTAssertEqual(try info(host, .stableDiffusion).bytes, bytesBefore + own + base.bf16PlannedBytes)
         sd1.loraCache.clear()
-        XCTAssertEqual(try info(host, .stableDiffusion).bytes, bytesBefore - adapted.patchedBytes, "dropping the set frees its copies")
+        XCTAssertEqual(try info(host, .stableDiffusion).bytes, bytesBefore - adapted.patchedBytes + base.bf16PlannedBytes,
+                       "dropping the set frees its own copies, the base keeps its")
     }
 
     /// A checkpoint's copies: a bf16 run makes what the footprint said was pending (text encoder and UNet; the

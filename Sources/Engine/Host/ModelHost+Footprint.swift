@@ -21,10 +21,9 @@ extension ModelHost {
         let key = ModelKey(kind: .stableDiffusion, name: entry.name)
         if let model: LoadedModel = peek(key, path: entry.path) {
             let networks = model.networks
-            var footprint = StableDiffusionFootprint(weightBytes: model.bytes, unetChannels: networks.unet.config.blockOutChannels,
+            let footprint = StableDiffusionFootprint(weightBytes: model.bytes, unetChannels: networks.unet.config.blockOutChannels,
                                                      latentChannels: networks.vae.config.latentChannels,
                                                      vaeChannels: networks.vae.config.blockOutChannels)
-            footprint.patchableBF16Bytes = networks.patchableBF16Bytes
             return HostedFootprint(key: key, footprint: footprint, resident: true, weightBytes: model.bytes,
                                    bf16PendingBytes: networks.bf16PendingBytes)
         }

@@ -18,8 +18,8 @@ public final class LoRAPatchCache: @unchecked Sendable {
         lock.withLock { last = (key, value) }
     }
 
-    /// Bytes of the patched copies the kept variant holds beside the base (0 when none is kept), the bf16 copies
-    /// its rebuilt networks made in bf16 jobs included: what the memory budget and `status` count for it.
+    /// Bytes of the patched copies the kept variant holds beside the base (0 when none is kept), with their bf16
+    /// copies once bf16 jobs made them: what the memory budget and `status` count for it.
     public var patchedBytes: Int {
         lock.withLock { last.map { $0.value.patchedBytes + $0.value.bf16PackBytes } ?? 0 }
     }
@@ -52,8 +52,8 @@ public struct LoRAPatchedModel: Sendable {
     public let reused: Bool
     /// Float32 bytes of the tensors copied and patched (0 for the base itself).
     public let patchedBytes: Int
-    /// The bf16 copy ledgers of the networks rebuilt for this set (not shared with the base): a bf16 job narrows
-    /// every weight of a rebuilt network again, not only the patched ones.
+    /// The bf16 copy ledgers of the networks rebuilt for this set (not shared with the base): they hold the copies
+    /// of the patched weights; every other weight uses the base's copy.
     let bf16Ledgers: [BF16PackLedger]
 
     public init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int = 0) {

@@ -75,13 +75,9 @@ public struct StableDiffusionModels: Sendable {
     public var bf16PendingBytes: Int {
         textEncoders.reduce(0) { $0 + $1.encoder.bf16PendingBytes } + unet.bf16PendingBytes + vae.bf16PendingBytes
     }
-    /// Bytes of all the bf16 copies of the networks a LoRA set rebuilds (the text encoders and the UNet): what a
-    /// patched variant makes again in a bf16 job.
-    public var patchableBF16Bytes: Int {
-        textEncoders.reduce(0) { $0 + $1.encoder.bf16PlannedBytes } + unet.bf16PlannedBytes
-    }
-    /// The bf16 copy ledgers of the networks this model does not share with `base` (those a LoRA set rebuilt), so
-    /// a patched variant's own bf16 copies are counted once, beside the base's.
+
+    /// The bf16 copy ledgers of the networks this model does not share with `base` (those a LoRA set rebuilt):
+    /// the copies of their patched weights, counted with the variant; the copies of the others are the base's.
     public func bf16Ledgers(notSharedWith base: StableDiffusionModels) -> [BF16PackLedger] {
         let mine = textEncoders.map(\.encoder.bf16Packs) + [unet.bf16Packs, vae.bf16Packs]
         let theirs = base.textEncoders.map(\.encoder.bf16Packs) + [base.unet.bf16Packs, base.vae.bf16Packs]

@@ -13,11 +13,9 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
     public var latentChannels: Int
     /// VAE channels per level; the decoder's last (full-resolution) level has the first.
     public var vaeChannels: [Int]
-    /// The bf16 copies a bf16 job makes of its networks (2 bytes per stored value of the text encoders, the UNet
-    /// and a VAE without `force_upcast`; a single file's every tensor: an upper bound), and of the networks a LoRA
-    /// set rebuilds (text encoders and UNet), which a patched variant makes again.
+    /// The bf16 copies a bf16 job makes of its networks: 2 bytes per stored value of the text encoders, the UNet
+    /// and a VAE without `force_upcast` (a single file's every tensor: an upper bound).
     public var bf16CopyBytes = 0
-    public var patchableBF16Bytes = 0
     /// Image pixels per latent pixel along a side (8 for every supported family).
     public var vaeScale: Int { 1 << max(0, vaeChannels.count - 1) }
 
@@ -39,7 +37,7 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
             let root = path as NSString
             let unet: UNetConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("unet/config.json"))
             let vae: VAEConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("vae/config.json"))
-            var elements = 0, patchable = 0
+            var elements = 0, vaeElements = 0
             for (folder, stem, legacy) in [("text_encoder", "model", "pytorch_model"), ("text_encoder_2", "model", "pytorch_model"),
                                            ("unet", "diffusion_pytorch_model", "diffusion_pytorch_model"),
                                            ("vae", "diffusion_pytorch_model", "diffusion_pytorch_model")] {
@@ -47,13 +45,11 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
                 guard FileManager.default.fileExists(atPath: component) else { continue }
                 let count = elementCount(try DiffusersFolder.openWeights(in: component, stem: stem, legacyStem: legacy, variant: nil).source)
                 elements += count
-                if folder != "vae" { patchable += count }
+                if folder == "vae" { vaeElements = count }
             }
             var footprint = StableDiffusionFootprint(weightBytes: elements * MemoryLayout<Float>.size, unetChannels: unet.blockOutChannels,
                                                      latentChannels: vae.latentChannels, vaeChannels: vae.blockOutChannels)
-            let bf16 = TensorElementType.bfloat16.byteWidth
-            footprint.patchableBF16Bytes = patchable * bf16
-            footprint.bf16CopyBytes = (vae.forceUpcast ? patchable : elements) * bf16
+            footprint.bf16CopyBytes = (vae.forceUpcast ? elements - vaeElements : elements) * TensorElementType.bfloat16.byteWidth
             return footprint
         }
         let file = try WeightFiles.open(path)
@@ -74,7 +70,6 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
                                                  latentChannels: vae?.latentChannels ?? 4,
                                                  vaeChannels: vae?.blockOutChannels ?? [128, 256, 512, 512])
         footprint.bf16CopyBytes = elements * TensorElementType.bfloat16.byteWidth
-        footprint.patchableBF16Bytes = footprint.bf16CopyBytes
         return footprint
     }
 
