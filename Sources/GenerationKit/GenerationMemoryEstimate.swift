@@ -26,28 +26,20 @@ public enum GenerationMemoryEstimate {
         var working = Double(GenerationMemory.workingBytes(model.footprint, width: width, height: height, batch: batch,
                                                            guided: guided, encodes: encodes))
         if let input { working += Double(GenerationMemory.inputBytes(width: input.width, height: input.height, bands: input.bands)) }
-        // A bf16 job narrows each network's weights on first use and keeps the copies with the model: counted as
-        // weights to load, those of the SD model, each ControlNet and T2I-Adapter not narrowed yet.
+        // A bf16 job narrows each network's weights on first use and keeps the copies with the model: those of the
+        // SD model, each ControlNet and T2I-Adapter not narrowed yet count as weights to load.
         let bf16 = (try? PrecisionParam.resolve(params["precision"])) == .bf16
-        func addBF16<F>(_ hosted: HostedFootprint<F>, into estimate: inout MemoryEstimate) {
-            guard bf16, !estimate.models.contains(hosted.key) else { return }
-            estimate.weightBytes += hosted.bf16PendingBytes
-            estimate.weightBytesToLoad += hosted.bf16PendingBytes
-        }
         var estimate = MemoryEstimate(workingBytes: 0)
-        addBF16(model, into: &estimate)
-        estimate.add(model)
+        estimate.add(model, bf16: bf16)
         for control in p.controls {
             guard let net = try? context.models.controlNetFootprint(named: control.model) else { continue }
-            addBF16(net, into: &estimate)
-            estimate.add(net)
+            estimate.add(net, bf16: bf16)
             working += Double(GenerationMemory.controlBytes(model.footprint, width: width, height: height, batch: batch, guided: guided,
                                                             controlNetWeightBytes: net.weightBytes))
         }
         for adapter in T2IAdapterParams(params).entries {
             guard let net = try? context.models.t2iAdapterFootprint(named: adapter.model) else { continue }
-            addBF16(net, into: &estimate)
-            estimate.add(net)
+            estimate.add(net, bf16: bf16)
             working += Double(GenerationMemory.adapterBytes(model.footprint, width: width, height: height))
         }
         // Patched copies are made for the job (or kept from the previous job with the same set): counted as

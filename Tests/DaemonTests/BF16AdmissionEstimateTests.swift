@@ -7,7 +7,8 @@ import XCTest
 extension AdmissionEstimateTests {
     /// A bf16 job keeps bf16 copies of the weights it narrows: its estimate exceeds the same fp32 job's by the
     /// copies not made yet, 2 bytes per stored value, for the checkpoint (text encoder and UNet; the tiny VAE says
-    /// force_upcast and stays fp32), each ControlNet and T2I-Adapter, and the networks a LoRA set rebuilds.
+    /// force_upcast and stays fp32), each ControlNet and T2I-Adapter, a LoRA set's patched weights, and the checkpoint
+    /// of `upscale`'s `refine`.
     func testBF16EstimateCountsTheCopiesToMake() throws {
         let dir = try TempDir()
         let base: [String: JSONValue] = ["model": "tiny", "prompt": "a fox", "steps": 1, "seed": 1, "width": 16, "height": 16,
@@ -26,12 +27,19 @@ extension AdmissionEstimateTests {
         defer { daemon.stop() }
         let client = try daemon.connect()
         var id: Int64 = 0
-        for (label, params) in [("base", base), ("control", controlled), ("adapter", adapted), ("lora", patched)] {
+        let refined: [String: JSONValue] = ["image": ["path": .string(hint)], "model": "lanczos3", "scale": 2,
+                                            "refine": ["model": "tiny", "strength": 0.5, "tile": 32, "overlap": 8]]
+        for (label, params) in [("base", base), ("control", controlled), ("adapter", adapted), ("lora", patched), ("refine", refined)] {
             for precision in ["fp32", "bf16"] {
                 var request = params
-                request["precision"] = .string(precision)
+                let method = label == "refine" ? "upscale" : "generate"
+                if method == "upscale" {
+                    request["refine"] = .object((request["refine"]?.objectValue ?? [:]).merging(["precision": .string(precision)]) { $1 })
+                } else {
+                    request["precision"] = .string(precision)
+                }
                 id += 1
-                try client.request(id, "generate", request)
+                try client.request(id, method, request)
                 let reply = try client.collect(id: .integer(id), timeout: 30).response
                 XCTAssertEqual(reply.errorCode, RPCErrorCode.outOfMemoryBudget, "\(label) \(precision): \(reply)\n\(daemon.log)")
                 estimates[label + "/" + precision] = reply["error"]?["data"]?["estimated_bytes"]?.intValue
@@ -58,5 +66,7 @@ extension AdmissionEstimateTests {
         let patchedCopies = try XCTUnwrap(estimates["lora/fp32"]) - XCTUnwrap(estimates["base/fp32"])
         XCTAssertGreaterThan(patchedCopies, 0)
         XCTAssertEqual(try extra("lora") - checkpoint, patchedCopies / 2, "\(estimates)")
+        // upscale's refine in bf16 makes the checkpoint's copies too.
+        XCTAssertEqual(try extra("refine"), checkpoint, "\(estimates)")
     }
 }
