@@ -33,7 +33,8 @@ final class BF16RunAccuracyTests: XCTestCase {
     }
 
     struct Run: Decodable {
-        let name, model, mode, prompt, negative_prompt, sampler, scheduler, best: String
+        /// `model` names the family ("sd1", "sdxl"); `folder` is its diffusers folder under Tests/Fixtures.
+        let name, model, folder, mode, prompt, negative_prompt, sampler, scheduler, best: String
         let steps, width, height: Int
         let cfg_scale: Double
         let strength: Double?
@@ -43,11 +44,6 @@ final class BF16RunAccuracyTests: XCTestCase {
 
     static let fixtures = PipelineFixtures.root
 
-    static func model(_ name: String) throws -> LoadedModel {
-        let folder = name == "sd1" ? PipelineFixtures.modelFolder("sd1")
-            : fixtures.appendingPathComponent("sdxl/base/diffusers").path
-        return try LoadedModel.load(name: name, path: folder)
-    }
 
     /// The fixture script's picture: 8-bit RGB from integer arithmetic only, so it is the same bit for bit.
     static func picture(side: Int) -> Tensor {
@@ -154,9 +150,11 @@ final class BF16RunAccuracyTests: XCTestCase {
         let refs = try SafeTensorsFile(path: dir.appendingPathComponent("bf16_runs.safetensors").path)
         let runs = record.runs.filter { $0.model == name }
         XCTAssertEqual(Set(runs.map(\.mode)), ["txt2img", "img2img", "inpaint"], "fixture runs missing")
-        let model = try Self.model(name)
+        var models: [String: LoadedModel] = [:]
         var failures: [String] = []
         for run in runs {
+            let model = try models[run.folder] ?? LoadedModel.load(name: run.model, path: Self.fixtures.appendingPathComponent(run.folder).path)
+            models[run.folder] = model
             let fp32 = try Self.generate(run, model: model)
             let mismatches = try Self.fingerprintMismatches(fp32, run: run, refs: refs, geometry: record.fingerprint)
             failures += mismatches
