@@ -90,7 +90,8 @@ extension LoadedModel {
                                         AppliedLoRA(name: request.name, textEncoderWeight: request.effectiveTextEncoderWeight,
                                                     unetWeight: request.effectiveUNetWeight, dyn: request.dyn, path: entry.path)
                                     })
-        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes)
+        let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes,
+                                       bf16Ledgers: patched.models.bf16Ledgers(notSharedWith: networks))
         loraCache.store(adapted, for: key)
         return adapted
     }

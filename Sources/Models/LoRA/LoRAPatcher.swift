@@ -278,7 +278,7 @@ public enum LoRAPatcher {
                 let replacements = tensors(.textEncoder(loaded.slot))
                 guard !replacements.isEmpty, let source = weights.textEncoders[loaded.slot]?.overlaid(replacements) else { continue }
                 let encoder = try CLIPTextEncoder(config: loaded.encoder.config, weights: source,
-                                                  layersToRun: loaded.encoder.layersToRun)
+                                                  layersToRun: loaded.encoder.layersToRun, sharingBF16With: loaded.encoder)
                 encoders[i] = LoadedTextEncoder(slot: loaded.slot, encoder: encoder, tokenizer: loaded.tokenizer)
                 textWeights[loaded.slot] = source
             }
@@ -287,7 +287,7 @@ public enum LoRAPatcher {
             let replacements = tensors(.unet)
             if !replacements.isEmpty {
                 unetWeights = weights.unet.overlaid(replacements)
-                unet = try UNet(config: models.unet.config, weights: unetWeights)
+                unet = try UNet(config: models.unet.config, weights: unetWeights, sharingBF16With: models.unet)
             }
             return models.replacing(textEncoders: encoders, unet: unet,
                                     weights: NetworkWeights(unet: unetWeights, textEncoders: textWeights))
