@@ -2,6 +2,7 @@ import Engine
 import Imaging
 import PluginAPI
 import StrictJSON
+import Tensor
 
 /// The admission estimate every generation operation shares: the model's weights (resident or to load), those
 /// of its ControlNets (`control`) and T2I-Adapters (`adapters`), the patched copies its LoRAs (`loras` and
@@ -25,25 +26,31 @@ public enum GenerationMemoryEstimate {
         var working = Double(GenerationMemory.workingBytes(model.footprint, width: width, height: height, batch: batch,
                                                            guided: guided, encodes: encodes))
         if let input { working += Double(GenerationMemory.inputBytes(width: input.width, height: input.height, bands: input.bands)) }
+        // A bf16 job narrows each network's weights on first use and keeps the copies with the model: those of the
+        // SD model, each ControlNet and T2I-Adapter not narrowed yet count as weights to load.
+        let bf16 = (try? PrecisionParam.resolve(params["precision"])) == .bf16
         var estimate = MemoryEstimate(workingBytes: 0)
-        estimate.add(model)
+        estimate.add(model, bf16: bf16)
         for control in p.controls {
             guard let net = try? context.models.controlNetFootprint(named: control.model) else { continue }
-            estimate.add(net)
+            estimate.add(net, bf16: bf16)
             working += Double(GenerationMemory.controlBytes(model.footprint, width: width, height: height, batch: batch, guided: guided,
                                                             controlNetWeightBytes: net.weightBytes))
         }
         for adapter in T2IAdapterParams(params).entries {
             guard let net = try? context.models.t2iAdapterFootprint(named: adapter.model) else { continue }
-            estimate.add(net)
+            estimate.add(net, bf16: bf16)
             working += Double(GenerationMemory.adapterBytes(model.footprint, width: width, height: height))
         }
         // Patched copies are made for the job (or kept from the previous job with the same set): counted as
         // weights to load, the conservative side of a reused set.
         for lora in (try? p.extraNetworks.requests(secondPrompts: true)) ?? [] {
             guard let bytes = try? context.models.loraPatchBytes(named: lora.name) else { continue }
-            estimate.weightBytes += bytes
-            estimate.weightBytesToLoad += bytes
+            // In bf16 the patched (float32) copies get bf16 copies of their own, half their size; the networks a
+            // set rebuilds use the base's copies for every other weight (counted with the model above).
+            let copies = bytes + (bf16 ? bytes / 2 : 0)
+            estimate.weightBytes += copies
+            estimate.weightBytesToLoad += copies
         }
         estimate.workingBytes = ByteEstimate.clamped(working)
         return estimate

@@ -24,6 +24,16 @@ public struct MemoryEstimate: Equatable, Sendable {
     /// What the machine must still provide: the weights to load plus the peak.
     public var additionalBytes: Int { ByteEstimate.clamped(Double(weightBytesToLoad) + Double(workingBytes)) }
 
+    /// Adds a model the job uses, with the bf16 copies of its weights a bf16 job will still make (`bf16`): they
+    /// stay with the model, so they count as weights to load.
+    public mutating func add<F>(_ model: HostedFootprint<F>, bf16: Bool) {
+        if bf16, !models.contains(model.key) {
+            weightBytes += model.bf16PendingBytes
+            weightBytesToLoad += model.bf16PendingBytes
+        }
+        add(model)
+    }
+
     /// Adds a model the job uses.
     public mutating func add<F>(_ model: HostedFootprint<F>) {
         guard !models.contains(model.key) else { return }

@@ -95,9 +95,9 @@ public enum ModelReport {
         p["name"] = ["type": "string", "minLength": 1]
         p["variant"] = ["type": "string", "description": "the variant (adapter set) when not the file as stored"]
         p["path"] = ["type": "string"]
-        p["bytes"] = ["type": "integer", "minimum": 0, "description": "what the memory budget counts for it (a checkpoint's weights plus lora_patched_bytes)"]
+        p["bytes"] = ["type": "integer", "minimum": 0, "description": "what the memory budget counts for it: its weights with the bf16 copies bf16 jobs made of them, a checkpoint's plus lora_patched_bytes"]
         p["lora_patched_bytes"] = ["type": "integer", "minimum": 0,
-                                   "description": "a checkpoint's copies of the tensors its kept LoRA set patched (0 when none is kept); included in bytes"]
+                                   "description": "a checkpoint's copies of the tensors its kept LoRA set patched, with their bf16 copies once bf16 jobs made them (0 when none is kept); included in bytes"]
         return ResultSchemas.object(p, required: ["kind", "name", "path", "bytes"])
     }
 

@@ -108,6 +108,7 @@ struct BenchCommand: ParsableCommand {
             try startTorch()
             for (index, workload) in selected.enumerated() {
                 try alternate(workload, context: context, torch: torch, timings: &timings[index], peaks: &peaks, out: out)
+                try torch.map { try workload.compare(with: $0.worker) }
             }
             (steady, cached, idle) = Self.idleMemory()
         case .sequential:
@@ -129,6 +130,7 @@ struct BenchCommand: ParsableCommand {
             if let torch {
                 for (index, workload) in selected.enumerated() {
                     try timeTorch(workload, torch: torch, timings: &timings[index], peaks: &peaks, out: out)
+                    try workload.compare(with: torch.worker)
                 }
             }
         }

@@ -33,6 +33,8 @@ protocol BenchWorkload: AnyObject {
     func prepare(_ context: BenchContext) throws
     func run(_ context: BenchContext) throws
     func release()
+    /// Asks the PyTorch worker what the notes compare beyond timings (after both sides ran; ours may be released).
+    func compare(with torch: BenchTorchWorker) throws
 }
 
 extension BenchWorkload {
@@ -42,6 +44,7 @@ extension BenchWorkload {
     var notes: [String] { [] }
     var measuresPeakMemory: Bool { false }
     func release() {}
+    func compare(with torch: BenchTorchWorker) throws {}
 }
 
 /// What workloads share: the model under test, loaded once on first use, and its memory readings.

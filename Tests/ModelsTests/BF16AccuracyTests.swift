@@ -49,6 +49,29 @@ final class BF16AccuracyTests: XCTestCase {
         XCTAssertEqual(try unet.forward(latents: latents, timesteps: timesteps, context: context).scalars, fp32.scalars)
     }
 
+    /// The same rule on one call of the tiny SDXL base UNet, its added conditioning (pooled text embeds and time ids
+    /// through `add_embedding`) included: PyTorch's errors in Tests/Fixtures/sdxl/base/bf16_accuracy.json.
+    func testSDXLUNetBF16ErrorIsWithinTorchsOwn() throws {
+        let base = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/sdxl/base")
+        let torch = try JSONDecoder().decode(TorchRecord.self, from: Data(contentsOf: base.appendingPathComponent("bf16_accuracy.json")))
+        let reference = try SafeTensorsFile(path: base.appendingPathComponent("reference.safetensors").path)
+        let unet = try ModelFiles.load(path: base.appendingPathComponent("diffusers").path).unet
+        XCTAssertNotNil(unet.config.additionEmbedType, "the SDXL UNet takes the added conditioning")
+        let conditioning = UNetConditioning(
+            context: try reference.tensor("unet.context"),
+            added: AddedConditioning(textEmbeds: try reference.tensor("unet.text_embeds"), timeIDs: try reference.tensor("unet.time_ids")))
+        let latents = try reference.tensor("unet.latents"), timesteps = try reference.tensor("unet.timesteps").scalars
+        let expected = try reference.tensor("unet.noise_pred")
+        let fp32 = try unet.forward(latents: latents, timesteps: timesteps, conditioning: conditioning)
+        let bf16 = try ComputePrecision.$current.withValue(.bf16) {
+            try unet.forward(latents: latents, timesteps: timesteps, conditioning: conditioning)
+        }
+        let ours = relativeL2(bf16, expected)
+        XCTAssertLessThanOrEqual(ours, 1.25 * torch.best, "ours \(ours) vs torch \(torch.relative_l2)")
+        XCTAssertGreaterThan(ours, 10 * relativeL2(fp32, expected), "the bf16 path must actually round (fp32 error \(relativeL2(fp32, expected)))")
+    }
+
     /// The text encoder in bf16 stays near fp32 (bf16 GEMMs and attention, fp32 layer norms), and a VAE whose config
     /// says `force_upcast` computes in fp32 even in a bf16 job, bit for bit.
     func testTextEncoderAndForcedUpcastVAE() throws {

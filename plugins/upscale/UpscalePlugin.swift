@@ -299,7 +299,7 @@ extension UpscalePlugin: MemoryEstimating {
             estimate.workingBytes = max(estimate.workingBytes,
                                         GenerationMemory.workingBytes(model.footprint, width: tile, height: tile, batch: 1,
                                                                       guided: guided, encodes: true))
-            estimate.add(model)
+            estimate.add(model, bf16: (try? PrecisionParam.resolve(refine["precision"], field: "refine.precision")) == .bf16)
         }
         return estimate.models.isEmpty ? nil : estimate
     }

@@ -14,6 +14,11 @@ Requests (stdin) and answers (stdout; logs and warnings go to stderr):
   {"op": "flops", "kind": K, ...params}              -> {"ok": true, "flops": f}  torch's FlopCounterMode, meta device
   {"op": "memory"}                                   -> {"ok": true, "rss": b, "hwm": b}
   {"op": "sgemm", "n": 2048, "repeats": 5}           -> {"ok": true, "seconds": median s}
+  {"op": "bf16_error", "batch": B, "height": H, "width": W}
+      -> {"ok": true, "fp32": [...], "relative_l2": {"autocast": e, "bf16_weights": e}, "seconds": {...}}
+      one SD 1.x/2.x UNet call each (timestep 500, after an untimed warm-up call) on the bench's own inputs (`bench_tensor`, the same values
+      diffusiond-bench's BenchInputs makes), in fp32, under CPU autocast to bf16 and with a bf16 copy of the UNet:
+      PyTorch's bf16 errors against its fp32, and its fp32 prediction for ours to be measured against
   {"op": "quit"}
 Kinds: "unet" (batch, height, width: image pixels; SDXL adds text_embeds and time_ids), "unet_controlnet" (the same
 with ControlNetModel.from_unet's residuals), "t2i_adapter" (height, width: a full T2IAdapter with the UNet's widths on
@@ -48,6 +53,36 @@ def reset_peak() -> bool:
         return True
     except OSError:
         return False
+
+
+MASK64 = (1 << 64) - 1
+
+
+def bench_tensor(shape, seed: int) -> torch.Tensor:
+    """diffusiond-bench's BenchInputs.tensor, value for value: xorshift64*, each value the float32 sum of two
+    uniforms in [-1, 1)."""
+    import numpy as np
+    state = ((seed * 0x9E3779B97F4A7C15) & MASK64) | 1
+    count = 1
+    for n in shape:
+        count *= n
+    values = np.empty(count, dtype=np.float32)
+    scale = np.float32(1 << 24)
+    for i in range(count):
+        total = np.float32(0)
+        for _ in range(2):
+            state ^= state >> 12
+            state ^= (state << 25) & MASK64
+            state ^= state >> 27
+            total = np.float32(total + (np.float32(((state * 0x2545F4914F6CDD1D) & MASK64) >> 40) / scale
+                                        * np.float32(2) - np.float32(1)))
+        values[i] = total
+    return torch.from_numpy(values).reshape(shape)
+
+
+def relative_l2(ours: torch.Tensor, reference: torch.Tensor) -> float:
+    ours, reference = ours.double(), reference.double()
+    return float((ours - reference).norm() / reference.norm())
 
 
 class Worker:
@@ -236,6 +271,37 @@ class Worker:
                 fn()
         return counter.get_total_flops()
 
+    def bf16_error(self, req):
+        from diffusers import UNet2DConditionModel
+        cfg = self.unet.config
+        if cfg.addition_embed_type is not None:
+            raise ValueError("bf16_error takes an SD 1.x/2.x UNet (no added conditioning)")
+        b, h, w = req["batch"], req["height"] // 8, req["width"] // 8
+        cross = cfg.cross_attention_dim if isinstance(cfg.cross_attention_dim, int) else cfg.cross_attention_dim[0]
+        x = bench_tensor([b, cfg.in_channels, h, w], 1)
+        c = bench_tensor([b, 77, cross], 2)
+        t = torch.full((b,), 500.0)
+        # Loaded straight as bf16 (a deepcopy would hold a second float32 UNet first).
+        cast = UNet2DConditionModel.from_pretrained(self.folder, subfolder="unet", torch_dtype=torch.bfloat16).eval()
+        xb, cb = x.bfloat16(), c.bfloat16()
+
+        def autocast_call():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return self.unet(x, t, encoder_hidden_states=c).sample.float()
+        calls = {"fp32": lambda: self.unet(x, t, encoder_hidden_states=c).sample, "autocast": autocast_call,
+                 "bf16_weights": lambda: cast(xb, t, encoder_hidden_states=cb).sample.float()}
+        seconds, outputs = {}, {}
+        with torch.inference_mode():
+            for label, call in calls.items():
+                call()  # warm-up (oneDNN primitives, first-touch), untimed as the bench's own warm-ups
+                start = time.perf_counter()
+                outputs[label] = call()
+                seconds[label] = time.perf_counter() - start
+        del cast
+        fp32, autocast, pure = outputs["fp32"], outputs["autocast"], outputs["bf16_weights"]
+        return {"fp32": fp32.flatten().tolist(), "seconds": seconds,
+                "relative_l2": {"autocast": relative_l2(autocast, fp32), "bf16_weights": relative_l2(pure, fp32)}}
+
     def handle(self, req):
         op = req.get("op")
         if op == "load":
@@ -257,6 +323,8 @@ class Worker:
             return {"seconds": seconds, "rss_before": before, "hwm": proc_status("VmHWM") if ok else -1}
         if op == "flops":
             return {"flops": self.flops(req)}
+        if op == "bf16_error":
+            return self.bf16_error(req)
         if op == "memory":
             return {"rss": proc_status("VmRSS"), "hwm": proc_status("VmHWM")}
         if op == "sgemm":

@@ -9,6 +9,9 @@ public struct HostedFootprint<Footprint: Sendable>: Sendable {
     public let resident: Bool
     public var bytesToLoad: Int { resident ? 0 : weightBytes }
     public let weightBytes: Int
+    /// The bf16 weight copies a bf16 job on it will make: those not made yet of a resident model, all of them
+    /// (every stored tensor at 2 bytes: an upper bound) of one to load.
+    public var bf16PendingBytes = 0
 }
 
 extension ModelHost {
@@ -21,13 +24,15 @@ extension ModelHost {
             let footprint = StableDiffusionFootprint(weightBytes: model.bytes, unetChannels: networks.unet.config.blockOutChannels,
                                                      latentChannels: networks.vae.config.latentChannels,
                                                      vaeChannels: networks.vae.config.blockOutChannels)
-            return HostedFootprint(key: key, footprint: footprint, resident: true, weightBytes: model.bytes)
+            return HostedFootprint(key: key, footprint: footprint, resident: true, weightBytes: model.bytes,
+                                   bf16PendingBytes: networks.bf16PendingBytes)
         }
         let footprint: StableDiffusionFootprint
         do { footprint = try FootprintCache.value(kind: "sd", path: entry.path, read: StableDiffusionFootprint.read) } catch {
             throw EngineError.modelLoadFailed(name: entry.name, reason: String(describing: error))
         }
-        return HostedFootprint(key: key, footprint: footprint, resident: false, weightBytes: footprint.weightBytes)
+        return HostedFootprint(key: key, footprint: footprint, resident: false, weightBytes: footprint.weightBytes,
+                               bf16PendingBytes: footprint.bf16CopyBytes)
     }
 
     public func upscalerFootprint(named name: String) throws -> HostedFootprint<UpscalerFootprint> {
@@ -67,13 +72,16 @@ extension ModelHost {
 
     private func adapterFootprint(_ key: ModelKey, path: String) throws -> HostedFootprint<Int> {
         if let bytes = residentBytes(key, path: path) {
-            return HostedFootprint(key: key, footprint: bytes, resident: true, weightBytes: bytes)
+            let pending = (peek(key, path: path) as LoadedControlNet?)?.network.bf16PendingBytes
+                ?? (peek(key, path: path) as T2IAdapter?)?.bf16PendingBytes ?? 0
+            return HostedFootprint(key: key, footprint: bytes, resident: true, weightBytes: bytes, bf16PendingBytes: pending)
         }
         let bytes: Int
         do { bytes = try FootprintCache.value(kind: "adapter", path: path, read: AdapterWeightFootprint.weightBytes) } catch {
             throw EngineError.modelLoadFailed(name: key.name, reason: String(describing: error))
         }
-        return HostedFootprint(key: key, footprint: bytes, resident: false, weightBytes: bytes)
+        // `bytes` is float32 (4 per stored value): its bf16 copies take half.
+        return HostedFootprint(key: key, footprint: bytes, resident: false, weightBytes: bytes, bf16PendingBytes: bytes / 2)
     }
 
     /// The float32 bytes of the patched copies applying LoRA `name` makes (`LoRAPatchFootprint`), plus its own tensors.

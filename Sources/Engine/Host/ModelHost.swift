@@ -45,15 +45,15 @@ public final class ModelHost: @unchecked Sendable {
         let stamp: FileStamp?
         let value: any Sendable
         var lastUse: UInt64
-        /// A checkpoint's bf16 weight copies when it was measured (in `info.bytes`); more appear when a bf16
-        /// request first runs on a model loaded for fp32.
+        /// A network's bf16 weight copies when it was measured (in `info.bytes`); more appear when a bf16
+        /// request first runs on a checkpoint, ControlNet or T2I-Adapter loaded for fp32.
         var bf16BytesAtLoad = 0
 
         /// Bytes held beside the weights that change while resident: a checkpoint's kept LoRA set
         /// (`LoRAPatchCache`), read when the budget is checked and when `status` asks.
         var patchedBytes: Int { (value as? LoadedModel)?.loraCache.patchedBytes ?? 0 }
         /// bf16 weight copies made since the load (`BF16PackedWeight`).
-        var bf16Growth: Int { max(0, ((value as? LoadedModel)?.bf16PackBytes ?? 0) - bf16BytesAtLoad) }
+        var bf16Growth: Int { max(0, ((value as? any HoldsBF16Copies)?.bf16PackBytes ?? 0) - bf16BytesAtLoad) }
         /// What the budget counts for it now.
         var bytes: Int { info.bytes + patchedBytes + bf16Growth }
         /// The info as reported now, its patched copies and later bf16 copies included.
@@ -171,7 +171,7 @@ public final class ModelHost: @unchecked Sendable {
         details["precision"] = key.kind == .upscaler ? ComputePrecision.fp32.rawValue : PrecisionSetting.forRequest(nil).rawValue
         details["weights"] = WeightResidency.processDefault.rawValue
         insert(Entry(info: ResidentModelInfo(key: key, path: path, bytes: bytes, loadedAt: Date(), details: details),
-                     stamp: stamp, value: model, lastUse: 0, bf16BytesAtLoad: (model as? LoadedModel)?.bf16PackBytes ?? 0))
+                     stamp: stamp, value: model, lastUse: 0, bf16BytesAtLoad: (model as? any HoldsBF16Copies)?.bf16PackBytes ?? 0))
         logger.info("model loaded", metadata: ["model": "\(key)", "bytes": "\(bytes)",
                                                 "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         return model
@@ -191,7 +191,7 @@ public final class ModelHost: @unchecked Sendable {
         let stamp = FileStamp(path: path)
         return lock.withLock {
             guard let entry = entries[key], entry.stamp == stamp else { return nil }
-            return entry.info.bytes
+            return entry.bytes
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A resident model's patched variant for the last adapter set it was asked for, so the next request with the
 /// same files (unchanged on disk) and strengths gets the same patched networks without merging again. One set
@@ -17,10 +18,10 @@ public final class LoRAPatchCache: @unchecked Sendable {
         lock.withLock { last = (key, value) }
     }
 
-    /// Bytes of the patched copies the kept variant holds beside the base (0 when none is kept): what the memory
-    /// budget and `status` count for it.
+    /// Bytes of the patched copies the kept variant holds beside the base (0 when none is kept), with their bf16
+    /// copies once bf16 jobs made them: what the memory budget and `status` count for it.
     public var patchedBytes: Int {
-        lock.withLock { last?.value.patchedBytes ?? 0 }
+        lock.withLock { last.map { $0.value.patchedBytes + $0.value.bf16PackBytes } ?? 0 }
     }
 
     /// Drops the kept variant (its memory goes when no request holds it).
@@ -53,16 +54,28 @@ public struct LoRAPatchedModel: Sendable {
     public let patchedBytes: Int
     /// Where the merge's time went (nil when nothing was merged: no adapters, or reused).
     public let timings: LoRAApplyTimings?
+    /// The bf16 copy ledgers of the networks rebuilt for this set (not shared with the base): they hold the copies
+    /// of the patched weights; every other weight uses the base's copy.
+    let bf16Ledgers: [BF16PackLedger]
 
     public init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int = 0, timings: LoRAApplyTimings? = nil) {
+        self.init(model: model, reports: reports, reused: reused, patchedBytes: patchedBytes, bf16Ledgers: [], timings: timings)
+    }
+
+    init(model: LoadedModel, reports: [LoRAReport], reused: Bool, patchedBytes: Int, bf16Ledgers: [BF16PackLedger],
+         timings: LoRAApplyTimings? = nil) {
         self.model = model
         self.reports = reports
         self.reused = reused
         self.patchedBytes = patchedBytes
         self.timings = timings
+        self.bf16Ledgers = bf16Ledgers
     }
 
+    /// Bytes of the bf16 copies the rebuilt networks made so far.
+    public var bf16PackBytes: Int { bf16Ledgers.reduce(0) { $0 + $1.bytes } }
+
     public func reused(_ flag: Bool) -> LoRAPatchedModel {
-        LoRAPatchedModel(model: model, reports: reports, reused: flag, patchedBytes: patchedBytes)
+        LoRAPatchedModel(model: model, reports: reports, reused: flag, patchedBytes: patchedBytes, bf16Ledgers: bf16Ledgers)
     }
 }

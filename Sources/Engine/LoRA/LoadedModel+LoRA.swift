@@ -99,7 +99,7 @@ extension LoadedModel {
                                                     unetWeight: request.effectiveUNetWeight, dyn: request.dyn, path: entry.path)
                                     })
         let adapted = LoRAPatchedModel(model: model, reports: reports, reused: false, patchedBytes: patched.patchedBytes,
-                                       timings: timings)
+                                       bf16Ledgers: patched.models.bf16Ledgers(notSharedWith: networks), timings: timings)
         loraCache.store(adapted, for: key)
         return adapted
     }

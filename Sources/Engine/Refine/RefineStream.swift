@@ -65,6 +65,9 @@ final class RefineStream {
     private let windows: Int
     /// Most rows the canvas held at once (for memory tests).
     private(set) var peakCanvasRows = 0
+    /// Rows read or written per call: a whole row of tiles at once made three tile-tall float copies of the
+    /// full width (the read, its padded copy, the written crop), about 150 MB each at 24000 px and tile 512.
+    static let transferRows = 64
 
     /// - Parameters:
     ///   - read: original rows in order, each 3 × size.width values (red, green, blue runs) in [-1, 1].
@@ -141,7 +144,7 @@ final class RefineStream {
         while canvas.top < end {
             let from = canvas.top
             if from < size.height {
-                let to = min(end, size.height)
+                let to = min(end, size.height, from + Self.transferRows)
                 let source = try read(from ..< to)
                 var rows = [Float](repeating: 0, count: (to - from) * 3 * paddedWidth)
                 for k in 0 ..< to - from {
@@ -171,9 +174,10 @@ final class RefineStream {
         for band in vertical { final = min(final, band.finished) }
         if nextHorizontal < horizontal.count { final = min(final, horizontal[nextHorizontal].band.rect.y) }
         let end = min(final, size.height)
-        if end > written {
-            try write(written, canvas.rows(written ..< end, croppedTo: size.width), end - written)
-            written = end
+        while end > written {
+            let to = min(end, written + Self.transferRows)
+            try write(written, canvas.rows(written ..< to, croppedTo: size.width), to - written)
+            written = to
         }
         canvas.drop(below: final)
     }

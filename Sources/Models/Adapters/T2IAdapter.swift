@@ -9,8 +9,14 @@ public struct T2IAdapter: Sendable {
     private let convIn: Conv2D?
     private let body: [Block]
     public let parameterCount: Int
-    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
-    public let residentBytes: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value), the bf16 copies the bf16
+    /// path made included.
+    public var residentBytes: Int { loadedBytes + bf16Packs.bytes }
+    let loadedBytes: Int
+    let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`) and those a bf16 job will still make.
+    public var bf16PackBytes: Int { bf16Packs.bytes }
+    public var bf16PendingBytes: Int { bf16Packs.pendingBytes }
 
     /// A level: optional 2×2 average pool, optional 1×1 projection, residual blocks, and (light) a 1×1 out conv.
     struct Block: @unchecked Sendable {
@@ -37,7 +43,8 @@ public struct T2IAdapter: Sendable {
     public init(config: T2IAdapterConfig, weights: any TensorSource) throws {
         try config.validate()
         self.config = config
-        let reader = WeightReader(weights)
+        // Narrowed at load when the daemon computes in bf16, as the UNet's, so they are in the bytes measured then.
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
         let root = WeightScope(reader, path: "adapter")
         let c = config.channels
         let unshuffled = config.inChannels * config.downscaleFactor * config.downscaleFactor
@@ -71,7 +78,8 @@ public struct T2IAdapter: Sendable {
         body = blocks
         try reader.finish()
         parameterCount = reader.loadedElements
-        residentBytes = reader.loadedBytes
+        loadedBytes = reader.loadedBytes
+        bf16Packs = reader.bf16Packs
     }
 
     /// The feature maps for `image` [N, in_channels, H, W] in [0, 1], H and W multiples of `downscaleFactor`.

@@ -57,6 +57,8 @@ public struct CLIPTextEncoder: Sendable {
     let bf16Packs: BF16PackLedger
     /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
     public var bf16PackBytes: Int { bf16Packs.bytes }
+    /// The bf16 copies a bf16 call will still make.
+    public var bf16PendingBytes: Int { bf16Packs.pendingBytes }
     let tokenEmbedding: Tensor
     let positionEmbedding: Tensor
     let layers: [CLIPEncoderLayer]
@@ -65,14 +67,18 @@ public struct CLIPTextEncoder: Sendable {
     /// transformers' `eos_token_id`, which picks the pooled position (see `pooledPositions`).
     let eosTokenID: Int32?
 
-    public init(config: CLIPTextConfig, weights: TensorSource, layersToRun: Int? = nil) throws {
+    /// `sharingBF16With`: the encoder this one is rebuilt from (a LoRA set's), whose bf16 weight copies it uses
+    /// for the weights both hold.
+    public init(config: CLIPTextConfig, weights: TensorSource, layersToRun: Int? = nil,
+                sharingBF16With base: CLIPTextEncoder? = nil) throws {
         try requirePositive([config.hiddenSize], "hidden_size")
         try requirePositive([config.intermediateSize], "intermediate_size")
         try requirePositive([config.numHiddenLayers], "num_hidden_layers")
         try requirePositive([config.numAttentionHeads], "num_attention_heads")
         try requirePositive([config.vocabSize], "vocab_size")
         try requirePositive([config.maxPositionEmbeddings], "max_position_embeddings")
-        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16,
+                                  sharingBF16With: base?.bf16Packs)
         let run = layersToRun ?? config.numHiddenLayers
         guard run >= 1, run <= config.numHiddenLayers else {
             throw ModelLoadError.invalidConfig("layersToRun \(run) outside 1...\(config.numHiddenLayers)")

@@ -1,5 +1,6 @@
 import Foundation
 import Sampling
+import Tensor
 import Weights
 
 /// The networks of a Stable Diffusion model (SD 1.x/2.x: one text encoder; SDXL: two, or the refiner's
@@ -69,6 +70,18 @@ public struct StableDiffusionModels: Sendable {
     /// Bytes of the bf16 weight copies the bf16 path has made so far (included in `parameterBytes`).
     public var bf16PackBytes: Int {
         textEncoders.reduce(0) { $0 + $1.encoder.bf16PackBytes } + unet.bf16PackBytes + vae.bf16PackBytes
+    }
+    /// Bytes of the bf16 weight copies a bf16 job will still make (admission control adds them).
+    public var bf16PendingBytes: Int {
+        textEncoders.reduce(0) { $0 + $1.encoder.bf16PendingBytes } + unet.bf16PendingBytes + vae.bf16PendingBytes
+    }
+
+    /// The bf16 copy ledgers of the networks this model does not share with `base` (those a LoRA set rebuilt):
+    /// the copies of their patched weights, counted with the variant; the copies of the others are the base's.
+    public func bf16Ledgers(notSharedWith base: StableDiffusionModels) -> [BF16PackLedger] {
+        let mine = textEncoders.map(\.encoder.bf16Packs) + [unet.bf16Packs, vae.bf16Packs]
+        let theirs = base.textEncoders.map(\.encoder.bf16Packs) + [base.unet.bf16Packs, base.vae.bf16Packs]
+        return mine.filter { ledger in !theirs.contains { $0 === ledger } }
     }
     /// VAE latent scale (latents = scalingFactor × posterior sample).
     public var latentScale: Float { vae.config.scalingFactor }

@@ -10,8 +10,14 @@ public struct ControlNet: Sendable {
     public let config: ControlNetConfig
     /// Float32 parameters the network holds (for memory budgets: × 4 bytes).
     public let parameterCount: Int
-    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value).
-    public let residentBytes: Int
+    /// Bytes its weights occupy resident (16-bit weight matrices at 2 bytes per value), the bf16 copies the bf16
+    /// path made included.
+    public var residentBytes: Int { loadedBytes + bf16Packs.bytes }
+    let loadedBytes: Int
+    let bf16Packs: BF16PackLedger
+    /// Bytes of the bf16 weight copies made so far (part of `residentBytes`) and those a bf16 job will still make.
+    public var bf16PackBytes: Int { bf16Packs.bytes }
+    public var bf16PendingBytes: Int { bf16Packs.pendingBytes }
     let encoder: UNetEncoder
     let hint: ControlNetConditioningEmbedding
     let downProjections: [Conv2D]
@@ -26,7 +32,8 @@ public struct ControlNet: Sendable {
             throw ModelLoadError.unsupportedConfig(field: "controlnet_conditioning_channel_order",
                                                    value: config.conditioningChannelOrder)
         }
-        let reader = WeightReader(weights)
+        // Narrowed at load when the daemon computes in bf16, as the UNet's, so they are in the bytes measured then.
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
         let root = WeightScope(reader)
         encoder = try UNetEncoder(config: config.unet, root: root)
         let channels = encoder.levels.channels
@@ -46,7 +53,8 @@ public struct ControlNet: Sendable {
         try reader.finish()
         self.config = config
         parameterCount = reader.loadedElements
-        residentBytes = reader.loadedBytes
+        loadedBytes = reader.loadedBytes
+        bf16Packs = reader.bf16Packs
     }
 
     /// Channels of the control image the network takes (3 for RGB hints).

@@ -153,7 +153,6 @@ public enum LoRAPatcher {
         mutating func addProduct(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
                                  to name: String, in component: LoRAComponent) throws {
             let (rank, columns) = (down.shape[0], down.shape[1])
-            // float32 once (16-bit resident weights are widened here, not block by block).
             // 16-bit resident weights are widened block by block into the copy, not as a whole float32 copy first.
             let base: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
             var weight = try base.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
@@ -307,7 +306,7 @@ public enum LoRAPatcher {
                 let replacements = tensors(.textEncoder(loaded.slot))
                 guard !replacements.isEmpty, let source = weights.textEncoders[loaded.slot]?.overlaid(replacements) else { continue }
                 let encoder = try CLIPTextEncoder(config: loaded.encoder.config, weights: source,
-                                                  layersToRun: loaded.encoder.layersToRun)
+                                                  layersToRun: loaded.encoder.layersToRun, sharingBF16With: loaded.encoder)
                 encoders[i] = LoadedTextEncoder(slot: loaded.slot, encoder: encoder, tokenizer: loaded.tokenizer)
                 textWeights[loaded.slot] = source
             }
@@ -316,7 +315,7 @@ public enum LoRAPatcher {
             let replacements = tensors(.unet)
             if !replacements.isEmpty {
                 unetWeights = weights.unet.overlaid(replacements)
-                unet = try UNet(config: models.unet.config, weights: unetWeights)
+                unet = try UNet(config: models.unet.config, weights: unetWeights, sharingBF16With: models.unet)
             }
             return models.replacing(textEncoders: encoders, unet: unet,
                                     weights: NetworkWeights(unet: unetWeights, textEncoders: textWeights))

@@ -22,17 +22,26 @@ public final class WeightReader {
     /// Whether layers narrow their bf16 copies at load (the daemon computes in bf16 by default) instead of on
     /// their first bf16 call, so the copies are in the resident bytes the model host measures at load.
     public let packBF16AtLoad: Bool
+    /// The ledger of the network this one is rebuilt from (a LoRA set's): weights it shares keep that network's
+    /// bf16 slots, so only the patched ones are narrowed (and counted) again.
+    let sharedBF16Packs: BF16PackLedger?
 
-    public init(_ source: TensorSource, residency: WeightResidency = .processDefault, packBF16AtLoad: Bool = false) {
+    public init(_ source: TensorSource, residency: WeightResidency = .processDefault, packBF16AtLoad: Bool = false,
+                sharingBF16With shared: BF16PackLedger? = nil) {
         self.source = source
         self.available = Set(source.names)
         self.residency = residency
         self.packBF16AtLoad = packBF16AtLoad
+        self.sharedBF16Packs = shared
     }
 
-    /// The bf16 slot of a weight matrix this reader handed out.
+    /// The bf16 slot of a weight matrix this reader handed out: the shared network's for a weight it holds too.
     public func bf16Pack(_ weight: Tensor) -> BF16PackedWeight {
-        BF16PackedWeight(weight, ledger: bf16Packs, packNow: packBF16AtLoad)
+        if let shared = sharedBF16Packs?.slot(for: weight) {
+            if packBF16AtLoad { _ = shared.tensor }
+            return shared
+        }
+        return BF16PackedWeight(weight, ledger: bf16Packs, packNow: packBF16AtLoad)
     }
 
     /// Reads `name`, which must exist with exactly `shape`, as float32.

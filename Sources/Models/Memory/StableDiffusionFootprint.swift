@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Weights
 
 /// What a Stable Diffusion model costs in memory, read from configs and tensor headers without loading it:
@@ -12,6 +13,9 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
     public var latentChannels: Int
     /// VAE channels per level; the decoder's last (full-resolution) level has the first.
     public var vaeChannels: [Int]
+    /// The bf16 copies a bf16 job makes of its networks: 2 bytes per stored value of the text encoders, the UNet
+    /// and a VAE without `force_upcast` (a single file's every tensor: an upper bound).
+    public var bf16CopyBytes = 0
     /// Image pixels per latent pixel along a side (8 for every supported family).
     public var vaeScale: Int { 1 << max(0, vaeChannels.count - 1) }
 
@@ -33,16 +37,20 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
             let root = path as NSString
             let unet: UNetConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("unet/config.json"))
             let vae: VAEConfig = try DiffusersFolder.decodeJSON(root.appendingPathComponent("vae/config.json"))
-            var elements = 0
+            var elements = 0, vaeElements = 0
             for (folder, stem, legacy) in [("text_encoder", "model", "pytorch_model"), ("text_encoder_2", "model", "pytorch_model"),
                                            ("unet", "diffusion_pytorch_model", "diffusion_pytorch_model"),
                                            ("vae", "diffusion_pytorch_model", "diffusion_pytorch_model")] {
                 let component = root.appendingPathComponent(folder)
                 guard FileManager.default.fileExists(atPath: component) else { continue }
-                elements += elementCount(try DiffusersFolder.openWeights(in: component, stem: stem, legacyStem: legacy, variant: nil).source)
+                let count = elementCount(try DiffusersFolder.openWeights(in: component, stem: stem, legacyStem: legacy, variant: nil).source)
+                elements += count
+                if folder == "vae" { vaeElements = count }
             }
-            return StableDiffusionFootprint(weightBytes: elements * MemoryLayout<Float>.size, unetChannels: unet.blockOutChannels,
-                                            latentChannels: vae.latentChannels, vaeChannels: vae.blockOutChannels)
+            var footprint = StableDiffusionFootprint(weightBytes: elements * MemoryLayout<Float>.size, unetChannels: unet.blockOutChannels,
+                                                     latentChannels: vae.latentChannels, vaeChannels: vae.blockOutChannels)
+            footprint.bf16CopyBytes = (vae.forceUpcast ? elements - vaeElements : elements) * TensorElementType.bfloat16.byteWidth
+            return footprint
         }
         let file = try WeightFiles.open(path)
         let family: any ModelFamily
@@ -56,10 +64,13 @@ public struct StableDiffusionFootprint: Equatable, Sendable {
             throw CheckpointError.unrecognised(path: path, reason: error.description)
         }
         let vae = architecture.vae
-        return StableDiffusionFootprint(weightBytes: elementCount(file) * MemoryLayout<Float>.size,
-                                        unetChannels: architecture.unet.blockOutChannels,
-                                        latentChannels: vae?.latentChannels ?? 4,
-                                        vaeChannels: vae?.blockOutChannels ?? [128, 256, 512, 512])
+        let elements = elementCount(file)
+        var footprint = StableDiffusionFootprint(weightBytes: elements * MemoryLayout<Float>.size,
+                                                 unetChannels: architecture.unet.blockOutChannels,
+                                                 latentChannels: vae?.latentChannels ?? 4,
+                                                 vaeChannels: vae?.blockOutChannels ?? [128, 256, 512, 512])
+        footprint.bf16CopyBytes = elements * TensorElementType.bfloat16.byteWidth
+        return footprint
     }
 
     /// Every tensor's elements (a checkpoint's EMA copies and buffers too: an upper bound).

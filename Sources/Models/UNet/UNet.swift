@@ -17,6 +17,9 @@ public struct UNet: Sendable {
     let bf16Packs: BF16PackLedger
     /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
     public var bf16PackBytes: Int { bf16Packs.bytes }
+    /// The bf16 copies a bf16 call will still make, and all of them (made or not).
+    public var bf16PendingBytes: Int { bf16Packs.pendingBytes }
+    public var bf16PlannedBytes: Int { bf16Packs.plannedBytes }
     /// conv_in, the time embedding, the down blocks and the mid block (shared with ControlNets).
     let encoder: UNetEncoder
     let upBlocks: [UNetUpBlock]
@@ -26,9 +29,12 @@ public struct UNet: Sendable {
     /// SDXL's `add_embedding` (with `add_time_proj`); nil for SD 1.x/2.x, which refuse added conditioning.
     public var textTimeEmbedding: TextTimeEmbedding? { encoder.textTimeEmbedding }
 
-    public init(config: UNetConfig, weights: TensorSource) throws {
+    /// `sharingBF16With`: the UNet this one is rebuilt from (a LoRA set's), whose bf16 weight copies it uses for
+    /// the weights both hold.
+    public init(config: UNetConfig, weights: TensorSource, sharingBF16With base: UNet? = nil) throws {
         try Self.checkSupported(config)
-        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16)
+        let reader = WeightReader(weights, packBF16AtLoad: PrecisionSetting.forRequest(nil) == .bf16,
+                                  sharingBF16With: base?.bf16Packs)
         let root = WeightScope(reader)
         let blockCount = config.downBlockTypes.count
         guard config.upBlockTypes.count == blockCount else {

@@ -31,6 +31,8 @@ public struct VAE: Sendable {
     let bf16Packs: BF16PackLedger
     /// Bytes of the bf16 weight copies made so far (part of `residentBytes`).
     public var bf16PackBytes: Int { bf16Packs.bytes }
+    /// The bf16 copies a bf16 job will still make: none for a VAE that computes in fp32 (`force_upcast`).
+    public var bf16PendingBytes: Int { config.forceUpcast ? 0 : bf16Packs.pendingBytes }
     let encoder: VAEEncoder
     let decoder: VAEDecoder
     let quantConv: Conv2D?
