@@ -58,7 +58,7 @@ public enum GenerationMemoryEstimate {
 
     /// The input image's size from its header (a lazy, sequential load decodes no pixels); nil when it cannot be
     /// read (the job then reports why).
-    static func inputSize(_ value: JSONValue?, context: JobContext) -> (width: Int, height: Int, bands: Int)? {
+    public static func inputSize(_ value: JSONValue?, context: JobContext) -> (width: Int, height: Int, bands: Int)? {
         guard let input = try? context.readImage(value, field: "image"),
               let image = try? VipsImage.load(data: input.bytes, limits: context.imageLimits, mode: .sequential) else { return nil }
         return (image.width, image.height, image.bands)

@@ -1,6 +1,5 @@
 import DiffusionProtocol
 import Engine
-import GenerationKit
 import Foundation
 import GenerationKit
 import Imaging
@@ -289,7 +288,9 @@ extension UpscalePlugin: MemoryEstimating {
         if Self.kernels[p.modelName] == nil {
             guard let model = try? context.models.upscalerFootprint(named: p.modelName) else { return nil }
             let pad = p.tilePad ?? TiledUpscaler.defaultPad(receptiveRadius: model.footprint.receptiveRadius)
-            estimate.workingBytes = UpscaleMemory.workingBytes(model.footprint, tile: p.tile, pad: pad)
+            let smallest = GenerationMemoryEstimate.inputSize(params["image"], context: context)
+                .map { min(p.tile + pad, $0.width, $0.height) }
+            estimate.workingBytes = UpscaleMemory.workingBytes(model.footprint, tile: p.tile, pad: pad, smallestSide: smallest)
             estimate.add(model)
         }
         if case .object(let refine)? = p.refine, let name = refine["model"]?.stringValue {

@@ -66,6 +66,15 @@ public enum WinogradConvolution {
 
     static func applies(_ g: ConvGeometry) -> Bool { variant(for: g) != nil }
 
+    /// Upper bound of the transforms a network of 3x3 convolutions with `weightBytes` of weights keeps while a
+    /// job runs on planes no smaller than `height` x `width` (for admission estimates): F(4x4)'s 36/9 of the
+    /// weights within the per-network bound when such a plane has few enough tiles to be kept, else nothing.
+    public static func keptTransformBytes(weightBytes: Int, height: Int, width: Int) -> Int {
+        let tiles = ((max(1, height) + 3) / 4) * ((max(1, width) + 3) / 4)
+        guard tiles <= TransformedWeightCache.maximumTiles else { return 0 }
+        return min(TransformedWeightCache.capacityBytes, max(0, weightBytes) / 9 * 36)
+    }
+
     static func run(_ variant: Variant, _ g: ConvGeometry, _ input: UnsafePointer<Float>,
                     _ weights: TensorStorage, _ bias: UnsafePointer<Float>?,
                     _ output: UnsafeMutablePointer<Float>) {
