@@ -37,10 +37,14 @@ public enum GenerationMemory {
 
     /// float32 values per latent pixel and UNet base channel of one guidance row that a ControlNet's residuals
     /// hold while the UNet runs (its 12 down-block outputs and the mid block's: about 6× the first level's
-    /// width at latent resolution). The ControlNet's own activations peak below the UNet's and are freed first.
-    public static let controlResidualFactor = 6
-    /// float32 values per latent pixel and UNet base channel a T2I-Adapter's features take (four levels).
-    public static let adapterFeatureFactor = 2
+    /// width at latent resolution), plus what the ControlNet's own run leaves live beside them: measured 8.8 (a
+    /// tiny SD1 ControlNet at 256², CFG, `scripts/check_admission_estimate.py`), so 10 rather than the 6 the
+    /// residuals alone would take.
+    public static let controlResidualFactor = 10
+    /// float32 values per latent pixel and UNet base channel a T2I-Adapter's features take (four levels) with
+    /// its run's activations (the pixel-unshuffled picture and its first-width maps at latent size): measured
+    /// 15.3 on the tiny SD1 adapter at 256² (the features alone would be 2).
+    public static let adapterFeatureFactor = 16
 
     /// A ControlNet entry's working memory: its residuals for the whole guidance batch, its control image
     /// (float32 RGB at the output size) and its kept Winograd transforms (bounded per network, as the UNet's).
