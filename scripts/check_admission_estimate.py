@@ -53,6 +53,7 @@ CASES = {
                                            "tile": 128, "overlap": 32}}),
 }
 SD15_CASES = {
+    "sd15-generate-256": ("sd15", "generate", {"width": 256, "height": 256, "steps": 1}),
     "sd15-generate-512": ("sd15", "generate", {"width": 512, "height": 512, "steps": 1}),
     "sd15-generate-768": ("sd15", "generate", {"width": 768, "height": 768, "steps": 1}),
 }
@@ -81,6 +82,10 @@ def run_case(binary, models, work, name):
             else:
                 params["image"] = PHOTO
             params.update(extra)
+            if name in SD15_CASES:
+                # A float32 checkpoint is mapped, not read: its pages come in during the first job, which would
+                # count the weights as the job's peak. One untimed run first brings them in.
+                client.call(method, params)
             resident = client.call("status")["resident_bytes"]
             with open("/proc/%d/clear_refs" % daemon.pid, "w") as f:
                 f.write("5")

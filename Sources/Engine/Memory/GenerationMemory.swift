@@ -12,8 +12,10 @@ import Tensor
 public enum GenerationMemory {
     /// float32 values per latent pixel and UNet base channel of one batch entry during a step.
     public static let unetFactor = 80
-    /// float32 values per image pixel and VAE base channel of one image during the decode.
-    public static let decodeFactor = 6
+    /// float32 values per image pixel and VAE base channel of one image during the decode (with the VAE's kept
+    /// transforms and the cached step buffers below, calibrated on full-size SD 1.5 at 256²–768²:
+    /// `scripts/check_admission_estimate.py --sd15 DIR`).
+    public static let decodeFactor = 10
     /// float32 values per image pixel kept around the job (the decoded batch, its clamped copy, encode input).
     public static let imageFactor = 12
 
@@ -28,9 +30,18 @@ public enum GenerationMemory {
         let rows = Double(batch) * (guided ? 2 : 1)
         let unetBase = Double(model.unetChannels.first ?? 320), vaeBase = Double(model.vaeChannels.first ?? 128)
         let weightTransforms = Double(min(TransformedWeightBudget.capacityBytes, model.weightBytes))
-        let steps = rows * latentPixels * unetBase * Double(unetFactor) * 4 + weightTransforms
+        let activations = rows * latentPixels * unetBase * Double(unetFactor) * 4
+        // Freed step buffers stay in the tensor cache (up to its bound) through the decode; only buffers of at
+        // least its minimum are cached, so a tiny model's never are.
+        let mapBytes = latentPixels * unetBase * 4
+        let cached = mapBytes >= Double(TensorBufferCache.minimumBytes) ? min(Double(TensorBufferCache.capacityBytes), activations) : 0
+        let steps = activations + weightTransforms + cached
         let decodeImages = encodes ? max(1, Double(batch)) : Double(batch)
-        let decode = decodeImages * pixels * vaeBase * Double(decodeFactor) * 4
+        // The VAE is a network of its own: its transforms are kept beside the decode where the latent-size
+        // planes have few tiles (SD 1.5 at 512²: 64² latents, ~0.4 GB; at 768² none).
+        let vaeTransforms = Double(WinogradConvolution.keptTransformBytes(weightBytes: model.weightBytes, height: height / scale,
+                                                                          width: width / scale))
+        let decode = decodeImages * pixels * vaeBase * Double(decodeFactor) * 4 + vaeTransforms + cached
         let images = Double(batch) * pixels * Double(imageFactor) * 4
         return ByteEstimate.clamped(max(steps, decode) + images)
     }
