@@ -59,6 +59,30 @@ enum BenchLoRAFile {
     }
 }
 
+/// What the LoRA workloads prepare and release alike: the bench LoCon written to a folder of the workload's
+/// own, and the base model's patched-set cache, emptied on release so the patched copies are freed.
+struct BenchLoRASetup {
+    let folder: String
+    let cache: LoRAPatchCache
+
+    init(workload: String, rank: Int, context: BenchContext) throws {
+        folder = try BenchLoRAFile.temporaryFolder(for: workload)
+        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
+        cache = try context.model().loraCache
+    }
+
+    /// The bench LoCon at `weight` on the base model.
+    func apply(weight: Double, _ context: BenchContext) throws -> LoRAPatchedModel {
+        try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: weight, field: "loras[0]")],
+                                     directory: LoRADirectory(path: folder))
+    }
+
+    func release() {
+        try? FileManager.default.removeItem(atPath: folder)
+        cache.clear()
+    }
+}
+
 /// First use of a LoRA: read the file, match every module, merge into copies of the touched tensors and build
 /// the patched networks (the cache is cleared before each call). The target: ≤ 1 s at rank 32 on
 /// SD 1.5-size weights. No warm-up: the first timed call is the first use in a fresh process (fresh pages for
@@ -66,9 +90,7 @@ enum BenchLoRAFile {
 /// phases are listed in the notes.
 final class LoRAApplyWorkload: BenchWorkload {
     let rank: Int
-    private var folder: String?
-    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: LoRAPatchCache?
+    private var setup: BenchLoRASetup?
     /// Each call's phases and the bytes it patched.
     private var calls: [(timings: LoRAApplyTimings, patchedBytes: Int)] = []
 
@@ -87,18 +109,14 @@ final class LoRAApplyWorkload: BenchWorkload {
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
 
     func prepare(_ context: BenchContext) throws {
-        let folder = try BenchLoRAFile.temporaryFolder(for: name)
-        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
-        self.folder = folder
-        cache = try context.model().loraCache
+        setup = try BenchLoRASetup(workload: name, rank: rank, context: context)
     }
 
     func run(_ context: BenchContext) throws {
-        guard let folder else { throw BenchError.notPrepared(name) }
+        guard let setup else { throw BenchError.notPrepared(name) }
         let model = try context.model()
         model.loraCache.clear()
-        let applied = try model.applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
-                                         directory: LoRADirectory(path: folder))
+        let applied = try setup.apply(weight: 0.8, context)
         if let timings = applied.timings {
             calls.append((timings, applied.patchedBytes))
         }
@@ -108,19 +126,15 @@ final class LoRAApplyWorkload: BenchWorkload {
     }
 
     func release() {
-        if let folder { try? FileManager.default.removeItem(atPath: folder) }
-        folder = nil
-        cache?.clear()
-        cache = nil
+        setup?.release()
+        setup = nil
     }
 }
 
 /// The next request with the same adapter set: the patched networks come from the cache (target: 0 s).
 final class LoRAReuseWorkload: BenchWorkload {
     let rank: Int
-    private var folder: String?
-    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: LoRAPatchCache?
+    private var setup: BenchLoRASetup?
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -131,24 +145,19 @@ final class LoRAReuseWorkload: BenchWorkload {
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
 
     func prepare(_ context: BenchContext) throws {
-        let folder = try BenchLoRAFile.temporaryFolder(for: name)
-        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
-        self.folder = folder
-        cache = try context.model().loraCache
-        cache?.clear()
+        let setup = try BenchLoRASetup(workload: name, rank: rank, context: context)
+        setup.cache.clear()
+        self.setup = setup
     }
 
     func run(_ context: BenchContext) throws {
-        guard let folder else { throw BenchError.notPrepared(name) }
-        _ = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
-                                         directory: LoRADirectory(path: folder))
+        guard let setup else { throw BenchError.notPrepared(name) }
+        _ = try setup.apply(weight: 0.8, context)
     }
 
     func release() {
-        if let folder { try? FileManager.default.removeItem(atPath: folder) }
-        folder = nil
-        cache?.clear()
-        cache = nil
+        setup?.release()
+        setup = nil
     }
 }
 
@@ -157,8 +166,7 @@ final class LoRAReuseWorkload: BenchWorkload {
 /// The warm-up applies the first set; each call switches.
 final class LoRASwitchWorkload: BenchWorkload {
     let rank: Int
-    private var folder: String?
-    private var cache: LoRAPatchCache?
+    private var setup: BenchLoRASetup?
     private var calls = 0
 
     init(rank: Int = 32) { self.rank = rank }
@@ -169,25 +177,20 @@ final class LoRASwitchWorkload: BenchWorkload {
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
 
     func prepare(_ context: BenchContext) throws {
-        let folder = try BenchLoRAFile.temporaryFolder(for: name)
-        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
-        self.folder = folder
-        cache = try context.model().loraCache
-        cache?.clear()
+        let setup = try BenchLoRASetup(workload: name, rank: rank, context: context)
+        setup.cache.clear()
+        self.setup = setup
     }
 
     func run(_ context: BenchContext) throws {
-        guard let folder else { throw BenchError.notPrepared(name) }
+        guard let setup else { throw BenchError.notPrepared(name) }
         calls += 1
-        _ = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: calls % 2 == 0 ? 0.8 : 0.6, field: "loras[0]")],
-                                         directory: LoRADirectory(path: folder))
+        _ = try setup.apply(weight: calls % 2 == 0 ? 0.8 : 0.6, context)
     }
 
     func release() {
-        if let folder { try? FileManager.default.removeItem(atPath: folder) }
-        folder = nil
-        cache?.clear()
-        cache = nil
+        setup?.release()
+        setup = nil
     }
 }
 
