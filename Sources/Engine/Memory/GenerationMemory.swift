@@ -32,7 +32,7 @@ public enum GenerationMemory {
         let weightTransforms = Double(min(TransformedWeightBudget.capacityBytes, model.weightBytes))
         let activations = rows * latentPixels * unetBase * Double(unetFactor) * 4
         // Freed step buffers stay in the tensor cache (up to its bound) through the decode; only buffers of at
-        // least its minimum are cached, so a tiny model's never are.
+        // least its minimum are cached, so small latents add nothing here.
         let mapBytes = latentPixels * unetBase * 4
         let cached = mapBytes >= Double(TensorBufferCache.minimumBytes) ? min(Double(TensorBufferCache.capacityBytes), activations) : 0
         let steps = activations + weightTransforms + cached
