@@ -131,48 +131,27 @@ final class LoRAApplyWorkload: BenchWorkload {
     }
 }
 
-/// The next request with the same adapter set: the patched networks come from the cache (target: 0 s).
-final class LoRAReuseWorkload: BenchWorkload {
+/// The next request while a set is kept, one call after another (the warm-up applies the first set):
+/// - `lora-reuse`: the same set, so the patched networks come from the cache (target: 0 s);
+/// - `lora-switch`: another set (the same file at another weight) each call, so the merge replaces the kept set,
+///   filling the memory its copies held (`TensorArena.recycling`) instead of fresh pages.
+final class LoRANextRequestWorkload: BenchWorkload {
     let rank: Int
-    private var setup: BenchLoRASetup?
-
-    init(rank: Int = 32) { self.rank = rank }
-
-    var name: String { "lora-reuse" }
-    var title: String { "the same rank-\(rank) LoCon again in the next request (cached patched networks)" }
-    var defaultRepeats: Int { 5 }
-    var torchRequest: [String: JSONValue]? { nil }
-    func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
-
-    func prepare(_ context: BenchContext) throws {
-        let setup = try BenchLoRASetup(workload: name, rank: rank, context: context)
-        setup.cache.clear()
-        self.setup = setup
-    }
-
-    func run(_ context: BenchContext) throws {
-        guard let setup else { throw BenchError.notPrepared(name) }
-        _ = try setup.apply(weight: 0.8, context)
-    }
-
-    func release() {
-        setup?.release()
-        setup = nil
-    }
-}
-
-/// The next request with another set (the same file at another weight) while the last set is kept: the merge
-/// replaces the kept set, filling the memory its copies held (`TensorArena.recycling`) instead of fresh pages.
-/// The warm-up applies the first set; each call switches.
-final class LoRASwitchWorkload: BenchWorkload {
-    let rank: Int
+    let switchesSet: Bool
     private var setup: BenchLoRASetup?
     private var calls = 0
 
-    init(rank: Int = 32) { self.rank = rank }
+    init(rank: Int = 32, switchesSet: Bool) {
+        self.rank = rank
+        self.switchesSet = switchesSet
+    }
 
-    var name: String { "lora-switch" }
-    var title: String { "another weight of the rank-\(rank) LoCon in the next request (replaces the kept set)" }
+    var name: String { switchesSet ? "lora-switch" : "lora-reuse" }
+    var title: String {
+        switchesSet ? "another weight of the rank-\(rank) LoCon in the next request (replaces the kept set)"
+            : "the same rank-\(rank) LoCon again in the next request (cached patched networks)"
+    }
+    var defaultRepeats: Int { switchesSet ? 3 : 5 }
     var torchRequest: [String: JSONValue]? { nil }
     func nominalFLOPs(_ context: BenchContext) throws -> Double? { nil }
 
@@ -185,7 +164,7 @@ final class LoRASwitchWorkload: BenchWorkload {
     func run(_ context: BenchContext) throws {
         guard let setup else { throw BenchError.notPrepared(name) }
         calls += 1
-        _ = try setup.apply(weight: calls % 2 == 0 ? 0.8 : 0.6, context)
+        _ = try setup.apply(weight: switchesSet && calls % 2 == 1 ? 0.6 : 0.8, context)
     }
 
     func release() {
@@ -200,8 +179,7 @@ final class LoRAUNetStepWorkload: BenchWorkload {
     let imageSize = 256
     let rank: Int
     private var prepared: (unet: UNet, latents: Tensor, context: Tensor)?
-    /// The base model's patched-set cache, emptied on release so the patched copies are freed.
-    private var cache: LoRAPatchCache?
+    private var setup: BenchLoRASetup?
 
     init(rank: Int = 32) { self.rank = rank }
 
@@ -215,12 +193,9 @@ final class LoRAUNetStepWorkload: BenchWorkload {
     }
 
     func prepare(_ context: BenchContext) throws {
-        let folder = try BenchLoRAFile.temporaryFolder(for: name)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try BenchLoRAFile.write(for: try context.models(), rank: rank, to: folder)
-        let adapted = try context.model().applying([LoRARequest(name: BenchLoRAFile.name, weight: 0.8, field: "loras[0]")],
-                                                   directory: LoRADirectory(path: folder))
-        cache = try context.model().loraCache
+        let setup = try BenchLoRASetup(workload: name, rank: rank, context: context)
+        self.setup = setup
+        let adapted = try setup.apply(weight: 0.8, context)
         let unet = adapted.model.networks.unet
         guard unet.textTimeEmbedding == nil else { throw BenchError.missingNetwork(workload: name, network: "an SD 1.x/2.x UNet") }
         let crossDim = try unet.config.crossAttentionDim.expanded(to: unet.config.blockOutChannels.count, field: "cross_attention_dim")[0]
@@ -235,7 +210,7 @@ final class LoRAUNetStepWorkload: BenchWorkload {
 
     func release() {
         prepared = nil
-        cache?.clear()
-        cache = nil
+        setup?.release()
+        setup = nil
     }
 }

@@ -24,8 +24,8 @@ struct BenchSuite {
             VAEDecodeWorkload(imageSize: 512),
             Txt2ImgWorkload(imageSize: 512, steps: txt2imgSteps),
             LoRAApplyWorkload(rank: 32),
-            LoRAReuseWorkload(rank: 32),
-            LoRASwitchWorkload(rank: 32),
+            LoRANextRequestWorkload(rank: 32, switchesSet: false),
+            LoRANextRequestWorkload(rank: 32, switchesSet: true),
             LoRAUNetStepWorkload(rank: 32),
         ], sequentialByDefault: false,
         memoryTargets: "resident ≤ 1.10× weights, peak of a 512² UNet step < 1.5 GB beyond the weights")
