@@ -56,11 +56,11 @@ public enum GenerationMemoryEstimate {
         return estimate
     }
 
-    /// The input image's size from its header (a lazy, sequential load decodes no pixels); nil when it cannot be
-    /// read (the job then reports why).
+    /// The input image's size from its header (a lazy, sequential load decodes no pixels; a file is not read
+    /// beyond what its header needs, since the job reads it whole again); nil when it cannot be read (the job
+    /// then reports why).
     public static func inputSize(_ value: JSONValue?, context: JobContext) -> (width: Int, height: Int, bands: Int)? {
-        guard let input = try? context.readImage(value, field: "image"),
-              let image = try? VipsImage.load(data: input.bytes, limits: context.imageLimits, mode: .sequential) else { return nil }
+        guard let image = try? context.imageHeader(value, field: "image") else { return nil }
         return (image.width, image.height, image.bands)
     }
 }

@@ -37,19 +37,28 @@ extension VipsImage {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw openError(path: path, errno: errno) }
         defer { close(fd) }
-        if fstat(fd, &info) != 0 { throw openError(path: path, errno: errno) }
+        return try load(descriptor: fd, name: path, limits: limits, mode: mode)
+    }
+
+    /// Loads the regular file open at `fd` (the caller's, checked by the caller's own rules, still the caller's
+    /// to close), `name` naming it in errors; as `load(path:)` from its `fstat` on.
+    public static func load(descriptor fd: Int32, name: String, limits: ImageLimits = .default,
+                            mode: LoadMode = .decoded) throws -> VipsImage {
+        try Imaging.ensureInitialized()
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw openError(path: name, errno: errno) }
         if let kind = nonRegularKind(info.st_mode) {
-            throw ImagingError.notARegularFile(path: path, kind: kind)
+            throw ImagingError.notARegularFile(path: name, kind: kind)
         }
         if let problem = PNGChunkBounds.violation(descriptor: fd, size: Int(info.st_size)) {
-            throw ImagingError.decodeFailed(source: path, detail: problem)
+            throw ImagingError.decodeFailed(source: name, detail: problem)
         }
         // The source dup()s the descriptor, so closing ours after loading is fine.
         guard let source = vips_source_new_from_descriptor(fd) else {
-            throw ImagingError.unreadable(path: path, reason: VipsErrorBuffer.take())
+            throw ImagingError.unreadable(path: name, reason: VipsErrorBuffer.take())
         }
         defer { g_object_unref(source) }
-        return try load(source: source, name: path, limits: limits, mode: mode)
+        return try load(source: source, name: name, limits: limits, mode: mode)
     }
 
     /// Loads an encoded image held in memory (e.g. a base64 payload). The bytes are copied into a libvips-owned

@@ -40,6 +40,23 @@ extension JobContext {
         }
     }
 
+    /// An image parameter's header only (width, height, bands: a lazy image whose pixels are never decoded), for
+    /// estimates made before the job: a file is opened under the path policy and read no further than its header
+    /// needs, instead of whole as `loadImage` reads it.
+    public func imageHeader(_ value: JSONValue?, field: String, limits: ImageLimits? = nil) throws -> VipsImage {
+        guard case .object(let o)? = value, case .string(let path)? = o["path"] else {
+            let input = try readImage(value, field: field)
+            do { return try VipsImage.load(data: input.bytes, limits: limits ?? imageLimits, mode: .sequential) } catch let e as ImagingError {
+                throw PluginError(e, field: "\(field).base64")
+            }
+        }
+        return try pathPolicy.withInput(path: path, field: "\(field).path") { fd, _ in
+            do { return try VipsImage.load(descriptor: fd, name: path, limits: limits ?? imageLimits, mode: .sequential) } catch let e as ImagingError {
+                throw PluginError(e, field: "\(field).path")
+            }
+        }
+    }
+
     /// Writes an image to its destination: atomically to a file, or encoded inline. Returns the result's
     /// `image` object: `{"path"|"base64", "format", "width", "height", "bands", "bit_depth"}`.
     public func deliver(_ image: VipsImage, to output: ImageOutput, field: String) throws -> JSONValue {

@@ -50,6 +50,26 @@ public struct PathPolicy: Sendable {
 
     /// Reads a whole input file under the rules above.
     public func readInput(path: String, field: String) throws -> [UInt8] {
+        try withInput(path: path, field: field) { fd, size in
+            var bytes = [UInt8](repeating: 0, count: size)
+            var done = 0
+            while done < size {
+                let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw PluginError.unreadable(field: field, path: path, detail: String(cString: strerror(errno)))
+                }
+                if n == 0 { break }  // file shrank while reading: use what is there
+                done += n
+            }
+            if done < size { bytes.removeLast(size - done) }
+            return bytes
+        }
+    }
+
+    /// Opens an input file under the rules above and hands `body` the checked descriptor and the file's size
+    /// (closed when `body` returns): for readers that need only part of it, such as an image header.
+    public func withInput<R>(path: String, field: String, _ body: (Int32, Int) throws -> R) throws -> R {
         guard path.hasPrefix("/") else {
             throw PluginError.pathNotAllowed(field: field, path: path, reason: "paths must be absolute")
         }
@@ -76,20 +96,7 @@ public struct PathPolicy: Sendable {
         guard size <= maxInputBytes else {
             throw PluginError.fileTooLarge(field: field, path: path, bytes: size, limit: maxInputBytes)
         }
-        // Clear O_NONBLOCK now that we know it is a regular file (regular files ignore it anyway).
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PluginError.unreadable(field: field, path: path, detail: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }  // file shrank while reading: use what is there
-            done += n
-        }
-        if done < size { bytes.removeLast(size - done) }
-        return bytes
+        return try body(fd, size)
     }
 
     /// Checks an output path before any work is done, so a job does not run for minutes and then fail.
