@@ -44,20 +44,24 @@ public final class TensorArena: @unchecked Sendable {
 
     /// A float32 tensor the caller fully writes before reading, in this arena's memory; an ordinary tensor
     /// when no memory can be mapped (the system's allocator then reports the shortage as it always does).
-    public func tensor(uninitializedShape shape: [Int]) -> Tensor {
+    /// A 16-bit `elementType` tensor is filled through `TensorStorage.storeNarrowed`.
+    public func tensor(uninitializedShape shape: [Int], elementType: TensorElementType = .float32) -> Tensor {
         let count = Tensor.elementCount(of: shape)
-        let bytes = Self.roundedUp(max(count * MemoryLayout<Float>.stride, 1), to: TensorStorage.alignment)
-        guard let raw = allocate(bytes) else { return Tensor(uninitializedShape: shape) }
-        let pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        return Tensor(shape: shape, storage: TensorStorage(borrowing: pointer, count: count, owner: self, writable: true))
+        let bytes = Self.roundedUp(max(count * elementType.byteWidth, 1), to: TensorStorage.alignment)
+        guard let raw = allocate(bytes) else {
+            return Tensor(shape: shape, storage: TensorStorage(uninitializedCount: count, elementType: elementType))
+        }
+        if elementType == .float32 { raw.bindMemory(to: Float.self, capacity: max(count, 1)) }
+        return Tensor(shape: shape, storage: TensorStorage(borrowing: raw, count: count, elementType: elementType, owner: self,
+                                                           writable: true))
     }
 
     /// `tensor` (cut from this arena and written) as a read-only view of the same memory; any other tensor as it is.
     /// Writing the view later copies it first, as for any read-only weight.
     public func readOnly(_ tensor: Tensor) -> Tensor {
-        guard tensor.storage.owner === self, tensor.elementType == .float32, tensor.storage.isWritable else { return tensor }
-        return Tensor(shape: tensor.shape, storage: TensorStorage(borrowing: tensor.storage.pointer, count: tensor.count,
-                                                                  owner: self, writable: false))
+        guard tensor.storage.owner === self, tensor.storage.isWritable else { return tensor }
+        return Tensor(shape: tensor.shape, storage: TensorStorage(borrowing: tensor.storage.address, count: tensor.count,
+                                                                  elementType: tensor.elementType, owner: self, writable: false))
     }
 
     private func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
@@ -134,10 +138,15 @@ public final class TensorArena: @unchecked Sendable {
     /// of the threads filling a tensor calls it for its own slice). Harmless on pages already there; where the
     /// kernel does not know the advice (before Linux 5.14, other systems) the writes fault pages in as usual.
     public static func populateForWriting(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        populateForWriting(UnsafeMutableRawPointer(pointer), bytes: count * MemoryLayout<Float>.stride)
+    }
+
+    /// The same for `bytes` bytes at `address` (16-bit tensors).
+    public static func populateForWriting(_ address: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: pointer) / page * page
-        let end = roundedUp(Int(bitPattern: pointer + count), to: page)
+        let start = Int(bitPattern: address) / page * page
+        let end = roundedUp(Int(bitPattern: address + bytes), to: page)
         guard end > start, let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
         _ = madvise(base, end - start, 23)  // MADV_POPULATE_WRITE (not in every Glibc module map)
         #endif

@@ -74,11 +74,18 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Wraps memory owned by `owner` without copying. The caller guarantees that `pointer` is valid
     /// for `count` floats while `owner` is alive, and that it is suitably aligned for Float.
-    public init(borrowing pointer: UnsafePointer<Float>, count: Int, owner: AnyObject?, writable: Bool = false) {
+    public convenience init(borrowing pointer: UnsafePointer<Float>, count: Int, owner: AnyObject?, writable: Bool = false) {
+        self.init(borrowing: UnsafeMutableRawPointer(mutating: pointer), count: count, elementType: .float32, owner: owner,
+                  writable: writable)
+    }
+
+    /// Wraps `count` elements of `elementType` at `address`, owned by `owner` (as above, for any element type).
+    public init(borrowing address: UnsafeMutableRawPointer, count: Int, elementType: TensorElementType, owner: AnyObject?,
+                writable: Bool = false) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        self.elementType = .float32
-        self.address = UnsafeMutableRawPointer(mutating: pointer)
+        self.elementType = elementType
+        self.address = address
         self.ownsMemory = false
         self.owner = owner
         self.isWritable = writable
@@ -116,6 +123,21 @@ public final class TensorStorage: @unchecked Sendable {
                            range.count, destination, range.count)
         } else {
             destination.update(from: pointer + range.lowerBound, count: range.count)
+        }
+    }
+
+    /// Stores `range.count` floats from `source` into elements `range` of this 16-bit storage, rounded to nearest
+    /// (the lossy narrowing of `narrowed(to:exactOnly: false)`). On the calling thread, so a caller can fill
+    /// disjoint slices from several threads, each from values still in its cache (a LoRA merge into fp16).
+    public func storeNarrowed(_ range: Range<Int>, from source: UnsafePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "storeNarrowed: \(range) outside 0..<\(count)")
+        precondition(isWritable, "storeNarrowed into read-only storage")
+        if range.isEmpty { return }
+        let destination = (address + range.lowerBound * 2).assumingMemoryBound(to: UInt16.self)
+        switch elementType {
+        case .float16: tk_f16_narrow(source, range.count, destination)
+        case .bfloat16: tk_bf16_narrow(source, range.count, destination)
+        case .float32: preconditionFailure("storeNarrowed into float32 storage: copy instead")
         }
     }
 

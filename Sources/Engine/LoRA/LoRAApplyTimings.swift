@@ -10,12 +10,14 @@ public struct LoRAApplyTimings: Sendable, Equatable, CustomStringConvertible {
     public var merge: LoRAMergeTimings
 
     public var totalSeconds: Double { readSeconds + mergeSeconds }
-    /// What the merge spent outside the copies, the products and the rebuild.
-    public var restSeconds: Double { max(0, mergeSeconds - merge.copySeconds - merge.productSeconds - merge.buildSeconds) }
+    /// What the merge spent outside the copies, the products, the narrowing and the rebuild.
+    public var restSeconds: Double {
+        max(0, mergeSeconds - merge.copySeconds - merge.productSeconds - merge.narrowSeconds - merge.buildSeconds)
+    }
 
     public var description: String {
         func s(_ value: Double) -> String { String(format: "%.3f s", value) }
         return "read \(s(readSeconds)), copy \(s(merge.copySeconds)), products \(s(merge.productSeconds)), "
-            + "rebuild \(s(merge.buildSeconds)), rest \(s(restSeconds)) (total \(s(totalSeconds)))"
+            + "narrow \(s(merge.narrowSeconds)), rebuild \(s(merge.buildSeconds)), rest \(s(restSeconds)) (total \(s(totalSeconds)))"
     }
 }

@@ -5,6 +5,8 @@
 public struct LoRAMergeTimings: Sendable, Equatable {
     public var copySeconds: Double = 0
     public var productSeconds: Double = 0
+    /// Rounding merged copies to fp16 (16-bit residency, `--weights half`), including the first touch of their memory.
+    public var narrowSeconds: Double = 0
     public var buildSeconds: Double = 0
 
     public init() {}

@@ -44,12 +44,23 @@ public enum LoRAPatchError: Error, Equatable, Sendable, CustomStringConvertible 
 /// recorded weights with those copies in place: W' = W + m · scale · ΔW in float32 (`LoRAMath`), DoRA
 /// rescaling the merged weight to its learned norm. The base networks and their tensors are never written;
 /// only touched tensors get a second copy; untouched networks are shared as they are.
+///
+/// With `residency` `.half` a merged copy of a 16-bit weight is kept as fp16 too (rounded once, after all
+/// adapters were added in float32), as `--weights half` keeps every weight matrix: a weight exactly one low-rank
+/// module touches is rounded block by block right after its product, so no float32 copy of it is ever made.
 public enum LoRAPatcher {
-    public static func patch(_ models: StableDiffusionModels, with adapters: [LoRAApplication]) throws
+    public static func patch(_ models: StableDiffusionModels, with adapters: [LoRAApplication],
+                             residency: WeightResidency = .processDefault) throws
         -> (models: StableDiffusionModels, matches: [LoRAMatch], patchedBytes: Int, timings: LoRAMergeTimings) {
         guard let weights = models.weights else { throw LoRAPatchError.noRecordedWeights }
         let resolver = LoRAKeyResolver(weights: weights, unetConfig: models.unet.config)
-        var working = WorkingWeights(weights: weights)
+        var working = WorkingWeights(weights: weights, narrowsMerged: residency == .half)
+        for adapter in adapters {
+            for module in adapter.file.modules {
+                guard let (component, target) = resolver.resolve(module.key) else { continue }
+                for name in target.weightNames { working.touches[component, default: [:]][name, default: 0] += 1 }
+            }
+        }
         var matches: [LoRAMatch] = []
         for adapter in adapters {
             var match = LoRAMatch()
@@ -71,6 +82,7 @@ public enum LoRAPatcher {
             match.unmatched.append(contentsOf: adapter.file.unrecognisedKeys)
             matches.append(match)
         }
+        working.narrowFloat32Copies()
         var timings = working.timings
         let built = try LoRAMergeTimings.time(&timings.buildSeconds) { try working.build(on: models) }
         return (built, matches, working.patchedBytes, timings)
@@ -86,13 +98,25 @@ public enum LoRAPatcher {
         /// Where each network's copies live (memory a replaced set leaves is reused, `TensorArena.recycling`),
         /// counted with the base network by the caches bounded per network.
         var arenas: [LoRAComponent: TensorArena] = [:]
+        /// Where fp16 merged copies live (apart from the float32 ones, which go once they are rounded).
+        var narrowArenas: [LoRAComponent: TensorArena] = [:]
+        /// Whether merged copies of 16-bit weights are kept as fp16 (`WeightResidency.half`).
+        let narrowsMerged: Bool
+        /// How many modules of the adapter set target each weight.
+        var touches: [LoRAComponent: [String: Int]] = [:]
 
-        init(weights: NetworkWeights) { self.weights = weights }
-
-        /// What the copies hold beside the base (float32): the memory a kept adapter set costs.
-        var patchedBytes: Int {
-            patched.values.reduce(0) { sum, tensors in sum + tensors.values.reduce(0) { $0 + $1.count * MemoryLayout<Float>.size } }
+        init(weights: NetworkWeights, narrowsMerged: Bool) {
+            self.weights = weights
+            self.narrowsMerged = narrowsMerged
         }
+
+        /// What the copies hold beside the base, as kept: the memory a kept adapter set costs.
+        var patchedBytes: Int {
+            patched.values.reduce(0) { sum, tensors in sum + tensors.values.reduce(0) { $0 + $1.byteCount } }
+        }
+
+        /// Whether the merged copy of `base` is kept as fp16.
+        func keepsNarrow(_ base: Tensor) -> Bool { narrowsMerged && base.elementType != .float32 }
 
         func source(_ component: LoRAComponent) -> ComponentWeights? {
             switch component {
@@ -105,8 +129,14 @@ public enum LoRAPatcher {
         /// it again), or on first touch a fresh copy of the base made over the compute threads (the base itself
         /// is never written; copy-on-write would copy it on one thread).
         mutating func take(_ name: String, in component: LoRAComponent) throws -> Tensor {
-            if let working = patched[component]?.removeValue(forKey: name) { return working }
-            guard let base = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
+            let base: Tensor
+            if let working = patched[component]?.removeValue(forKey: name) {
+                if working.elementType == .float32 { return working }
+                base = working  // rounded to fp16 already (only a weight one module touches is): widened again
+            } else {
+                guard let source = try? source(component)?.tensor(name) else { throw Misfit(reason: "\(component) \(name) is not loaded") }
+                base = source
+            }
             var copy = arena(for: component, base: base).tensor(uninitializedShape: base.shape)
             LoRAMergeTimings.time(&timings.copySeconds) {
                 copy.withUnsafeMutableBufferPointer { dst in
@@ -127,6 +157,50 @@ public enum LoRAPatcher {
             let arena = TensorArena(network: base.storage.owner)
             arenas[component] = arena
             return arena
+        }
+
+        /// The arena of `component`'s fp16 copies.
+        mutating func narrowArena(for component: LoRAComponent, base: Tensor) -> TensorArena {
+            if let arena = narrowArenas[component] { return arena }
+            let arena = TensorArena(network: base.storage.owner)
+            narrowArenas[component] = arena
+            return arena
+        }
+
+        /// `source`'s float32 values into a new fp16 tensor of `component`, over the compute threads.
+        mutating func narrowedCopy(_ source: Tensor, in component: LoRAComponent, base: Tensor) -> Tensor {
+            let narrow = narrowArena(for: component, base: base).tensor(uninitializedShape: source.shape, elementType: .float16)
+            source.withUnsafeBufferPointer { values in
+                guard let v = values.baseAddress else { return }
+                Self.storeNarrowed(v, range: 0..<source.count, into: narrow)
+            }
+            return narrow
+        }
+
+        /// Elements `range` of `narrow` from `values` (the float32 values of those elements), faulting each
+        /// thread's slice in first.
+        static func storeNarrowed(_ values: UnsafePointer<Float>, range: Range<Int>, into narrow: Tensor) {
+            let storage = narrow.storage
+            Parallel.forEachSlice(count: range.count, grain: 1 << 16) { slice in
+                let elements = (range.lowerBound + slice.lowerBound)..<(range.lowerBound + slice.upperBound)
+                TensorArena.populateForWriting(storage.address + elements.lowerBound * 2, bytes: elements.count * 2)
+                storage.storeNarrowed(elements, from: values + slice.lowerBound)
+            }
+        }
+
+        /// Rounds the float32 copies of 16-bit weights to fp16 once every adapter is in (with `narrowsMerged`);
+        /// their float32 memory goes with this value.
+        mutating func narrowFloat32Copies() {
+            guard narrowsMerged else { return }
+            for (component, tensors) in patched {
+                for (name, tensor) in tensors where tensor.elementType == .float32 {
+                    guard let base = try? source(component)?.tensor(name), keepsNarrow(base) else { continue }
+                    var seconds = 0.0
+                    let narrow = LoRAMergeTimings.time(&seconds) { narrowedCopy(tensor, in: component, base: base) }
+                    timings.narrowSeconds += seconds
+                    patched[component]?[name] = narrow
+                }
+            }
         }
 
         /// `name` += factor · delta[offset ..< offset + count], in place, over the compute threads.
@@ -155,6 +229,9 @@ public enum LoRAPatcher {
             let (rank, columns) = (down.shape[0], down.shape[1])
             // 16-bit resident weights are widened block by block into the copy, not as a whole float32 copy first.
             let base: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
+            if let base, keepsNarrow(base), touches[component]?[name] == 1 {
+                return try addProductNarrowing(up, rows: rows, down, times: factor, to: name, in: component, base: base)
+            }
             var weight = try base.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
             guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
                 throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
@@ -191,6 +268,47 @@ public enum LoRAPatcher {
             patched[component, default: [:]][name] = weight
             timings.copySeconds += copySeconds
             timings.productSeconds += productSeconds
+        }
+
+        /// `addProduct` into an fp16 copy of `base`: each block of rows is widened into a float32 scratch block,
+        /// accumulated into there and rounded into the copy while it is still in cache. For a weight no other
+        /// module touches, so the rounding happens once, on the same float32 sums as the float32 merge.
+        mutating func addProductNarrowing(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
+                                          to name: String, in component: LoRAComponent, base: Tensor) throws {
+            let (rank, columns) = (down.shape[0], down.shape[1])
+            guard base.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
+            let merged = narrowArena(for: component, base: base).tensor(uninitializedShape: base.shape, elementType: .float16)
+            let blockRows = min(rows.count, max(1, Self.blockFloats / max(1, columns)))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, blockRows * columns))
+            defer { scratch.deallocate() }
+            var (copySeconds, productSeconds, narrowSeconds) = (0.0, 0.0, 0.0)
+            up.withUnsafeBufferPointer { a in
+                down.withUnsafeBufferPointer { b in
+                    guard let a = a.baseAddress, let b = b.baseAddress else { return }
+                    var first = 0
+                    while first < rows.count {
+                        let count = min(blockRows, rows.count - first)
+                        let elements = (first * columns)..<((first + count) * columns)
+                        LoRAMergeTimings.time(&copySeconds) {
+                            Parallel.forEachSlice(count: elements.count, grain: 1 << 16) { range in
+                                base.storage.copyFloat32((elements.lowerBound + range.lowerBound)..<(elements.lowerBound + range.upperBound),
+                                                         into: scratch + range.lowerBound)
+                            }
+                        }
+                        LoRAMergeTimings.time(&productSeconds) {
+                            Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
+                                          a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
+                                          c: scratch, ldc: columns)
+                        }
+                        LoRAMergeTimings.time(&narrowSeconds) { Self.storeNarrowed(scratch, range: elements, into: merged) }
+                        first += count
+                    }
+                }
+            }
+            patched[component, default: [:]][name] = merged
+            timings.copySeconds += copySeconds
+            timings.productSeconds += productSeconds
+            timings.narrowSeconds += narrowSeconds
         }
 
         mutating func apply(_ module: LoRAModule, to target: LoRATarget, in component: LoRAComponent, strength: Float,
@@ -297,8 +415,9 @@ public enum LoRAPatcher {
             // (the kept Winograd transforms) take only read-only weights.
             func tensors(_ component: LoRAComponent) -> [String: Tensor] {
                 guard let tensors = patched[component] else { return [:] }
-                guard let arena = arenas[component] else { return tensors }
-                return tensors.mapValues(arena.readOnly)
+                return tensors.mapValues { tensor in
+                    [arenas[component], narrowArenas[component]].compactMap { $0 }.reduce(tensor) { $1.readOnly($0) }
+                }
             }
             var encoders = models.textEncoders
             var textWeights = weights.textEncoders
