@@ -46,6 +46,8 @@ struct BenchCommand: ParsableCommand {
     var steps: Int = 20
     @Option(help: "Weight matrices resident as the daemon's --weights: stored (fp16 checkpoints stay 2 bytes per value), half or fp32.")
     var weights: String = WeightResidency.stored.rawValue
+    @Flag(help: "Run both halves of a guidance batch through the first level even when they are the same (the shared start off), to time what sharing saves.")
+    var noSharedHalves = false
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
@@ -63,8 +65,10 @@ struct BenchCommand: ParsableCommand {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         OpenBLASRuntime.setThreads(threads)
         WeightResidency.processDefault = WeightResidency(rawValue: weights) ?? .stored
+        UNet.sharesIdenticalGuidanceHalves = !noSharedHalves
         let out = BenchOutput()
-        out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads); weights: \(weights)")
+        out.line("diffusiond-bench — OpenBLAS kernel: \(OpenBLASRuntime.corename()) (\(kernelDecision)); threads: \(threads); weights: \(weights)"
+                 + (noSharedHalves ? "; shared guidance halves off" : ""))
         #if DEBUG
         out.line("WARNING: this is a debug build; timings mean nothing. Use `swift build -c release`.")
         #endif

@@ -49,8 +49,8 @@ final class ControlNetStepWorkload: BenchWorkload {
         }
         // A control image in [0, 1].
         // A job embeds each control image once (the hint block depends on the image only), so a step does not.
-        let hint = try controlNet.embedHint(BenchInputs.tensor([batch, 3, imageSize, imageSize], seed: 9) * 0.25 + 0.5)
-        state = (controlNet, BenchInputs.tensor([batch, unet.config.inChannels, latent, latent], seed: 1), hint,
+        let hint = try controlNet.embedHint(BenchInputs.guidanceBatch([batch, 3, imageSize, imageSize], seed: 9) * 0.25 + 0.5)
+        state = (controlNet, BenchInputs.guidanceBatch([batch, unet.config.inChannels, latent, latent], seed: 1), hint,
                  UNetConditioning(context: contextTensor, added: added))
     }
 

@@ -199,7 +199,7 @@ final class LoRAUNetStepWorkload: BenchWorkload {
         let unet = adapted.model.networks.unet
         guard unet.textTimeEmbedding == nil else { throw BenchError.missingNetwork(workload: name, network: "an SD 1.x/2.x UNet") }
         let crossDim = try unet.config.crossAttentionDim.expanded(to: unet.config.blockOutChannels.count, field: "cross_attention_dim")[0]
-        prepared = (unet, BenchInputs.tensor([2, unet.config.inChannels, imageSize / 8, imageSize / 8], seed: 1),
+        prepared = (unet, BenchInputs.guidanceBatch([2, unet.config.inChannels, imageSize / 8, imageSize / 8], seed: 1),
                     BenchInputs.tensor([2, 77, crossDim], seed: 2))
     }
 

@@ -24,6 +24,14 @@ enum BenchInputs {
         return Tensor(shape: shape, values: values)
     }
 
+    /// A guidance batch's rows as the core lays them out: the same per-image values in both halves (the
+    /// unconditional and the conditional pass see the same latents and control image); `tensor` for an odd batch.
+    static func guidanceBatch(_ shape: [Int], seed: UInt64) -> Tensor {
+        guard let batch = shape.first, batch >= 2, batch % 2 == 0 else { return tensor(shape, seed: seed) }
+        let half = tensor([batch / 2] + shape.dropFirst(), seed: seed)
+        return concat([half, half], axis: 0)
+    }
+
     static func tokenIDs(batch: Int, length: Int, vocabulary: Int, seed: UInt64) -> [[Int32]] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         return (0..<batch).map { _ in
@@ -86,7 +94,7 @@ final class UNetStepWorkload: BenchWorkload {
                              values: Array(repeating: [size, size, 0, 0, size, size], count: batch).flatMap { $0 })
             added = AddedConditioning(textEmbeds: BenchInputs.tensor([batch, pooledWidth], seed: 7), timeIDs: ids)
         }
-        inputs = (BenchInputs.tensor([batch, config.inChannels, latent, latent], seed: 1),
+        inputs = (BenchInputs.guidanceBatch([batch, config.inChannels, latent, latent], seed: 1),
                   UNetConditioning(context: context, added: added))
     }
 

@@ -115,7 +115,7 @@ final class T2IAdapterStepWorkload: BenchWorkload {
         var conditioning = UNetConditioning(context: BenchInputs.tensor([batch, 77, unet.contextDim], seed: 2))
         conditioning.adapterFeatures = features.map { concat(Array(repeating: $0, count: batch), axis: 0) }
         let latent = imageSize / 8
-        state = (BenchInputs.tensor([batch, unet.config.inChannels, latent, latent], seed: 1), conditioning)
+        state = (BenchInputs.guidanceBatch([batch, unet.config.inChannels, latent, latent], seed: 1), conditioning)
     }
 
     func run(_ context: BenchContext) throws {

@@ -28,8 +28,19 @@ struct BasicTransformerBlock {
 
     /// x [B, HW, dim], context [B, Lc, contextDim].
     func callAsFunction(_ x: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
+        afterSelfAttention(selfAttended(x, hypernetworks: hypernetworks), context: context, hypernetworks: hypernetworks)
+    }
+
+    /// The block up to its self-attention's residual: what depends on the tokens alone, not on the text.
+    func selfAttended(_ x: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
         var h = selfAttention(norm1(x), hypernetworks: hypernetworks)
         h += x
+        return h
+    }
+
+    /// The rest of the block from `selfAttended`'s output h: cross-attention and feed-forward.
+    func afterSelfAttention(_ h: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
+        var h = h
         h += crossAttention(norm2(h), context: context, hypernetworks: hypernetworks)
         h += feedForwardOut(geglu(feedForwardIn(norm3(h))))
         return h

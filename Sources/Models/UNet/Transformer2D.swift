@@ -33,14 +33,29 @@ struct Transformer2D {
     }
 
     /// x [B, C, H, W], context [B, Lc, contextDim] -> [B, C, H, W].
-    func callAsFunction(_ x: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none) -> Tensor {
+    ///
+    /// `halvesOf`: x is the first half of a batch of B = 2 × x's whose two halves are the same (`IdenticalHalves`):
+    /// everything before the first cross-attention runs on that half only, then the tokens are doubled. The
+    /// output is the whole batch's, as if x had been doubled first.
+    func callAsFunction(_ x: Tensor, context: Tensor, hypernetworks: HypernetworkStack = .none,
+                        halvesOf: Bool = false) -> Tensor {
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var tokens = projectIn(norm(x).reshaped([b, c, h * w]).permuted([0, 2, 1]))
-        for block in blocks {
+        var remaining = blocks[...]
+        var residual = x
+        if halvesOf, let first = remaining.popFirst() {
+            tokens = IdenticalHalves.doubled(first.selfAttended(tokens, hypernetworks: hypernetworks))
+            tokens = first.afterSelfAttention(tokens, context: context, hypernetworks: hypernetworks)
+            residual = IdenticalHalves.doubled(x)
+        } else if halvesOf {
+            tokens = IdenticalHalves.doubled(tokens)
+            residual = IdenticalHalves.doubled(x)
+        }
+        for block in remaining {
             tokens = block(tokens, context: context, hypernetworks: hypernetworks)
         }
-        var spatial = projectOut(tokens).permuted([0, 2, 1]).reshaped([b, c, h, w])
-        spatial += x
+        var spatial = projectOut(tokens).permuted([0, 2, 1]).reshaped([residual.shape[0], c, h, w])
+        spatial += residual
         return spatial
     }
 }

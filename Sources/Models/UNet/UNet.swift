@@ -26,6 +26,13 @@ public struct UNet: Sendable {
     let normOut: GroupNorm
     let convOut: Conv2D
 
+    /// Whether a batch whose two halves have the same latents and time embedding runs its start once
+    /// (`IdenticalHalves`); off only to measure what that saves (`diffusiond-bench --no-shared-halves`).
+    public static var sharesIdenticalGuidanceHalves: Bool {
+        get { IdenticalHalves.enabled }
+        set { IdenticalHalves.enabled = newValue }
+    }
+
     /// SDXL's `add_embedding` (with `add_time_proj`); nil for SD 1.x/2.x, which refuse added conditioning.
     public var textTimeEmbedding: TextTimeEmbedding? { encoder.textTimeEmbedding }
 

@@ -16,11 +16,22 @@ struct UNetDownBlock {
 
     /// `adapterFeature`: a T2I-Adapter feature added where diffusers adds it (see `UNetConditioning.adapterFeatures`);
     /// the caller checked its shape with `adapterFeatureShape`.
-    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor], adapterFeature: Tensor? = nil) -> Tensor {
+    ///
+    /// `halvesOf`: x is the first half of a batch whose halves are the same, as are the halves of the time
+    /// embedding (`IdenticalHalves`): the first resnet and its transformer's self-attention run on that half only.
+    func callAsFunction(_ x: Tensor, _ inputs: UNetStepInputs, skips: inout [Tensor], adapterFeature: Tensor? = nil,
+                        halvesOf: Bool = false) -> Tensor {
         var h = x
         for (index, resnet) in resnets.enumerated() {
-            h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
-            if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
+            if halvesOf && index == 0 {
+                h = resnet(h, activatedTimeEmbedding: IdenticalHalves.firstHalf(inputs.activatedTimeEmbedding))
+                h = index < attentions.count
+                    ? attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks, halvesOf: true)
+                    : IdenticalHalves.doubled(h)
+            } else {
+                h = resnet(h, activatedTimeEmbedding: inputs.activatedTimeEmbedding)
+                if index < attentions.count { h = attentions[index](h, context: inputs.context, hypernetworks: inputs.hypernetworks) }
+            }
             if let adapterFeature, !attentions.isEmpty, index == resnets.count - 1 { h = h + adapterFeature }
             skips.append(h)
         }

@@ -117,26 +117,31 @@ struct UNetEncoder: Sendable {
     /// `latents` must have passed `stepInputs`.
     func callAsFunction(_ latents: Tensor, _ inputs: UNetStepInputs, afterConvIn: Tensor? = nil,
                         adapterFeatures: [Tensor]? = nil) throws -> Output {
-        var h = convIn(config.centerInputSample ? latents * 2 + -1 : latents)
+        let halves = !(downBlocks.first?.resnets.isEmpty ?? true)
+            && IdenticalHalves.hold([latents, inputs.activatedTimeEmbedding] + (afterConvIn.map { [$0] } ?? []))
+        if halves { IdenticalHalves.sharedPasses &+= 1 }
+        let input = halves ? IdenticalHalves.firstHalf(latents) : latents
+        var h = convIn(config.centerInputSample ? input * 2 + -1 : input)
         if let afterConvIn {
-            guard afterConvIn.shape == h.shape else {
-                throw UNetError.controlResidualShape(index: 0, found: afterConvIn.shape, expected: h.shape)
+            let expected = [latents.shape[0]] + h.shape.dropFirst()
+            guard afterConvIn.shape == expected else {
+                throw UNetError.controlResidualShape(index: 0, found: afterConvIn.shape, expected: expected)
             }
-            h += afterConvIn
+            h += halves ? IdenticalHalves.firstHalf(afterConvIn) : afterConvIn
         }
-        var skips: [Tensor] = [h]
+        var skips: [Tensor] = [halves ? IdenticalHalves.doubled(h) : h]
         var features = adapterFeatures ?? []
         for (index, block) in downBlocks.enumerated() {
             var feature: Tensor?
             if !features.isEmpty {
-                let expected = block.adapterFeatureShape(input: h.shape, channels: levels.channels[index])
+                let expected = block.adapterFeatureShape(input: [latents.shape[0]] + h.shape.dropFirst(), channels: levels.channels[index])
                 let next = features.removeFirst()
                 guard next.shape == expected else {
                     throw UNetError.adapterFeatureShape(block: index, found: next.shape, expected: expected)
                 }
                 feature = next
             }
-            h = block(h, inputs, skips: &skips, adapterFeature: feature)
+            h = block(h, inputs, skips: &skips, adapterFeature: feature, halvesOf: halves && index == 0)
         }
         if let midBlock {
             h = midBlock(h, inputs)
