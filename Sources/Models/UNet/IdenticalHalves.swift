@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensor
 
 /// Classifier-free guidance runs the UNet (and each ControlNet) on [unconditional, conditional] rows whose
@@ -9,9 +10,14 @@ import Tensor
 /// a batch without guidance) runs as it is.
 enum IdenticalHalves {
     /// Off for tests that compare the shared path with the plain one (`UNet.sharesIdenticalGuidanceHalves`).
-    nonisolated(unsafe) static var enabled = true
+    static var enabled: Bool {
+        get { switchedOn.load(ordering: .relaxed) }
+        set { switchedOn.store(newValue, ordering: .relaxed) }
+    }
+    private static let switchedOn = Atomic<Bool>(true)
     /// Passes that took the shared path (for tests to see that it ran).
-    nonisolated(unsafe) static var sharedPasses = 0
+    static var sharedPasses: Int { sharedPassCount.load(ordering: .relaxed) }
+    static let sharedPassCount = Atomic<Int>(0)
 
     /// Whether every tensor has an even batch of at least 2 whose first half equals its second bit for bit.
     static func hold(_ tensors: [Tensor]) -> Bool {

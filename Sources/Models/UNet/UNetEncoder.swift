@@ -119,7 +119,7 @@ struct UNetEncoder: Sendable {
                         adapterFeatures: [Tensor]? = nil) throws -> Output {
         let halves = !(downBlocks.first?.resnets.isEmpty ?? true)
             && IdenticalHalves.hold([latents, inputs.activatedTimeEmbedding] + (afterConvIn.map { [$0] } ?? []))
-        if halves { IdenticalHalves.sharedPasses &+= 1 }
+        if halves { IdenticalHalves.sharedPassCount.wrappingAdd(1, ordering: .relaxed) }
         let input = halves ? IdenticalHalves.firstHalf(latents) : latents
         var h = convIn(config.centerInputSample ? input * 2 + -1 : input)
         if let afterConvIn {
