@@ -61,6 +61,11 @@ final class BF16GemmTests: XCTestCase {
             }
             check(m: 1, n: 1, k: 320, path: path)
             check(m: 5, n: 4, k: 0, path: path)
+            // The AVX512_BF16 path's blocking: whole 12 x 32 tiles, row and column remainders (masks at 16 and 32
+            // columns), several 256-column blocks and several 512-deep k blocks, odd k at a block's end.
+            for (m, n, k) in [(12, 32, 64), (13, 17, 513), (40, 48, 9), (25, 300, 1031), (24, 16, 1024), (1, 33, 2)] {
+                check(m: m, n: n, k: k, path: path)
+            }
         }
     }
 
