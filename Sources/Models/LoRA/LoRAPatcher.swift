@@ -224,88 +224,66 @@ public enum LoRAPatcher {
         /// touch the base is copied a block of rows at a time, each block accumulated into right after its copy:
         /// copying the whole tensor first and then letting the GEMM read and write it again from memory was half
         /// of a first apply. Per element the arithmetic is the same (the GEMM's sum over the rank is not split).
+        /// A 16-bit weight no other module touches, kept as fp16 (`keepsNarrow`), is never copied whole as float32:
+        /// each block is widened into a float32 scratch block in cache, accumulated there and rounded into the fp16
+        /// copy, so the rounding happens once, on the same float32 sums as the float32 merge.
         mutating func addProduct(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
                                  to name: String, in component: LoRAComponent) throws {
             let (rank, columns) = (down.shape[0], down.shape[1])
-            // 16-bit resident weights are widened block by block into the copy, not as a whole float32 copy first.
             let base: Tensor? = patched[component]?[name] == nil ? try? source(component)?.tensor(name) : nil
-            if let base, keepsNarrow(base), touches[component]?[name] == 1 {
-                return try addProductNarrowing(up, rows: rows, down, times: factor, to: name, in: component, base: base)
+            let narrowing = base.map { keepsNarrow($0) && touches[component]?[name] == 1 } ?? false
+            var weight: Tensor
+            if let base {
+                weight = narrowing
+                    ? narrowArena(for: component, base: base).tensor(uninitializedShape: base.shape, elementType: .float16)
+                    : arena(for: component, base: base).tensor(uninitializedShape: base.shape)
+            } else {
+                weight = try take(name, in: component)
             }
-            var weight = try base.map { arena(for: component, base: $0).tensor(uninitializedShape: $0.shape) } ?? take(name, in: component)
-            guard weight.count == rows.count * columns, base.map({ $0.count == weight.count }) ?? true else {
-                throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW")
-            }
-            let blockRows = base == nil ? rows.count : max(1, Self.blockFloats / max(1, columns))
-            var (copySeconds, productSeconds) = (0.0, 0.0)
-            weight.withUnsafeMutableBufferPointer { c in
+            guard weight.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
+            let blockRows = base == nil ? rows.count : min(rows.count, max(1, Self.blockFloats / max(1, columns)))
+            let scratch = narrowing ? UnsafeMutablePointer<Float>.allocate(capacity: max(1, blockRows * columns)) : nil
+            defer { scratch?.deallocate() }
+            var (copySeconds, productSeconds, narrowSeconds) = (0.0, 0.0, 0.0)
+            // The block loop, into the float32 weight itself (`wide`) or into the scratch block.
+            func accumulate(into wide: UnsafeMutablePointer<Float>?, merged: Tensor?) {
                 up.withUnsafeBufferPointer { a in
                     down.withUnsafeBufferPointer { b in
-                        guard let c = c.baseAddress, let a = a.baseAddress, let b = b.baseAddress else { return }
+                        guard let a = a.baseAddress, let b = b.baseAddress, let destination = wide ?? scratch else { return }
                         var first = 0
                         while first < rows.count {
                             let count = min(blockRows, rows.count - first)
+                            let elements = (first * columns)..<((first + count) * columns)
+                            let block = scratch ?? destination + elements.lowerBound
                             if let base {
                                 LoRAMergeTimings.time(&copySeconds) {
-                                    let (dst, offset) = (c + first * columns, first * columns)
-                                    Parallel.forEachSlice(count: count * columns, grain: 1 << 16) { range in
-                                        TensorArena.populateForWriting(dst + range.lowerBound, count: range.count)
-                                        base.storage.copyFloat32((offset + range.lowerBound)..<(offset + range.upperBound),
-                                                                 into: dst + range.lowerBound)
+                                    Parallel.forEachSlice(count: elements.count, grain: 1 << 16) { range in
+                                        // The scratch block is reused and stays in cache; a fresh copy is faulted in per thread.
+                                        if scratch == nil { TensorArena.populateForWriting(block + range.lowerBound, count: range.count) }
+                                        base.storage.copyFloat32((elements.lowerBound + range.lowerBound)..<(elements.lowerBound + range.upperBound),
+                                                                 into: block + range.lowerBound)
                                     }
                                 }
                             }
                             LoRAMergeTimings.time(&productSeconds) {
                                 Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
                                               a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
-                                              c: c + first * columns, ldc: columns)
+                                              c: block, ldc: columns)
+                            }
+                            if let merged {
+                                LoRAMergeTimings.time(&narrowSeconds) { Self.storeNarrowed(block, range: elements, into: merged) }
                             }
                             first += count
                         }
                     }
                 }
             }
-            patched[component, default: [:]][name] = weight
-            timings.copySeconds += copySeconds
-            timings.productSeconds += productSeconds
-        }
-
-        /// `addProduct` into an fp16 copy of `base`: each block of rows is widened into a float32 scratch block,
-        /// accumulated into there and rounded into the copy while it is still in cache. For a weight no other
-        /// module touches, so the rounding happens once, on the same float32 sums as the float32 merge.
-        mutating func addProductNarrowing(_ up: Tensor, rows: Range<Int>, _ down: Tensor, times factor: Float,
-                                          to name: String, in component: LoRAComponent, base: Tensor) throws {
-            let (rank, columns) = (down.shape[0], down.shape[1])
-            guard base.count == rows.count * columns else { throw Misfit(reason: "\(component) \(name) does not fit its rows of ΔW") }
-            let merged = narrowArena(for: component, base: base).tensor(uninitializedShape: base.shape, elementType: .float16)
-            let blockRows = min(rows.count, max(1, Self.blockFloats / max(1, columns)))
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, blockRows * columns))
-            defer { scratch.deallocate() }
-            var (copySeconds, productSeconds, narrowSeconds) = (0.0, 0.0, 0.0)
-            up.withUnsafeBufferPointer { a in
-                down.withUnsafeBufferPointer { b in
-                    guard let a = a.baseAddress, let b = b.baseAddress else { return }
-                    var first = 0
-                    while first < rows.count {
-                        let count = min(blockRows, rows.count - first)
-                        let elements = (first * columns)..<((first + count) * columns)
-                        LoRAMergeTimings.time(&copySeconds) {
-                            Parallel.forEachSlice(count: elements.count, grain: 1 << 16) { range in
-                                base.storage.copyFloat32((elements.lowerBound + range.lowerBound)..<(elements.lowerBound + range.upperBound),
-                                                         into: scratch + range.lowerBound)
-                            }
-                        }
-                        LoRAMergeTimings.time(&productSeconds) {
-                            Gemm.multiply(transposeA: false, transposeB: false, m: count, n: columns, k: rank, alpha: factor,
-                                          a: a + (rows.lowerBound + first) * rank, lda: rank, b: b, ldb: columns, beta: 1,
-                                          c: scratch, ldc: columns)
-                        }
-                        LoRAMergeTimings.time(&narrowSeconds) { Self.storeNarrowed(scratch, range: elements, into: merged) }
-                        first += count
-                    }
-                }
+            if narrowing {
+                accumulate(into: nil, merged: weight)
+            } else {
+                weight.withUnsafeMutableBufferPointer { accumulate(into: $0.baseAddress, merged: nil) }
             }
-            patched[component, default: [:]][name] = merged
+            patched[component, default: [:]][name] = weight
             timings.copySeconds += copySeconds
             timings.productSeconds += productSeconds
             timings.narrowSeconds += narrowSeconds
