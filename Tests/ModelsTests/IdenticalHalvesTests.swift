@@ -32,9 +32,10 @@ final class IdenticalHalvesTests: XCTestCase {
         return (zip(x, y).filter { $0.bitPattern != $1.bitPattern }.count, zip(x, y).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0)
     }
 
-    /// Bit for bit where every convolution of the first level picks the same algorithm for one half as for the
-    /// whole batch (24×24 latents: Winograd F(4×4) both ways, as at SD's sizes); on planes so small that the choice
-    /// depends on the batch (13×11: images batched into one GEMM, under 256 positions), within float32 rounding.
+    /// Within float32 rounding (2e-5 of the largest value). An AVX-512 CPU gave identical bits at 24×24, where every
+    /// first-level convolution is Winograd F(4×4) for one half and for the whole batch; on an AVX2 CPU (OpenBLAS's
+    /// Zen kernel) the GEMMs of one image and of two round differently (up to 3e-6 at 24×24), and on planes under
+    /// 256 positions (13×11) the algorithm itself depends on the batch.
     func testUNetGuidanceBatchEqualsTheUnsharedPass() throws {
         let reference = try SafeTensorsFile(path: "\(root)/reference.safetensors")
         let context = try reference.tensor("unet.context")  // [2, 9, 16]: two different texts
@@ -43,7 +44,7 @@ final class IdenticalHalvesTests: XCTestCase {
         for name in ["unet_sd1", "unet_sd2"] {
             let config = try JSONDecoder().decode(UNetConfig.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(name)/config.json")))
             let unet = try UNet(config: config, weights: try SafeTensorsFile(path: "\(root)/\(name)/diffusion_pytorch_model.safetensors"))
-            for (h, w, exact) in [(24, 24, true), (13, 11, false)] {
+            for (h, w) in [(24, 24), (13, 11)] {
                 // Two images, each twice: [a, b, a, b] as the core lays out [uncond × images, cond × images].
                 let images = (0..<2).map { _ in
                     Tensor(shape: [1, 4, h, w], values: (0..<(4 * h * w)).map { _ in Float.random(in: -1...1, using: &generator) })
@@ -52,11 +53,7 @@ final class IdenticalHalvesTests: XCTestCase {
                 let run = try bothWays { try unet.forward(latents: guided, timestep: 421, context: texts) }
                 XCTAssertEqual(run.taken, 1, "\(name): the shared path ran")
                 let d = difference(run.shared, run.plain)
-                if exact {
-                    XCTAssertEqual(d.count, 0, "\(name) \(h)×\(w): \(d.count) of \(run.plain.count) differ, by up to \(d.relative)")
-                } else {
-                    XCTAssertLessThan(d.relative, 2e-5, "\(name) \(h)×\(w)")
-                }
+                XCTAssertLessThan(d.relative, 2e-5, "\(name) \(h)×\(w): \(d.count) of \(run.plain.count) differ")
                 // Halves with different timesteps, or an odd batch, take the plain path.
                 let other = try bothWays { try unet.forward(latents: guided, timesteps: [421, 421, 421, 20], context: texts) }
                 XCTAssertEqual(other.taken, 0, "\(name): halves with different timesteps are not shared")
@@ -79,21 +76,26 @@ final class IdenticalHalvesTests: XCTestCase {
         func random(_ shape: [Int]) -> Tensor {
             Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
         }
-        let latent = random([1, 4, 8, 10])
-        let f = controlNet.hintDownscale
-        let hint = try controlNet.embedHint(Tensor(shape: [1, 3, 8 * f, 10 * f], values: random([1, 3, 8 * f, 10 * f]).scalars.map { abs($0) }))
-        let context = random([2, 7, 32])
-        for guessMode in [false, true] {
-            let run = try bothWays {
-                try controlNet(latents: concat([latent, latent], axis: 0), timestep: 300,
-                               conditioning: UNetConditioning(context: context), embeddedHint: concat([hint, hint], axis: 0),
-                               scale: 0.7, guessMode: guessMode)
-            }
-            XCTAssertEqual(run.taken, 1)
-            XCTAssertEqual(run.shared.down.count, run.plain.down.count)
-            for (a, b) in zip(run.shared.down + [run.shared.mid], run.plain.down + [run.plain.mid]) {
-                let d = difference(a, b)
-                XCTAssertEqual(d.count, 0, "guess mode \(guessMode): \(d.count) of \(a.count) differ, by up to \(d.relative)")
+        // Within float32 rounding, not bit for bit: the tiny ControlNet's narrow first-level convolutions pick their
+        // algorithm and GEMM blocking per batch, and on an AVX2 CPU (OpenBLAS's Zen kernel) one image and two differ
+        // even at 24×24 (up to 5e-6 of the largest value seen), while an AVX-512 CPU gave identical bits.
+        for (h, w) in [(24, 24), (8, 10)] {
+            let latent = random([1, 4, h, w])
+            let f = controlNet.hintDownscale
+            let hint = try controlNet.embedHint(Tensor(shape: [1, 3, h * f, w * f], values: random([1, 3, h * f, w * f]).scalars.map { abs($0) }))
+            let context = random([2, 7, 32])
+            for guessMode in [false, true] {
+                let run = try bothWays {
+                    try controlNet(latents: concat([latent, latent], axis: 0), timestep: 300,
+                                   conditioning: UNetConditioning(context: context), embeddedHint: concat([hint, hint], axis: 0),
+                                   scale: 0.7, guessMode: guessMode)
+                }
+                XCTAssertEqual(run.taken, 1)
+                XCTAssertEqual(run.shared.down.count, run.plain.down.count)
+                for (a, b) in zip(run.shared.down + [run.shared.mid], run.plain.down + [run.plain.mid]) {
+                    let d = difference(a, b)
+                    XCTAssertLessThan(d.relative, 2e-5, "\(h)×\(w), guess mode \(guessMode): \(d.count) of \(a.count) differ")
+                }
             }
         }
     }

@@ -32,10 +32,15 @@ enum IdenticalHalves {
         }
     }
 
-    /// The first half of the batch (dimension 0).
+    /// The first half of the batch (dimension 0), as a read-only view of x's memory: the batch is the outermost
+    /// dimension, so its first half is contiguous, and copying it (or both halves, as `split` does) is not needed.
     static func firstHalf(_ x: Tensor) -> Tensor {
-        let half = x.shape[0] / 2
-        return split(x, axis: 0, sizes: [half, half])[0]
+        var shape = x.shape
+        shape[0] /= 2
+        let count = x.count / 2
+        let storage = TensorStorage(borrowing: x.storage.address, count: count, elementType: x.storage.elementType,
+                                    owner: x.storage)
+        return Tensor(shape: shape, storage: storage)
     }
 
     /// x twice along the batch.
