@@ -4,13 +4,22 @@ import TensorKernels
 /// Row-major single-precision GEMM, C = alpha * op(A) * op(B) + beta * C, split across the compute
 /// threads as independent single-threaded `cblas_sgemm` calls (see `ComputeConfig` for why).
 ///
-/// Either operand may be 16-bit resident weights (`GemmOperand`): each thread then widens the weights
-/// one panel of output rows or columns at a time into its own scratch (`widenedPanelFloats` at most) and
-/// multiplies that panel in float32. Widening is exact, and the per-element accumulation over k does not
-/// depend on how the output is partitioned, so the result is the one float32 weights give.
+/// Either operand may be 16-bit resident weights (`GemmOperand`). Widening is exact, so the product must be
+/// the one float32 weights give, bit for bit, and that constrains how the widened weights may be split:
+/// OpenBLAS (row-major C is its column-major Cᵀ) cuts the output's columns into blocks of its `GEMM_P` and
+/// its Haswell/Zen kernel sums the first and last 8 columns of each block with split accumulators, so
+/// splitting the columns anywhere changes bits; its rows it hands to the kernel in groups of 3 or 6 unroll
+/// widths (12 or 24 on every x86 core), so row splits on multiples of `rowGranule` keep every row's
+/// micro-kernel. Hence: `multiply` widens a 16-bit operand whole, once, for all threads; `serial` widens
+/// weights that give output rows (A) one panel of `rowGranule`-aligned rows at a time (`widenedPanelFloats`
+/// at most), and weights that give output columns (B) whole.
 public enum Gemm {
     /// Largest widened weight panel, in floats (4 MB per thread). A var so tests can force narrow panels.
     nonisolated(unsafe) static var widenedPanelFloats = 1 << 20
+
+    /// Output rows per panel step: a multiple of 12 and 24 (OpenBLAS's row groups) and of 16 (full
+    /// AVX-512 micro-tiles).
+    static let rowGranule = 48
 
     /// Products smaller than this many multiply-adds are not worth waking the pool for.
     /// A var only so tests can force the split path on small products.
@@ -44,6 +53,38 @@ public enum Gemm {
         if threads == 1 || WorkerPool.isWorkerThread || m * n * k < parallelThreshold {
             serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if a.elementType != .float32 && b.elementType != .float32 {
+            // No op multiplies two resident weight matrices; A gets its own storage so B can use the panel scratch.
+            let (rows, columns) = transposeA ? (k, m) : (m, k)
+            let wide = TensorStorage(uninitializedCount: rows * columns)
+            widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide.pointer)
+            withExtendedLifetime(wide) {
+                multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                         a: GemmOperand(wide), lda: max(1, columns), b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
+            return
+        }
+        if b.elementType != .float32 {
+            // Whole, so the split below is the one float32 weights get, and once, not once per thread.
+            let (rows, columns) = transposeB ? (n, k) : (k, n)
+            Scratch.withPanel(count: rows * columns) { wide in
+                widenInParallel(b, rows: rows, columns: columns, stride: ldb, into: wide)
+                multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: GemmOperand(UnsafePointer(wide)), ldb: max(1, columns),
+                         beta: beta, c: c, ldc: ldc)
+            }
+            return
+        }
+        if a.elementType != .float32 {
+            let (rows, columns) = transposeA ? (k, m) : (m, k)
+            Scratch.withPanel(count: rows * columns) { wide in
+                widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide)
+                multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                         a: GemmOperand(UnsafePointer(wide)), lda: max(1, columns), b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc)
+            }
             return
         }
         // Split the larger output dimension; keep slice edges on 16-element boundaries so every
@@ -113,17 +154,16 @@ public enum Gemm {
             serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                    a: a.floats, lda: lda, b: b.floats, ldb: ldb, beta: beta, c: c, ldc: ldc)
         case (true, false):
-            // Panels of output columns: B's rows (transposed) or columns j0..<j1.
-            forEachPanel(extent: n, depth: k) { j0, width, panel in
-                let ld = transposeB ? k : width
-                widen(b.advanced(by: transposeB ? j0 * ldb : j0), rows: transposeB ? width : k,
-                      columns: transposeB ? k : width, stride: ldb, into: panel, panelStride: ld)
-                serial(transposeA: transposeA, transposeB: transposeB, m: m, n: width, k: k, alpha: alpha,
-                       a: a.floats, lda: lda, b: UnsafePointer(panel), ldb: max(1, ld), beta: beta, c: c + j0, ldc: ldc)
+            // Output columns: OpenBLAS's own column blocks decide the bits, so B is widened whole.
+            let (rows, columns) = transposeB ? (n, k) : (k, n)
+            Scratch.withPanel(count: rows * columns) { wide in
+                widen(b, rows: rows, columns: columns, stride: ldb, into: wide, panelStride: columns)
+                serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                       a: a.floats, lda: lda, b: UnsafePointer(wide), ldb: max(1, columns), beta: beta, c: c, ldc: ldc)
             }
         case (false, true):
             // Panels of output rows: A's rows i0..<i1 (or its columns, transposed).
-            forEachPanel(extent: m, depth: k) { i0, height, panel in
+            forEachRowPanel(extent: m, depth: k) { i0, height, panel in
                 let ld = transposeA ? height : k
                 widen(a.advanced(by: transposeA ? i0 : i0 * lda), rows: transposeA ? k : height,
                       columns: transposeA ? height : k, stride: lda, into: panel, panelStride: ld)
@@ -135,17 +175,19 @@ public enum Gemm {
             // Weights times weights: no op multiplies two resident weight matrices, so widen A whole.
             let wide = TensorStorage(uninitializedCount: transposeA ? k * lda : m * lda)
             widen(a, rows: transposeA ? k : m, columns: transposeA ? m : k, stride: lda, into: wide.pointer, panelStride: lda)
-            serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                   a: GemmOperand(wide), lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            withExtendedLifetime(wide) {
+                serial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                       a: GemmOperand(wide), lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
         }
     }
 
-    /// Calls `body(start, size, panel)` for consecutive panels of `extent` output rows or columns, each at
-    /// most `widenedPanelFloats / depth` wide (a multiple of 16, so the BLAS kernel keeps full micro-tiles),
-    /// with this thread's panel scratch.
-    private static func forEachPanel(extent: Int, depth: Int,
-                                     _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let fitting = max(16, widenedPanelFloats / max(1, depth) & ~15)
+    /// Calls `body(start, size, panel)` for consecutive panels of `extent` output rows, each at most
+    /// `widenedPanelFloats / depth` rows but at least `rowGranule`, and a multiple of it, with this
+    /// thread's panel scratch.
+    private static func forEachRowPanel(extent: Int, depth: Int,
+                                        _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let fitting = max(rowGranule, widenedPanelFloats / max(1, depth) / rowGranule * rowGranule)
         let size = min(extent, fitting)
         Scratch.withPanel(count: size * max(1, depth)) { panel in
             var start = 0
@@ -154,6 +196,15 @@ public enum Gemm {
                 body(start, width, panel)
                 start += width
             }
+        }
+    }
+
+    /// `widen` of a whole `rows` x `columns` operand into compact `wide`, rows shared across the threads.
+    private static func widenInParallel(_ source: GemmOperand, rows: Int, columns: Int, stride: Int,
+                                        into wide: UnsafeMutablePointer<Float>) {
+        Parallel.forEachSlice(count: rows, grain: max(1, 65536 / max(1, columns))) { range in
+            widen(source.advanced(by: range.lowerBound * stride), rows: range.count, columns: columns,
+                  stride: stride, into: wide + range.lowerBound * columns, panelStride: columns)
         }
     }
 
