@@ -104,12 +104,23 @@ if wants("conv") {
 }
 
 if wants("attention") {
+    // Every kernel path this CPU runs, in this one process (the detected one is used by the daemon).
     let q = random([2, 4096, 320]), k = random([2, 4096, 320]), v = random([2, 4096, 320])
-    report("attention self 2x4096, 8 heads x 40", best(3) { _ = attention(query: q, key: k, value: v, heads: 8) },
-           flops: 4.0 * 2 * 8 * 4096 * 4096 * 40)
     let kc = random([2, 77, 320]), vc = random([2, 77, 320])
-    report("attention cross 2x4096x77, 8 heads x 40", best { _ = attention(query: q, key: kc, value: vc, heads: 8) },
-           flops: 4.0 * 2 * 8 * 4096 * 77 * 40)
+    let q64 = random([2, 1024, 640]), k64 = random([2, 1024, 640])
+    // Label suffix: w = 16-lane tiles, a = AVX2 8-lane tiles; * marks the path the daemon detects.
+    for (path, name) in [(Int32(TK_ATTENTION_PATH_WIDE), "w"), (Int32(TK_ATTENTION_PATH_AVX2), "a")]
+    where tk_attention_path_available(path) != 0 {
+        tk_attention_path_force(path)
+        let tag = path == tk_attention_path_detected() ? "\(name)*" : name
+        report("attention self 2x4096 8x40 \(tag)", best(3) { _ = attention(query: q, key: k, value: v, heads: 8) },
+               flops: 4.0 * 2 * 8 * 4096 * 4096 * 40)
+        report("attention self 2x1024 10x64 \(tag)", best(3) { _ = attention(query: q64, key: k64, value: k64, heads: 10) },
+               flops: 4.0 * 2 * 10 * 1024 * 1024 * 64)
+        report("attention cross 2x4096x77 8x40 \(tag)", best { _ = attention(query: q, key: kc, value: vc, heads: 8) },
+               flops: 4.0 * 2 * 8 * 4096 * 77 * 40)
+    }
+    tk_attention_path_force(-1)
 }
 
 if wants("pointwise") {

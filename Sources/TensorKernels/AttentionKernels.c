@@ -36,6 +36,16 @@ void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, 
     }
 }
 
+static void normalise_rows(const float *acc, long paddedDim, const float *sums, long rows, long headDim,
+                           float *out, long ldo) {
+    for (long r = 0; r < rows; r++) {
+        const float inverse = 1.0f / sums[r];
+        const float *source = acc + r * paddedDim;
+        float *target = out + r * ldo;
+        for (long d = 0; d < headDim; d++) target[d] = source[d] * inverse;
+    }
+}
+
 /* P V for NV vectors of output columns, R query rows at a time, accumulated over key blocks in acc. */
 #define TK_PV_CASE(NV, R)                                                                          \
     case NV: {                                                                                     \
@@ -71,9 +81,9 @@ void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, 
     }
 
 MULTIVERSION
-void tk_attention_rows(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
-                       long headDim, float scale, const float *mask, long ldmask,
-                       float *scores, float *acc, float *out, long ldo) {
+static void attention_rows_wide(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
+                                long headDim, float scale, const float *mask, long ldmask,
+                                float *scores, float *acc, float *out, long ldo) {
     const long paddedKeys = tk_attention_padded_keys(keyLength), paddedDim = tk_attention_padded_dim(headDim);
     float sums[TK_ATTENTION_MAX_ROWS];
 
@@ -126,10 +136,145 @@ void tk_attention_rows(const float *q, long ldq, const float *kt, const float *v
         default: break; /* callers keep headDim <= TK_ATTENTION_MAX_HEAD_DIM */
     }
 
-    for (long r = 0; r < rows; r++) {
-        const float inverse = 1.0f / sums[r];
-        const float *source = acc + r * paddedDim;
-        float *target = out + r * ldo;
-        for (long d = 0; d < headDim; d++) target[d] = source[d] * inverse;
+    normalise_rows(acc, paddedDim, sums, rows, headDim, out, ldo);
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+/* AVX2 has 16 vector registers, not 32: the 16-lane tiles above (QK^T: 4 rows x 64 keys, 16 accumulators of
+ * two registers each) spill there, and the "avx2" clone has no FMA. This path keeps 6 x 16 tiles (12
+ * accumulators, 2 loads, 1 broadcast) in both products and is compiled for x86-64-v3 (AVX2 + FMA). Each output
+ * still sums its terms in the same order (over d for the scores, over keys for P V). */
+typedef float tk_av8 __attribute__((vector_size(32), aligned(4)));
+enum { AVX2_ROWS = 6 };
+
+__attribute__((target("avx2,fma")))
+static void attention_rows_avx2(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
+                                long headDim, float scale, const float *mask, long ldmask,
+                                float *scores, float *acc, float *out, long ldo) {
+    const long paddedKeys = tk_attention_padded_keys(keyLength), paddedDim = tk_attention_padded_dim(headDim);
+    float sums[TK_ATTENTION_MAX_ROWS];
+
+    for (long kb = 0; kb < paddedKeys; kb += KEY_BLOCK) {
+        const long kend = kb + KEY_BLOCK < paddedKeys ? kb + KEY_BLOCK : paddedKeys;
+        for (long r = 0; r < rows; r += AVX2_ROWS) {
+            const long count = rows - r < AVX2_ROWS ? rows - r : AVX2_ROWS;
+            const float *qr[AVX2_ROWS];
+            for (int i = 0; i < AVX2_ROWS; i++) qr[i] = q + (r + (i < count ? i : count - 1)) * ldq;
+            for (long k0 = kb; k0 < kend; k0 += 16) {
+                tk_av8 a[AVX2_ROWS][2];
+                for (int i = 0; i < AVX2_ROWS; i++) a[i][0] = a[i][1] = (tk_av8){0};
+                const float *krow = kt + k0;
+                for (long d = 0; d < headDim; d++, krow += paddedKeys) {
+                    tk_av8 k0v, k1v;
+                    memcpy(&k0v, krow, sizeof(tk_av8));
+                    memcpy(&k1v, krow + 8, sizeof(tk_av8));
+                    for (int i = 0; i < AVX2_ROWS; i++) {
+                        const float x = qr[i][d];
+                        a[i][0] += x * k0v;
+                        a[i][1] += x * k1v;
+                    }
+                }
+                for (int i = 0; i < count; i++) {
+                    const tk_av8 s0 = a[i][0] * scale, s1 = a[i][1] * scale;
+                    memcpy(scores + (r + i) * paddedKeys + k0, &s0, sizeof(tk_av8));
+                    memcpy(scores + (r + i) * paddedKeys + k0 + 8, &s1, sizeof(tk_av8));
+                }
+            }
+        }
     }
+
+    for (long r = 0; r < rows; r++)
+        sums[r] = tk_softmax_exp_row(scores + r * paddedKeys, mask ? mask + r * ldmask : 0, keyLength);
+
+    /* P V, 16 output columns at a time (paddedDim is a multiple of 16). */
+    for (long kb = 0; kb < keyLength; kb += KEY_BLOCK) {
+        const long kend = kb + KEY_BLOCK < keyLength ? kb + KEY_BLOCK : keyLength;
+        for (long c = 0; c < paddedDim; c += 16) {
+            for (long r = 0; r < rows; r += AVX2_ROWS) {
+                const long count = rows - r < AVX2_ROWS ? rows - r : AVX2_ROWS;
+                tk_av8 a[AVX2_ROWS][2];
+                const float *p[AVX2_ROWS];
+                for (int i = 0; i < AVX2_ROWS; i++) {
+                    const long row = r + (i < count ? i : count - 1);
+                    p[i] = scores + row * paddedKeys;
+                    if (kb == 0) a[i][0] = a[i][1] = (tk_av8){0};
+                    else {
+                        memcpy(&a[i][0], acc + row * paddedDim + c, sizeof(tk_av8));
+                        memcpy(&a[i][1], acc + row * paddedDim + c + 8, sizeof(tk_av8));
+                    }
+                }
+                const float *vrow = vp + kb * paddedDim + c;
+                for (long key = kb; key < kend; key++, vrow += paddedDim) {
+                    tk_av8 v0, v1;
+                    memcpy(&v0, vrow, sizeof(tk_av8));
+                    memcpy(&v1, vrow + 8, sizeof(tk_av8));
+                    for (int i = 0; i < AVX2_ROWS; i++) {
+                        const float x = p[i][key];
+                        a[i][0] += x * v0;
+                        a[i][1] += x * v1;
+                    }
+                }
+                for (int i = 0; i < count; i++) {
+                    memcpy(acc + (r + i) * paddedDim + c, &a[i][0], sizeof(tk_av8));
+                    memcpy(acc + (r + i) * paddedDim + c + 8, &a[i][1], sizeof(tk_av8));
+                }
+            }
+        }
+    }
+
+    normalise_rows(acc, paddedDim, sums, rows, headDim, out, ldo);
+}
+
+static int avx2_detected(void) {
+    __builtin_cpu_init();
+    return !__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+static int attention_forced = -1;
+
+int tk_attention_path_available(int path) {
+    if (path == TK_ATTENTION_PATH_WIDE) return 1;
+#if defined(__x86_64__) && defined(__clang__)
+    if (path == TK_ATTENTION_PATH_AVX2) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+#endif
+    return 0;
+}
+
+void tk_attention_path_force(int path) {
+    __atomic_store_n(&attention_forced, tk_attention_path_available(path) ? path : -1, __ATOMIC_RELAXED);
+}
+
+int tk_attention_path_detected(void) {
+#if defined(__x86_64__) && defined(__clang__)
+    static int detected = -1;
+    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
+    if (path < 0) {
+        path = avx2_detected() ? TK_ATTENTION_PATH_AVX2 : TK_ATTENTION_PATH_WIDE;
+        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
+    }
+    return path;
+#else
+    return TK_ATTENTION_PATH_WIDE;
+#endif
+}
+
+int tk_attention_path(void) {
+    const int forced = __atomic_load_n(&attention_forced, __ATOMIC_RELAXED);
+    return forced >= 0 ? forced : tk_attention_path_detected();
+}
+
+void tk_attention_rows(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
+                       long headDim, float scale, const float *mask, long ldmask,
+                       float *scores, float *acc, float *out, long ldo) {
+#if defined(__x86_64__) && defined(__clang__)
+    if (tk_attention_path() == TK_ATTENTION_PATH_AVX2) {
+        attention_rows_avx2(q, ldq, kt, vp, rows, keyLength, headDim, scale, mask, ldmask, scores, acc, out, ldo);
+        return;
+    }
+#endif
+    attention_rows_wide(q, ldq, kt, vp, rows, keyLength, headDim, scale, mask, ldmask, scores, acc, out, ldo);
 }

@@ -1,9 +1,11 @@
 import XCTest
 @testable import Tensor
+import TensorKernels
 
 /// The blocked attention kernel against float64 attention, over every head width class it specialises
 /// (1 to 12 vectors of 16), key counts that are not whole 64-key tiles, query counts that leave partial
-/// row groups, with and without an additive mask.
+/// row groups, with and without an additive mask, on each code path this CPU can run (16-lane tiles; 8-lane
+/// AVX2+FMA tiles).
 final class AttentionKernelTests: XCTestCase {
     /// float32 vs float64, max|ours - exact| / max|exact|: the sums are over at most a few hundred
     /// terms, so a few 1e-7 is expected; 1e-5 leaves room without hiding a wrong index.
@@ -13,6 +15,21 @@ final class AttentionKernelTests: XCTestCase {
         AttentionKernel.useBlockedKernel = true
         AttentionKernel.blockedMinimumKeys = 256
         AttentionKernel.blockedRows = 32
+        tk_attention_path_force(-1)
+    }
+
+    /// The kernel's code paths this CPU can run.
+    var paths: [Int32] {
+        [Int32(TK_ATTENTION_PATH_WIDE), Int32(TK_ATTENTION_PATH_AVX2)].filter { tk_attention_path_available($0) != 0 }
+    }
+
+    func testForcingAPathSelectsIt() {
+        for path in paths {
+            tk_attention_path_force(path)
+            XCTAssertEqual(tk_attention_path(), path)
+        }
+        tk_attention_path_force(-1)
+        XCTAssertTrue(paths.contains(tk_attention_path()), "the detected path must be one this CPU runs")
     }
 
     func testMatchesFloat64() {
@@ -20,13 +37,21 @@ final class AttentionKernelTests: XCTestCase {
         let shapes: [(batch: Int, queries: Int, keys: Int, heads: Int, headDim: Int)] = [
             (1, 1, 1, 1, 1), (2, 5, 77, 2, 40), (1, 70, 300, 3, 16), (2, 9, 64, 1, 64), (1, 13, 129, 2, 80),
             (1, 6, 65, 1, 160), (1, 4, 100, 1, 192), (1, 3, 30, 2, 33), (1, 8, 17, 1, 100), (1, 7, 40, 1, 130),
+            (1, 11, 1100, 1, 40),  // several 512-key blocks: P V accumulates across them
         ]
+        for path in paths {
+            tk_attention_path_force(path)
+            matchesFloat64(shapes, path: path)
+        }
+    }
+
+    private func matchesFloat64(_ shapes: [(batch: Int, queries: Int, keys: Int, heads: Int, headDim: Int)], path: Int32) {
         var seed: UInt64 = 1
         for rows in [32, 3] {
             AttentionKernel.blockedRows = rows
             for (index, s) in shapes.enumerated() {
                 for masked in [false, true] {
-                    let label = "shape \(index) \(s), \(rows)-row tasks, mask \(masked)"
+                    let label = "path \(path), shape \(index) \(s), \(rows)-row tasks, mask \(masked)"
                     let width = s.heads * s.headDim
                     seed += 1
                     let q = Float64Checks.randomTensor([s.batch, s.queries, width], seed: seed)

@@ -79,6 +79,15 @@ void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, 
 void tk_attention_rows(const float *q, long ldq, const float *kt, const float *vp, long rows, long keyLength,
                        long headDim, float scale, const float *mask, long ldmask,
                        float *scores, float *acc, float *out, long ldo);
+/// tk_attention_rows' code paths: 16-lane tiles (AVX-512, or split over AVX2/SSE registers), and 8-lane tiles sized
+/// for AVX2's 16 registers with FMA (picked on AVX2 CPUs without AVX-512).
+enum { TK_ATTENTION_PATH_WIDE = 0, TK_ATTENTION_PATH_AVX2 = 1 };
+/// The path in use: the detected one, or one forced by `tk_attention_path_force`.
+int tk_attention_path(void);
+int tk_attention_path_detected(void);
+/// Whether this CPU can run `path`; forcing one it cannot (or -1) restores the detected path (tests).
+int tk_attention_path_available(int path);
+void tk_attention_path_force(int path);
 
 /// Hands the C heap's free memory back to the system (glibc's malloc_trim; a no-op elsewhere).
 void tk_release_free_heap(void);
