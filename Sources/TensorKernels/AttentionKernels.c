@@ -22,13 +22,21 @@ enum { KEY_TILE = 64, KEY_BLOCK = 512, QUERY_GROUP = 4 };
 long tk_attention_padded_keys(long keyLength) { return (keyLength + KEY_TILE - 1) / KEY_TILE * KEY_TILE; }
 long tk_attention_padded_dim(long headDim) { return (headDim + 15) / 16 * 16; }
 
+/* Keys per packed tile of the path in use: its score tile's width. */
+static long key_tile_width(void) { return tk_attention_path() == TK_ATTENTION_PATH_AVX2 ? 16 : KEY_TILE; }
+
+/* K^T is packed tile by tile ([tile][d][width]), so a score tile's loop over d reads consecutive cache lines: as
+ * one [d][paddedKeys] matrix, rows 4096 keys apart are 16 KB apart, all in one L1 set, and missed on every d. */
 void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, long headDim,
                        float *kt, float *vp) {
     const long paddedKeys = tk_attention_padded_keys(keyLength), paddedDim = tk_attention_padded_dim(headDim);
-    for (long d = 0; d < headDim; d++) {
-        float *row = kt + d * paddedKeys;
-        for (long j = 0; j < keyLength; j++) row[j] = k[j * ld + d];
-        for (long j = keyLength; j < paddedKeys; j++) row[j] = 0.0f;
+    const long width = key_tile_width();
+    for (long j = 0; j < paddedKeys; j++) {
+        float *column = kt + (j / width) * headDim * width + j % width;
+        if (j < keyLength)
+            for (long d = 0; d < headDim; d++) column[d * width] = k[j * ld + d];
+        else
+            for (long d = 0; d < headDim; d++) column[d * width] = 0.0f;
     }
     for (long j = 0; j < keyLength; j++) {
         memcpy(vp + j * paddedDim, v + j * ld, sizeof(float) * headDim);
@@ -98,9 +106,10 @@ static void attention_rows_wide(const float *q, long ldq, const float *kt, const
                 tk_av16 a[QUERY_GROUP][4];
                 for (int i = 0; i < QUERY_GROUP; i++)
                     for (int j = 0; j < 4; j++) a[i][j] = (tk_av16){0};
+                const float *tile = kt + k0 * headDim;  /* k0 is a multiple of KEY_TILE */
                 for (long d = 0; d < headDim; d++) {
                     tk_av16 kv[4];
-                    const float *krow = kt + d * paddedKeys + k0;
+                    const float *krow = tile + d * KEY_TILE;
                     for (int j = 0; j < 4; j++) memcpy(&kv[j], krow + 16 * j, sizeof(tk_av16));
                     for (int i = 0; i < QUERY_GROUP; i++) {
                         const float x = qr[i][d];
@@ -163,8 +172,8 @@ static void attention_rows_avx2(const float *q, long ldq, const float *kt, const
             for (long k0 = kb; k0 < kend; k0 += 16) {
                 tk_av8 a[AVX2_ROWS][2];
                 for (int i = 0; i < AVX2_ROWS; i++) a[i][0] = a[i][1] = (tk_av8){0};
-                const float *krow = kt + k0;
-                for (long d = 0; d < headDim; d++, krow += paddedKeys) {
+                const float *krow = kt + k0 * headDim;  /* tile k0 / 16, rows of 16 keys */
+                for (long d = 0; d < headDim; d++, krow += 16) {
                     tk_av8 k0v, k1v;
                     memcpy(&k0v, krow, sizeof(tk_av8));
                     memcpy(&k1v, krow + 8, sizeof(tk_av8));

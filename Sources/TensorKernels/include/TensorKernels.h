@@ -70,8 +70,9 @@ void tk_wino23_output(const float *m, long ldm, long xiStride, long tilesY, long
 /// Key count rounded up to the kernel's key tile; head width rounded up to whole 16-float vectors.
 long tk_attention_padded_keys(long keyLength);
 long tk_attention_padded_dim(long headDim);
-/// Packs one head's keys as kt [headDim][padded keys] (zero-padded) and values as vp [keyLength][padded dim]
-/// (zero-padded); k and v are [keyLength] rows `ld` floats apart.
+/// Packs one head's keys as kt (headDim x padded keys floats: K^T in tiles of the path in use's key width, each tile
+/// [headDim][width], zero-padded) and values as vp [keyLength][padded dim] (zero-padded); k and v are [keyLength]
+/// rows `ld` floats apart. Pack and tk_attention_rows must run on the same path.
 void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, long headDim, float *kt, float *vp);
 /// out[r] = softmax(scale * q[r] . K^T + mask[r]) V for `rows` (<= TK_ATTENTION_MAX_ROWS) query rows `ldq`
 /// apart, headDim <= TK_ATTENTION_MAX_HEAD_DIM; mask rows `ldmask` apart, or NULL. Scratch: `scores` holds
