@@ -56,7 +56,7 @@ public enum Gemm {
             return
         }
         if a.elementType != .float32 && b.elementType != .float32 {
-            // No op multiplies two resident weight matrices; A gets its own storage so B can use the panel scratch.
+            // No op multiplies two resident weight matrices; A gets its own storage so B can use the workspace.
             let (rows, columns) = transposeA ? (k, m) : (m, k)
             let wide = TensorStorage(uninitializedCount: rows * columns)
             widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide.pointer)
@@ -69,7 +69,7 @@ public enum Gemm {
         if b.elementType != .float32 {
             // Whole, so the split below is the one float32 weights get, and once, not once per thread.
             let (rows, columns) = transposeB ? (n, k) : (k, n)
-            Scratch.withPanel(count: rows * columns) { wide in
+            ReusableWorkspace.widenedWeights.withBuffer(count: rows * columns) { wide in
                 widenInParallel(b, rows: rows, columns: columns, stride: ldb, into: wide)
                 multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                          a: a, lda: lda, b: GemmOperand(UnsafePointer(wide)), ldb: max(1, columns),
@@ -79,7 +79,7 @@ public enum Gemm {
         }
         if a.elementType != .float32 {
             let (rows, columns) = transposeA ? (k, m) : (m, k)
-            Scratch.withPanel(count: rows * columns) { wide in
+            ReusableWorkspace.widenedWeights.withBuffer(count: rows * columns) { wide in
                 widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide)
                 multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                          a: GemmOperand(UnsafePointer(wide)), lda: max(1, columns), b: b, ldb: ldb,

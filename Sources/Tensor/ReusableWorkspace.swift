@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// One grow-only buffer for a kernel's large per-call temporaries (Winograd's transformed weights:
-/// up to ~200 MB, a different size in nearly every layer). Fresh allocations of that size are mmaps
+/// up to ~200 MB, a different size in nearly every layer; whole widened weights). Fresh allocations of that size are mmaps
 /// that the kernel page-faults and zeroes on every call, which cost a tenth of a 256² UNet step; the
 /// exact-size `TensorBufferCache` rarely matches them. Released by `TensorBufferCache.purge()` with the
 /// other cached buffers, so an idle daemon holds only its weights.
@@ -15,7 +15,9 @@ final class ReusableWorkspace: @unchecked Sendable {
     private var capacity = 0
 
     static let winograd = ReusableWorkspace()
-    static let all = [winograd]
+    /// A 16-bit weight widened whole for a GEMM split across threads (`Gemm.multiply`; up to ~50 MB for SDXL).
+    static let widenedWeights = ReusableWorkspace()
+    static let all = [winograd, widenedWeights]
 
     private init() { pthread_mutex_init(&mutex, nil) }
 
