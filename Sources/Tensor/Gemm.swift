@@ -69,23 +69,17 @@ public enum Gemm {
         if b.elementType != .float32 {
             // Whole, so the split below is the one float32 weights get, and once, not once per thread.
             let (rows, columns) = transposeB ? (n, k) : (k, n)
-            ReusableWorkspace.widenedWeights.withBuffer(count: rows * columns) { wide in
-                widenInParallel(b, rows: rows, columns: columns, stride: ldb, into: wide)
+            return withWidenedWhole(b, rows: rows, columns: columns, stride: ldb) { wide, ld in
                 multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                         a: a, lda: lda, b: GemmOperand(UnsafePointer(wide)), ldb: max(1, columns),
-                         beta: beta, c: c, ldc: ldc)
+                         a: a, lda: lda, b: wide, ldb: ld, beta: beta, c: c, ldc: ldc)
             }
-            return
         }
         if a.elementType != .float32 {
             let (rows, columns) = transposeA ? (k, m) : (m, k)
-            ReusableWorkspace.widenedWeights.withBuffer(count: rows * columns) { wide in
-                widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide)
+            return withWidenedWhole(a, rows: rows, columns: columns, stride: lda) { wide, ld in
                 multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                         a: GemmOperand(UnsafePointer(wide)), lda: max(1, columns), b: b, ldb: ldb,
-                         beta: beta, c: c, ldc: ldc)
+                         a: wide, lda: ld, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             }
-            return
         }
         // Split the larger output dimension; keep slice edges on 16-element boundaries so every
         // slice runs the kernel's full-width micro-tiles. Two slices per thread when the product is
@@ -196,6 +190,16 @@ public enum Gemm {
                 body(start, width, panel)
                 start += width
             }
+        }
+    }
+
+    /// Calls `body` with `operand` (`rows` x `columns`, rows `stride` apart) widened whole into the shared
+    /// workspace, and the widened copy's leading dimension.
+    private static func withWidenedWhole(_ operand: GemmOperand, rows: Int, columns: Int, stride: Int,
+                                         _ body: (GemmOperand, Int) -> Void) {
+        ReusableWorkspace.widenedWeights.withBuffer(count: rows * columns) { wide in
+            widenInParallel(operand, rows: rows, columns: columns, stride: stride, into: wide)
+            body(GemmOperand(UnsafePointer(wide)), max(1, columns))
         }
     }
 

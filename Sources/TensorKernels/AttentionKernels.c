@@ -44,6 +44,13 @@ void tk_attention_pack(const float *k, const float *v, long ld, long keyLength, 
     }
 }
 
+/* Unnormalised softmax per score row; the division is applied to the short output rows (normalise_rows). */
+static void softmax_rows(float *scores, long paddedKeys, long rows, long keyLength, const float *mask, long ldmask,
+                         float *sums) {
+    for (long r = 0; r < rows; r++)
+        sums[r] = tk_softmax_exp_row(scores + r * paddedKeys, mask ? mask + r * ldmask : 0, keyLength);
+}
+
 static void normalise_rows(const float *acc, long paddedDim, const float *sums, long rows, long headDim,
                            float *out, long ldo) {
     for (long r = 0; r < rows; r++) {
@@ -125,9 +132,7 @@ static void attention_rows_wide(const float *q, long ldq, const float *kt, const
         }
     }
 
-    /* Unnormalised softmax per row; the division is applied to the short output rows. */
-    for (long r = 0; r < rows; r++)
-        sums[r] = tk_softmax_exp_row(scores + r * paddedKeys, mask ? mask + r * ldmask : 0, keyLength);
+    softmax_rows(scores, paddedKeys, rows, keyLength, mask, ldmask, sums);
 
     switch (paddedDim / 16) {
         TK_PV_CASE(1, 8)
@@ -192,8 +197,7 @@ static void attention_rows_avx2(const float *q, long ldq, const float *kt, const
         }
     }
 
-    for (long r = 0; r < rows; r++)
-        sums[r] = tk_softmax_exp_row(scores + r * paddedKeys, mask ? mask + r * ldmask : 0, keyLength);
+    softmax_rows(scores, paddedKeys, rows, keyLength, mask, ldmask, sums);
 
     /* P V, 16 output columns at a time (paddedDim is a multiple of 16). */
     for (long kb = 0; kb < keyLength; kb += KEY_BLOCK) {
