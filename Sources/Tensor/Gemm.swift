@@ -55,19 +55,9 @@ public enum Gemm {
                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        if a.elementType != .float32 && b.elementType != .float32 {
-            // No op multiplies two resident weight matrices; A gets its own storage so B can use the workspace.
-            let (rows, columns) = transposeA ? (k, m) : (m, k)
-            let wide = TensorStorage(uninitializedCount: rows * columns)
-            widenInParallel(a, rows: rows, columns: columns, stride: lda, into: wide.pointer)
-            withExtendedLifetime(wide) {
-                multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                         a: GemmOperand(wide), lda: max(1, columns), b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-            }
-            return
-        }
         if b.elementType != .float32 {
-            // Whole, so the split below is the one float32 weights get, and once, not once per thread.
+            // Whole, so the split below is the one float32 weights get, and once, not once per thread. (Were A
+            // 16-bit too, its widening below would find the workspace taken and get a private copy.)
             let (rows, columns) = transposeB ? (n, k) : (k, n)
             return withWidenedWhole(b, rows: rows, columns: columns, stride: ldb) { wide, ld in
                 multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,

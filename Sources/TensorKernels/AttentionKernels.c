@@ -238,10 +238,6 @@ static void attention_rows_avx2(const float *q, long ldq, const float *kt, const
     normalise_rows(acc, paddedDim, sums, rows, headDim, out, ldo);
 }
 
-static int avx2_detected(void) {
-    __builtin_cpu_init();
-    return !__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 #endif
 
 static int attention_forced = -1;
@@ -266,7 +262,9 @@ int tk_attention_path_detected(void) {
     static int detected = -1;
     int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
     if (path < 0) {
-        path = avx2_detected() ? TK_ATTENTION_PATH_AVX2 : TK_ATTENTION_PATH_WIDE;
+        __builtin_cpu_init();
+        const int avx2 = !__builtin_cpu_supports("avx512f") && tk_attention_path_available(TK_ATTENTION_PATH_AVX2);
+        path = avx2 ? TK_ATTENTION_PATH_AVX2 : TK_ATTENTION_PATH_WIDE;
         __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
     }
     return path;

@@ -81,6 +81,8 @@ final class HalfPrecisionWeightsTests: XCTestCase {
                 let left = weights([130, 320], type, seed: 8)
                 let right = weights([320, 333], .float16, seed: 9).wide
                 assertBitIdentical(matmul(left.narrow, right), matmul(left.wide, right), "left \(type) \(panel) \(threshold)")
+                // Both operands 16-bit (no model op does this; the GEMM must still be exact).
+                assertBitIdentical(matmul(left.narrow, b.narrow), matmul(left.wide, b.wide), "both \(type) \(panel) \(threshold)")
             }
         }
     }
